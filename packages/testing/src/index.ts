@@ -1,0 +1,7 @@
+export {
+  getFreePort,
+  hasRedisServerBinary,
+  type RedisServerHandle,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from "./redisServer/startRedisServer.js";
