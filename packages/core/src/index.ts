@@ -1,1 +1,15 @@
-export {};
+export * from "./decider/aggregateStream.js";
+export * from "./decider/Decider.js";
+export * from "./decider/evolveAll.js";
+export * from "./decider/handleCommand.js";
+export * from "./errors/index.js";
+export * from "./events/defineEvents.js";
+export * from "./events/types.js";
+export * from "./keys/keyLayout.js";
+export * from "./logging/Logger.js";
+export * from "./store/checkServer.js";
+export * from "./store/EventStore.js";
+export * from "./store/encodeEvents.js";
+export * from "./store/entryCodec.js";
+export * from "./store/getRedisEventStore.js";
+export * from "./store/scripts.js";

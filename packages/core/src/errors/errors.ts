@@ -1,0 +1,202 @@
+import { isStreamstoreError, StreamstoreError } from "./StreamstoreError.js";
+
+/** What the caller expected a stream's version to be. */
+export type ExpectedVersion = "any" | "no_stream" | "stream_exists" | number;
+
+/**
+ * An append's expected version did not match the stream. Carries the actual version, so a retry
+ * needs no extra read.
+ *
+ * @example
+ * catch (error) { if (isConcurrencyError(error)) console.log(error.actualVersion); }
+ */
+export class ConcurrencyError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    readonly expectedVersion: ExpectedVersion,
+    /** The stream's version when the append was refused; 0 when the stream does not exist. */
+    readonly actualVersion: number,
+    /** Whether the stream existed when the append was refused. */
+    readonly streamExists: boolean,
+  ) {
+    super(
+      "CONCURRENCY",
+      `[streamstore] stream "${streamName}" is at version ${actualVersion}${streamExists ? "" : " (it does not exist)"}, the append expected ${JSON.stringify(expectedVersion)}: load the stream again and retry the command (handleCommand does this for you).`,
+    );
+  }
+}
+
+/**
+ * An event's payload (or metadata) failed its schema, or holds a value JSON cannot carry
+ * faithfully (BigInt, NaN, Infinity, a function).
+ *
+ * @example
+ * if (isInvalidEventError(error)) console.log(error.issues);
+ */
+export class InvalidEventError extends StreamstoreError {
+  constructor(
+    readonly eventType: string,
+    readonly reason: string,
+    readonly issues: readonly unknown[] = [],
+  ) {
+    super(
+      "INVALID_EVENT",
+      `[streamstore] event "${eventType}" is invalid: ${reason}. Fix the payload to match the schema given to defineEvents; nothing was written.`,
+    );
+  }
+}
+
+/** An append named an event type that the catalog given to the store does not define. */
+export class UnknownEventTypeError extends StreamstoreError {
+  constructor(
+    readonly eventType: string,
+    readonly knownTypes: readonly string[],
+  ) {
+    super(
+      "UNKNOWN_EVENT_TYPE",
+      `[streamstore] unknown event type "${eventType}": add it to defineEvents({...}) (known: ${knownTypes.join(", ") || "none"}); nothing was written.`,
+    );
+  }
+}
+
+/** A stream name (or category, id or key prefix) that cannot be stored safely. */
+export class InvalidStreamNameError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    readonly reason: string,
+  ) {
+    super(
+      "INVALID_STREAM_NAME",
+      `[streamstore] invalid stream name ${JSON.stringify(streamName.length > 80 ? `${streamName.slice(0, 80)}…` : streamName)}: ${reason}. Stream names are "<category>-<id>"; see docs/key-layout.md.`,
+    );
+  }
+}
+
+/** An event is larger than the store's `maxEventBytes`. */
+export class EventTooLargeError extends StreamstoreError {
+  constructor(
+    readonly eventType: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(
+      "EVENT_TOO_LARGE",
+      `[streamstore] event "${eventType}" is ${bytes} bytes, over the limit of ${maxBytes}: store large blobs elsewhere and reference them, or raise the store's maxEventBytes option; nothing was written.`,
+    );
+  }
+}
+
+/** An argument is out of its allowed range (an empty batch, a bad expected version, bad options). */
+export class InvalidArgumentError extends StreamstoreError {
+  constructor(
+    readonly argument: string,
+    reason: string,
+  ) {
+    super("INVALID_ARGUMENT", `[streamstore] invalid ${argument}: ${reason}`);
+  }
+}
+
+/**
+ * Event ids already stored on the stream were sent again with different content or in another
+ * batch shape: an event id names one event forever.
+ */
+export class IdempotencyConflictError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    readonly eventId: string,
+    readonly reason: string,
+  ) {
+    super(
+      "IDEMPOTENCY_CONFLICT",
+      `[streamstore] event id "${eventId}" is already stored on "${streamName}" ${reason}: give new events new ids (or omit ids to have them generated); nothing was written.`,
+    );
+  }
+}
+
+/**
+ * An entry read from Redis is not a valid event (hand-written, written by older code, or a gap
+ * in versions). Names the stream, the version and the reason.
+ */
+export class CorruptEventError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    readonly version: number | undefined,
+    readonly entryId: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "CORRUPT_EVENT",
+      `[streamstore] entry ${entryId} of "${streamName}"${version === undefined ? "" : ` (version ${version})`} is not a valid event: ${reason}. Add an upcaster for old shapes, or repair the entry by hand.`,
+      options,
+    );
+  }
+}
+
+/** A category was first written with another number of partitions than this store is set to. */
+export class PartitionCountMismatchError extends StreamstoreError {
+  constructor(
+    readonly category: string,
+    readonly recorded: number,
+    readonly configured: number,
+  ) {
+    super(
+      "PARTITION_COUNT_MISMATCH",
+      `[streamstore] category "${category}" was created with ${recorded} partition(s), this store is configured with ${configured}: the partition count of a category is fixed at its first write. Use partitions: { ${category}: ${recorded} }, or migrate the category (docs/key-layout.md).`,
+    );
+  }
+}
+
+/** The Redis server is configured in a way that can silently lose events. */
+export class UnsafeServerConfigError extends StreamstoreError {
+  constructor(
+    readonly setting: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super("UNSAFE_SERVER_CONFIG", `[streamstore] Redis ${setting} is "${value}": ${reason}`);
+  }
+}
+
+/** A streamstore Lua script answered something it never answers: a bug or a tampered script. */
+export class ScriptFailedError extends StreamstoreError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(
+      "SCRIPT_FAILED",
+      `[streamstore] ${reason}. Nothing partial was written (scripts check before they write); please report this with the reply shown.`,
+      options,
+    );
+  }
+}
+
+/** @example if (isConcurrencyError(error)) console.log(error.actualVersion); */
+export const isConcurrencyError = (error: unknown): error is ConcurrencyError =>
+  isStreamstoreError(error, "CONCURRENCY");
+/** @example if (isInvalidEventError(error)) console.log(error.issues); */
+export const isInvalidEventError = (error: unknown): error is InvalidEventError =>
+  isStreamstoreError(error, "INVALID_EVENT");
+/** @example if (isUnknownEventTypeError(error)) console.log(error.eventType); */
+export const isUnknownEventTypeError = (error: unknown): error is UnknownEventTypeError =>
+  isStreamstoreError(error, "UNKNOWN_EVENT_TYPE");
+/** @example if (isInvalidStreamNameError(error)) console.log(error.reason); */
+export const isInvalidStreamNameError = (error: unknown): error is InvalidStreamNameError =>
+  isStreamstoreError(error, "INVALID_STREAM_NAME");
+/** @example if (isEventTooLargeError(error)) console.log(error.bytes); */
+export const isEventTooLargeError = (error: unknown): error is EventTooLargeError =>
+  isStreamstoreError(error, "EVENT_TOO_LARGE");
+/** @example if (isInvalidArgumentError(error)) console.log(error.argument); */
+export const isInvalidArgumentError = (error: unknown): error is InvalidArgumentError =>
+  isStreamstoreError(error, "INVALID_ARGUMENT");
+/** @example if (isIdempotencyConflictError(error)) console.log(error.eventId); */
+export const isIdempotencyConflictError = (error: unknown): error is IdempotencyConflictError =>
+  isStreamstoreError(error, "IDEMPOTENCY_CONFLICT");
+/** @example if (isCorruptEventError(error)) console.log(error.streamName, error.version); */
+export const isCorruptEventError = (error: unknown): error is CorruptEventError =>
+  isStreamstoreError(error, "CORRUPT_EVENT");
+/** @example if (isPartitionCountMismatchError(error)) console.log(error.recorded); */
+export const isPartitionCountMismatchError = (
+  error: unknown,
+): error is PartitionCountMismatchError => isStreamstoreError(error, "PARTITION_COUNT_MISMATCH");
+/** @example if (isUnsafeServerConfigError(error)) console.log(error.setting); */
+export const isUnsafeServerConfigError = (error: unknown): error is UnsafeServerConfigError =>
+  isStreamstoreError(error, "UNSAFE_SERVER_CONFIG");

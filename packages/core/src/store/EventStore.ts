@@ -1,0 +1,106 @@
+import type { ExpectedVersion } from "../errors/index.js";
+import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents.js";
+import type { EventMetadata, NewEvent, RecordedEvent } from "../events/types.js";
+import type { KeyLayout } from "../keys/keyLayout.js";
+
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions {
+  /**
+   * The version the stream must be at for the append to happen: `"any"` (default), `"no_stream"`,
+   * `"stream_exists"` or an exact version (0 means the stream has no events).
+   */
+  expectedVersion?: ExpectedVersion;
+  /** Metadata put on every event of the batch (an event's own metadata wins per field). */
+  metadata?: EventMetadata;
+}
+
+/** What an append did. */
+export interface AppendResult {
+  streamName: string;
+  /** The stream's version after the append: pass it as the next `expectedVersion`. */
+  nextExpectedVersion: number;
+  /** Version of the first event of the batch. */
+  firstVersion: number;
+  /** Positions of the events in their category partition log, in order. */
+  positions: string[];
+  /** The category partition the events went to. */
+  partition: number;
+  /**
+   * True when these event ids were already stored by an earlier append (a retry after a lost
+   * reply): nothing was written and the first append's result is returned.
+   */
+  duplicate: boolean;
+}
+
+/** Options of {@link EventStore.read}. */
+export interface ReadOptions {
+  /** First version to read (inclusive). Default: 1 (forward) / the oldest (backward). */
+  from?: number;
+  /** Last version to read (inclusive). Default: the latest. */
+  to?: number;
+  /** `"forward"` (oldest first, default) or `"backward"` (newest first). */
+  direction?: "forward" | "backward";
+  /** At most this many events. */
+  limit?: number;
+  /** Events fetched per round trip. Default: the store's `readPageSize`. */
+  pageSize?: number;
+}
+
+/** A stored snapshot of an aggregate's state. */
+export interface Snapshot<StateType = unknown> {
+  /** The stream version the state includes. */
+  version: number;
+  /** The id of the event at `version`: a snapshot of a stream deleted and written anew is ignored. */
+  eventId: string;
+  /** The state's schema version: a snapshot of another schema version is ignored, never trusted. */
+  schemaVersion: number;
+  state: StateType;
+}
+
+/** Where a stream lives in Redis. */
+export interface StreamLocation {
+  streamName: string;
+  category: string;
+  id: string;
+  partition: number;
+  streamKey: string;
+  logKey: string;
+  snapshotKey: string;
+}
+
+/**
+ * An event store over one catalog of event types.
+ *
+ * @example
+ * const store: EventStore<typeof events> = getRedisEventStore({ redis, events });
+ * await store.append("account-1", [{ type: "Deposited", data: { amount: 10 } }], { expectedVersion: "no_stream" });
+ * for await (const event of store.read("account-1")) console.log(event.version, event.type);
+ */
+export interface EventStore<Catalog extends EventCatalog = EventCatalog> {
+  readonly catalog: Catalog;
+  readonly keys: KeyLayout;
+  /**
+   * Appends events atomically (all or none) to the stream and its category partition log, after
+   * checking `expectedVersion`, in one round trip. Throws `ConcurrencyError` (with the actual
+   * version) on mismatch. Appending ids already appended returns the first result.
+   */
+  append(
+    streamName: string,
+    events: readonly NewEvent<EventInputOf<Catalog>>[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
+  /** Reads a stream page by page; events are validated and upcast to the current schema. */
+  read(streamName: string, options?: ReadOptions): AsyncIterable<RecordedEvent<EventOf<Catalog>>>;
+  /** The stream's version: 0 when it does not exist. Survives trimming. */
+  version(streamName: string): Promise<number>;
+  /** Whether the stream exists. */
+  exists(streamName: string): Promise<boolean>;
+  /** The latest snapshot of the stream, if any (unchecked: callers check `schemaVersion`). */
+  readSnapshot(streamName: string): Promise<Snapshot | undefined>;
+  /** Stores a snapshot unless a newer one is there; resolves whether it was stored. */
+  writeSnapshot(streamName: string, snapshot: Snapshot): Promise<boolean>;
+  /** The partition count of a category (as recorded at its first write, else as configured). */
+  partitionsOf(category: string): Promise<number>;
+  /** Where a stream lives (its keys and partition). */
+  locate(streamName: string): Promise<StreamLocation>;
+}

@@ -1,0 +1,106 @@
+import type { Cluster, Redis } from "ioredis";
+import { UnsafeServerConfigError } from "../errors/index.js";
+import type { Logger } from "../logging/Logger.js";
+
+/** What {@link checkServer} learnt about the server. */
+export interface ServerFacts {
+  version?: string;
+  appendonly?: string;
+  appendfsync?: string;
+  save?: string;
+  maxmemoryPolicy?: string;
+}
+
+// Warn once per server per process, not once per store: tests and apps create many stores.
+const warned = new Set<string>();
+
+function serverIdentity(redis: Redis | Cluster): string {
+  const options = (redis as { options?: { host?: string; port?: number; db?: number } }).options;
+  return `${options?.host ?? "?"}:${options?.port ?? "?"}/${options?.db ?? 0}`;
+}
+
+function infoField(info: string, name: string): string | undefined {
+  const match = new RegExp(`^${name}:(.*)$`, "m").exec(info);
+  return match?.[1]?.trim();
+}
+
+async function readFacts(redis: Redis | Cluster): Promise<ServerFacts> {
+  const facts: ServerFacts = {};
+  const info = (await redis.info("server")) as string;
+  facts.version = infoField(info, "redis_version");
+  try {
+    const replies = await Promise.all(
+      ["appendonly", "appendfsync", "save", "maxmemory-policy"].map(
+        (name) => redis.call("CONFIG", "GET", name) as Promise<string[]>,
+      ),
+    );
+    [facts.appendonly, facts.appendfsync, facts.save, facts.maxmemoryPolicy] = replies.map(
+      (reply) => reply[1],
+    );
+  } catch {
+    // CONFIG is often denied by ACLs or renamed on managed Redis: INFO still tells AOF and policy.
+    const persistence = (await redis.info("persistence")) as string;
+    const memory = (await redis.info("memory")) as string;
+    const aof = infoField(persistence, "aof_enabled");
+    if (aof !== undefined) facts.appendonly = aof === "1" ? "yes" : "no";
+    facts.maxmemoryPolicy = infoField(memory, "maxmemory_policy");
+  }
+  return facts;
+}
+
+/** Options of {@link checkServer}. */
+export interface CheckServerOptions {
+  logger: Logger;
+  /** Accept a `maxmemory-policy` that may evict keys (events would vanish silently). */
+  allowEviction: boolean;
+}
+
+/**
+ * Checks, once, that the server can hold an event store: Redis 7 or later, and a
+ * `maxmemory-policy` that never evicts (refused otherwise unless `allowEviction`); warns once per
+ * server when nothing is persisted, naming the setting that fixes it. See docs/durability.md.
+ *
+ * @example
+ * await checkServer(redis, { logger: consoleWarningLogger, allowEviction: false });
+ */
+export async function checkServer(
+  redis: Redis | Cluster,
+  options: CheckServerOptions,
+): Promise<ServerFacts> {
+  const facts = await readFacts(redis);
+  const major = Number(facts.version?.split(".")[0]);
+  if (Number.isFinite(major) && major < 7) {
+    throw new UnsafeServerConfigError(
+      "version",
+      facts.version ?? "?",
+      "streamstore needs Redis 7 or later (its scripts use Redis 7 script flags): upgrade the server.",
+    );
+  }
+  const policy = facts.maxmemoryPolicy;
+  if (policy !== undefined && policy !== "noeviction" && !options.allowEviction) {
+    throw new UnsafeServerConfigError(
+      "maxmemory-policy",
+      policy,
+      "this policy lets Redis evict keys when memory is full, and evicted events are lost without any error. Run CONFIG SET maxmemory-policy noeviction (and persist it in redis.conf), or pass allowEviction: true if you accept that.",
+    );
+  }
+  const identity = serverIdentity(redis);
+  if (!warned.has(identity)) {
+    const noAof = facts.appendonly === "no";
+    const noRdb = facts.save === "";
+    if (noAof && (noRdb || facts.save === undefined)) {
+      warned.add(identity);
+      options.logger.warn(
+        { setting: "appendonly", value: facts.appendonly, save: facts.save },
+        `[streamstore] this Redis (${identity}) keeps nothing on disk (appendonly no${noRdb ? ', save ""' : ""}): a restart loses every event. For an event store run "CONFIG SET appendonly yes" with appendfsync everysec or always (see docs/durability.md).`,
+      );
+    } else if (noAof) {
+      warned.add(identity);
+      options.logger.warn(
+        { setting: "appendonly", value: facts.appendonly, save: facts.save },
+        `[streamstore] this Redis (${identity}) persists only RDB snapshots (save "${facts.save}"): a crash loses every event since the last snapshot. Run "CONFIG SET appendonly yes" (see docs/durability.md).`,
+      );
+    }
+  }
+  return facts;
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import {
+  EventTooLargeError,
+  InvalidArgumentError,
+  InvalidEventError,
+  UnknownEventTypeError,
+} from "../errors/index.js";
+import type { EventCatalog } from "../events/defineEvents.js";
+import type { EventMetadata, NewEvent } from "../events/types.js";
+
+/** One event ready for the append script. */
+export interface EncodedEvent {
+  id: string;
+  type: string;
+  data: string;
+  /** Metadata JSON, "" when there is none (saves a field per entry). */
+  metadata: string;
+  schemaVersion: number;
+}
+
+const EVENT_ID = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
+
+/**
+ * Serialises a payload to JSON, refusing what JSON would silently change: BigInt (throws in
+ * JSON.stringify), NaN and ±Infinity (become null), functions and symbols (vanish), undefined in
+ * arrays (becomes null). Objects with toJSON (Date) are kept as their JSON form.
+ */
+function toJson(value: unknown, type: string, what: string): string {
+  try {
+    const text = JSON.stringify(value, function replacer(this: unknown, _key, item: unknown) {
+      switch (typeof item) {
+        case "bigint":
+          throw new InvalidEventError(
+            type,
+            `${what} holds a BigInt, which JSON cannot carry: use a string`,
+          );
+        case "number":
+          if (!Number.isFinite(item)) {
+            throw new InvalidEventError(
+              type,
+              `${what} holds ${item}, which JSON would turn into null`,
+            );
+          }
+          return item;
+        case "function":
+        case "symbol":
+          throw new InvalidEventError(
+            type,
+            `${what} holds a ${typeof item}, which JSON would drop`,
+          );
+        case "undefined":
+          if (Array.isArray(this)) {
+            throw new InvalidEventError(
+              type,
+              `${what} holds undefined in an array, which JSON would turn into null`,
+            );
+          }
+          return item;
+        default:
+          return item;
+      }
+    });
+    if (text === undefined) throw new InvalidEventError(type, `${what} is not JSON-serialisable`);
+    return text;
+  } catch (error) {
+    if (error instanceof InvalidEventError) throw error;
+    // A RangeError here is a structure nested too deeply for JSON.stringify, or a cycle.
+    throw new InvalidEventError(
+      type,
+      `${what} cannot be serialised to JSON (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Limits applied to a batch before anything is sent. */
+export interface EncodeLimits {
+  maxEventBytes: number;
+  maxBatchSize: number;
+}
+
+/**
+ * Validates a batch and encodes it for the append script: every type must be in the catalog,
+ * every payload must pass its schema and be JSON-safe, ids must be unique, and each event must fit
+ * the size limit. Throws before anything is written.
+ *
+ * @example
+ * const encoded = encodeEvents(catalog, [{ type: "Deposited", data: { amount: 5 } }], {}, limits);
+ */
+export function encodeEvents(
+  catalog: EventCatalog,
+  events: readonly NewEvent[],
+  batchMetadata: EventMetadata | undefined,
+  limits: EncodeLimits,
+): EncodedEvent[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError("events", "pass an array of events.");
+  if (events.length === 0) {
+    throw new InvalidArgumentError("events", "the batch is empty: append at least one event.");
+  }
+  if (events.length > limits.maxBatchSize) {
+    throw new InvalidArgumentError(
+      "events",
+      `the batch has ${events.length} events, over maxBatchSize ${limits.maxBatchSize}: split it, or raise maxBatchSize.`,
+    );
+  }
+  const seen = new Set<string>();
+  return events.map((event) => {
+    if (typeof event !== "object" || event === null) {
+      throw new InvalidArgumentError("events", "every event is an object { type, data }.");
+    }
+    const definition = catalog.get(event.type);
+    if (!definition) throw new UnknownEventTypeError(String(event.type), catalog.types);
+    const parsed = definition.schema.safeParse(event.data);
+    if (!parsed.success) {
+      throw new InvalidEventError(
+        event.type,
+        parsed.error.issues
+          .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+          .join("; "),
+        parsed.error.issues,
+      );
+    }
+    const id = event.id ?? randomUUID();
+    if (typeof id !== "string" || !EVENT_ID.test(id)) {
+      throw new InvalidArgumentError(
+        "event id",
+        `${JSON.stringify(id)} must be a string of 1–128 characters without control characters.`,
+      );
+    }
+    if (seen.has(id)) {
+      throw new InvalidArgumentError(
+        "event id",
+        `"${id}" appears twice in one batch: event ids are unique.`,
+      );
+    }
+    seen.add(id);
+    const metadataValue =
+      batchMetadata || event.metadata ? { ...batchMetadata, ...event.metadata } : undefined;
+    if (
+      metadataValue !== undefined &&
+      (typeof metadataValue !== "object" || Array.isArray(metadataValue))
+    ) {
+      throw new InvalidEventError(event.type, "metadata must be an object");
+    }
+    for (const key of ["correlationId", "causationId"] as const) {
+      const value = metadataValue?.[key];
+      if (value !== undefined && typeof value !== "string") {
+        throw new InvalidEventError(event.type, `metadata.${key} must be a string`);
+      }
+    }
+    const data = toJson(parsed.data, event.type, "data");
+    const metadata =
+      metadataValue && Object.keys(metadataValue).length > 0
+        ? toJson(metadataValue, event.type, "metadata")
+        : "";
+    const bytes = Buffer.byteLength(data) + Buffer.byteLength(metadata);
+    if (bytes > limits.maxEventBytes)
+      throw new EventTooLargeError(event.type, bytes, limits.maxEventBytes);
+    return { id, type: event.type, data, metadata, schemaVersion: definition.version };
+  });
+}

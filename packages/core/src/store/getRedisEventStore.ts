@@ -1,0 +1,403 @@
+import type { Cluster, Redis } from "ioredis";
+import {
+  ConcurrencyError,
+  CorruptEventError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  isStreamstoreError,
+  PartitionCountMismatchError,
+  ScriptFailedError,
+} from "../errors/index.js";
+import type { EventCatalog, EventOf } from "../events/defineEvents.js";
+import type { RecordedEvent } from "../events/types.js";
+import { assertCategory, keyLayout, parseStreamName, partitionOf } from "../keys/keyLayout.js";
+import { consoleWarningLogger, type Logger } from "../logging/Logger.js";
+import { checkServer } from "./checkServer.js";
+import type {
+  AppendResult,
+  EventStore,
+  ReadOptions,
+  Snapshot,
+  StreamLocation,
+} from "./EventStore.js";
+import { encodeEvents } from "./encodeEvents.js";
+import { decodeEntry, type RawStreamEntry } from "./entryCodec.js";
+import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
+
+/** Options of {@link getRedisEventStore}. */
+export interface RedisEventStoreOptions<Catalog extends EventCatalog> {
+  /** An ioredis client (`Redis` or `Cluster`), or the in-memory fake of @streamstore/testing. */
+  redis: Redis | Cluster;
+  /** The event catalog from `defineEvents`. */
+  events: Catalog;
+  /** Key prefix of every key of this store (a tenant, an app). Default `"ss"`. */
+  prefix?: string;
+  /**
+   * Partitions of each category log: a number for every category, or per category with a
+   * `default`. Fixed at a category's first write. Default 1 (one log per category).
+   */
+  partitions?: number | { default?: number; [category: string]: number | undefined };
+  /** Largest event (data + metadata JSON), in bytes. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** Most events in one append. Default 1,000. */
+  maxBatchSize?: number;
+  /** Events fetched per round trip when reading. Default 1,000. */
+  readPageSize?: number;
+  /**
+   * `"check"` (default): on first use, check the server once (Redis >= 7, a non-evicting
+   * `maxmemory-policy`, persistence: warn when none). `"off"` skips it (tests on the fake).
+   */
+  serverCheck?: "check" | "off";
+  /** Accept a `maxmemory-policy` that may evict keys. Default false: such a server is refused. */
+  allowEviction?: boolean;
+  /** Where warnings go; pino-compatible. Default: warnings and errors to stderr. */
+  logger?: Logger;
+}
+
+/** The defaults of {@link RedisEventStoreOptions}. */
+export const DEFAULT_EVENT_STORE_OPTIONS = {
+  prefix: "ss",
+  partitions: 1,
+  maxEventBytes: 1024 * 1024,
+  maxBatchSize: 1000,
+  readPageSize: 1000,
+  serverCheck: "check",
+  allowEviction: false,
+} as const;
+
+/** The script commands registered on the client with ioredis `defineCommand`. */
+interface ScriptCommands {
+  streamstoreAppend1(...args: (string | number)[]): Promise<unknown[]>;
+  streamstoreVersion1(key: string): Promise<[number, number]>;
+  streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
+}
+
+function registerScripts(redis: Redis | Cluster): ScriptCommands {
+  const client = redis as unknown as Partial<ScriptCommands> & Pick<Redis, "defineCommand">;
+  // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT: one round trip once cached.
+  if (typeof client.streamstoreAppend1 !== "function") {
+    client.defineCommand("streamstoreAppend1", { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  }
+  if (typeof client.streamstoreVersion1 !== "function") {
+    client.defineCommand("streamstoreVersion1", { numberOfKeys: 1, lua: VERSION_SCRIPT });
+  }
+  if (typeof client.streamstoreSnapshot1 !== "function") {
+    client.defineCommand("streamstoreSnapshot1", { numberOfKeys: 1, lua: SNAPSHOT_SCRIPT });
+  }
+  return client as unknown as ScriptCommands;
+}
+
+function checkPositiveInteger(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new InvalidArgumentError(name, `${String(value)} must be an integer from 1 to ${max}.`);
+  }
+  return value;
+}
+
+function normaliseExpectedVersion(value: unknown): { kind: string; version: number } {
+  if (value === "any" || value === "no_stream" || value === "stream_exists")
+    return { kind: value, version: 0 };
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+    return { kind: "exact", version: value };
+  }
+  throw new InvalidArgumentError(
+    "expectedVersion",
+    `${JSON.stringify(value) ?? String(value)} is not "any", "no_stream", "stream_exists" or a version (an integer >= 0).`,
+  );
+}
+
+function checkVersionBound(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(name, `${String(value)} must be a version: an integer >= 0.`);
+  }
+  return value;
+}
+
+/**
+ * Creates an event store on Redis Streams: per-aggregate streams with optimistic versions, a
+ * partitioned log per category for projections, atomic and idempotent appends in one round trip.
+ *
+ * @example
+ * const events = defineEvents({ Deposited: z.object({ amount: z.number() }) });
+ * const store = getRedisEventStore({ redis: new Redis(), events });
+ * const { nextExpectedVersion } = await store.append(
+ *   "account-1", [{ type: "Deposited", data: { amount: 10 } }], { expectedVersion: "no_stream" });
+ */
+export function getRedisEventStore<Catalog extends EventCatalog>(
+  options: RedisEventStoreOptions<Catalog>,
+): EventStore<Catalog> {
+  const { redis, events: catalog } = options;
+  if (!redis || typeof (redis as Redis).defineCommand !== "function") {
+    throw new InvalidArgumentError(
+      "redis",
+      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
+    );
+  }
+  const keys = keyLayout(options.prefix ?? DEFAULT_EVENT_STORE_OPTIONS.prefix);
+  const logger = options.logger ?? consoleWarningLogger;
+  const limits = {
+    maxEventBytes: checkPositiveInteger(
+      "maxEventBytes",
+      options.maxEventBytes ?? DEFAULT_EVENT_STORE_OPTIONS.maxEventBytes,
+      512 * 1024 * 1024,
+    ),
+    maxBatchSize: checkPositiveInteger(
+      "maxBatchSize",
+      options.maxBatchSize ?? DEFAULT_EVENT_STORE_OPTIONS.maxBatchSize,
+      // 4 + 5 values per event must stay far below Lua's unpack/stack limits and ARGV sizes.
+      100_000,
+    ),
+  };
+  const readPageSize = checkPositiveInteger(
+    "readPageSize",
+    options.readPageSize ?? DEFAULT_EVENT_STORE_OPTIONS.readPageSize,
+    100_000,
+  );
+  const partitionsOption = options.partitions ?? DEFAULT_EVENT_STORE_OPTIONS.partitions;
+  const configuredPartitions = (category: string): number => {
+    const value =
+      typeof partitionsOption === "number"
+        ? partitionsOption
+        : (partitionsOption[category] ?? partitionsOption.default ?? 1);
+    return checkPositiveInteger(`partitions of "${category}"`, value, 1024);
+  };
+  const scripts = registerScripts(redis);
+
+  let serverChecked: Promise<unknown> | undefined;
+  const ensureServerChecked = (): Promise<unknown> => {
+    if ((options.serverCheck ?? DEFAULT_EVENT_STORE_OPTIONS.serverCheck) === "off")
+      return Promise.resolve();
+    serverChecked ??= checkServer(redis, {
+      logger,
+      allowEviction: options.allowEviction ?? DEFAULT_EVENT_STORE_OPTIONS.allowEviction,
+    }).catch((error: unknown) => {
+      // A refused configuration stays refused; a dropped connection is worth another try.
+      if (!isStreamstoreError(error)) serverChecked = undefined;
+      throw error;
+    });
+    return serverChecked;
+  };
+
+  // category -> recorded partition count. Recorded once per category (HSETNX on first write),
+  // then cached for the life of the store: it can never change.
+  const recordedPartitions = new Map<string, number>();
+  const resolvePartitions = async (category: string, forWrite: boolean): Promise<number> => {
+    const cached = recordedPartitions.get(category);
+    if (cached !== undefined) return cached;
+    const configured = configuredPartitions(category);
+    let recordedText: string | null;
+    if (forWrite) {
+      const replies = await redis
+        .multi()
+        .hsetnx(keys.categories(), category, String(configured))
+        .hget(keys.categories(), category)
+        .exec();
+      recordedText = (replies?.[1]?.[1] as string | null | undefined) ?? null;
+    } else {
+      recordedText = await redis.hget(keys.categories(), category);
+    }
+    if (recordedText === null) return configured;
+    const recorded = Number(recordedText);
+    if (recorded !== configured)
+      throw new PartitionCountMismatchError(category, recorded, configured);
+    recordedPartitions.set(category, recorded);
+    return recorded;
+  };
+
+  const locateWith = (streamName: string, partitions: number): StreamLocation => {
+    const { category, id } = parseStreamName(streamName);
+    const partition = partitionOf(id, partitions);
+    return {
+      streamName,
+      category,
+      id,
+      partition,
+      streamKey: keys.stream(category, partition, id),
+      logKey: keys.log(category, partition),
+      snapshotKey: keys.snapshot(category, partition, id),
+    };
+  };
+  const locate = async (streamName: string, forWrite = false): Promise<StreamLocation> => {
+    const { category } = parseStreamName(streamName);
+    const [partitions] = await Promise.all([
+      resolvePartitions(category, forWrite),
+      ensureServerChecked(),
+    ]);
+    return locateWith(streamName, partitions);
+  };
+
+  const store: EventStore<Catalog> = {
+    catalog,
+    keys,
+
+    async append(streamName, newEvents, appendOptions = {}): Promise<AppendResult> {
+      parseStreamName(streamName);
+      const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
+      const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
+      const location = await locate(streamName, true);
+      const args: (string | number)[] = [
+        location.streamKey,
+        location.logKey,
+        expected.kind,
+        expected.version,
+        location.id,
+        encoded.length,
+      ];
+      for (const event of encoded) {
+        args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
+      }
+      const reply = await scripts.streamstoreAppend1(...args);
+      const status = reply?.[0];
+      if (status === "ok" || status === "dup") {
+        return {
+          streamName,
+          nextExpectedVersion: Number(reply[1]),
+          firstVersion: Number(reply[2]),
+          positions: reply.slice(3).map(String),
+          partition: location.partition,
+          duplicate: status === "dup",
+        };
+      }
+      if (status === "conflict") {
+        throw new ConcurrencyError(
+          streamName,
+          appendOptions.expectedVersion ?? "any",
+          Number(reply[1]),
+          Number(reply[2]) === 1,
+        );
+      }
+      if (status === "idempotency") {
+        throw new IdempotencyConflictError(streamName, String(reply[1]), String(reply[2]));
+      }
+      throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);
+    },
+
+    read(streamName, readOptions: ReadOptions = {}) {
+      parseStreamName(streamName);
+      const from = checkVersionBound("from", readOptions.from);
+      const to = checkVersionBound("to", readOptions.to);
+      const limit = readOptions.limit === undefined ? Number.POSITIVE_INFINITY : readOptions.limit;
+      if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
+        throw new InvalidArgumentError("limit", `${String(limit)} must be an integer >= 0.`);
+      }
+      const pageSize =
+        readOptions.pageSize === undefined
+          ? readPageSize
+          : checkPositiveInteger("pageSize", readOptions.pageSize, 100_000);
+      const direction = readOptions.direction ?? "forward";
+      if (direction !== "forward" && direction !== "backward") {
+        throw new InvalidArgumentError(
+          "direction",
+          `${String(direction)} is not "forward" or "backward".`,
+        );
+      }
+      return {
+        async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent<EventOf<Catalog>>> {
+          const location = await locate(streamName);
+          const source = {
+            streamName,
+            category: location.category,
+            partition: location.partition,
+            kind: "stream" as const,
+          };
+          let remaining = limit;
+          // Versions are contiguous: a gap means an entry was deleted or written by hand.
+          let expectedNext: number | undefined =
+            direction === "forward" ? Math.max(from ?? 1, 1) : to;
+          let cursor = direction === "forward" ? Math.max(from ?? 1, 1) : to;
+          const lowest = Math.max(from ?? 1, 1);
+          while (remaining > 0) {
+            const count = Math.min(pageSize, remaining);
+            let page: RawStreamEntry[];
+            if (direction === "forward") {
+              if (to !== undefined && (cursor as number) > to) return;
+              page = (await redis.xrange(
+                location.streamKey,
+                `${cursor}-0`,
+                to === undefined ? "+" : `${to}-0`,
+                "COUNT",
+                count,
+              )) as RawStreamEntry[];
+            } else {
+              if (cursor !== undefined && cursor < lowest) return;
+              page = (await redis.xrevrange(
+                location.streamKey,
+                cursor === undefined ? "+" : `${cursor}-0`,
+                `${lowest}-0`,
+                "COUNT",
+                count,
+              )) as RawStreamEntry[];
+            }
+            for (const entry of page) {
+              const event = decodeEntry<EventOf<Catalog>>(catalog, entry, source);
+              if (expectedNext !== undefined && event.version !== expectedNext) {
+                throw new CorruptEventError(
+                  streamName,
+                  event.version,
+                  entry[0],
+                  `version gap: expected version ${expectedNext} next, found ${event.version} (an entry was deleted or written by hand)`,
+                );
+              }
+              expectedNext = direction === "forward" ? event.version + 1 : event.version - 1;
+              cursor = expectedNext;
+              yield event;
+            }
+            remaining -= page.length;
+            if (page.length < count) return;
+          }
+        },
+      };
+    },
+
+    async version(streamName) {
+      const location = await locate(streamName);
+      const [version] = await scripts.streamstoreVersion1(location.streamKey);
+      return Number(version);
+    },
+
+    async exists(streamName) {
+      const location = await locate(streamName);
+      return (await redis.exists(location.streamKey)) === 1;
+    },
+
+    async readSnapshot(streamName) {
+      const location = await locate(streamName);
+      const stored = await redis.hget(location.snapshotKey, "doc");
+      if (stored === null) return undefined;
+      try {
+        const parsed = JSON.parse(stored) as Snapshot;
+        if (
+          typeof parsed !== "object" ||
+          parsed === null ||
+          !Number.isSafeInteger(parsed.version) ||
+          !Number.isSafeInteger(parsed.schemaVersion) ||
+          typeof parsed.eventId !== "string"
+        ) {
+          return undefined;
+        }
+        return parsed;
+      } catch {
+        // A snapshot is a cache: an unreadable one is ignored, and the stream is replayed.
+        return undefined;
+      }
+    },
+
+    async writeSnapshot(streamName, snapshot) {
+      const location = await locate(streamName, true);
+      const document = JSON.stringify(snapshot);
+      return (
+        (await scripts.streamstoreSnapshot1(location.snapshotKey, snapshot.version, document)) === 1
+      );
+    },
+
+    async partitionsOf(category) {
+      assertCategory(category);
+      await ensureServerChecked();
+      return resolvePartitions(category, false);
+    },
+
+    locate: (streamName) => locate(streamName),
+  };
+  return store;
+}
