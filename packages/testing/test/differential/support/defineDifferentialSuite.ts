@@ -1,0 +1,143 @@
+import { randomBytes } from "node:crypto";
+import { inspect } from "node:util";
+import { Redis } from "ioredis";
+import { describe, expect, inject, it } from "vitest";
+import { createNormalizer, maskIdle } from "./createNormalizer.js";
+import { createTargetClient, differentialTargetKind } from "./differentialTarget.js";
+
+/** What a case gets besides its client. */
+export interface DifferentialContext {
+  /** The random prefix of this run; every key of the case starts with it. */
+  readonly prefix: string;
+  /** `prefix + name`: a key nobody else uses. */
+  key(name: string): string;
+  /** A second client on the same data (`client.duplicate()`), closed after the case. */
+  duplicate(): Redis;
+  /** Waits `ms` milliseconds (e.g. to let a blocking read reach the server). */
+  sleep(ms: number): Promise<void>;
+  /** Settles to the value or to the error, so that a case can go on after an expected error. */
+  attempt<Value>(promise: Promise<Value>): Promise<Value | Error>;
+  /** A placeholder for a plausible idle time, `>= atLeastMs` (see `maskIdle`). */
+  idle(value: unknown, atLeastMs?: number): unknown;
+  /** XPENDING extended rows with their idle times masked (`[id, consumer, idle, deliveries]`). */
+  pendingRows(rows: unknown, atLeastMs?: number): unknown;
+}
+
+/** One differential case: run once on real Redis and once on the fake, outcomes compared. */
+export type DifferentialCase = (client: Redis, ctx: DifferentialContext) => Promise<unknown>;
+
+/** Sentence → case. The sentence becomes the `it` title. */
+export type DifferentialCases = Record<string, DifferentialCase>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function randomPrefix(): string {
+  return `diff:${randomBytes(6).toString("hex")}:`;
+}
+
+async function closeQuietly(client: Redis): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== "0");
+}
+
+interface RunOutcome {
+  /** The normalised outcome: `{ value }` or `{ thrown }`. */
+  outcome: unknown;
+}
+
+async function runCase(
+  differentialCase: DifferentialCase,
+  client: Redis,
+  cleanup: Redis | undefined,
+): Promise<RunOutcome> {
+  const prefix = randomPrefix();
+  const duplicates: Redis[] = [];
+  const ctx: DifferentialContext = {
+    prefix,
+    key: (name) => `${prefix}${name}`,
+    duplicate: () => {
+      const duplicate = client.duplicate();
+      duplicates.push(duplicate);
+      return duplicate;
+    },
+    sleep,
+    attempt: (promise) => promise.catch((error: unknown) => error as Error),
+    idle: maskIdle,
+    pendingRows: (rows, atLeastMs = 0) =>
+      Array.isArray(rows)
+        ? rows.map((row) =>
+            Array.isArray(row) && row.length === 4
+              ? [row[0], row[1], maskIdle(row[2], atLeastMs), row[3]]
+              : row,
+          )
+        : rows,
+  };
+  let raw: { value: unknown } | { thrown: unknown };
+  try {
+    raw = { value: await differentialCase(client, ctx) };
+  } catch (error) {
+    raw = { thrown: error };
+  } finally {
+    for (const duplicate of duplicates) await closeQuietly(duplicate);
+    if (cleanup) await deleteKeys(cleanup, prefix);
+  }
+  return { outcome: createNormalizer({ prefix })(raw) };
+}
+
+const show = (value: unknown) => inspect(value, { depth: null, breakLength: 100 });
+
+/**
+ * Declares one `it` per case, each running the case on a fresh connection to the test Redis and on
+ * a fresh `createFakeRedis()`, and failing with both normalised outcomes when they differ.
+ *
+ * @example
+ * defineDifferentialSuite("XLEN", {
+ *   "counts the entries of a stream": async (client, ctx) => {
+ *     await client.xadd(ctx.key("s"), "*", "a", "1");
+ *     return client.xlen(ctx.key("s"));
+ *   },
+ * });
+ */
+export function defineDifferentialSuite(aspect: string, cases: DifferentialCases): void {
+  describe("createFakeRedis", () => {
+    describe(`${aspect} (differential against Redis, target: ${differentialTargetKind})`, () => {
+      for (const [sentence, differentialCase] of Object.entries(cases)) {
+        it(sentence, async () => {
+          const redisUrl = inject("redisUrl");
+          const real = new Redis(redisUrl);
+          const target = createTargetClient(redisUrl);
+          try {
+            const expected = await runCase(differentialCase, real, real);
+            const actual = await runCase(
+              differentialCase,
+              target,
+              differentialTargetKind === "redis" ? target : undefined,
+            );
+            if (process.env.STREAMSTORE_DIFFERENTIAL_PRINT === "1") {
+              console.log(`${aspect} / ${sentence}\n${show(expected.outcome)}`);
+            }
+            expect(
+              actual.outcome,
+              `fake differs from Redis\n--- redis:\n${show(expected.outcome)}\n--- fake:\n${show(actual.outcome)}\n`,
+            ).toStrictEqual(expected.outcome);
+          } finally {
+            await closeQuietly(real);
+            await closeQuietly(target);
+          }
+        });
+      }
+    });
+  });
+}
