@@ -1,0 +1,2 @@
+export * from "./EventStoreContractContext.js";
+export * from "./testEventStore.js";
