@@ -115,8 +115,8 @@ defineDifferentialSuite("XRANGE", {
     client,
     ctx,
   ) => {
-    const key = ctx.key("list");
-    await client.rpush(key, "a");
+    const key = ctx.key("hash");
+    await client.hset(key, "a", "1");
     return [
       await client.xrange(ctx.key("missing"), "-", "+"),
       await ctx.attempt(client.xrange(key, "-", "+")),
