@@ -193,22 +193,18 @@ const xgroup = fc.oneof(
   fc
     .tuple(KEY, group)
     .map(([key, name]): StreamCommand => ({ name: "xgroup", args: ["DESTROY", key, name] })),
-  fc
-    .tuple(KEY, group, consumer)
-    .map(
-      ([key, name, who]): StreamCommand => ({
-        name: "xgroup",
-        args: ["CREATECONSUMER", key, name, who],
-      }),
-    ),
-  fc
-    .tuple(KEY, group, consumer)
-    .map(
-      ([key, name, who]): StreamCommand => ({
-        name: "xgroup",
-        args: ["DELCONSUMER", key, name, who],
-      }),
-    ),
+  fc.tuple(KEY, group, consumer).map(
+    ([key, name, who]): StreamCommand => ({
+      name: "xgroup",
+      args: ["CREATECONSUMER", key, name, who],
+    }),
+  ),
+  fc.tuple(KEY, group, consumer).map(
+    ([key, name, who]): StreamCommand => ({
+      name: "xgroup",
+      args: ["DELCONSUMER", key, name, who],
+    }),
+  ),
 );
 
 const xreadgroup = fc
