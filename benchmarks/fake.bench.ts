@@ -231,8 +231,10 @@ interface Report {
 }
 
 async function main(): Promise<void> {
-  let server: RedisServerHandle | undefined;
-  const url = process.env.REDIS_URL ?? (server = await startRedisServer()).url;
+  const server: RedisServerHandle | undefined = process.env.REDIS_URL
+    ? undefined
+    : await startRedisServer();
+  const url = process.env.REDIS_URL ?? server?.url ?? "";
   const real = new Redis(url);
   const fake = createFake();
   const prefix = `bench:${randomBytes(6).toString("hex")}:`;
