@@ -1,0 +1,184 @@
+import { type Command, Redis, type RedisOptions } from "ioredis";
+import type { ReplyMappingFromOptions } from "ioredis/built/types.js";
+import type { FakeRedisServer, ServerConnection } from "./FakeRedisServer.js";
+import { type Reply, StatusReply } from "./replyError.js";
+
+/** ioredis's `CONNECTION_CLOSED_ERROR_MSG`, the message of calls on or after a closed connection. */
+const CONNECTION_CLOSED = "Connection is closed.";
+
+/** Commands whose replies may nest status replies (EXEC arrays, script tables). */
+const DEEP_STATUS = new Set(["exec", "eval", "evalsha", "eval_ro", "evalsha_ro"]);
+
+/** The reply context of RESP2 (`protocol: 2`): ioredis's reply transformers then pass replies as is. */
+const RESP2_CONTEXT = { protocol: 2, replyMapping: "legacy" } as const;
+
+function toClientValue(reply: Reply, deep: boolean): unknown {
+  if (reply instanceof StatusReply) return reply.value;
+  if (deep && Array.isArray(reply)) return reply.map((item) => toClientValue(item, true));
+  return reply;
+}
+
+function toBuffers(value: unknown): unknown {
+  if (typeof value === "string") return Buffer.from(value);
+  if (Array.isArray(value)) return value.map(toBuffers);
+  return value;
+}
+
+function toArgument(value: unknown): string {
+  return typeof value === "string"
+    ? value
+    : Buffer.isBuffer(value)
+      ? value.toString()
+      : String(value);
+}
+
+interface CommandInternals {
+  name: string;
+  args: unknown[];
+  replyEncoding?: string | null;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  promise: Promise<unknown>;
+  setReplyContext(context: { protocol: number; replyMapping: string }): void;
+  toWritable(socket: object): unknown;
+}
+
+interface RedisInternals {
+  setStatus(status: string, arg?: unknown): void;
+  manuallyClosing: boolean;
+}
+
+/**
+ * An ioredis `Redis` whose commands run in a {@link FakeRedisServer} instead of on a socket.
+ *
+ * Everything above the wire is ioredis's own code: argument flattening, `keyPrefix`, reply
+ * transformers (hgetall → object...), `pipeline()`, `multi()`, `defineCommand` with its
+ * EVALSHA-then-EVAL fallback. Only `sendCommand` and the connection lifecycle are replaced, and
+ * replies are fed in with the RESP2 context, whose shapes are what ioredis 6 produces by default.
+ *
+ * @example
+ * ```ts
+ * const client = new FakeRedisClient(new FakeRedisServer(), {});
+ * await client.set("k", "v");
+ * ```
+ */
+export class FakeRedisClient extends Redis {
+  /** The shared server (same for every `duplicate()`). */
+  readonly fakeServer: FakeRedisServer;
+  private connection: ServerConnection | undefined;
+  /** Per-connection token: ioredis's Script tracks "already loaded" per socket object. */
+  private socketToken: object = {};
+
+  constructor(server: FakeRedisServer, options: RedisOptions) {
+    super({ ...options, replyMapping: "legacy", lazyConnect: true, enableAutoPipelining: false });
+    this.fakeServer = server;
+    this.options.lazyConnect = options.lazyConnect ?? false;
+    if (!options.lazyConnect) this.openConnection();
+  }
+
+  private get internals(): RedisInternals {
+    return this as unknown as RedisInternals;
+  }
+
+  private openConnection(): void {
+    this.connection = this.fakeServer.connect();
+    this.socketToken = {};
+    const connection = this.connection;
+    if (typeof this.options.db === "number" && this.options.db !== 0) {
+      connection.db = this.options.db;
+    }
+    if (this.options.connectionName) connection.name = this.options.connectionName;
+    this.internals.setStatus("connecting");
+    process.nextTick(() => {
+      if (this.connection !== connection || connection.closed) return;
+      this.internals.setStatus("connect");
+      this.internals.setStatus("ready");
+    });
+  }
+
+  override connect(callback?: (error?: Error | null) => void): Promise<void> {
+    const promise = new Promise<void>((resolve, reject) => {
+      if (this.status === "connecting" || this.status === "connect" || this.status === "ready") {
+        reject(new Error("Redis is already connecting/connected"));
+        return;
+      }
+      this.openConnection();
+      this.once("ready", () => resolve());
+    });
+    if (callback) promise.then(() => callback(null), callback);
+    return promise;
+  }
+
+  override disconnect(reconnect = false): void {
+    this.closeConnection();
+    if (reconnect) this.openConnection();
+  }
+
+  private closeConnection(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection === undefined) {
+      if (this.status === "wait") {
+        this.internals.setStatus("close");
+        this.internals.setStatus("end");
+      }
+      return;
+    }
+    this.fakeServer.disconnect(connection, () => new Error(CONNECTION_CLOSED));
+    this.internals.setStatus("close");
+    this.internals.setStatus("end");
+  }
+
+  /** Another connection to the same fake server, with the same options plus `override`. */
+  override duplicate<Override extends Partial<RedisOptions> | undefined = undefined>(
+    override?: Override,
+  ): Redis<ReplyMappingFromOptions<"legacy", Override>> {
+    return this.createDuplicate({ ...this.options, ...(override ?? {}) }) as unknown as Redis<
+      ReplyMappingFromOptions<"legacy", Override>
+    >;
+  }
+
+  /** Builds the client `duplicate()` returns; subclasses return their own kind. */
+  protected createDuplicate(options: RedisOptions): FakeRedisClient {
+    return new FakeRedisClient(this.fakeServer, options);
+  }
+
+  override sendCommand(command: Command): Promise<unknown> {
+    const internal = command as unknown as CommandInternals;
+    internal.setReplyContext(RESP2_CONTEXT);
+    if (this.status === "wait" && this.connection === undefined) this.openConnection();
+    const connection = this.connection;
+    if (connection === undefined || connection.closed || this.status === "end") {
+      internal.reject(new Error(CONNECTION_CLOSED));
+      return internal.promise;
+    }
+    // defineCommand scripts rewrite EVALSHA into EVAL (first use per socket) in toWritable().
+    if (Object.getPrototypeOf(command).constructor.name === "CustomScriptCommand") {
+      internal.toWritable(this.socketToken);
+    }
+    const name = internal.name.toLowerCase();
+    if (name === "quit") {
+      this.internals.manuallyClosing = true;
+      internal.resolve("OK");
+      queueMicrotask(() => this.closeConnection());
+      return internal.promise;
+    }
+    const argv = [internal.name];
+    for (const argument of internal.args) argv.push(toArgument(argument));
+    const deep = DEEP_STATUS.has(name);
+    const buffers = internal.replyEncoding === null;
+    this.fakeServer.submit(connection, argv, (reply) => {
+      if (reply instanceof Error) {
+        (reply as Error & { command?: unknown }).command = {
+          name: internal.name,
+          args: internal.args,
+        };
+        internal.reject(reply);
+        return;
+      }
+      const value = toClientValue(reply, deep);
+      internal.resolve(buffers ? toBuffers(value) : value);
+    });
+    return internal.promise;
+  }
+}

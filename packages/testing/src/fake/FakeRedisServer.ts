@@ -1,0 +1,678 @@
+import type {
+  BlockRequest,
+  CommandContext,
+  CommandServer,
+  CommandSpec,
+  CommandTable,
+  ConnectionState,
+} from "./CommandContext.js";
+import { isOption, parseIntegerArgument } from "./CommandContext.js";
+import { hashCommands } from "./commands/hashCommands.js";
+import { keyCommands } from "./commands/keyCommands.js";
+import { serverCommands } from "./commands/serverCommands.js";
+import { setCommands } from "./commands/setCommands.js";
+import { sortedSetCommands } from "./commands/sortedSetCommands.js";
+import { serveStreamRead, streamCommands } from "./commands/streamCommands.js";
+import { stringCommands } from "./commands/stringCommands.js";
+import { type FakeClock, systemClock } from "./createManualClock.js";
+import { Database, type KeyspaceListener } from "./Database.js";
+import { LuaScriptEngine } from "./LuaScriptEngine.js";
+import {
+  arityError,
+  ERR_EXECABORT,
+  ERR_NOSCRIPT,
+  ERR_SYNTAX,
+  OK,
+  QUEUED,
+  type Reply,
+  replyError,
+} from "./replyError.js";
+import { SortedIdMap } from "./SortedIdMap.js";
+
+/** Receives the reply of one command (an `Error` for error replies). */
+export type ReplyCallback = (reply: Reply) => void;
+
+/** A connection as the server sees it: state plus what it is blocked on. */
+export interface ServerConnection extends ConnectionState {
+  blocked: { request: BlockRequest; done: ReplyCallback; timer?: NodeJS.Timeout } | undefined;
+  /** Commands sent while blocked: Redis reads them only once the connection is unblocked. */
+  readonly backlog: { argv: string[]; done: ReplyCallback }[];
+  closed: boolean;
+}
+
+const DATABASE_COUNT = 16;
+
+/** Commands a MULTI executes immediately instead of queueing (`processCommand`). */
+const NOT_QUEUED = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+function defaultConfig(): Map<string, string> {
+  return new Map([
+    ["appendonly", "no"],
+    ["appendfsync", "everysec"],
+    ["save", ""],
+    ["maxmemory", "0"],
+    ["maxmemory-policy", "noeviction"],
+    ["databases", String(DATABASE_COUNT)],
+    ["stream-node-max-bytes", "4096"],
+    ["stream-node-max-entries", "100"],
+    ["notify-keyspace-events", ""],
+    ["timeout", "0"],
+    ["lua-time-limit", "5000"],
+    ["busy-reply-threshold", "5000"],
+    ["maxclients", "10000"],
+    ["port", "6379"],
+    ["bind", "127.0.0.1"],
+  ]);
+}
+
+/**
+ * The shared state behind every client of one fake: databases, the clock, WATCHes, blocked
+ * readers, the Lua engine, and the command dispatch. Single-threaded like Redis: a command (or a
+ * MULTI/EXEC, or a script) runs to completion before anything else, and clients blocked on keys
+ * are served afterwards, in the order they blocked (`handleClientsBlockedOnKeys`).
+ *
+ * @example
+ * ```ts
+ * const server = new FakeRedisServer(systemClock);
+ * const connection = server.connect();
+ * server.submit(connection, ["SET", "k", "v"], console.log);
+ * ```
+ */
+export class FakeRedisServer implements CommandServer, KeyspaceListener {
+  readonly databaseCount = DATABASE_COUNT;
+  private databases: Database[];
+  private readonly commands: CommandTable;
+  private readonly configValues = defaultConfig();
+  private nextConnectionId = 1;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly watchers = new Map<string, Set<ServerConnection>>();
+  private readonly blockedByKey = new Map<string, Set<ServerConnection>>();
+  private readyKeys: { db: Database; key: string }[] = [];
+  private readonly readyKeySet = new Set<string>();
+  private lua: LuaScriptEngine | undefined;
+  private readonly startedAt: number;
+  private deferred: (() => void)[] = [];
+  private repliesThisTurn = 0;
+  private turnScheduled = false;
+  private commandsProcessed = 0;
+
+  constructor(readonly clock: FakeClock = systemClock) {
+    this.databases = Array.from(
+      { length: DATABASE_COUNT },
+      (_, index) => new Database(index, this),
+    );
+    this.commands = {
+      ...stringCommands,
+      ...hashCommands,
+      ...setCommands,
+      ...sortedSetCommands,
+      ...keyCommands,
+      ...serverCommands,
+      ...streamCommands,
+      ...this.scriptingCommands(),
+    };
+    this.startedAt = clock.now();
+  }
+
+  database(index: number): Database {
+    return this.databases[index] as Database;
+  }
+
+  /** Replaces all databases (snapshot restore). */
+  replaceDatabases(fill: (database: Database) => void): void {
+    this.databases = Array.from(
+      { length: DATABASE_COUNT },
+      (_, index) => new Database(index, this),
+    );
+    for (const database of this.databases) fill(database);
+  }
+
+  /** The Lua engine, created on first use: fengari's state costs a few ms to build. */
+  scriptEngine(): LuaScriptEngine {
+    this.lua ??= new LuaScriptEngine();
+    return this.lua;
+  }
+
+  hasScriptEngine(): boolean {
+    return this.lua !== undefined;
+  }
+
+  config(): Map<string, string> {
+    return this.configValues;
+  }
+
+  /** Opens a connection (what a TCP accept is to Redis). */
+  connect(): ServerConnection {
+    const connection: ServerConnection = {
+      id: this.nextConnectionId++,
+      name: null,
+      db: 0,
+      multi: null,
+      multiFailed: false,
+      watched: new Set(),
+      watchDirty: false,
+      blocked: undefined,
+      backlog: [],
+      closed: false,
+    };
+    this.connections.add(connection);
+    return connection;
+  }
+
+  /** Closes a connection; a blocked call and queued calls get `error`. */
+  disconnect(connection: ServerConnection, error: () => Error): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    this.unwatch(connection);
+    const blocked = connection.blocked;
+    if (blocked !== undefined) {
+      this.removeBlocked(connection);
+      blocked.done(error());
+    }
+    for (const item of connection.backlog.splice(0)) item.done(error());
+    this.connections.delete(connection);
+  }
+
+  /** Runs (or, if the connection is blocked, queues) one command; `done` gets the reply. */
+  submit(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
+    if (connection.blocked !== undefined || connection.backlog.length > 0) {
+      connection.backlog.push({ argv, done });
+      return;
+    }
+    this.runTopLevel(connection, argv, done);
+    this.handleReadyKeys();
+  }
+
+  private runTopLevel(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
+    this.commandsProcessed++;
+    const result = this.process(connection, argv);
+    if (result !== null && typeof result === "object" && "kind" in result) {
+      this.block(connection, result, done);
+    } else {
+      this.deliver(done, result);
+    }
+  }
+
+  /**
+   * Hands a reply over. Replies are normally delivered at once (the promise then settles in a
+   * microtask); after many in one macrotask they are deferred to `setImmediate`, so a loop of
+   * awaited non-blocking reads cannot starve timers, as it cannot against a real socket.
+   */
+  private deliver(done: ReplyCallback, reply: Reply): void {
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(() => {
+        this.turnScheduled = false;
+        this.repliesThisTurn = 0;
+        const pending = this.deferred;
+        this.deferred = [];
+        for (const item of pending) item();
+      });
+    }
+    this.repliesThisTurn++;
+    if (this.deferred.length > 0 || this.repliesThisTurn > 500) {
+      this.deferred.push(() => done(reply));
+      return;
+    }
+    done(reply);
+  }
+
+  private context(
+    connection: ConnectionState,
+    denyBlocking: boolean,
+    inScript: boolean,
+    now?: number,
+  ): CommandContext {
+    return {
+      db: this.database(connection.db),
+      connection,
+      clock: this.clock,
+      now: now ?? this.clock.now(),
+      denyBlocking,
+      inScript,
+      server: this,
+    };
+  }
+
+  /** Transaction handling around {@link execute} (`processCommand` + `src/multi.c`). */
+  private process(connection: ServerConnection, argv: string[]): Reply | BlockRequest {
+    const name = (argv[0] ?? "").toLowerCase();
+    if (connection.multi !== null && !NOT_QUEUED.has(name)) {
+      const problem = this.validate(argv, undefined);
+      if (problem !== undefined) {
+        connection.multiFailed = true;
+        return problem;
+      }
+      connection.multi.push(argv);
+      return QUEUED;
+    }
+    switch (name) {
+      case "multi":
+        if (argv.length !== 1) return replyError(arityError("multi"));
+        if (connection.multi !== null) return replyError("ERR MULTI calls can not be nested");
+        connection.multi = [];
+        connection.multiFailed = false;
+        return OK;
+      case "discard":
+        if (argv.length !== 1) return replyError(arityError("discard"));
+        if (connection.multi === null) return replyError("ERR DISCARD without MULTI");
+        connection.multi = null;
+        this.unwatch(connection);
+        return OK;
+      case "exec":
+        if (argv.length !== 1) return replyError(arityError("exec"));
+        return this.exec(connection);
+      case "watch":
+        if (argv.length < 2) return replyError(arityError("watch"));
+        if (connection.multi !== null) return replyError("ERR WATCH inside MULTI is not allowed");
+        this.watch(this.context(connection, false, false), argv.slice(1));
+        return OK;
+      case "unwatch":
+        if (argv.length !== 1) return replyError(arityError("unwatch"));
+        this.unwatch(connection);
+        return OK;
+      default:
+        return this.execute(this.context(connection, false, false), argv);
+    }
+  }
+
+  private exec(connection: ServerConnection): Reply {
+    const queued = connection.multi;
+    if (queued === null) return replyError("ERR EXEC without MULTI");
+    connection.multi = null;
+    if (connection.multiFailed) {
+      connection.multiFailed = false;
+      this.unwatch(connection);
+      return replyError(ERR_EXECABORT);
+    }
+    if (connection.watchDirty) {
+      this.unwatch(connection);
+      return null;
+    }
+    this.unwatch(connection);
+    const now = this.clock.now();
+    const replies: Reply[] = [];
+    for (const argv of queued) {
+      const result = this.execute(this.context(connection, true, false, now), argv);
+      replies.push(result as Reply);
+    }
+    return replies;
+  }
+
+  /** Lookup + arity checks; returns the error reply or undefined. */
+  private validate(argv: readonly string[], fromScript: boolean | undefined): Error | undefined {
+    const found = this.lookup(argv);
+    if (typeof found === "string") {
+      return replyError(fromScript ? "ERR Unknown Redis command called from script" : found);
+    }
+    const { spec, fullName } = found;
+    if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
+      return replyError(
+        fromScript
+          ? "ERR Wrong number of args calling Redis command from script"
+          : arityError(fullName),
+      );
+    }
+    return undefined;
+  }
+
+  private lookup(
+    argv: readonly string[],
+  ): { spec: CommandSpec; handlerSpec: CommandSpec; fullName: string } | string {
+    const name = (argv[0] ?? "").toLowerCase();
+    const spec = Object.hasOwn(this.commands, name) ? this.commands[name] : undefined;
+    if (spec === undefined) {
+      let args = "";
+      for (let index = 1; index < argv.length && args.length < 128; index++) {
+        args += `'${(argv[index] as string).slice(0, 128 - args.length)}' `;
+      }
+      return `ERR unknown command '${(argv[0] ?? "").slice(0, 128)}', with args beginning with: ${args}`.replace(
+        /[\r\n]/g,
+        " ",
+      );
+    }
+    if (spec.subcommands !== undefined && argv.length >= 2) {
+      const subName = (argv[1] as string).toLowerCase();
+      const sub = Object.hasOwn(spec.subcommands, subName) ? spec.subcommands[subName] : undefined;
+      if (sub === undefined) {
+        return `ERR unknown subcommand '${(argv[1] as string).slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+      }
+      return { spec: sub, handlerSpec: spec, fullName: `${name}|${subName}` };
+    }
+    return { spec, handlerSpec: spec, fullName: name };
+  }
+
+  /** Runs one command; errors come back as `Error` values, never thrown. */
+  execute(ctx: CommandContext, argv: readonly string[]): Reply | BlockRequest {
+    const problem = this.validate(argv, undefined);
+    if (problem !== undefined) return problem;
+    const found = this.lookup(argv) as { handlerSpec: CommandSpec };
+    try {
+      return (found.handlerSpec.handler as NonNullable<CommandSpec["handler"]>)(ctx, argv);
+    } catch (error) {
+      if (error instanceof Error && error.name === "ReplyError") return error;
+      throw error;
+    }
+  }
+
+  /** `scriptCall` in Redis 7.0's `src/script.c`: checks, then runs a command for `redis.call`. */
+  private callFromScript(ctx: CommandContext, argv: string[], readOnly: boolean): Reply {
+    const problem = this.validate(argv, true);
+    if (problem !== undefined) return problem;
+    const found = this.lookup(argv) as { spec: CommandSpec; handlerSpec: CommandSpec };
+    const name = (argv[0] as string).toLowerCase();
+    if (
+      found.handlerSpec.noscript ||
+      ["multi", "exec", "discard", "watch", "unwatch"].includes(name)
+    ) {
+      return replyError("ERR This Redis command is not allowed from script");
+    }
+    if (readOnly && (found.handlerSpec.write || found.spec.write)) {
+      return replyError("ERR Write commands are not allowed from read-only scripts.");
+    }
+    const result = this.execute(ctx, argv);
+    return result !== null && typeof result === "object" && "kind" in result ? null : result;
+  }
+
+  runScript(
+    ctx: CommandContext,
+    argv: readonly string[],
+    bySha: boolean,
+    readOnly: boolean,
+  ): Reply {
+    const numberOfKeys = parseIntegerArgument(argv[2] as string);
+    if (numberOfKeys > argv.length - 3) {
+      return replyError("ERR Number of keys can't be greater than number of args");
+    }
+    if (numberOfKeys < 0) return replyError("ERR Number of keys can't be negative");
+    const engine = this.scriptEngine();
+    let sha: string;
+    if (bySha) {
+      sha = (argv[1] as string).toLowerCase();
+      if (!engine.has(sha)) return replyError(ERR_NOSCRIPT);
+    } else {
+      sha = engine.load(argv[1] as string);
+    }
+    const noWrites = readOnly || (engine.flags(sha)?.noWrites ?? false);
+    const keys = argv.slice(3, 3 + numberOfKeys);
+    const args = argv.slice(3 + numberOfKeys);
+    // The script client starts on the caller's database; SELECT inside stays inside.
+    const scriptConnection: ConnectionState = { ...ctx.connection, watched: new Set() };
+    const now = ctx.now;
+    return engine.run(sha, {
+      sha,
+      keys,
+      args,
+      runCommand: (commandArgv) =>
+        this.callFromScript(this.context(scriptConnection, true, true, now), commandArgv, noWrites),
+    });
+  }
+
+  scriptCommand(_ctx: CommandContext, argv: readonly string[]): Reply {
+    const sub = (argv[1] as string).toUpperCase();
+    const engine = this.scriptEngine();
+    if (sub === "LOAD") return engine.load(argv[2] as string);
+    if (sub === "EXISTS") return argv.slice(2).map((sha) => (engine.has(sha) ? 1 : 0));
+    if (sub === "FLUSH") {
+      if (
+        argv.length > 3 ||
+        (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
+      ) {
+        return replyError(ERR_SYNTAX);
+      }
+      engine.flush();
+      return OK;
+    }
+    if (sub === "KILL") return replyError("NOTBUSY No scripts in execution right now.");
+    return OK;
+  }
+
+  private scriptingCommands(): CommandTable {
+    const evalSpec = (bySha: boolean, readOnly: boolean): CommandSpec => ({
+      arity: -3,
+      noscript: true,
+      handler: (ctx, argv) => this.runScript(ctx, argv, bySha, readOnly),
+    });
+    return {
+      eval: evalSpec(false, false),
+      evalsha: evalSpec(true, false),
+      eval_ro: evalSpec(false, true),
+      evalsha_ro: evalSpec(true, true),
+      script: {
+        arity: -2,
+        noscript: true,
+        handler: (ctx, argv) => this.scriptCommand(ctx, argv),
+        subcommands: {
+          load: { arity: 3 },
+          exists: { arity: -3 },
+          flush: { arity: -2 },
+          kill: { arity: 2 },
+        },
+      },
+    };
+  }
+
+  watch(ctx: CommandContext, keys: readonly string[]): void {
+    const connection = ctx.connection as ServerConnection;
+    for (const key of keys) {
+      const slot = `${connection.db}\u0000${key}`;
+      if (connection.watched.has(slot)) continue;
+      connection.watched.add(slot);
+      let set = this.watchers.get(slot);
+      if (set === undefined) {
+        set = new Set();
+        this.watchers.set(slot, set);
+      }
+      set.add(connection);
+    }
+  }
+
+  unwatch(connection: ConnectionState): void {
+    for (const slot of connection.watched) {
+      const set = this.watchers.get(slot);
+      set?.delete(connection as ServerConnection);
+      if (set?.size === 0) this.watchers.delete(slot);
+    }
+    connection.watched.clear();
+    connection.watchDirty = false;
+  }
+
+  keyModified(db: Database, key: string): void {
+    if (this.watchers.size === 0) return;
+    const set = this.watchers.get(`${db.index}\u0000${key}`);
+    if (set === undefined) return;
+    for (const connection of set) connection.watchDirty = true;
+  }
+
+  keyReady(db: Database, key: string): void {
+    const slot = `${db.index}\u0000${key}`;
+    if (!this.blockedByKey.has(slot) || this.readyKeySet.has(slot)) return;
+    this.readyKeySet.add(slot);
+    this.readyKeys.push({ db, key });
+  }
+
+  flushAll(): void {
+    for (const database of this.databases) database.flush();
+  }
+
+  private block(connection: ServerConnection, request: BlockRequest, done: ReplyCallback): void {
+    connection.blocked = { request, done };
+    for (const key of request.keys) {
+      const slot = `${connection.db}\u0000${key}`;
+      let set = this.blockedByKey.get(slot);
+      if (set === undefined) {
+        set = new Set();
+        this.blockedByKey.set(slot, set);
+      }
+      set.add(connection);
+    }
+    if (request.timeoutMs > 0) {
+      connection.blocked.timer = setTimeout(() => {
+        if (connection.blocked?.request === request) this.unblock(connection, null);
+      }, request.timeoutMs);
+    }
+  }
+
+  private removeBlocked(connection: ServerConnection): void {
+    const blocked = connection.blocked;
+    if (blocked === undefined) return;
+    if (blocked.timer !== undefined) clearTimeout(blocked.timer);
+    for (const key of blocked.request.keys) {
+      const slot = `${connection.db}\u0000${key}`;
+      const set = this.blockedByKey.get(slot);
+      set?.delete(connection);
+      if (set?.size === 0) this.blockedByKey.delete(slot);
+    }
+    connection.blocked = undefined;
+  }
+
+  private unblock(connection: ServerConnection, reply: Reply): void {
+    const blocked = connection.blocked;
+    if (blocked === undefined) return;
+    this.removeBlocked(connection);
+    this.deliver(blocked.done, reply);
+    // Commands the client pipelined behind the blocking call run now, in order.
+    while (connection.blocked === undefined && connection.backlog.length > 0) {
+      const item = connection.backlog.shift() as { argv: string[]; done: ReplyCallback };
+      this.runTopLevel(connection, item.argv, item.done);
+    }
+    this.handleReadyKeys();
+  }
+
+  /** `handleClientsBlockedOnKeys` + `serveClientsBlockedOnStreamKey` of Redis 7.0. */
+  private handleReadyKeys(): void {
+    while (this.readyKeys.length > 0) {
+      const batch = this.readyKeys;
+      this.readyKeys = [];
+      for (const { db, key } of batch) {
+        const slot = `${db.index}\u0000${key}`;
+        this.readyKeySet.delete(slot);
+        const clients = this.blockedByKey.get(slot);
+        if (clients === undefined) continue;
+        for (const connection of [...clients]) {
+          if (connection.blocked === undefined) continue;
+          this.serveBlocked(connection, db, key);
+        }
+      }
+    }
+  }
+
+  private serveBlocked(connection: ServerConnection, db: Database, key: string): void {
+    const blocked = connection.blocked;
+    if (blocked === undefined) return;
+    const request = blocked.request;
+    const ctx = this.context(connection, true, false);
+    const entry = db.get(key, ctx.now);
+    if (entry === undefined || entry.type !== "stream") {
+      if (request.group !== undefined) {
+        this.unblock(connection, replyError("UNBLOCKED the stream key no longer exists"));
+      }
+      return;
+    }
+    const stream = entry.value;
+    const keyIndex = request.keys.indexOf(key);
+    let after = request.ids[keyIndex] ?? 0n;
+    let groupInfo: Parameters<typeof serveStreamRead>[4];
+    if (request.group !== undefined) {
+      const group = stream.groups.get(request.group.name);
+      if (group === undefined) {
+        this.unblock(
+          connection,
+          replyError("NOGROUP the consumer group this client was blocked on no longer exists"),
+        );
+        return;
+      }
+      after = group.lastId;
+      request.ids[keyIndex] = after;
+      if (!(stream.lastId > after)) return;
+      let consumer = group.consumers.get(request.group.consumer);
+      if (consumer === undefined) {
+        consumer = { name: request.group.consumer, seenTime: ctx.now, pending: new SortedIdMap() };
+        group.consumers.set(consumer.name, consumer);
+      } else {
+        consumer.seenTime = ctx.now;
+      }
+      groupInfo = { group, consumer, noack: request.group.noack, history: false };
+    } else if (!(stream.lastId > after)) {
+      return;
+    }
+    const entries = serveStreamRead(ctx, stream, after, request.count, groupInfo);
+    this.unblock(connection, [[key, entries]]);
+  }
+
+  info(section: string | undefined, ctx: CommandContext): string {
+    const now = this.clock.now();
+    const sections: Record<string, string[]> = {
+      server: [
+        "redis_version:7.0.15",
+        "redis_git_sha1:00000000",
+        "redis_git_dirty:0",
+        "redis_build_id:0",
+        "redis_mode:standalone",
+        "os:Linux",
+        "arch_bits:64",
+        "multiplexing_api:epoll",
+        "process_id:1",
+        "tcp_port:6379",
+        `server_time_usec:${now * 1000}`,
+        `uptime_in_seconds:${Math.floor((now - this.startedAt) / 1000)}`,
+        `uptime_in_days:${Math.floor((now - this.startedAt) / 86_400_000)}`,
+        "hz:10",
+        "executable:/usr/bin/redis-server",
+        "config_file:",
+      ],
+      clients: [
+        `connected_clients:${this.connections.size}`,
+        "maxclients:10000",
+        `blocked_clients:${[...this.connections].filter((c) => c.blocked !== undefined).length}`,
+      ],
+      memory: [
+        "used_memory:1000000",
+        "used_memory_human:976.56K",
+        "used_memory_peak:1000000",
+        `maxmemory:${this.configValues.get("maxmemory")}`,
+        `maxmemory_policy:${this.configValues.get("maxmemory-policy")}`,
+        "mem_fragmentation_ratio:1.00",
+      ],
+      persistence: [
+        "loading:0",
+        "async_loading:0",
+        "rdb_changes_since_last_save:0",
+        "rdb_bgsave_in_progress:0",
+        "rdb_last_bgsave_status:ok",
+        `aof_enabled:${this.configValues.get("appendonly") === "yes" ? 1 : 0}`,
+        "aof_rewrite_in_progress:0",
+        "aof_last_write_status:ok",
+      ],
+      stats: [`total_commands_processed:${this.commandsProcessed}`, "total_connections_received:0"],
+      replication: ["role:master", "connected_slaves:0"],
+      keyspace: this.databases
+        .filter((database) => database.size(ctx.now) > 0)
+        .map(
+          (database) =>
+            `db${database.index}:keys=${database.size(ctx.now)},expires=${database.expiresCount()},avg_ttl=0`,
+        ),
+    };
+    const titles: Record<string, string> = {
+      server: "Server",
+      clients: "Clients",
+      memory: "Memory",
+      persistence: "Persistence",
+      stats: "Stats",
+      replication: "Replication",
+      keyspace: "Keyspace",
+    };
+    const wanted =
+      section === undefined ||
+      section === "default" ||
+      section === "all" ||
+      section === "everything"
+        ? Object.keys(sections)
+        : [section];
+    return wanted
+      .filter((name) => sections[name] !== undefined)
+      .map((name) => [`# ${titles[name]}`, ...(sections[name] as string[])].join("\r\n"))
+      .join("\r\n\r\n")
+      .concat("\r\n");
+  }
+}

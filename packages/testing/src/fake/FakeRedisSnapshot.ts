@@ -1,0 +1,158 @@
+import type { Database, RedisValue } from "./Database.js";
+import type { FakeRedisServer } from "./FakeRedisServer.js";
+import { RedisStream } from "./RedisStream.js";
+import { parseStrictStreamId } from "./StreamId.js";
+
+/**
+ * A frozen copy of a fake's data: every database with keys, values (streams with their groups,
+ * consumers and PELs), TTLs, plus the cached scripts. Opaque: take one with `fake.snapshot()`,
+ * start from it with `createFakeRedis({ snapshot })` or go back to it with
+ * `fake.restoreSnapshot()`.
+ *
+ * @example
+ * ```ts
+ * const snapshot = fake.snapshot();
+ * const other = createFakeRedis({ snapshot });
+ * ```
+ */
+export interface FakeRedisSnapshot {
+  readonly databases: readonly (readonly SnapshotKey[])[];
+  readonly scripts: readonly string[];
+}
+
+interface SnapshotKey {
+  readonly key: string;
+  readonly value: RedisValue;
+  readonly expireAt: number | undefined;
+}
+
+/**
+ * Plain seed data for `createFakeRedis({ data })`, for database 0: a string, or a tagged hash,
+ * set, sorted set, list or stream. Stream entries need explicit ids.
+ *
+ * @example
+ * ```ts
+ * const data: FakeRedisData = {
+ *   greeting: "hello",
+ *   user: { hash: { name: "Ada" } },
+ *   events: { stream: [["1-1", { type: "created" }]] },
+ * };
+ * ```
+ */
+export type FakeRedisData = Readonly<
+  Record<
+    string,
+    | string
+    | { readonly hash: Readonly<Record<string, string>> }
+    | { readonly set: readonly string[] }
+    | { readonly zset: Readonly<Record<string, number>> }
+    | { readonly list: readonly string[] }
+    | {
+        readonly stream: readonly (readonly [
+          id: string,
+          fields: Readonly<Record<string, string>>,
+        ])[];
+      }
+  >
+>;
+
+function copyValue(value: RedisValue): RedisValue {
+  switch (value.type) {
+    case "string":
+      return { type: "string", value: value.value };
+    case "hash":
+      return { type: "hash", value: new Map(value.value) };
+    case "set":
+      return { type: "set", value: new Set(value.value) };
+    case "zset":
+      return { type: "zset", value: new Map(value.value) };
+    case "list":
+      return { type: "list", value: [...value.value] };
+    case "stream":
+      return { type: "stream", value: value.value.clone() };
+  }
+}
+
+/**
+ * Deep-copies the server's data into a snapshot.
+ *
+ * @example
+ * ```ts
+ * const snapshot = takeSnapshot(server);
+ * ```
+ */
+export function takeSnapshot(server: FakeRedisServer): FakeRedisSnapshot {
+  const now = server.clock.now();
+  const databases: SnapshotKey[][] = [];
+  for (let index = 0; index < server.databaseCount; index++) {
+    const database = server.database(index);
+    const keys: SnapshotKey[] = [];
+    for (const [key, value] of database.liveKeys(now)) {
+      keys.push({ key, value: copyValue(value), expireAt: database.expireAt(key) });
+    }
+    databases.push(keys);
+  }
+  return {
+    databases,
+    scripts: server.hasScriptEngine() ? server.scriptEngine().bodies() : [],
+  };
+}
+
+/**
+ * Replaces the server's data with a deep copy of a snapshot.
+ *
+ * @example
+ * ```ts
+ * restoreSnapshot(server, snapshot);
+ * ```
+ */
+export function restoreSnapshot(server: FakeRedisServer, snapshot: FakeRedisSnapshot): void {
+  server.replaceDatabases((database: Database) => {
+    for (const item of snapshot.databases[database.index] ?? []) {
+      database.set(item.key, copyValue(item.value), false);
+      database.setExpireAt(item.key, item.expireAt);
+    }
+  });
+  if (snapshot.scripts.length > 0 || server.hasScriptEngine()) {
+    const engine = server.scriptEngine();
+    engine.flush();
+    for (const body of snapshot.scripts) engine.load(body);
+  }
+}
+
+/**
+ * Loads plain seed data into database 0.
+ *
+ * @example
+ * ```ts
+ * seedData(server, { greeting: "hello" });
+ * ```
+ */
+export function seedData(server: FakeRedisServer, data: FakeRedisData): void {
+  const database = server.database(0);
+  for (const [key, seed] of Object.entries(data)) {
+    if (typeof seed === "string") {
+      database.set(key, { type: "string", value: seed }, false);
+    } else if ("hash" in seed) {
+      database.set(key, { type: "hash", value: new Map(Object.entries(seed.hash)) }, false);
+    } else if ("set" in seed) {
+      database.set(key, { type: "set", value: new Set(seed.set) }, false);
+    } else if ("zset" in seed) {
+      database.set(key, { type: "zset", value: new Map(Object.entries(seed.zset)) }, false);
+    } else if ("list" in seed) {
+      database.set(key, { type: "list", value: [...seed.list] }, false);
+    } else {
+      const stream = new RedisStream();
+      for (const [idText, fields] of seed.stream) {
+        const id = parseStrictStreamId(idText);
+        if (id <= stream.lastId) {
+          throw new RangeError(
+            `[streamstore] seed stream "${key}" has ids out of order at ${idText}: give ids in increasing order.`,
+          );
+        }
+        stream.append(id, Object.entries(fields).flat());
+      }
+      database.set(key, { type: "stream", value: stream }, false);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { SimpleError } from "ioredis/built/resp/errors.js";
+
+/**
+ * Creates the error a real server reply would produce in ioredis 6: a `SimpleError` (a subclass of
+ * the `ReplyError` that ioredis re-exports from `redis-errors`, `name === "ReplyError"`), whose
+ * message is the reply text without the leading `-`.
+ *
+ * Messages are spelled exactly as Redis 7.0 sends them; Redis prefixes `ERR ` unless the text
+ * already starts with an upper-case error code (`addReplyErrorLength` in `src/networking.c`),
+ * which is why callers pass the full text.
+ *
+ * @example
+ * ```ts
+ * throw replyError("ERR syntax error");
+ * ```
+ */
+export function replyError(message: string): Error {
+  return new ReplyErrorClass(message);
+}
+
+// redis-errors ships no types, so ioredis's declaration of SimpleError loses its constructor.
+const ReplyErrorClass = SimpleError as unknown as new (message: string) => Error;
+
+/** `shared.syntaxerr` in Redis's `src/server.c`. */
+export const ERR_SYNTAX = "ERR syntax error";
+/** `shared.wrongtypeerr`. */
+export const ERR_WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+/** What `getLongLongFromObjectOrReply` sends for a non-integer. */
+export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
+/** `shared.nokeyerr`. */
+export const ERR_NO_SUCH_KEY = "ERR no such key";
+/** `streamGenericParseIDOrReply` in `src/t_stream.c`. */
+export const ERR_INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument";
+/** `shared.noscripterr`. */
+export const ERR_NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
+/** `shared.execaborterr`. */
+export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
+
+/**
+ * `addReplyErrorArity` in Redis 7.0: the command's full name (`xgroup|create` for subcommands).
+ *
+ * @example
+ * ```ts
+ * throw replyError(arityError("get"));
+ * ```
+ */
+export function arityError(fullName: string): string {
+  return `ERR wrong number of arguments for '${fullName}' command`;
+}
+
+/**
+ * `addReplySubcommandSyntaxError` in Redis 7.0.
+ *
+ * @example
+ * ```ts
+ * throw replyError(subcommandSyntaxError("XINFO", "nope"));
+ * ```
+ */
+export function subcommandSyntaxError(command: string, subcommand: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${subcommand.slice(0, 128)}'. Try ${command.toUpperCase()} HELP.`;
+}
+
+/**
+ * A RESP simple-string ("status") reply. ioredis turns it into a plain string, but Lua sees it as
+ * `{ok = "..."}` (`redisProtocolToLuaType_Status` in `src/script_lua.c`), so the fake keeps the
+ * difference until the reply leaves the server.
+ *
+ * @example
+ * ```ts
+ * const reply = new StatusReply("OK");
+ * ```
+ */
+export class StatusReply {
+  constructor(readonly value: string) {}
+}
+
+/** The `+OK` reply. */
+export const OK = new StatusReply("OK");
+/** The `+QUEUED` reply inside MULTI. */
+export const QUEUED = new StatusReply("QUEUED");
+
+/** Any value a fake command may reply with. */
+export type Reply = string | number | null | StatusReply | Error | Reply[];
