@@ -18,16 +18,3 @@ export {
   type ManualClock,
   systemClock,
 } from "./fake/index.js";
-export {
-  type ProxyVerdict,
-  startTcpProxy,
-  type TcpProxy,
-  type TcpProxyOptions,
-} from "./faults/startTcpProxy.js";
-export {
-  getFreePort,
-  hasRedisServerBinary,
-  type RedisServerHandle,
-  type StartRedisServerOptions,
-  startRedisServer,
-} from "./redisServer/startRedisServer.js";
