@@ -198,23 +198,26 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
    * microtask); after many in one macrotask they are deferred to `setImmediate`, so a loop of
    * awaited non-blocking reads cannot starve timers, as it cannot against a real socket.
    */
-  private deliver(done: ReplyCallback, reply: Reply): void {
-    if (!this.turnScheduled) {
-      this.turnScheduled = true;
-      setImmediate(() => {
-        this.turnScheduled = false;
-        this.repliesThisTurn = 0;
-        const pending = this.deferred;
-        this.deferred = [];
-        for (const item of pending) item();
-      });
-    }
+  private deliver(done: ReplyCallback, reply: Reply, later = false): void {
+    this.scheduleTurn();
     this.repliesThisTurn++;
-    if (this.deferred.length > 0 || this.repliesThisTurn > 500) {
+    if (later || this.deferred.length > 0 || this.repliesThisTurn > 500) {
       this.deferred.push(() => done(reply));
       return;
     }
     done(reply);
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.repliesThisTurn = 0;
+      const pending = this.deferred;
+      this.deferred = [];
+      for (const item of pending) item();
+    });
   }
 
   private context(
@@ -530,7 +533,9 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     const blocked = connection.blocked;
     if (blocked === undefined) return;
     this.removeBlocked(connection);
-    this.deliver(blocked.done, reply);
+    // A woken reader's reply goes out on a later turn, so the writer that woke it sees its own
+    // reply first (Redis serves blocked clients after the command that signalled the key).
+    this.deliver(blocked.done, reply, true);
     // Commands the client pipelined behind the blocking call run now, in order.
     while (connection.blocked === undefined && connection.backlog.length > 0) {
       const item = connection.backlog.shift() as { argv: string[]; done: ReplyCallback };
