@@ -13,7 +13,12 @@ export type StreamstoreErrorCode =
   | "CORRUPT_EVENT"
   | "PARTITION_COUNT_MISMATCH"
   | "UNSAFE_SERVER_CONFIG"
-  | "SCRIPT_FAILED";
+  | "SCRIPT_FAILED"
+  | "PROJECTION_FENCED"
+  | "CHECKPOINT_CONFLICT"
+  | "HANDLER_FAILED"
+  | "CATCH_UP_TIMEOUT"
+  | "DEAD_LETTER_NOT_FOUND";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -1,0 +1,70 @@
+import { assertKeyPrefix } from "@streamstore/core";
+
+/**
+ * The Redis keys of one projection. Every key of one build shares the hash tag
+ * `{rm:<name>:<build>}`, so the commit script (documents + checkpoint + dead letters + attempts)
+ * stays on one Redis Cluster slot. The active-build pointer and the retired-builds set live
+ * outside any build (readers and cleaners read them without knowing the build).
+ *
+ * @example
+ * const keys = projectionKeys("shop", "balances");
+ * keys.doc("v1", "account-1"); // "shop:{rm:balances:v1}:doc:account-1"
+ */
+export function projectionKeys(prefix: string, name: string) {
+  assertKeyPrefix(prefix);
+  const tag = (build: string) => `${prefix}:{rm:${name}:${build}}`;
+  return {
+    prefix,
+    name,
+    /** The hash tag of a build, braces included. */
+    tag,
+    /** A document: `<revision>:<JSON>`. */
+    doc: (build: string, key: string) => `${tag(build)}:doc:${key}`,
+    /** Hash: `<category>:<partition>` → `<last applied position>|<applied-entry count>`. */
+    checkpoints: (build: string) => `${tag(build)}:checkpoints`,
+    /** Counter: the fence token of a partition (INCR at every lease acquisition). */
+    fence: (build: string, partition: string) => `${tag(build)}:fence:${partition}`,
+    /** String `<worker>|<token>` with a TTL: who owns a partition. */
+    lease: (build: string, partition: string) => `${tag(build)}:lease:${partition}`,
+    /** Sorted set: worker id → heartbeat expiry (server ms). */
+    members: (build: string) => `${tag(build)}:members`,
+    /** Hash: `<category>:<partition>:<entry id>` → handler attempts so far. */
+    attempts: (build: string) => `${tag(build)}:attempts`,
+    /** Stream of dead letters of the build. */
+    deadLetters: (build: string) => `${tag(build)}:dlq`,
+    /** Hash: `<category>:<partition>` → `<state>|<worker>|<ms>` (for status). */
+    states: (build: string) => `${tag(build)}:states`,
+    /** The build readers use (string). */
+    active: () => `${prefix}:rm:${name}:active`,
+    /** Sorted set: retired build → when its keys may be deleted (ms). */
+    retired: () => `${prefix}:rm:${name}:retired`,
+    /** Pattern matching every key of a build (for cleanup with SCAN). */
+    buildPattern: (build: string) => `${tag(build)}:*`,
+    /** The consumer group of a build on every partition log it reads. */
+    group: (build: string) => `rm:${name}:${build}`,
+  };
+}
+
+/** The key builders of one projection; see {@link projectionKeys}. */
+export type ProjectionKeys = ReturnType<typeof projectionKeys>;
+
+/**
+ * The build id of a projection version: `v<version>`, or `v<version>.<generation>` for a rebuild of
+ * the same version.
+ *
+ * @example
+ * buildId(2); // "v2"
+ */
+export function buildId(version: number, generation = 0): string {
+  return generation === 0 ? `v${version}` : `v${version}.${generation}`;
+}
+
+/**
+ * The field of a source partition in the checkpoint, lease, state and attempt keys.
+ *
+ * @example
+ * partitionField("cart", 0); // "cart:0"
+ */
+export function partitionField(category: string, partition: number): string {
+  return `${category}:${partition}`;
+}

@@ -1,0 +1,268 @@
+import { CorruptEventError, ScriptFailedError } from "@streamstore/core";
+import type { Cluster, Redis } from "ioredis";
+import { projectionKeys } from "../keys/projectionKeys.js";
+import type {
+  Checkpoint,
+  CommitOutcome,
+  DeadLetter,
+  DeadLetterRecord,
+  ReadModelStore,
+  StoredDocument,
+} from "./ReadModelStore.js";
+import { COMMIT_SCRIPT, DEAD_LETTER_COMMIT_SCRIPT } from "./scripts.js";
+
+/** Options of {@link createRedisReadModelStore}. */
+export interface RedisReadModelStoreOptions {
+  /** An ioredis client (`Redis` or `Cluster`), or the in-memory fake of @streamstore/testing. */
+  redis: Redis | Cluster;
+  /** The key prefix (the event store's prefix). */
+  prefix: string;
+  /** The projection's name. */
+  name: string;
+}
+
+interface ReadModelScripts {
+  streamstoreRmCommit1(...args: (string | number)[]): Promise<unknown[]>;
+  streamstoreRmDeadLetter1(...args: (string | number)[]): Promise<unknown[]>;
+}
+
+function registerScripts(redis: Redis | Cluster): ReadModelScripts {
+  const client = redis as unknown as Partial<ReadModelScripts> & Pick<Redis, "defineCommand">;
+  if (typeof client.streamstoreRmCommit1 !== "function") {
+    client.defineCommand("streamstoreRmCommit1", { lua: COMMIT_SCRIPT });
+  }
+  if (typeof client.streamstoreRmDeadLetter1 !== "function") {
+    client.defineCommand("streamstoreRmDeadLetter1", { lua: DEAD_LETTER_COMMIT_SCRIPT });
+  }
+  return client as unknown as ReadModelScripts;
+}
+
+/**
+ * Parses a stored document `<revision>:<json>`.
+ *
+ * @example
+ * parseDocument("3:{\"balance\":10}", "k"); // { revision: 3, state: { balance: 10 } }
+ */
+export function parseDocument(stored: string, key: string): StoredDocument {
+  const colon = stored.indexOf(":");
+  const revision = Number(stored.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(revision)) {
+    throw new CorruptEventError(key, undefined, "-", "the read-model document has no revision");
+  }
+  try {
+    return { revision, state: JSON.parse(stored.slice(colon + 1)) };
+  } catch (error) {
+    throw new CorruptEventError(
+      key,
+      undefined,
+      "-",
+      `the read-model document is not JSON (${(error as Error).message}); rebuild the projection`,
+    );
+  }
+}
+
+/** Parses a checkpoint hash value `<position>|<count>`. */
+export function parseCheckpoint(stored: string | null | undefined): Checkpoint {
+  if (!stored) return { position: "0-0", applied: 0 };
+  const bar = stored.indexOf("|");
+  return { position: stored.slice(0, bar), applied: Number(stored.slice(bar + 1)) };
+}
+
+function toDeadLetter(id: string, fields: string[] | null): DeadLetter {
+  const map = new Map<string, string>();
+  for (let i = 0; fields && i + 1 < fields.length; i += 2) {
+    map.set(fields[i] as string, fields[i + 1] as string);
+  }
+  return {
+    id,
+    partition: map.get("partition") ?? "",
+    entryId: map.get("entryId") ?? "",
+    reason: map.get("reason") === "corrupt" ? "corrupt" : "handler",
+    attempts: Number(map.get("attempts") ?? 0),
+    error: map.get("error") ?? "",
+    type: map.get("type") ?? "",
+    entry: map.get("entry") ?? "{}",
+    at: Number(map.get("at") ?? 0),
+  };
+}
+
+function deadLetterFields(record: DeadLetterRecord): string[] {
+  return [
+    "partition",
+    record.partition,
+    "entryId",
+    record.entryId,
+    "reason",
+    record.reason,
+    "attempts",
+    String(record.attempts),
+    "error",
+    record.error,
+    "type",
+    record.type,
+    "entry",
+    record.entry,
+    "at",
+    String(record.at),
+  ];
+}
+
+/**
+ * The read-model store on Redis: one key per document (`<revision>:<JSON>`), and the build's
+ * checkpoints, attempts and dead letters beside them under one hash tag; commits are one Lua
+ * script (fence, checkpoint and revision compare-and-sets, then the writes).
+ *
+ * @example
+ * const readModel = createRedisReadModelStore({ redis, prefix: "shop", name: "balances" });
+ * const runner = startProjection(balances, { redis, store, readModel });
+ */
+export function createRedisReadModelStore(options: RedisReadModelStoreOptions): ReadModelStore {
+  const { redis, name } = options;
+  const keys = projectionKeys(options.prefix, name);
+  const scripts = registerScripts(redis);
+
+  return {
+    kind: "redis",
+    name,
+
+    async loadDocuments(build, documentKeys) {
+      if (documentKeys.length === 0) return [];
+      const stored = await redis.mget(...documentKeys.map((key) => keys.doc(build, key)));
+      return stored.map((value, index) =>
+        value === null ? undefined : parseDocument(value, documentKeys[index] as string),
+      );
+    },
+
+    async readCheckpoints(build) {
+      const all = await redis.hgetall(keys.checkpoints(build));
+      const result = new Map<string, Checkpoint>();
+      for (const [field, value] of Object.entries(all)) result.set(field, parseCheckpoint(value));
+      return result;
+    },
+
+    async commit(request): Promise<CommitOutcome> {
+      const { build } = request;
+      const args: (string | number)[] = [
+        4 + request.documents.length,
+        keys.checkpoints(build),
+        keys.fence(build, request.partition),
+        keys.deadLetters(build),
+        keys.attempts(build),
+      ];
+      for (const doc of request.documents) args.push(keys.doc(build, doc.key));
+      args.push(
+        request.fenceToken === undefined ? "" : String(request.fenceToken),
+        request.partition,
+        request.expectedPosition,
+        request.position,
+        request.appliedDelta,
+        request.documents.length,
+        request.deadLetters.length,
+        request.clearAttempts.length,
+      );
+      for (const doc of request.documents) {
+        args.push(doc.expectedRevision, `${doc.expectedRevision + 1}:${JSON.stringify(doc.state)}`);
+      }
+      for (const record of request.deadLetters) {
+        const fields = deadLetterFields(record);
+        args.push(fields.length, ...fields);
+      }
+      args.push(...request.clearAttempts);
+      const reply = await scripts.streamstoreRmCommit1(...args);
+      switch (reply?.[0]) {
+        case "ok":
+          return { status: "ok" };
+        case "fenced":
+          return { status: "fenced", currentToken: Number(reply[1]) };
+        case "checkpoint":
+          return { status: "checkpoint", actual: String(reply[1]) };
+        case "revision":
+          return {
+            status: "revision",
+            staleKeys: reply.slice(1).map((index) => request.documents[Number(index) - 1]?.key ?? ""),
+          };
+        default:
+          throw new ScriptFailedError(`the commit script answered ${JSON.stringify(reply)}`);
+      }
+    },
+
+    async recordAttempt(build, attemptKey) {
+      return redis.hincrby(keys.attempts(build), attemptKey, 1);
+    },
+
+    async listDeadLetters(build, listOptions = {}) {
+      const entries = (await redis.xrange(
+        keys.deadLetters(build),
+        listOptions.after === undefined ? "-" : `(${listOptions.after}`,
+        "+",
+        "COUNT",
+        listOptions.count ?? 100,
+      )) as [string, string[] | null][];
+      return entries.map(([id, fields]) => toDeadLetter(id, fields));
+    },
+
+    async getDeadLetter(build, deadLetterId) {
+      const entries = (await redis.xrange(keys.deadLetters(build), deadLetterId, deadLetterId)) as [
+        string,
+        string[] | null,
+      ][];
+      const entry = entries[0];
+      return entry ? toDeadLetter(entry[0], entry[1]) : undefined;
+    },
+
+    async countDeadLetters(build) {
+      return redis.xlen(keys.deadLetters(build));
+    },
+
+    async commitDeadLetter(build, deadLetterId, documents) {
+      const args: (string | number)[] = [1 + documents.length, keys.deadLetters(build)];
+      for (const doc of documents) args.push(keys.doc(build, doc.key));
+      args.push(deadLetterId, documents.length);
+      for (const doc of documents) {
+        args.push(doc.expectedRevision, `${doc.expectedRevision + 1}:${JSON.stringify(doc.state)}`);
+      }
+      const reply = await scripts.streamstoreRmDeadLetter1(...args);
+      const status = reply?.[0];
+      if (status === "ok" || status === "gone" || status === "revision") return status;
+      throw new ScriptFailedError(`the dead-letter script answered ${JSON.stringify(reply)}`);
+    },
+
+    async discardDeadLetter(build, deadLetterId) {
+      return (await redis.xdel(keys.deadLetters(build), deadLetterId)) === 1;
+    },
+
+    readActiveBuild: () => redis.get(keys.active()),
+
+    async switchActiveBuild(expected, next) {
+      const key = keys.active();
+      // WATCH/MULTI would need a dedicated connection; a one-key script is simpler and atomic.
+      const reply = await redis.eval(
+        `#!lua
+local current = redis.call("GET", KEYS[1])
+if (current or "") ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], ARGV[2])
+return 1`,
+        1,
+        key,
+        expected ?? "",
+        next,
+      );
+      return Number(reply) === 1;
+    },
+
+    async dropBuild(build) {
+      let cursor = "0";
+      do {
+        const [next, found] = await redis.scan(
+          cursor,
+          "MATCH",
+          keys.buildPattern(build),
+          "COUNT",
+          1000,
+        );
+        cursor = next;
+        if (found.length > 0) await redis.unlink(...found);
+      } while (cursor !== "0");
+    },
+  };
+}

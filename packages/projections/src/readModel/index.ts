@@ -1,0 +1,3 @@
+export * from "./createInMemoryReadModelStore.js";
+export * from "./createRedisReadModelStore.js";
+export * from "./ReadModelStore.js";

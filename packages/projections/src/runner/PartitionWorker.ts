@@ -1,0 +1,587 @@
+import {
+  decodeEntry,
+  type EventCatalog,
+  type Logger,
+  type RawStreamEntry,
+  type RecordedEvent,
+} from "@streamstore/core";
+import { produce } from "immer";
+import type { Cluster, Redis } from "ioredis";
+import {
+  CheckpointConflictError,
+  errorText,
+  isProjectionFencedError,
+  isProjectionHandlerError,
+  ProjectionFencedError,
+  ProjectionHandlerError,
+} from "../errors.js";
+import type { ProjectionKeys } from "../keys/projectionKeys.js";
+import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
+import type {
+  DeadLetterRecord,
+  DocumentWrite,
+  ReadModelStore,
+  StoredDocument,
+} from "../readModel/ReadModelStore.js";
+import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
+import { readAfter, sendCommand } from "./redisCommands.js";
+import { sleep } from "./sleep.js";
+import { compareStreamIds } from "./streamIds.js";
+
+/** The state of one owned partition; changed only in `PartitionWorker.setState`. */
+export type PartitionState = "starting" | "catching-up" | "live" | "stopped" | "failed";
+
+/** What a partition worker shares with its runner. */
+export interface PartitionWorkerContext {
+  projection: Projection<EventCatalog, unknown>;
+  build: string;
+  redis: Redis | Cluster;
+  readModel: ReadModelStore;
+  keys: ProjectionKeys;
+  workerId: string;
+  options: ResolvedRunnerOptions;
+  logger: Logger;
+  onCommit: ((info: CommitInfo) => void) | undefined;
+  /** The failure policy stopped this partition (the runner fails). */
+  onFailed: (error: unknown) => void;
+}
+
+interface WorkingDocument {
+  expectedRevision: number;
+  state: unknown;
+  changed: boolean;
+}
+
+type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
+
+const RESTART = Symbol("restart");
+
+/**
+ * Runs one owned partition log of a projection build: claim → catch-up → tail, committing each
+ * batch atomically with the checkpoint and the lease's fence token. See
+ * docs/delivery-guarantees.md for why this gives each event exactly one effect.
+ *
+ * @example
+ * const worker = new PartitionWorker(context, "cart", 0, token, performance.now() + 3000);
+ * worker.requestStop(); await worker.done;
+ */
+export class PartitionWorker {
+  readonly field: string;
+  readonly logKey: string;
+  /** Local monotonic time (performance.now) until which the lease is surely ours. */
+  leaseValidUntil: number;
+  private state: PartitionState = "starting";
+  private stopRequested = false;
+  private leaseLost = false;
+  private readonly halt = new AbortController();
+  private blocking: Redis | undefined;
+  private readonly cache = new Map<string, StoredDocument>();
+  private last = "0-0";
+  private readonly failedEntries = new Set<string>();
+  private readonly group: string;
+  private readonly catalog: EventCatalog;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly context: PartitionWorkerContext,
+    readonly category: string,
+    readonly partition: number,
+    readonly logKeyOf: (category: string, partition: number) => string,
+    readonly token: number,
+    leaseValidUntil: number,
+  ) {
+    this.field = `${category}:${partition}`;
+    this.logKey = logKeyOf(category, partition);
+    this.leaseValidUntil = leaseValidUntil;
+    this.group = context.keys.group(context.build);
+    this.catalog = context.projection.catalog;
+    this.done = this.run();
+  }
+
+  /** The partition's current state. */
+  get currentState(): PartitionState {
+    return this.state;
+  }
+
+  /** Stops after the in-flight batch is committed (the lease is released by the runner). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.halt.abort();
+  }
+
+  /** The lease is gone: stop at once; an uncommitted batch is abandoned (its commit would be fenced). */
+  loseLease(): void {
+    this.leaseLost = true;
+    this.halt.abort();
+    this.blocking?.disconnect();
+  }
+
+  private get halted(): boolean {
+    return this.stopRequested || this.leaseLost;
+  }
+
+  private setState(next: PartitionState): void {
+    const previous = this.state;
+    if (previous === next) return;
+    this.state = next;
+    const { logger, projection, build, workerId, keys, redis } = this.context;
+    logger.info(
+      { projection: projection.name, build, partition: this.field, worker: workerId },
+      `[streamstore] projection "${projection.name}" partition ${this.field}: ${previous} -> ${next}`,
+    );
+    // Best effort, for getProjectionStatus: a lost write only makes the status older.
+    sendCommand(redis, "hset", keys.states(build), this.field, `${next}|${workerId}|${Date.now()}`).catch(
+      () => {},
+    );
+  }
+
+  private async run(): Promise<void> {
+    const { logger, projection } = this.context;
+    while (!this.halted) {
+      try {
+        await this.session();
+      } catch (error) {
+        if (isProjectionFencedError(error)) {
+          logger.warn({ partition: this.field }, error.message);
+          this.leaseLost = true;
+          break;
+        }
+        if (isProjectionHandlerError(error)) {
+          this.setState("failed");
+          this.closeBlocking();
+          this.context.onFailed(error);
+          return;
+        }
+        if (this.halted) break;
+        logger.warn(
+          { projection: projection.name, partition: this.field, error: errorText(error) },
+          `[streamstore] projection "${projection.name}" partition ${this.field}: ${errorText(error)}; resuming from the checkpoint in ${this.context.options.reconnectDelayMs} ms.`,
+        );
+        this.setState("catching-up");
+        await sleep(this.context.options.reconnectDelayMs, this.halt.signal);
+      }
+    }
+    this.closeBlocking();
+    this.setState("stopped");
+  }
+
+  private closeBlocking(): void {
+    this.blocking?.disconnect();
+    this.blocking = undefined;
+  }
+
+  /** One pass from the checkpoint: claim, catch up, tail. Returns to restart (after a gap). */
+  private async session(): Promise<void> {
+    for (;;) {
+      const { readModel, build } = this.context;
+      const checkpoint = (await readModel.readCheckpoints(build)).get(this.field);
+      this.last = checkpoint?.position ?? "0-0";
+      this.cache.clear();
+      this.setState("catching-up");
+      await this.ensureGroup();
+      const claimed = await this.claimPending();
+      await this.catchUp();
+      if (this.halted) return;
+      // Claimed entries above the old checkpoint were applied by the catch-up (it reads them
+      // again from the log, in order): only their PEL entries are left to clear.
+      await this.ack(claimed);
+      await sendCommand(this.context.redis, "xgroup", "SETID", this.logKey, this.group, this.last);
+      this.setState("live");
+      if ((await this.tail()) !== RESTART) return;
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await sendCommand(
+        this.context.redis,
+        "xgroup",
+        "CREATE",
+        this.logKey,
+        this.group,
+        this.last,
+        "MKSTREAM",
+      );
+    } catch (error) {
+      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+    }
+  }
+
+  /**
+   * Takes every pending entry of the group (a dead owner's, or ours from before a reconnect):
+   * those at or below the checkpoint are acked now, the rest after the catch-up applied them.
+   */
+  private async claimPending(): Promise<string[]> {
+    const { redis, workerId, options } = this.context;
+    const above: string[] = [];
+    const settled: string[] = [];
+    let cursor = "0-0";
+    do {
+      const reply = (await sendCommand(
+        redis,
+        "xautoclaim",
+        this.logKey,
+        this.group,
+        workerId,
+        options.claimMinIdleMs,
+        cursor,
+        "COUNT",
+        1000,
+        "JUSTID",
+      )) as [string, string[], string[]?];
+      cursor = String(reply[0]);
+      for (const id of reply[1]) {
+        (compareStreamIds(id, this.last) <= 0 ? settled : above).push(id);
+      }
+      // Entries deleted from the log while pending: nothing to apply.
+      for (const id of reply[2] ?? []) settled.push(id);
+    } while (cursor !== "0-0");
+    await this.ack(settled);
+    await this.removeIdleConsumers();
+    return above;
+  }
+
+  /** Other consumers of this group are former owners: once they hold nothing, forget them. */
+  private async removeIdleConsumers(): Promise<void> {
+    const { redis, workerId } = this.context;
+    const consumers = (await sendCommand(
+      redis,
+      "xinfo",
+      "CONSUMERS",
+      this.logKey,
+      this.group,
+    )) as unknown[];
+    for (const consumer of consumers) {
+      const fields = new Map<string, unknown>();
+      if (Array.isArray(consumer)) {
+        for (let i = 0; i + 1 < consumer.length; i += 2) fields.set(String(consumer[i]), consumer[i + 1]);
+      }
+      const name = String(fields.get("name"));
+      if (name !== workerId && Number(fields.get("pending")) === 0) {
+        await sendCommand(redis, "xgroup", "DELCONSUMER", this.logKey, this.group, name);
+      }
+    }
+  }
+
+  private async ack(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1000) {
+      await sendCommand(this.context.redis, "xack", this.logKey, this.group, ...ids.slice(i, i + 1000));
+    }
+  }
+
+  private async catchUp(): Promise<void> {
+    const { redis, options } = this.context;
+    // The next page is fetched while this one is applied: Redis I/O overlaps handler CPU.
+    let next = readAfter(redis, this.logKey, this.last, options.batchSize);
+    while (!this.halted) {
+      const page = await next;
+      if (page.length === 0) return;
+      const lastId = (page[page.length - 1] as RawStreamEntry)[0];
+      next = readAfter(redis, this.logKey, lastId, options.batchSize);
+      next.catch(() => {});
+      await this.processBatch(page);
+    }
+  }
+
+  private async tail(): Promise<typeof RESTART | undefined> {
+    const { options, redis } = this.context;
+    while (!this.halted) {
+      // Zombie safety: never leave a read in flight past the lease (a slow or paused process
+      // would otherwise take entries after a new owner set the group's position).
+      if (this.leaseValidUntil - performance.now() < options.blockMs + options.leaseMarginMs) {
+        await sleep(Math.min(50, options.heartbeatMs), this.halt.signal);
+        continue;
+      }
+      const blocking = await this.blockingConnection();
+      if (!blocking) return undefined;
+      const reply = (await sendCommand(
+        blocking,
+        "xreadgroup",
+        "GROUP",
+        this.group,
+        this.context.workerId,
+        "COUNT",
+        options.batchSize,
+        "BLOCK",
+        options.blockMs,
+        "STREAMS",
+        this.logKey,
+        ">",
+      )) as [string, RawStreamEntry[]][] | null;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) continue;
+      const old: string[] = [];
+      const fresh: RawStreamEntry[] = [];
+      for (const entry of entries) {
+        if (compareStreamIds(entry[0], this.last) <= 0) old.push(entry[0]);
+        else fresh.push(entry);
+      }
+      await this.ack(old);
+      if (fresh.length === 0) continue;
+      // Continuity: the batch must start right after the last applied entry. Anything between
+      // went to another consumer (a zombie's read): claim and catch up again.
+      const [following] = await readAfter(redis, this.logKey, this.last, 1);
+      if (following?.[0] !== fresh[0]?.[0]) {
+        this.context.logger.warn(
+          { partition: this.field, after: this.last, got: fresh[0]?.[0], expected: following?.[0] },
+          `[streamstore] projection "${this.context.projection.name}" partition ${this.field}: gap after ${this.last}; claiming and catching up again.`,
+        );
+        return RESTART;
+      }
+      await this.processBatch(fresh);
+      await this.ack(fresh.filter((entry) => compareStreamIds(entry[0], this.last) <= 0).map((entry) => entry[0]));
+    }
+    return undefined;
+  }
+
+  private async blockingConnection(): Promise<Redis | undefined> {
+    if (!this.blocking) {
+      const { redis, projection, workerId } = this.context;
+      // A read queued while offline, or resent after a reconnect, could run after the lease is
+      // gone: this connection never queues and never resends.
+      this.blocking = (redis as Redis).duplicate({
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        connectionName: `ss-rm-${projection.name}-${workerId}`.replace(/[^A-Za-z0-9_.:-]/g, "_"),
+      });
+      this.blocking.on("error", () => {});
+    }
+    const connection = this.blocking;
+    while (!this.halted && (connection as { status?: string }).status !== undefined) {
+      const status = (connection as { status?: string }).status;
+      if (status === "ready") break;
+      if (status === "end") {
+        this.blocking = undefined;
+        return this.blockingConnection();
+      }
+      await sleep(20, this.halt.signal);
+    }
+    return this.halted ? undefined : connection;
+  }
+
+  /** Applies entries in order, committing as it goes; handler failures are retried or dead-lettered. */
+  private async processBatch(entries: readonly RawStreamEntry[]): Promise<void> {
+    const { options, readModel, build, projection } = this.context;
+    let rest = entries;
+    while (rest.length > 0 && !this.leaseLost) {
+      const failure = await this.applyAndCommit(rest);
+      if (failure === undefined) return;
+      const entry = rest[failure.index] as RawStreamEntry;
+      const attemptKey = `${this.field}:${entry[0]}`;
+      const attempts = await readModel.recordAttempt(build, attemptKey);
+      this.failedEntries.add(entry[0]);
+      if (attempts >= options.maxDeliveries) {
+        if (options.onHandlerFailure === "stop") {
+          throw new ProjectionHandlerError(projection.name, this.field, entry[0], attempts, {
+            cause: failure.error,
+          });
+        }
+        this.context.logger.error(
+          { partition: this.field, entryId: entry[0], attempts, error: errorText(failure.error) },
+          `[streamstore] projection "${projection.name}" partition ${this.field}: entry ${entry[0]} failed ${attempts} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
+        );
+        await this.commitOrThrow([entry], [], [deadLetterOf(this.field, entry, "handler", attempts, failure.error)]);
+        rest = rest.slice(failure.index + 1);
+      } else {
+        const delay = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), options.retryBackoffMaxMs);
+        await sleep(delay, this.halt.signal);
+        if (this.halted) return;
+        rest = rest.slice(failure.index);
+      }
+    }
+  }
+
+  /**
+   * Applies entries until one's handler throws, and commits what was applied. Returns the failing
+   * entry's index (nothing after it is committed), or undefined when all were committed.
+   */
+  private async applyAndCommit(
+    entries: readonly RawStreamEntry[],
+  ): Promise<{ index: number; error: unknown } | undefined> {
+    const { projection, readModel, build } = this.context;
+    const handlers = projection.handlers as Record<string, Handler | undefined>;
+    for (;;) {
+      const events: (RecordedEvent | undefined)[] = [];
+      const keys: (string | undefined)[] = [];
+      const deadLetters: DeadLetterRecord[] = [];
+      let failure: { index: number; error: unknown } | undefined;
+      const missing = new Set<string>();
+      for (let index = 0; index < entries.length; index++) {
+        const entry = entries[index] as RawStreamEntry;
+        let event: RecordedEvent;
+        try {
+          event = decodeEntry(this.catalog, entry, {
+            streamName: this.logKey,
+            category: this.category,
+            partition: this.partition,
+            kind: "log",
+          });
+        } catch (error) {
+          // Untrusted data: a corrupt entry is parked at once (retrying cannot fix it).
+          deadLetters.push(deadLetterOf(this.field, entry, "corrupt", 1, error));
+          events.push(undefined);
+          keys.push(undefined);
+          continue;
+        }
+        events.push(event);
+        if (handlers[event.type] === undefined) {
+          keys.push(undefined);
+          continue;
+        }
+        let key: string;
+        try {
+          key = assertReadModelKey(projection.key(event as never));
+        } catch (error) {
+          failure = { index, error };
+          break;
+        }
+        keys.push(key);
+        if (!this.cache.has(key)) missing.add(key);
+      }
+      const limit = failure?.index ?? entries.length;
+      if (missing.size > 0) {
+        const wanted = [...missing];
+        const loaded = await readModel.loadDocuments(build, wanted);
+        this.rememberAll(wanted, loaded);
+      }
+      const working = new Map<string, WorkingDocument>();
+      for (let index = 0; index < limit; index++) {
+        const event = events[index];
+        const key = keys[index];
+        if (event === undefined || key === undefined) continue;
+        const handler = handlers[event.type] as Handler;
+        let document = working.get(key);
+        if (!document) {
+          const stored = this.cache.get(key);
+          document = {
+            expectedRevision: stored?.revision ?? 0,
+            state: stored ? stored.state : projection.initialState(key),
+            changed: stored === undefined,
+          };
+          working.set(key, document);
+        }
+        const context = { projection: projection.name, key, partition: this.partition, position: event.position };
+        try {
+          const current = document.state;
+          const next = produce(current, (draft: unknown) => {
+            handler(draft, event, context);
+          });
+          if (next !== current) {
+            document.state = next;
+            document.changed = true;
+          }
+        } catch (error) {
+          failure = { index, error };
+          break;
+        }
+      }
+      const end = failure?.index ?? entries.length;
+      if (end === 0) return failure;
+      const documents: DocumentWrite[] = [];
+      for (const [key, document] of working) {
+        if (document.changed) {
+          documents.push({ key, expectedRevision: document.expectedRevision, state: document.state });
+        }
+      }
+      const committedIds = new Set(entries.slice(0, end).map((entry) => entry[0]));
+      const outcome = await this.commit(
+        entries.slice(0, end),
+        documents,
+        deadLetters.filter((letter) => committedIds.has(letter.entryId)),
+      );
+      if (outcome === "ok") return failure;
+      // Another partition's owner wrote one of these documents: reload and apply again.
+    }
+  }
+
+  private rememberAll(keys: readonly string[], documents: readonly (StoredDocument | undefined)[]): void {
+    if (this.cache.size + keys.length > this.context.options.documentCacheSize) this.cache.clear();
+    keys.forEach((key, index) => {
+      const document = documents[index];
+      if (document) this.cache.set(key, document);
+      else this.cache.delete(key);
+    });
+  }
+
+  private async commitOrThrow(
+    entries: readonly RawStreamEntry[],
+    documents: DocumentWrite[],
+    deadLetters: DeadLetterRecord[],
+  ): Promise<void> {
+    while ((await this.commit(entries, documents, deadLetters)) !== "ok") {
+      // Only documents can be stale, and a dead-letter-only commit has none.
+    }
+  }
+
+  private async commit(
+    entries: readonly RawStreamEntry[],
+    documents: DocumentWrite[],
+    deadLetters: DeadLetterRecord[],
+  ): Promise<"ok" | "revision"> {
+    const { readModel, build, projection } = this.context;
+    const position = (entries[entries.length - 1] as RawStreamEntry)[0];
+    const clearAttempts: string[] = [];
+    for (const entry of entries) {
+      if (this.failedEntries.has(entry[0])) clearAttempts.push(`${this.field}:${entry[0]}`);
+    }
+    const outcome = await readModel.commit({
+      build,
+      partition: this.field,
+      fenceToken: this.token,
+      expectedPosition: this.last,
+      position,
+      appliedDelta: entries.length,
+      documents,
+      deadLetters,
+      clearAttempts,
+    });
+    switch (outcome.status) {
+      case "ok": {
+        this.last = position;
+        for (const entry of entries) this.failedEntries.delete(entry[0]);
+        if (this.cache.size + documents.length > this.context.options.documentCacheSize) this.cache.clear();
+        for (const document of documents) {
+          this.cache.set(document.key, { revision: document.expectedRevision + 1, state: document.state });
+        }
+        this.context.onCommit?.({
+          partition: this.field,
+          position,
+          entryIds: entries.map((entry) => entry[0]),
+          deadLetters: deadLetters.length,
+        });
+        return "ok";
+      }
+      case "fenced":
+        throw new ProjectionFencedError(projection.name, this.field, this.token, outcome.currentToken);
+      case "checkpoint":
+        throw new CheckpointConflictError(projection.name, this.field, this.last, outcome.actual);
+      case "revision":
+        for (const key of outcome.staleKeys) this.cache.delete(key);
+        return "revision";
+    }
+  }
+}
+
+function deadLetterOf(
+  partition: string,
+  entry: RawStreamEntry,
+  reason: "handler" | "corrupt",
+  attempts: number,
+  error: unknown,
+): DeadLetterRecord {
+  const [entryId, fields] = entry;
+  const object: Record<string, string> = {};
+  for (let i = 0; fields && i + 1 < fields.length; i += 2) {
+    object[fields[i] as string] = fields[i + 1] as string;
+  }
+  return {
+    partition,
+    entryId,
+    reason,
+    attempts,
+    error: errorText(error),
+    type: object.t ?? "",
+    entry: JSON.stringify(object),
+    at: Date.now(),
+  };
+}

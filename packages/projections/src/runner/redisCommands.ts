@@ -1,0 +1,67 @@
+import type { RawStreamEntry } from "@streamstore/core";
+import type { Cluster, Redis } from "ioredis";
+
+type AnyCommand = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Sends a command through ioredis's named method (so the in-memory fake, which implements the
+ * same methods, needs no `call`). Keeps ioredis's many overloads out of the runner.
+ *
+ * @example
+ * await sendCommand(redis, "xack", logKey, group, "1-0");
+ */
+export function sendCommand(
+  redis: Redis | Cluster,
+  name: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const method = (redis as unknown as Record<string, AnyCommand>)[name];
+  if (typeof method !== "function") {
+    return Promise.reject(new Error(`[streamstore] this Redis client has no "${name}" command`));
+  }
+  return method.apply(redis, args);
+}
+
+/**
+ * XRANGE of a log after a position (exclusive).
+ *
+ * @example
+ * const page = await readAfter(redis, logKey, "0-0", 1000);
+ */
+export async function readAfter(
+  redis: Redis | Cluster,
+  logKey: string,
+  after: string,
+  count: number,
+): Promise<RawStreamEntry[]> {
+  return (await sendCommand(redis, "xrange", logKey, `(${after}`, "+", "COUNT", count)) as RawStreamEntry[];
+}
+
+/**
+ * The id of a log's last entry, `"0-0"` when it is empty or missing.
+ *
+ * @example
+ * const last = await lastEntryId(redis, logKey);
+ */
+export async function lastEntryId(redis: Redis | Cluster, logKey: string): Promise<string> {
+  const entries = (await sendCommand(redis, "xrevrange", logKey, "+", "-", "COUNT", 1)) as RawStreamEntry[];
+  return entries[0]?.[0] ?? "0-0";
+}
+
+/**
+ * Turns a flat `[name, value, ...]` reply (XINFO) into a map.
+ *
+ * @example
+ * const info = pairs(await sendCommand(redis, "xinfo", "STREAM", key) as unknown[]);
+ */
+export function pairs(reply: unknown): Map<string, unknown> {
+  const map = new Map<string, unknown>();
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) map.set(String(reply[i]), reply[i + 1]);
+  } else if (reply instanceof Map) {
+    for (const [key, value] of reply) map.set(String(key), value);
+  } else if (reply && typeof reply === "object") {
+    for (const [key, value] of Object.entries(reply)) map.set(key, value);
+  }
+  return map;
+}

@@ -1,0 +1,462 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import {
+  type AppendResult,
+  consoleWarningLogger,
+  type EventCatalog,
+  type EventStore,
+  getRedisEventStore,
+  InvalidArgumentError,
+  parseStreamName,
+} from "@streamstore/core";
+import type { Cluster, Redis } from "ioredis";
+import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
+import { CatchUpTimeoutError } from "../errors.js";
+import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
+import type { Projection } from "../projection/defineProjection.js";
+import { createProjectionReader, type ProjectionReader } from "../reader/createProjectionReader.js";
+import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
+import {
+  ACQUIRE_LEASE_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  RENEW_LEASE_SCRIPT,
+} from "../readModel/scripts.js";
+import { getProjectionStatus, type ProjectionStatus } from "../status/getProjectionStatus.js";
+import { type PartitionState, PartitionWorker } from "./PartitionWorker.js";
+import {
+  DEFAULT_PROJECTION_RUNNER_OPTIONS,
+  type ProjectionRunnerOptions,
+  type ResolvedRunnerOptions,
+} from "./ProjectionRunnerOptions.js";
+import { lastEntryId } from "./redisCommands.js";
+import { sleep } from "./sleep.js";
+import { compareStreamIds } from "./streamIds.js";
+
+/** The runner's state; changed only in `setState` inside {@link startProjection}, logged `from -> to`. */
+export type RunnerState = "starting" | "running" | "stopping" | "stopped" | "failed";
+
+/** A position `waitUntilCaughtUp` waits for: an append's result, or a partition position. */
+export type CaughtUpTarget =
+  | Pick<AppendResult, "streamName" | "partition" | "positions">
+  | { category: string; partition: number; position: string };
+
+/** A running projection worker. */
+export interface ProjectionRunner<StateType> extends ProjectionReader<StateType> {
+  /** This worker's id (membership, consumer name, lease holder). */
+  readonly workerId: string;
+  /** The build this runner writes (`v<version>`). */
+  readonly build: string;
+  /** The runner's state now. */
+  readonly state: RunnerState;
+  /** The partitions this worker owns now, with their states. */
+  ownedPartitions(): { partition: string; state: PartitionState }[];
+  /**
+   * Resolves once the build readers use has applied everything up to `target` (default: every
+   * source partition's last entry at the time of the call), with any worker doing the work.
+   * Rejects with `CatchUpTimeoutError` after `timeoutMs` (default 30,000).
+   */
+  waitUntilCaughtUp(target?: CaughtUpTarget, options?: { timeoutMs?: number; build?: string }): Promise<void>;
+  /** The status of this runner's build (see {@link getProjectionStatus}). */
+  status(): Promise<ProjectionStatus>;
+  /** The dead letters of this runner's build. */
+  readonly deadLetters: DeadLetters;
+  /** Stops: in-flight batches are committed (or abandoned before their commit), leases released. */
+  stop(): Promise<void>;
+  /** Resolves when the runner stopped; rejects when it failed (failure policy `"stop"`). */
+  readonly done: Promise<void>;
+}
+
+interface LeaseScripts {
+  streamstoreRmAcquire1(lease: string, fence: string, worker: string, ttl: number): Promise<number>;
+  streamstoreRmRenew1(lease: string, holder: string, ttlOrRelease: number | string): Promise<number>;
+  streamstoreRmHeartbeat1(members: string, worker: string, ttlOrLeave: number | string): Promise<string[]>;
+}
+
+function registerLeaseScripts(redis: Redis | Cluster): LeaseScripts {
+  const client = redis as unknown as Partial<LeaseScripts> & Pick<Redis, "defineCommand">;
+  if (typeof client.streamstoreRmAcquire1 !== "function") {
+    client.defineCommand("streamstoreRmAcquire1", { numberOfKeys: 2, lua: ACQUIRE_LEASE_SCRIPT });
+  }
+  if (typeof client.streamstoreRmRenew1 !== "function") {
+    client.defineCommand("streamstoreRmRenew1", { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
+  }
+  if (typeof client.streamstoreRmHeartbeat1 !== "function") {
+    client.defineCommand("streamstoreRmHeartbeat1", { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
+  }
+  return client as unknown as LeaseScripts;
+}
+
+function resolveOptions(options: ProjectionRunnerOptions<EventCatalog>): ResolvedRunnerOptions {
+  const resolved = { ...DEFAULT_PROJECTION_RUNNER_OPTIONS } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined && name in resolved) resolved[name] = value;
+  }
+  for (const name of Object.keys(DEFAULT_PROJECTION_RUNNER_OPTIONS)) {
+    const value = resolved[name];
+    if (typeof value === "number" && (!Number.isFinite(value) || value < 0)) {
+      throw new InvalidArgumentError(name, `${value} must be a number >= 0.`);
+    }
+  }
+  const result = resolved as ResolvedRunnerOptions;
+  if (result.leaseTtlMs <= result.blockMs + result.leaseMarginMs + result.heartbeatMs) {
+    throw new InvalidArgumentError(
+      "leaseTtlMs",
+      `${result.leaseTtlMs} must exceed blockMs + leaseMarginMs + heartbeatMs (${result.blockMs + result.leaseMarginMs + result.heartbeatMs}), or no blocking read could ever be sent.`,
+    );
+  }
+  if (result.maxDeliveries < 1) throw new InvalidArgumentError("maxDeliveries", "must be >= 1.");
+  if (result.batchSize < 1) throw new InvalidArgumentError("batchSize", "must be >= 1.");
+  return result;
+}
+
+/** `v2.1` → [2, 1] */
+function buildOrder(build: string): [number, number] {
+  const match = /^v(\d+)(?:\.(\d+))?$/.exec(build);
+  return [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0)];
+}
+
+function isNewer(left: string, right: string): boolean {
+  const [leftVersion, leftGeneration] = buildOrder(left);
+  const [rightVersion, rightGeneration] = buildOrder(right);
+  return leftVersion > rightVersion || (leftVersion === rightVersion && leftGeneration > rightGeneration);
+}
+
+/**
+ * Starts a projection worker. Any number of workers (processes) may run one projection: source
+ * partitions are spread over the live workers, each owned through a fenced lease; each owned
+ * partition catches up from its checkpoint with XRANGE, then tails with XREADGROUP BLOCK from
+ * exactly there. Every batch commits its documents and the checkpoint in one script, so each event
+ * takes effect exactly once in the read model. A bumped `version` builds beside the old build and
+ * switches readers when caught up. See docs/delivery-guarantees.md.
+ *
+ * @example
+ * const runner = startProjection(balances, { redis, store, signal: controller.signal });
+ * await store.append("account-1", [{ type: "Deposited", data: { amount: 10 } }]);
+ * await runner.waitUntilCaughtUp();
+ * console.log(await runner.get("account-1"));
+ */
+export function startProjection<Catalog extends EventCatalog, StateType>(
+  projection: Projection<Catalog, StateType>,
+  runnerOptions: ProjectionRunnerOptions<Catalog>,
+): ProjectionRunner<StateType> {
+  const { redis } = runnerOptions;
+  if (!redis || typeof (redis as Redis).defineCommand !== "function") {
+    throw new InvalidArgumentError("redis", "pass an ioredis client (new Redis(url)) or createFakeRedis().");
+  }
+  const options = resolveOptions(runnerOptions as ProjectionRunnerOptions<EventCatalog>);
+  const logger = runnerOptions.logger ?? consoleWarningLogger;
+  const eventStore: EventStore<Catalog> =
+    runnerOptions.store ??
+    getRedisEventStore({
+      redis,
+      events: projection.catalog,
+      prefix: options.prefix,
+      serverCheck: "off",
+      logger,
+    });
+  const prefix = eventStore.keys.prefix;
+  const build = buildId(projection.version);
+  const keys = projectionKeys(prefix, projection.name);
+  const readModel =
+    runnerOptions.readModel ?? createRedisReadModelStore({ redis, prefix, name: projection.name });
+  const workerId =
+    runnerOptions.workerId ??
+    `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(/[^A-Za-z0-9_.:-]/g, "_");
+  const scripts = registerLeaseScripts(redis);
+  const reader = createProjectionReader(projection, {
+    readModel,
+    activeBuildCacheMs: options.activeBuildCacheMs,
+  });
+  const deadLetters = createDeadLetters(projection, { readModel, build });
+
+  let state: RunnerState = "starting";
+  const setState = (next: RunnerState): void => {
+    const previous = state;
+    if (previous === next) return;
+    state = next;
+    logger.info(
+      { projection: projection.name, build, worker: workerId },
+      `[streamstore] projection "${projection.name}" runner ${workerId}: ${previous} -> ${next}`,
+    );
+  };
+
+  const stopController = new AbortController();
+  let failure: unknown;
+  const workers = new Map<string, PartitionWorker>();
+  let partitions: { category: string; partition: number; field: string }[] = [];
+  let resolvedOnce: () => void = () => {};
+  const partitionsResolved = new Promise<void>((resolve) => {
+    resolvedOnce = resolve;
+  });
+
+  const resolvePartitions = async (): Promise<void> => {
+    const next: typeof partitions = [];
+    for (const category of projection.source) {
+      const count = await eventStore.partitionsOf(category);
+      for (let partition = 0; partition < count; partition++) {
+        next.push({ category, partition, field: partitionField(category, partition) });
+      }
+    }
+    partitions = next;
+    resolvedOnce();
+  };
+
+  const workerContext = {
+    projection: projection as unknown as Projection<EventCatalog, unknown>,
+    build,
+    redis,
+    readModel,
+    keys,
+    workerId,
+    options,
+    logger,
+    onCommit: runnerOptions.onCommit,
+    onFailed: (error: unknown) => {
+      failure ??= error;
+      stopController.abort();
+    },
+  };
+
+  const release = async (worker: PartitionWorker): Promise<void> => {
+    await worker.done;
+    try {
+      await scripts.streamstoreRmRenew1(
+        keys.lease(build, worker.field),
+        `${workerId}|${worker.token}`,
+        "release",
+      );
+    } catch {
+      // The lease expires by itself.
+    }
+    if (workers.get(worker.field) === worker) workers.delete(worker.field);
+  };
+
+  const rebalance = async (members: readonly string[]): Promise<void> => {
+    const index = members.indexOf(workerId);
+    const assigned = new Set(
+      index < 0
+        ? []
+        : partitions.filter((_, position) => position % members.length === index).map((p) => p.field),
+    );
+    const renewals: Promise<void>[] = [];
+    for (const [field, worker] of workers) {
+      if (!assigned.has(field)) {
+        worker.requestStop();
+        void release(worker);
+        continue;
+      }
+      renewals.push(
+        (async () => {
+          const sentAt = performance.now();
+          const renewed = await scripts.streamstoreRmRenew1(
+            keys.lease(build, field),
+            `${workerId}|${worker.token}`,
+            options.leaseTtlMs,
+          );
+          if (renewed === 1) worker.leaseValidUntil = sentAt + options.leaseTtlMs;
+          else {
+            logger.warn(
+              { partition: field },
+              `[streamstore] projection "${projection.name}" lost the lease of ${field}; another worker owns it now.`,
+            );
+            worker.loseLease();
+            workers.delete(field);
+          }
+        })(),
+      );
+    }
+    await Promise.all(renewals);
+    for (const { category, partition, field } of partitions) {
+      if (!assigned.has(field) || workers.has(field) || stopController.signal.aborted) continue;
+      const sentAt = performance.now();
+      const token = Number(
+        await scripts.streamstoreRmAcquire1(
+          keys.lease(build, field),
+          keys.fence(build, field),
+          workerId,
+          options.leaseTtlMs,
+        ),
+      );
+      if (token > 0) {
+        const worker = new PartitionWorker(
+          workerContext,
+          category,
+          partition,
+          (c, p) => eventStore.keys.log(c, p),
+          token,
+          sentAt + options.leaseTtlMs,
+        );
+        workers.set(field, worker);
+        void worker.done.then(() => {
+          if (workers.get(field) === worker && !stopController.signal.aborted) {
+            // Stopped by itself (fenced): free the slot; the lease script decides who runs it next.
+            workers.delete(field);
+          }
+        });
+      }
+    }
+  };
+
+  // Builds: the first build becomes active at once; a newer one switches readers once caught up
+  // on every partition; an older runner stops when a newer build is active.
+  const coordinateBuilds = async (members: readonly string[]): Promise<boolean> => {
+    let active = await readModel.readActiveBuild();
+    if (active === null) {
+      await readModel.switchActiveBuild(null, build);
+      active = await readModel.readActiveBuild();
+    }
+    if (active !== null && active !== build && isNewer(active, build)) {
+      logger.warn(
+        { projection: projection.name, build, active },
+        `[streamstore] projection "${projection.name}" build ${build} was replaced by ${active}: this runner stops. Deploy the new version to every worker.`,
+      );
+      return false;
+    }
+    if (active !== null && active !== build && members[0] === workerId) {
+      const checkpoints = await readModel.readCheckpoints(build);
+      let caughtUp = partitions.length > 0;
+      for (const { category, partition, field } of partitions) {
+        const last = await lastEntryId(redis, eventStore.keys.log(category, partition));
+        const position = checkpoints.get(field)?.position ?? "0-0";
+        if (compareStreamIds(position, last) < 0) caughtUp = false;
+      }
+      if (caughtUp && (await readModel.switchActiveBuild(active, build))) {
+        const [seconds, micros] = await redis.time();
+        const deleteAt = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + options.rebuildGraceMs;
+        await redis.zadd(keys.retired(), deleteAt, active);
+        logger.info(
+          { projection: projection.name, from: active, to: build },
+          `[streamstore] projection "${projection.name}": readers switched from ${active} to ${build}; ${active} is deleted in ${options.rebuildGraceMs} ms.`,
+        );
+      }
+    }
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    for (const retired of await redis.zrangebyscore(keys.retired(), "-inf", now)) {
+      if (retired === build) continue;
+      await readModel.dropBuild(retired);
+      if (readModel.kind !== "redis") {
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, "MATCH", keys.buildPattern(retired), "COUNT", 1000);
+          cursor = next;
+          if (found.length > 0) await redis.unlink(...found);
+        } while (cursor !== "0");
+      }
+      for (const { category, partition } of partitions) {
+        await redis
+          .xgroup("DESTROY", eventStore.keys.log(category, partition), keys.group(retired))
+          .catch(() => 0);
+      }
+      await redis.zrem(keys.retired(), retired);
+    }
+    return true;
+  };
+
+  const control = async (): Promise<void> => {
+    let lastWarning = 0;
+    while (!stopController.signal.aborted) {
+      try {
+        await resolvePartitions();
+        const members = (
+          await scripts.streamstoreRmHeartbeat1(keys.members(build), workerId, options.memberTtlMs)
+        )
+          .map(String)
+          .sort();
+        if (!(await coordinateBuilds(members))) break;
+        setState("running");
+        await rebalance(members);
+      } catch (error) {
+        // Redis unreachable: leases stop being renewed, so partition workers stop reading by
+        // themselves; this loop retries until the connection is back.
+        if (performance.now() - lastWarning > 5000) {
+          lastWarning = performance.now();
+          logger.warn(
+            { projection: projection.name, error: String(error) },
+            `[streamstore] projection "${projection.name}" runner ${workerId}: ${String(error)}; retrying every ${options.heartbeatMs} ms.`,
+          );
+        }
+      }
+      await sleep(options.heartbeatMs, stopController.signal);
+    }
+    setState("stopping");
+    for (const worker of workers.values()) worker.requestStop();
+    await Promise.all([...workers.values()].map(release));
+    try {
+      await scripts.streamstoreRmHeartbeat1(keys.members(build), workerId, "leave");
+    } catch {
+      // The membership expires by itself.
+    }
+    if (failure !== undefined) {
+      setState("failed");
+      throw failure;
+    }
+    setState("stopped");
+  };
+
+  if (runnerOptions.signal) {
+    if (runnerOptions.signal.aborted) stopController.abort();
+    runnerOptions.signal.addEventListener("abort", () => stopController.abort(), { once: true });
+  }
+  const done = control();
+  done.catch(() => {});
+
+  const targetsOf = async (target: CaughtUpTarget | undefined): Promise<Map<string, string>> => {
+    const targets = new Map<string, string>();
+    if (target === undefined) {
+      await partitionsResolved;
+      for (const { category, partition, field } of partitions) {
+        targets.set(field, await lastEntryId(redis, eventStore.keys.log(category, partition)));
+      }
+    } else if ("positions" in target) {
+      const { category } = parseStreamName(target.streamName);
+      const position = target.positions[target.positions.length - 1];
+      if (position !== undefined) targets.set(partitionField(category, target.partition), position);
+    } else {
+      targets.set(partitionField(target.category, target.partition), target.position);
+    }
+    return targets;
+  };
+
+  return {
+    workerId,
+    build,
+    get state() {
+      return state;
+    },
+    get: reader.get,
+    getMany: reader.getMany,
+    activeBuild: reader.activeBuild,
+    ownedPartitions: () =>
+      [...workers.values()].map((worker) => ({ partition: worker.field, state: worker.currentState })),
+    async waitUntilCaughtUp(target, waitOptions = {}) {
+      const timeoutMs = waitOptions.timeoutMs ?? 30_000;
+      const deadline = performance.now() + timeoutMs;
+      const targets = await targetsOf(target);
+      const waitBuild = waitOptions.build ?? (await readModel.readActiveBuild()) ?? build;
+      for (;;) {
+        const checkpoints = await readModel.readCheckpoints(waitBuild);
+        let behind: [string, string, string] | undefined;
+        for (const [field, position] of targets) {
+          const at = checkpoints.get(field)?.position ?? "0-0";
+          if (compareStreamIds(at, position) < 0) {
+            behind = [field, position, at];
+            break;
+          }
+        }
+        if (!behind) return;
+        if (performance.now() > deadline) {
+          throw new CatchUpTimeoutError(projection.name, behind[0], behind[1], behind[2], timeoutMs);
+        }
+        await sleep(10);
+      }
+    },
+    status: () => getProjectionStatus(projection, { redis, prefix, readModel, build }),
+    deadLetters,
+    async stop() {
+      stopController.abort();
+      await done.catch(() => {});
+    },
+    done,
+  };
+}
