@@ -126,7 +126,7 @@ describe("createFakeRedis", () => {
       await expect(redis.xtrim("s", "MAXLEN", "1", "LIMIT", "10")).rejects.toThrow(
         "ERR syntax error, LIMIT cannot be used without the special ~ option",
       );
-      await expect(redis.xtrim("s", "LIMIT", "10")).rejects.toThrow(
+      await expect(redis.call("XTRIM", "s", "LIMIT", "10")).rejects.toThrow(
         "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
       );
       await expect(redis.call("XTRIM", "s", "LIMIT", "0")).rejects.toThrow(

@@ -109,7 +109,9 @@ describe("createFakeRedis", () => {
       const redis = fake();
       // When
       await redis.call("SET", "k", "v");
-      const value = await redis.send_command("GET", "k");
+      // send_command is ioredis's untyped alias of call.
+      const sendCommand = (redis as unknown as { send_command: typeof redis.call }).send_command;
+      const value = await sendCommand.call(redis, "GET", "k");
       // Then
       expect(value).toBe("v");
       await expect(redis.call("FOO", "a", "b")).rejects.toThrow(
