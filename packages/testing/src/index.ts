@@ -1,11 +1,4 @@
 export {
-  getFreePort,
-  hasRedisServerBinary,
-  type RedisServerHandle,
-  type StartRedisServerOptions,
-  startRedisServer,
-} from "./redisServer/startRedisServer.js";
-export {
   createFakeRedis,
   createManualClock,
   DEFAULT_FAKE_REDIS_OPTIONS,
@@ -18,3 +11,16 @@ export {
   type ManualClock,
   systemClock,
 } from "./fake/index.js";
+export {
+  type ProxyVerdict,
+  startTcpProxy,
+  type TcpProxy,
+  type TcpProxyOptions,
+} from "./faults/startTcpProxy.js";
+export {
+  getFreePort,
+  hasRedisServerBinary,
+  type RedisServerHandle,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from "./redisServer/startRedisServer.js";

@@ -1,0 +1,88 @@
+import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { startTcpProxy } from "@streamstore/testing";
+import { Redis } from "ioredis";
+import { describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+
+const events = defineEvents({ Noted: z.object({ n: z.number() }) });
+
+describe("EventStore.append", () => {
+  it("leaves exactly one copy when the reply of an append is lost and the append is retried (200 times)", async () => {
+    // Given a proxy that cuts the connection after Redis ran an append, before its reply comes back
+    const server = inject("redisUrl");
+    const port = Number(new URL(server).port);
+    let armedKey: string | undefined;
+    const proxy = await startTcpProxy({
+      targetPort: port,
+      onClientData: (chunk) =>
+        armedKey !== undefined &&
+        chunk.toString("latin1").toLowerCase().includes("evalsha") &&
+        chunk.includes(armedKey)
+          ? "drop-connection"
+          : "forward",
+    });
+    const redis = new Redis(proxy.port, "127.0.0.1", {
+      maxRetriesPerRequest: 5,
+      retryStrategy: () => 10,
+    });
+    const prefix = `lost-${Date.now().toString(36)}`;
+    const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
+    const raw = new Redis(server);
+    try {
+      await store.append("note-warmup", [{ type: "Noted", data: { n: 0 } }]); // loads the script
+      let resentByClient = 0;
+      let retriedByCaller = 0;
+      for (let round = 0; round < 200; round++) {
+        const stream = `note-${round}`;
+        await store.append(stream, [{ type: "Noted", data: { n: -1 } }]);
+        const batch = [
+          { type: "Noted" as const, data: { n: round }, id: `r${round}-a` },
+          { type: "Noted" as const, data: { n: round + 0.5 }, id: `r${round}-b` },
+        ];
+        armedKey = (await store.locate(stream)).streamKey;
+        // When the reply is lost: ioredis resends the command after reconnecting, or the call
+        // fails and the caller retries it with the same event ids
+        let result = await store
+          .append(stream, batch, { expectedVersion: 1 })
+          .catch(() => undefined);
+        armedKey = undefined;
+        if (result === undefined) {
+          retriedByCaller += 1;
+          result = await store.append(stream, batch, { expectedVersion: 1 });
+        } else {
+          resentByClient += 1;
+        }
+        // Then the retry is recognised, and the stream and the log hold one copy each
+        expect(result).toMatchObject({ duplicate: true, nextExpectedVersion: 3, firstVersion: 2 });
+        const { streamKey, logKey } = await store.locate(stream);
+        const entries = await raw.xrange(streamKey, "-", "+");
+        expect(entries.map(([id]) => id)).toEqual(["1-0", "2-0", "3-0"]);
+        expect(result.positions).toEqual(
+          entries.slice(1).map(([, fields]) => fields[fields.indexOf("p") + 1]),
+        );
+        const logged = await raw.xrange(
+          logKey,
+          result.positions[0] as string,
+          result.positions[1] as string,
+        );
+        expect(logged).toHaveLength(2);
+      }
+      expect(proxy.droppedReplies).toBeGreaterThanOrEqual(200);
+      expect(resentByClient + retriedByCaller).toBe(200);
+      if (process.env.STREAMSTORE_REPORT)
+        console.info({ resentByClient, retriedByCaller, dropped: proxy.droppedReplies });
+      const logLength = await raw.xlen((await store.locate("note-0")).logKey);
+      expect(logLength).toBe(1 + 200 * 3);
+    } finally {
+      redis.disconnect();
+      let cursor = "0";
+      do {
+        const [next, keys] = await raw.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await raw.del(...keys);
+      } while (cursor !== "0");
+      await raw.quit();
+      await proxy.close();
+    }
+  });
+});
