@@ -47,10 +47,11 @@ export const systemClock: FakeClock = { now: () => Date.now() };
  *
  * @example
  * ```ts
- * const clock = createManualClock(0);
+ * const clock = createManualClock(1_000);
  * const redis = createFakeRedis({ clock });
- * await redis.xadd("s", "*", "a", "1"); // "0-1"? no: "0-0" is invalid, Redis gives "0-1"
+ * await redis.xadd("s", "*", "a", "1"); // "1000-0"
  * clock.advance(5);
+ * await redis.xadd("s", "*", "a", "2"); // "1005-0"
  * ```
  */
 export function createManualClock(startMs: number = Date.now()): ManualClock {

@@ -17,6 +17,37 @@ afterEach(() => {
 });
 
 describe("createFakeRedis", () => {
+  describe("XREAD", () => {
+    it("reads several streams at once, skipping those with nothing new", async () => {
+      // Given
+      const redis = fake();
+      await redis.xadd("a", "1-0", "n", "a1");
+      await redis.xadd("b", "1-0", "n", "b1");
+      await redis.xadd("b", "2-0", "n", "b2");
+      // When
+      const result = await redis.xread("COUNT", 1, "STREAMS", "a", "b", "missing", "1-0", "0", "0");
+      // Then
+      expect(result).toEqual([["b", [["1-0", ["n", "b1"]]]]]);
+    });
+
+    it("does not starve timers when a loop awaits non-blocking reads", async () => {
+      // Given
+      const redis = fake();
+      let stopped = false;
+      setTimeout(() => {
+        stopped = true;
+      }, 20);
+      // When
+      let reads = 0;
+      while (!stopped) {
+        await redis.xread("STREAMS", "s", "0");
+        reads++;
+      }
+      // Then
+      expect(reads).toBeGreaterThan(0);
+    });
+  });
+
   describe("blocking XREAD", () => {
     it("wakes a reader blocked on $ when another client adds an entry", async () => {
       // Given
