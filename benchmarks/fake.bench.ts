@@ -12,8 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as testing from "@streamstore/testing";
-import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { createFakeRedis, type RedisServerHandle, startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 
 type Side = "fake" | "redis";
@@ -50,16 +49,6 @@ const PAYLOAD = JSON.stringify({
 });
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "results");
-
-function createFake(): Redis {
-  const factory = (testing as unknown as Record<string, unknown>).createFakeRedis;
-  if (typeof factory !== "function") {
-    throw new Error(
-      "[streamstore] createFakeRedis is not exported by @streamstore/testing yet: nothing to benchmark.",
-    );
-  }
-  return (factory as () => Redis)();
-}
 
 async function measure(
   workload: string,
@@ -236,7 +225,7 @@ async function main(): Promise<void> {
     : await startRedisServer();
   const url = process.env.REDIS_URL ?? server?.url ?? "";
   const real = new Redis(url);
-  const fake = createFake();
+  const fake: Redis = createFakeRedis();
   const prefix = `bench:${randomBytes(6).toString("hex")}:`;
   try {
     const info = await real.info("server");

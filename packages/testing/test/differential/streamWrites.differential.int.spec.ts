@@ -258,6 +258,17 @@ defineDifferentialSuite("XADD", {
     ];
   },
 
+  // streamParseAddOrTrimArgs parses the id inside its option loop and checks LIMIT after it,
+  // so a bad id wins over a LIMIT without ~ (found by streams.property.int.spec.ts).
+  "XADD reports an invalid id before a LIMIT without ~": async (client, ctx) => {
+    const key = ctx.key("s");
+    return [
+      await ctx.attempt(send(client, "xadd", key, "MAXLEN", "=", 1, "LIMIT", 2, "x", "a", "1")),
+      await ctx.attempt(send(client, "xadd", key, "MAXLEN", 1, "LIMIT", 2, "0-0", "a", "1")),
+      await ctx.attempt(send(client, "xadd", key, "MAXLEN", 1, "LIMIT", 2, "*", "a", "1")),
+    ];
+  },
+
   "XADD with a negative or non-numeric MAXLEN is rejected": async (client, ctx) => {
     const key = ctx.key("s");
     return [

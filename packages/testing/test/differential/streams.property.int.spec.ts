@@ -18,7 +18,7 @@ import {
 // normalised replies must be identical. Each sequence runs as one pipeline per side (one round
 // trip to Redis), under a fresh key prefix.
 
-const RUNS_PER_PROPERTY = 300;
+const RUNS_PER_PROPERTY = 1_000;
 
 let real: Redis;
 let target: Redis;
