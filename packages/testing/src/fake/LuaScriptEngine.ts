@@ -63,8 +63,42 @@ interface FengariModule {
   to_luastring(text: string): Uint8Array;
 }
 
-const fengari = createRequire(import.meta.url)("fengari") as FengariModule;
+const require = createRequire(import.meta.url);
+const fengari = require("fengari") as FengariModule;
 const { lua, lauxlib, lualib, to_luastring } = fengari;
+
+// Lua 5.1 (Redis) has only doubles and prints them with "%.14g": tostring(5.0) is "5" and
+// 2^63 is "9.2233720368548e+18", where Lua 5.3 prints "5.0" and fengari all digits. fengari
+// reaches number→string conversion through this module export (lvm.js, lapi.js), so replacing it
+// gives scripts 5.1's output for tostring() and `..` alike.
+const fengariObjects = require("fengari/src/lobject.js") as {
+  luaO_tostring: (
+    state: LuaState,
+    value: { value: number; setsvalue(text: unknown): void },
+  ) => void;
+};
+const fengariStrings = require("fengari/src/lstring.js") as {
+  luaS_bless: (state: LuaState, text: Uint8Array) => unknown;
+};
+fengariObjects.luaO_tostring = (state, value) => {
+  value.setsvalue(
+    fengariStrings.luaS_bless(state, to_luastring(formatDouble(Number(value.value), 14))),
+  );
+};
+
+/**
+ * Lua 5.3 runtime errors name the culprit after the problem ("attempt to index a nil value
+ * (local 't')"); Lua 5.1, which Redis runs, names it first ("attempt to index local 't' (a nil
+ * value)"). Compile errors quote `<eof>` in 5.1.
+ */
+function toLua51Message(message: string): string {
+  return message
+    .replace(
+      /attempt to (index|call|perform arithmetic on|concatenate|compare) an? (\w+) value \((global|local|field|upvalue|method) '([^']*)'\)/g,
+      "attempt to $1 $3 '$4' (a $2 value)",
+    )
+    .replace(/near <eof>/g, "near '<eof>'");
+}
 
 /** How a script calls back into Redis: runs one command and returns its (RESP2) reply. */
 export type ScriptCommandRunner = (argv: string[]) => Reply;
@@ -149,6 +183,13 @@ __redis__err__handler = function(err)
   end
   return err
 end
+local number_to_string = __number_to_string
+__number_to_string = nil
+local raw_tostring = tostring
+tostring = function(value)
+  if type(value) == 'number' then return number_to_string(value) end
+  return raw_tostring(value)
+end
 unpack = table.unpack
 loadstring = load
 table.getn = function(t) return #t end
@@ -182,6 +223,12 @@ export class LuaScriptEngine {
     lualib.luaL_openlibs(L);
     this.installRedisApi();
     this.installCjson();
+    // tostring() formats numbers through luaL_tolstring's own "%f" path, not luaO_tostring.
+    lua.lua_pushjsfunction(L, (state) => {
+      lua.lua_pushstring(state, to_luastring(formatDouble(lua.lua_tonumber(state, 1), 14)));
+      return 1;
+    });
+    lua.lua_setglobal(L, to_luastring("__number_to_string"));
     if (lauxlib.luaL_dostring(L, to_luastring(PRELUDE)) !== lua.LUA_OK) {
       throw new Error(`[streamstore] fake Redis Lua prelude failed: ${lua.lua_tojsstring(L, -1)}`);
     }
@@ -227,7 +274,7 @@ export class LuaScriptEngine {
     if (lauxlib.luaL_loadbuffer(L, to_luastring(code), null, to_luastring("@user_script")) !== 0) {
       const message = lua.lua_tojsstring(L, -1);
       lua.lua_pop(L, 1);
-      throw replyError(`ERR Error compiling script (new function): ${message}`);
+      throw replyError(`ERR Error compiling script (new function): ${toLua51Message(message)}`);
     }
     lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, to_luastring(`f_${sha}`));
     this.scripts.set(sha, { body, flags });
@@ -261,7 +308,7 @@ export class LuaScriptEngine {
         lua.lua_type(L, -1) === lua.LUA_TSTRING ? lua.lua_tojsstring(L, -1) : "execution failure";
       return replyError(`ERR Error running script ${sha}, ${message.slice(0, 100)}\n`);
     }
-    const text = this.stringField(-1, "err") ?? "";
+    const text = toLua51Message(this.stringField(-1, "err") ?? "");
     const source = this.stringField(-1, "source");
     const line = this.stringField(-1, "line");
     let message = text;
@@ -340,15 +387,14 @@ export class LuaScriptEngine {
     } else if (typeof reply === "string") {
       lua.lua_pushstring(L, to_luastring(reply));
     } else if (typeof reply === "number") {
-      // Lua 5.1 has only doubles; pushing a 5.3 integer keeps tostring() at "3", not "3.0".
-      if (Number.isSafeInteger(reply)) lua.lua_pushinteger(L, reply);
-      else lua.lua_pushnumber(L, reply);
+      // Lua 5.1 has only doubles; fengari's integers are 32-bit and would wrap on INCR results.
+      lua.lua_pushnumber(L, reply);
     } else if (reply instanceof StatusReply) {
       lua.lua_createtable(L, 0, 1);
       lua.lua_pushstring(L, to_luastring(reply.value));
       lua.lua_setfield(L, -2, to_luastring("ok"));
     } else if (reply instanceof Error) {
-      this.pushErrorTable(reply.message);
+      this.pushErrorTable(`-${reply.message}`);
     } else {
       lua.lua_createtable(L, reply.length, 0);
       for (let index = 0; index < reply.length; index++) {
@@ -358,17 +404,26 @@ export class LuaScriptEngine {
     }
   }
 
-  /** `luaPushErrorBuff`: an {err="CODE message"} table. */
-  private pushErrorTable(text: string): void {
+  /**
+   * `luaPushErrorBuff`: an {err="CODE message"} table. A buffer starting with `-` carries its own
+   * code (the first word); any other text gets the generic `ERR` code.
+   */
+  private pushErrorTable(buffer: string): void {
     const L = this.state;
-    let message = text;
-    if (message.startsWith("-")) {
-      const space = message.indexOf(" ");
-      message = space === -1 ? `ERR ${message.slice(1)}` : message.slice(1);
+    let code = "ERR";
+    let message = buffer;
+    if (buffer.startsWith("-")) {
+      const space = buffer.indexOf(" ");
+      if (space === -1) {
+        message = buffer.slice(1);
+      } else {
+        code = buffer.slice(1, space);
+        message = buffer.slice(space + 1);
+      }
     }
-    message = message.replace(/[\r\n]+$/, "");
+    message = message.replace(/^[\r\n]+|[\r\n]+$/g, "");
     lua.lua_createtable(L, 0, 1);
-    lua.lua_pushstring(L, to_luastring(message));
+    lua.lua_pushstring(L, to_luastring(`${code} ${message}`));
     lua.lua_setfield(L, -2, to_luastring("err"));
   }
 
@@ -594,8 +649,7 @@ export class LuaScriptEngine {
     } else if (typeof value === "boolean") {
       lua.lua_pushboolean(L, value);
     } else if (typeof value === "number") {
-      if (Number.isSafeInteger(value)) lua.lua_pushinteger(L, value);
-      else lua.lua_pushnumber(L, value);
+      lua.lua_pushnumber(L, value);
     } else if (typeof value === "string") {
       lua.lua_pushstring(L, to_luastring(value));
     } else if (Array.isArray(value)) {

@@ -1,8 +1,9 @@
 /**
- * Formats a double like C's `printf("%.17g")`, which Redis 7.0 uses for score replies
+ * Formats a double like C's `printf("%.<precision>g")` (default 17), which Redis 7.0 uses for score replies
  * (`addReplyDouble` in `src/networking.c`) and for Lua numbers passed to `redis.call`
  * (`luaArgsToRedisArgv` in `src/script_lua.c`). So `1.1` prints as `1.1000000000000001` and
- * `3.0` as `3`, exactly as Redis 7.0 (7.2 switched to shortest round-trip output).
+ * `3.0` as `3`, exactly as Redis 7.0 (7.2 switched to shortest round-trip output). Lua 5.1's
+ * `tostring` is the same with precision 14 (`LUA_NUMBER_FMT`).
  *
  * @example
  * ```ts
@@ -10,18 +11,18 @@
  * formatDouble(3); // "3"
  * ```
  */
-export function formatDouble(value: number): string {
+export function formatDouble(value: number, precision = 17): string {
   if (Number.isNaN(value)) return "nan";
   if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
   if (value === 0) return Object.is(value, -0) ? "-0" : "0";
-  const [mantissa = "", exponentText = "0"] = value.toExponential(16).split("e");
+  const [mantissa = "", exponentText = "0"] = value.toExponential(precision - 1).split("e");
   const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 17) {
+  if (exponent < -4 || exponent >= precision) {
     const trimmed = mantissa.includes(".") ? mantissa.replace(/\.?0+$/, "") : mantissa;
     const sign = exponent < 0 ? "-" : "+";
     return `${trimmed}e${sign}${String(Math.abs(exponent)).padStart(2, "0")}`;
   }
-  const fixed = value.toFixed(Math.max(0, 16 - exponent));
+  const fixed = value.toFixed(Math.max(0, precision - 1 - exponent));
   return fixed.includes(".") ? fixed.replace(/\.?0+$/, "") : fixed;
 }
 

@@ -51,7 +51,12 @@ function byName<ItemType extends { name: string }>(left: ItemType, right: ItemTy
 function parseAddOrTrimArgs(
   argv: readonly string[],
   xadd: boolean,
-): { trim: StreamTrimArgs | undefined; idIndex: number; noMkStream: boolean } {
+): {
+  trim: StreamTrimArgs | undefined;
+  idIndex: number;
+  noMkStream: boolean;
+  explicit: { id: StreamId; seqGiven: boolean } | undefined;
+} {
   let strategy: "maxlen" | "minid" | undefined;
   let approx = false;
   let maxLen = 0;
@@ -59,6 +64,7 @@ function parseAddOrTrimArgs(
   let limit = 0;
   let limitGiven = false;
   let noMkStream = false;
+  let explicit: { id: StreamId; seqGiven: boolean } | undefined;
   let index = 2;
   for (; index < argv.length; index++) {
     const moreArgs = argv.length - 1 - index;
@@ -107,6 +113,8 @@ function parseAddOrTrimArgs(
     } else if (xadd && isOption(option, "NOMKSTREAM")) {
       noMkStream = true;
     } else if (xadd) {
+      // The id is parsed inside the option loop, so a bad id is reported before option errors.
+      explicit = parseStreamIdArgument(option, { strict: true, allowSeqWildcard: true });
       break;
     } else {
       throw replyError(ERR_SYNTAX);
@@ -132,16 +140,12 @@ function parseAddOrTrimArgs(
     trim: strategy === undefined ? undefined : { strategy, maxLen, minId, approx, limit },
     idIndex: index,
     noMkStream,
+    explicit,
   };
 }
 
 function xadd(ctx: CommandContext, argv: readonly string[]): Reply {
-  const { trim, idIndex, noMkStream } = parseAddOrTrimArgs(argv, true);
-  const idText = argv[idIndex];
-  let explicit: { id: StreamId; seqGiven: boolean } | undefined;
-  if (idText !== undefined && idText !== "*") {
-    explicit = parseStreamIdArgument(idText, { strict: true, allowSeqWildcard: true });
-  }
+  const { trim, idIndex, noMkStream, explicit } = parseAddOrTrimArgs(argv, true);
   const fieldCount = argv.length - idIndex - 1;
   if (fieldCount < 2 || fieldCount % 2 === 1) throw replyError(arityError("xadd"));
   if (explicit?.seqGiven && explicit.id === MIN_STREAM_ID) {
@@ -164,9 +168,9 @@ function xadd(ctx: CommandContext, argv: readonly string[]): Reply {
     id = explicit.id;
   } else if (explicit.id >> 64n === stream.lastId >> 64n) {
     if ((stream.lastId & MAX_SEQ) === MAX_SEQ) {
-      throw replyError(
-        "ERR The ID specified in XADD is equal or smaller than the target stream top item",
-      );
+      // streamAppendItem fails here without setting errno, and xaddCommand then picks the
+      // ERANGE message: what Redis 7.0 really answers.
+      throw replyError("ERR Elements are too large to be stored");
     }
     id = stream.lastId + 1n;
   } else {
@@ -866,6 +870,8 @@ function xautoclaim(ctx: CommandContext, argv: readonly string[]): Reply {
       group.pending.delete(id);
       pending.consumer.pending.delete(id);
       deleted.push(formatStreamId(id));
+      // Deleted ids take room in the reply, so they count against COUNT too.
+      count--;
       continue;
     }
     if (minIdle && now - pending.deliveryTime < minIdle) continue;
