@@ -294,9 +294,8 @@ export class PartitionWorker {
       }
       const blocking = await this.blockingConnection();
       if (!blocking) return undefined;
-      const reply = (await sendCommand(
+      const reply = (await this.readBlocking(
         blocking,
-        "xreadgroup",
         "GROUP",
         this.group,
         this.context.workerId,
@@ -334,6 +333,21 @@ export class PartitionWorker {
     return undefined;
   }
 
+  /**
+   * ioredis drops (never settles) the in-flight commands of a connection that closes when
+   * `autoResendUnfulfilledCommands` is false: settle the read on "close" ourselves.
+   */
+  private readBlocking(connection: Redis, ...args: (string | number)[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const onClose = () => reject(new Error("the blocking connection closed during a read"));
+      const events = connection as Partial<Pick<Redis, "once" | "off">>;
+      events.once?.call(connection, "close", onClose);
+      sendCommand(connection, "xreadgroup", ...args)
+        .then(resolve, reject)
+        .finally(() => events.off?.call(connection, "close", onClose));
+    });
+  }
+
   private async blockingConnection(): Promise<Redis | undefined> {
     if (!this.blocking) {
       const { redis, projection, workerId } = this.context;
@@ -342,6 +356,7 @@ export class PartitionWorker {
       this.blocking = (redis as Redis).duplicate({
         enableOfflineQueue: false,
         autoResendUnfulfilledCommands: false,
+        maxRetriesPerRequest: 0,
         connectionName: `ss-rm-${projection.name}-${workerId}`.replace(/[^A-Za-z0-9_.:-]/g, "_"),
       });
       this.blocking.on("error", () => {});

@@ -192,7 +192,10 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
   const resolvePartitions = async (): Promise<void> => {
     const next: typeof partitions = [];
     for (const category of projection.source) {
-      const count = await eventStore.partitionsOf(category);
+      // Without a store, the recorded count is the truth (a store configured here could disagree).
+      const count = runnerOptions.store
+        ? await eventStore.partitionsOf(category)
+        : Number((await redis.hget(eventStore.keys.categories(), category)) ?? 1);
       for (let partition = 0; partition < count; partition++) {
         next.push({ category, partition, field: partitionField(category, partition) });
       }

@@ -1,0 +1,75 @@
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ProjectionRunner, startProjection } from "../src/index.js";
+import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { type AccountState, accountsProjection, bankEvents, readLogs, referenceFold } from "./support/fixtures.js";
+
+const FAST = { heartbeatMs: 100, memberTtlMs: 500, leaseTtlMs: 600, blockMs: 200, leaseMarginMs: 50, logger: silentLogger };
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return performance.now() - start;
+}
+
+describe.each(testBackends())("startProjection with several workers on $name", (backend) => {
+  let redis: Redis;
+  let prefix: string;
+  const runners: ProjectionRunner<unknown>[] = [];
+  const clients: Redis[] = [];
+
+  beforeEach(() => {
+    redis = backend.connect();
+    prefix = randomPrefix();
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    for (const client of clients.splice(0)) client.disconnect();
+    await deleteKeysUnder(redis, prefix);
+    await redis.quit();
+  });
+
+  it("spreads partitions over the workers, and moves a dead worker's partitions within a second", async () => {
+    // Given two workers on four partitions
+    const store = getRedisEventStore({ redis, events: bankEvents, prefix, partitions: 4, serverCheck: "off", logger: silentLogger });
+    for (let i = 0; i < 400; i++) await store.append(`account-${i % 40}`, [{ type: "Deposited", data: { amount: i } }]);
+    const doomedRedis = backend.connect();
+    clients.push(doomedRedis);
+    const survivor = startProjection(accountsProjection(), { redis, store, ...FAST });
+    const doomed = startProjection(accountsProjection(), { redis: doomedRedis, prefix, ...FAST });
+    runners.push(survivor as ProjectionRunner<unknown>);
+    await until(() => survivor.ownedPartitions().length === 2 && doomed.ownedPartitions().length === 2, 5000);
+
+    // When one of them dies without a goodbye (its connection is gone for good)
+    doomedRedis.disconnect();
+    const movedAfter = await until(
+      () => survivor.ownedPartitions().filter((owned) => owned.state === "live").length === 4,
+      5000,
+    );
+    for (let i = 0; i < 400; i++) await store.append(`account-${i % 40}`, [{ type: "Withdrawn", data: { amount: 1 } }]);
+    await survivor.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
+
+    // Then the survivor owns every partition within the lease time, and nothing was applied twice
+    expect(movedAfter).toBeLessThan(1500);
+    const expected = referenceFold(await readLogs(redis, [0, 1, 2, 3].map((p) => store.keys.log("account", p))));
+    const keys = [...expected.keys()];
+    expect(await survivor.getMany(keys)).toEqual(keys.map((key) => expected.get(key)));
+
+    // When a new worker joins
+    const joiner = startProjection(accountsProjection(), { redis, store, ...FAST });
+    runners.push(joiner as ProjectionRunner<unknown>);
+    const joinedAfter = await until(() => joiner.ownedPartitions().length === 2, 5000);
+
+    // Then it gets its share within the member TTL plus a heartbeat
+    expect(joinedAfter).toBeLessThan(2000);
+    expect(survivor.ownedPartitions().length).toBe(2);
+    const status = await joiner.status();
+    expect(status.workers.length).toBe(2);
+    expect((await survivor.getMany(keys) as AccountState[]).every((state) => state.violations === 0)).toBe(true);
+  });
+});
