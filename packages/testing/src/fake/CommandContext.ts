@@ -3,7 +3,14 @@ import type { Database, RedisValue } from "./Database.js";
 import { ERR_NOT_INTEGER, ERR_WRONGTYPE, type Reply, replyError } from "./replyError.js";
 import type { StreamId } from "./StreamId.js";
 
-/** What a blocked XREAD/XREADGROUP waits for (Redis's `client->bpop`). */
+/**
+ * What a blocked XREAD/XREADGROUP waits for (Redis's `client->bpop`).
+ *
+ * @example
+ * ```ts
+ * const request: BlockRequest = { kind: "block", keys: ["s"], ids: [0n], timeoutMs: 0, count: 10 };
+ * ```
+ */
 export interface BlockRequest {
   readonly kind: "block";
   readonly keys: readonly string[];
@@ -15,7 +22,14 @@ export interface BlockRequest {
   readonly group?: { readonly name: string; readonly consumer: string; readonly noack: boolean };
 }
 
-/** The server-side state of one connection. */
+/**
+ * The server-side state of one connection.
+ *
+ * @example
+ * ```ts
+ * if (ctx.connection.multi !== null) ctx.connection.multi.push(argv);
+ * ```
+ */
 export interface ConnectionState {
   readonly id: number;
   name: string | null;
@@ -27,7 +41,14 @@ export interface ConnectionState {
   watchDirty: boolean;
 }
 
-/** Everything a command handler may touch while it runs. */
+/**
+ * Everything a command handler may touch while it runs.
+ *
+ * @example
+ * ```ts
+ * const value = ctx.db.get("k", ctx.now);
+ * ```
+ */
 export interface CommandContext {
   readonly db: Database;
   readonly connection: ConnectionState;
@@ -40,7 +61,14 @@ export interface CommandContext {
   readonly server: CommandServer;
 }
 
-/** The parts of the server commands call back into. */
+/**
+ * The parts of the server commands call back into.
+ *
+ * @example
+ * ```ts
+ * ctx.server.flushAll();
+ * ```
+ */
 export interface CommandServer {
   database(index: number): Database;
   readonly databaseCount: number;
@@ -53,10 +81,24 @@ export interface CommandServer {
   unwatch(connection: ConnectionState): void;
 }
 
-/** A command implementation. Returning a {@link BlockRequest} parks the client. */
+/**
+ * A command implementation. Returning a {@link BlockRequest} parks the client.
+ *
+ * @example
+ * ```ts
+ * const echo: CommandHandler = (_ctx, argv) => argv[1] ?? null;
+ * ```
+ */
 export type CommandHandler = (ctx: CommandContext, argv: readonly string[]) => Reply | BlockRequest;
 
-/** One command of the fake's command table. */
+/**
+ * One command of the fake's command table.
+ *
+ * @example
+ * ```ts
+ * const spec: CommandSpec = { arity: 2, handler: (_ctx, argv) => argv[1] ?? null };
+ * ```
+ */
 export interface CommandSpec {
   /** Redis arity: positive = exact argc, negative = at least -arity (argc includes the name). */
   readonly arity: number;
@@ -69,7 +111,14 @@ export interface CommandSpec {
   readonly subcommands?: Readonly<Record<string, CommandSpec>>;
 }
 
-/** A command table: lower-case name → spec. */
+/**
+ * A command table: lower-case name → spec.
+ *
+ * @example
+ * ```ts
+ * const table: CommandTable = { echo: { arity: 2, handler: (_ctx, argv) => argv[1] ?? null } };
+ * ```
+ */
 export type CommandTable = Readonly<Record<string, CommandSpec>>;
 
 /**
@@ -91,7 +140,14 @@ export function lookupTyped<TypeName extends RedisValue["type"]>(
   return entry.value as ValueOfType<TypeName>;
 }
 
-/** The JS value stored for a Redis type name. */
+/**
+ * The JS value stored for a Redis type name.
+ *
+ * @example
+ * ```ts
+ * const hash: ValueOfType<"hash"> = new Map();
+ * ```
+ */
 export type ValueOfType<TypeName extends RedisValue["type"]> = {
   string: string;
   hash: Map<string, string>;
@@ -135,7 +191,14 @@ export function parseIntegerArgument(text: string, message: string = ERR_NOT_INT
   return Number(value);
 }
 
-/** Case-insensitive equality for option names. */
+/**
+ * Case-insensitive equality for option names.
+ *
+ * @example
+ * ```ts
+ * isOption("count", "COUNT"); // true
+ * ```
+ */
 export function isOption(argument: string | undefined, name: string): boolean {
   return (
     argument !== undefined && argument.length === name.length && argument.toUpperCase() === name

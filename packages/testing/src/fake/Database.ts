@@ -1,6 +1,13 @@
 import type { RedisStream } from "./RedisStream.js";
 
-/** A value stored under a key, tagged with the type name TYPE reports. */
+/**
+ * A value stored under a key, tagged with the type name TYPE reports.
+ *
+ * @example
+ * ```ts
+ * const value: RedisValue = { type: "string", value: "v" };
+ * ```
+ */
 export type RedisValue =
   | { type: "string"; value: string }
   | { type: "hash"; value: Map<string, string> }
@@ -9,7 +16,14 @@ export type RedisValue =
   | { type: "list"; value: string[] }
   | { type: "stream"; value: RedisStream };
 
-/** Hooks the server gives a database so key changes reach WATCH and blocked readers. */
+/**
+ * Hooks the server gives a database so key changes reach WATCH and blocked readers.
+ *
+ * @example
+ * ```ts
+ * const listener: KeyspaceListener = { keyModified() {}, keyReady() {} };
+ * ```
+ */
 export interface KeyspaceListener {
   /** `signalModifiedKey`: invalidates WATCHes on the key. */
   keyModified(db: Database, key: string): void;

@@ -29,10 +29,24 @@ import {
 } from "./replyError.js";
 import { SortedIdMap } from "./SortedIdMap.js";
 
-/** Receives the reply of one command (an `Error` for error replies). */
+/**
+ * Receives the reply of one command (an `Error` for error replies).
+ *
+ * @example
+ * ```ts
+ * const done: ReplyCallback = (reply) => console.log(reply);
+ * ```
+ */
 export type ReplyCallback = (reply: Reply) => void;
 
-/** A connection as the server sees it: state plus what it is blocked on. */
+/**
+ * A connection as the server sees it: state plus what it is blocked on.
+ *
+ * @example
+ * ```ts
+ * const connection: ServerConnection = server.connect();
+ * ```
+ */
 export interface ServerConnection extends ConnectionState {
   blocked: { request: BlockRequest; done: ReplyCallback; timer?: NodeJS.Timeout } | undefined;
   /** Commands sent while blocked: Redis reads them only once the connection is unblocked. */

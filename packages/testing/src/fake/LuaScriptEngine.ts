@@ -100,10 +100,24 @@ function toLua51Message(message: string): string {
     .replace(/near <eof>/g, "near '<eof>'");
 }
 
-/** How a script calls back into Redis: runs one command and returns its (RESP2) reply. */
+/**
+ * How a script calls back into Redis: runs one command and returns its (RESP2) reply.
+ *
+ * @example
+ * ```ts
+ * const run: ScriptCommandRunner = (argv) => (argv[0] === "PING" ? "PONG" : null);
+ * ```
+ */
 export type ScriptCommandRunner = (argv: string[]) => Reply;
 
-/** What a running script needs from the server. */
+/**
+ * What a running script needs from the server.
+ *
+ * @example
+ * ```ts
+ * engine.run(sha, { sha, keys: ["k"], args: [], runCommand: () => null });
+ * ```
+ */
 export interface ScriptCall {
   readonly sha: string;
   readonly keys: readonly string[];
@@ -112,7 +126,14 @@ export interface ScriptCall {
   readonly log?: (level: number, message: string) => void;
 }
 
-/** Script flags from a Redis 7 shebang (`#!lua flags=no-writes,allow-oom`). */
+/**
+ * Script flags from a Redis 7 shebang (`#!lua flags=no-writes,allow-oom`).
+ *
+ * @example
+ * ```ts
+ * engine.flags(sha)?.noWrites;
+ * ```
+ */
 export interface ScriptFlags {
   readonly noWrites: boolean;
   readonly shebang: boolean;

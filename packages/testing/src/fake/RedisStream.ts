@@ -1,7 +1,14 @@
 import { SortedIdMap } from "./SortedIdMap.js";
 import { formatStreamId, MAX_STREAM_ID, MIN_STREAM_ID, type StreamId } from "./StreamId.js";
 
-/** One entry of a stream. `fields` alternates field and value, as XADD received them. */
+/**
+ * One entry of a stream. `fields` alternates field and value, as XADD received them.
+ *
+ * @example
+ * ```ts
+ * const entry = stream.get(parseStreamId("1-1"));
+ * ```
+ */
 export interface StreamEntry {
   readonly id: StreamId;
   /** The id as Redis prints it, computed once at XADD: replies repeat it for every read. */
@@ -16,6 +23,11 @@ export interface StreamEntry {
  * nodes (`streamTrim` in `src/t_stream.c`), and XINFO reports the node count, so the fake keeps
  * the same node boundaries: a node closes at `stream-node-max-entries` (100) entries, counting
  * deleted ones, or when its estimated size reaches `stream-node-max-bytes` (4096).
+ *
+ * @example
+ * ```ts
+ * stream.nodeCount; // how many nodes XINFO reports as radix-tree-keys
+ * ```
  */
 export interface StreamNode {
   live: number;
@@ -26,7 +38,14 @@ export interface StreamNode {
   lastId: StreamId;
 }
 
-/** An entry of a pending entries list (Redis's `streamNACK`). */
+/**
+ * An entry of a pending entries list (Redis's `streamNACK`).
+ *
+ * @example
+ * ```ts
+ * group.pending.get(id)?.deliveryCount;
+ * ```
+ */
 export interface PendingEntry {
   readonly id: StreamId;
   consumer: StreamConsumer;
@@ -34,14 +53,28 @@ export interface PendingEntry {
   deliveryCount: number;
 }
 
-/** A consumer of a group (Redis 7.0's `streamConsumer`: name, seen-time and its own PEL). */
+/**
+ * A consumer of a group (Redis 7.0's `streamConsumer`: name, seen-time and its own PEL).
+ *
+ * @example
+ * ```ts
+ * group.consumers.get("worker-1")?.pending.size;
+ * ```
+ */
 export interface StreamConsumer {
   readonly name: string;
   seenTime: number;
   readonly pending: SortedIdMap<PendingEntry>;
 }
 
-/** A consumer group (Redis 7.0's `streamCG`). `entriesRead` is -1 when unknown. */
+/**
+ * A consumer group (Redis 7.0's `streamCG`). `entriesRead` is -1 when unknown.
+ *
+ * @example
+ * ```ts
+ * stream.groups.get("billing")?.lastId;
+ * ```
+ */
 export interface ConsumerGroup {
   readonly name: string;
   lastId: StreamId;
@@ -50,7 +83,14 @@ export interface ConsumerGroup {
   readonly consumers: Map<string, StreamConsumer>;
 }
 
-/** Trimming request, parsed from XADD/XTRIM arguments (Redis's `streamAddTrimArgs`). */
+/**
+ * Trimming request, parsed from XADD/XTRIM arguments (Redis's `streamAddTrimArgs`).
+ *
+ * @example
+ * ```ts
+ * stream.trim({ strategy: "maxlen", maxLen: 1000, minId: 0n, approx: true, limit: 10_000 });
+ * ```
+ */
 export interface StreamTrimArgs {
   strategy: "maxlen" | "minid";
   maxLen: number;

@@ -20,9 +20,23 @@ export type StreamId = bigint;
 const UINT64_MAX = (1n << 64n) - 1n;
 const SEQ_MASK = UINT64_MAX;
 
-/** The smallest id, `0-0` (what `-` means). */
+/**
+ * The smallest id, `0-0` (what `-` means).
+ *
+ * @example
+ * ```ts
+ * stream.range(MIN_STREAM_ID, MAX_STREAM_ID, 0, false);
+ * ```
+ */
 export const MIN_STREAM_ID: StreamId = 0n;
-/** The largest id, `18446744073709551615-18446744073709551615` (what `+` means). */
+/**
+ * The largest id, `18446744073709551615-18446744073709551615` (what `+` means).
+ *
+ * @example
+ * ```ts
+ * stream.range(MIN_STREAM_ID, MAX_STREAM_ID, 0, false);
+ * ```
+ */
 export const MAX_STREAM_ID: StreamId = (UINT64_MAX << 64n) | UINT64_MAX;
 
 /**
@@ -93,7 +107,14 @@ function parseUint64(text: string): bigint | undefined {
   return value > UINT64_MAX ? undefined : value;
 }
 
-/** What {@link parseStreamIdArgument} returns: the id and whether `<ms>-*` left the seq open. */
+/**
+ * What {@link parseStreamIdArgument} returns: the id and whether `<ms>-*` left the seq open.
+ *
+ * @example
+ * ```ts
+ * const { id, seqGiven } = parseStreamIdArgument("5-*", { allowSeqWildcard: true });
+ * ```
+ */
 export interface ParsedStreamId {
   id: StreamId;
   /** `false` only for the `<ms>-*` form (XADD), where Redis generates the sequence. */
@@ -145,7 +166,14 @@ export function parseStrictStreamId(text: string): StreamId {
   return parseStreamIdArgument(text, { strict: true }).id;
 }
 
-/** The sequence Redis fills in for an incomplete end id (`UINT64_MAX`). */
+/**
+ * The sequence Redis fills in for an incomplete end id (`UINT64_MAX`).
+ *
+ * @example
+ * ```ts
+ * parseIntervalStreamId("5", MAX_SEQ); // 5-18446744073709551615
+ * ```
+ */
 export const MAX_SEQ = UINT64_MAX;
 
 /**

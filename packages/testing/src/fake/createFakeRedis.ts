@@ -61,7 +61,14 @@ export interface FakeRedisOptions extends RedisOptions {
   snapshot?: FakeRedisSnapshot;
 }
 
-/** Defaults of {@link createFakeRedis}: the wall clock and no data. */
+/**
+ * Defaults of {@link createFakeRedis}: the wall clock and no data.
+ *
+ * @example
+ * ```ts
+ * createFakeRedis({ ...DEFAULT_FAKE_REDIS_OPTIONS, keyPrefix: "t:" });
+ * ```
+ */
 export const DEFAULT_FAKE_REDIS_OPTIONS: Readonly<Pick<FakeRedisOptions, "clock">> = {
   clock: systemClock,
 };

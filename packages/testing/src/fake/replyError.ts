@@ -21,19 +21,68 @@ export function replyError(message: string): Error {
 // redis-errors ships no types, so ioredis's declaration of SimpleError loses its constructor.
 const ReplyErrorClass = SimpleError as unknown as new (message: string) => Error;
 
-/** `shared.syntaxerr` in Redis's `src/server.c`. */
+/**
+ * `shared.syntaxerr` in Redis's `src/server.c`.
+ *
+ * @example
+ * ```ts
+ * throw replyError(ERR_SYNTAX);
+ * ```
+ */
 export const ERR_SYNTAX = "ERR syntax error";
-/** `shared.wrongtypeerr`. */
+/**
+ * `shared.wrongtypeerr`.
+ *
+ * @example
+ * ```ts
+ * throw replyError(ERR_WRONGTYPE);
+ * ```
+ */
 export const ERR_WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
-/** What `getLongLongFromObjectOrReply` sends for a non-integer. */
+/**
+ * What `getLongLongFromObjectOrReply` sends for a non-integer.
+ *
+ * @example
+ * ```ts
+ * throw replyError(ERR_NOT_INTEGER);
+ * ```
+ */
 export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
-/** `shared.nokeyerr`. */
+/**
+ * `shared.nokeyerr`.
+ *
+ * @example
+ * ```ts
+ * throw replyError(ERR_NO_SUCH_KEY);
+ * ```
+ */
 export const ERR_NO_SUCH_KEY = "ERR no such key";
-/** `streamGenericParseIDOrReply` in `src/t_stream.c`. */
+/**
+ * `streamGenericParseIDOrReply` in `src/t_stream.c`.
+ *
+ * @example
+ * ```ts
+ * throw replyError(ERR_INVALID_STREAM_ID);
+ * ```
+ */
 export const ERR_INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument";
-/** `shared.noscripterr`. */
+/**
+ * `shared.noscripterr`.
+ *
+ * @example
+ * ```ts
+ * return replyError(ERR_NOSCRIPT);
+ * ```
+ */
 export const ERR_NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
-/** `shared.execaborterr`. */
+/**
+ * `shared.execaborterr`.
+ *
+ * @example
+ * ```ts
+ * return replyError(ERR_EXECABORT);
+ * ```
+ */
 export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 
 /**
@@ -74,10 +123,31 @@ export class StatusReply {
   constructor(readonly value: string) {}
 }
 
-/** The `+OK` reply. */
+/**
+ * The `+OK` reply.
+ *
+ * @example
+ * ```ts
+ * return OK;
+ * ```
+ */
 export const OK = new StatusReply("OK");
-/** The `+QUEUED` reply inside MULTI. */
+/**
+ * The `+QUEUED` reply inside MULTI.
+ *
+ * @example
+ * ```ts
+ * return QUEUED;
+ * ```
+ */
 export const QUEUED = new StatusReply("QUEUED");
 
-/** Any value a fake command may reply with. */
+/**
+ * Any value a fake command may reply with.
+ *
+ * @example
+ * ```ts
+ * const reply: Reply = ["1-0", ["field", "value"]];
+ * ```
+ */
 export type Reply = string | number | null | StatusReply | Error | Reply[];
