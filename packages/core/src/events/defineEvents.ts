@@ -65,8 +65,8 @@ export interface EventTypeDefinition {
  * carries the schemas, so appends and handlers are checked at compile time.
  */
 export interface EventCatalog<Definitions extends EventDefinitions = EventDefinitions> {
-  /** The event type names. */
-  readonly types: readonly (keyof Definitions & string)[];
+  /** The event type names. (Typed as plain strings so a specific catalog is assignable to the general one.) */
+  readonly types: readonly string[];
   /** The definition of a type, or undefined when the catalog does not know it. */
   get(type: string): EventTypeDefinition | undefined;
   /** Type-level only: the definitions this catalog was made from. */
@@ -146,7 +146,7 @@ export function defineEvents<Definitions extends EventDefinitions>(
     );
   }
   return {
-    types: [...byType.keys()] as (keyof Definitions & string)[],
+    types: [...byType.keys()],
     get: (type) => byType.get(type),
     definitions,
   };

@@ -218,12 +218,17 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       snapshotKey: keys.snapshot(category, partition, id),
     };
   };
+  let serverReady = false;
   const locate = async (streamName: string, forWrite = false): Promise<StreamLocation> => {
     const { category } = parseStreamName(streamName);
+    const cached = recordedPartitions.get(category);
+    // The hot path (a known category on a checked server) costs no extra await.
+    if (cached !== undefined && serverReady) return locateWith(streamName, cached);
     const [partitions] = await Promise.all([
       resolvePartitions(category, forWrite),
       ensureServerChecked(),
     ]);
+    serverReady = true;
     return locateWith(streamName, partitions);
   };
 

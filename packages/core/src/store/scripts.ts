@@ -117,20 +117,27 @@ end
 
 local reply = {"ok", current + n, current + 1}
 for k = 1, n do
-  local version = current + k
-  local logFields = {"i", arg(k, 0), "t", arg(k, 1), "d", arg(k, 2), "a", aggregateId, "v", string.format("%d", version)}
-  local streamFields = {"i", arg(k, 0), "t", arg(k, 1), "d", arg(k, 2)}
-  if arg(k, 3) ~= "" then
-    logFields[#logFields + 1] = "m"; logFields[#logFields + 1] = arg(k, 3)
-    streamFields[#streamFields + 1] = "m"; streamFields[#streamFields + 1] = arg(k, 3)
+  local version = string.format("%d", current + k)
+  local id, eventType, data, metadata, schema = arg(k, 0), arg(k, 1), arg(k, 2), arg(k, 3), arg(k, 4)
+  local position
+  -- The common event has no metadata and schema version 1: two plain calls, no tables.
+  if metadata == "" and schema == "1" then
+    position = redis.call("XADD", log, "*", "i", id, "t", eventType, "d", data, "a", aggregateId, "v", version)
+    redis.call("XADD", stream, version .. "-0", "i", id, "t", eventType, "d", data, "p", position)
+  else
+    local extra = {}
+    if metadata ~= "" then extra[#extra + 1] = "m"; extra[#extra + 1] = metadata end
+    if schema ~= "1" then extra[#extra + 1] = "s"; extra[#extra + 1] = schema end
+    local logFields = {"i", id, "t", eventType, "d", data, "a", aggregateId, "v", version}
+    local streamFields = {"i", id, "t", eventType, "d", data}
+    for i = 1, #extra do
+      logFields[#logFields + 1] = extra[i]
+      streamFields[#streamFields + 1] = extra[i]
+    end
+    position = redis.call("XADD", log, "*", unpack(logFields))
+    streamFields[#streamFields + 1] = "p"; streamFields[#streamFields + 1] = position
+    redis.call("XADD", stream, version .. "-0", unpack(streamFields))
   end
-  if arg(k, 4) ~= "1" then
-    logFields[#logFields + 1] = "s"; logFields[#logFields + 1] = arg(k, 4)
-    streamFields[#streamFields + 1] = "s"; streamFields[#streamFields + 1] = arg(k, 4)
-  end
-  local position = redis.call("XADD", log, "*", unpack(logFields))
-  streamFields[#streamFields + 1] = "p"; streamFields[#streamFields + 1] = position
-  redis.call("XADD", stream, string.format("%d-0", version), unpack(streamFields))
   reply[#reply + 1] = position
 end
 return reply
