@@ -3,7 +3,13 @@ import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { type AccountState, accountsProjection, bankEvents, readLogs, referenceFold } from "./support/fixtures.js";
+import {
+  type AccountState,
+  accountsProjection,
+  bankEvents,
+  readLogs,
+  referenceFold,
+} from "./support/fixtures.js";
 
 describe.each(testBackends())("startProjection on $name", (backend) => {
   let redis: Redis;
@@ -22,7 +28,14 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
   });
 
   const storeOf = () =>
-    getRedisEventStore({ redis, events: bankEvents, prefix, partitions: 2, serverCheck: "off", logger: silentLogger });
+    getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
 
   it("applies every event appended before and during the catch-up exactly once", async () => {
     // Given 12,000 events in 2 partitions, and a producer that keeps appending while the runner catches up
@@ -43,6 +56,7 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
     }
     const projection = accountsProjection();
     const statesSeenByProducer = new Set<string>();
+    let runner: ProjectionRunner<AccountState> | undefined;
     let producing = true;
     const producerStore = storeOf();
     const producer = (async () => {
@@ -53,14 +67,14 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
           { type: "Noted", data: { text: "a note" } },
         ]);
         appended++;
-        for (const owned of runner.ownedPartitions()) statesSeenByProducer.add(owned.state);
+        for (const owned of runner?.ownedPartitions() ?? []) statesSeenByProducer.add(owned.state);
         if (appended >= 3000) break;
       }
       return appended;
     })();
 
     // When a runner starts with small batches (a long catch-up)
-    const runner = startProjection(projection, { redis, store, batchSize: 100, logger: silentLogger });
+    runner = startProjection(projection, { redis, store, batchSize: 100, logger: silentLogger });
     runners.push(runner as ProjectionRunner<unknown>);
     await new Promise((resolve) => setTimeout(resolve, 300));
     producing = false;
@@ -69,7 +83,10 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
 
     // Then the read model equals a reference fold of the logs, with no version out of sequence
     expect(statesSeenByProducer.has("catching-up")).toBe(true);
-    const entries = await readLogs(redis, [0, 1].map((p) => store.keys.log("account", p)));
+    const entries = await readLogs(
+      redis,
+      [0, 1].map((p) => store.keys.log("account", p)),
+    );
     expect(entries.length).toBe(12_000 + appended * 2);
     const expected = referenceFold(entries);
     const keys = [...expected.keys()];
@@ -97,6 +114,11 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
     await runner.waitUntilCaughtUp(result, { timeoutMs: 10_000 });
 
     // Then the document shows it
-    expect(await runner.get("account-7")).toEqual({ balance: 42, count: 1, lastVersion: 1, violations: 0 });
+    expect(await runner.get("account-7")).toEqual({
+      balance: 42,
+      count: 1,
+      lastVersion: 1,
+      violations: 0,
+    });
   });
 });

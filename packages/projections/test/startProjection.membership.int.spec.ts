@@ -3,9 +3,22 @@ import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { type AccountState, accountsProjection, bankEvents, readLogs, referenceFold } from "./support/fixtures.js";
+import {
+  type AccountState,
+  accountsProjection,
+  bankEvents,
+  readLogs,
+  referenceFold,
+} from "./support/fixtures.js";
 
-const FAST = { heartbeatMs: 100, memberTtlMs: 500, leaseTtlMs: 600, blockMs: 200, leaseMarginMs: 50, logger: silentLogger };
+const FAST = {
+  heartbeatMs: 100,
+  memberTtlMs: 500,
+  leaseTtlMs: 600,
+  blockMs: 200,
+  leaseMarginMs: 50,
+  logger: silentLogger,
+};
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
   const start = performance.now();
@@ -36,14 +49,25 @@ describe.each(testBackends())("startProjection with several workers on $name", (
 
   it("spreads partitions over the workers, and moves a dead worker's partitions within a second", async () => {
     // Given two workers on four partitions
-    const store = getRedisEventStore({ redis, events: bankEvents, prefix, partitions: 4, serverCheck: "off", logger: silentLogger });
-    for (let i = 0; i < 400; i++) await store.append(`account-${i % 40}`, [{ type: "Deposited", data: { amount: i } }]);
+    const store = getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      partitions: 4,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    for (let i = 0; i < 400; i++)
+      await store.append(`account-${i % 40}`, [{ type: "Deposited", data: { amount: i } }]);
     const doomedRedis = backend.connect();
     clients.push(doomedRedis);
     const survivor = startProjection(accountsProjection(), { redis, store, ...FAST });
     const doomed = startProjection(accountsProjection(), { redis: doomedRedis, prefix, ...FAST });
     runners.push(survivor as ProjectionRunner<unknown>);
-    await until(() => survivor.ownedPartitions().length === 2 && doomed.ownedPartitions().length === 2, 5000);
+    await until(
+      () => survivor.ownedPartitions().length === 2 && doomed.ownedPartitions().length === 2,
+      5000,
+    );
 
     // When one of them dies without a goodbye (its connection is gone for good)
     doomedRedis.disconnect();
@@ -51,12 +75,18 @@ describe.each(testBackends())("startProjection with several workers on $name", (
       () => survivor.ownedPartitions().filter((owned) => owned.state === "live").length === 4,
       5000,
     );
-    for (let i = 0; i < 400; i++) await store.append(`account-${i % 40}`, [{ type: "Withdrawn", data: { amount: 1 } }]);
+    for (let i = 0; i < 400; i++)
+      await store.append(`account-${i % 40}`, [{ type: "Withdrawn", data: { amount: 1 } }]);
     await survivor.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
 
     // Then the survivor owns every partition within the lease time, and nothing was applied twice
     expect(movedAfter).toBeLessThan(1500);
-    const expected = referenceFold(await readLogs(redis, [0, 1, 2, 3].map((p) => store.keys.log("account", p))));
+    const expected = referenceFold(
+      await readLogs(
+        redis,
+        [0, 1, 2, 3].map((p) => store.keys.log("account", p)),
+      ),
+    );
     const keys = [...expected.keys()];
     expect(await survivor.getMany(keys)).toEqual(keys.map((key) => expected.get(key)));
 
@@ -70,6 +100,8 @@ describe.each(testBackends())("startProjection with several workers on $name", (
     expect(survivor.ownedPartitions().length).toBe(2);
     const status = await joiner.status();
     expect(status.workers.length).toBe(2);
-    expect((await survivor.getMany(keys) as AccountState[]).every((state) => state.violations === 0)).toBe(true);
+    expect(
+      ((await survivor.getMany(keys)) as AccountState[]).every((state) => state.violations === 0),
+    ).toBe(true);
   });
 });

@@ -45,7 +45,14 @@ describe.each(testBackends())("startProjection with failing handlers on $name", 
     await redis.quit();
   });
 
-  const storeOf = () => getRedisEventStore({ redis, events: bankEvents, prefix, serverCheck: "off", logger: silentLogger });
+  const storeOf = () =>
+    getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
 
   it("dead-letters a poison event after maxDeliveries, applies every other one, and applies it once when retried", async () => {
     // Given a handler that throws on one event, and a corrupt entry written by hand
@@ -54,7 +61,20 @@ describe.each(testBackends())("startProjection with failing handlers on $name", 
       await store.append(`account-${i % 3}`, [{ type: "Deposited", data: { amount: i } }]);
     }
     const logKey = store.keys.log("account", 0);
-    await redis.xadd(logKey, "*", "a", "0", "v", "99", "i", "x", "t", "Deposited", "d", "{not json");
+    await redis.xadd(
+      logKey,
+      "*",
+      "a",
+      "0",
+      "v",
+      "99",
+      "i",
+      "x",
+      "t",
+      "Deposited",
+      "d",
+      "{not json",
+    );
     await store.append("account-0", [{ type: "Deposited", data: { amount: 100 } }]);
 
     // When the runner processes them

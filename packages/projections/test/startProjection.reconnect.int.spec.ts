@@ -3,7 +3,13 @@ import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { type AccountState, accountsProjection, bankEvents, readLogs, referenceFold } from "./support/fixtures.js";
+import {
+  type AccountState,
+  accountsProjection,
+  bankEvents,
+  readLogs,
+  referenceFold,
+} from "./support/fixtures.js";
 
 // CLIENT KILL needs a real server: the fake has no connections to drop.
 const realRedis = testBackends().filter((backend) => backend.url !== undefined);
@@ -28,10 +34,20 @@ describe.each(realRedis)("startProjection when Redis drops its connections ($nam
 
   it("resumes by itself after CLIENT KILL of every runner connection, with nothing lost or applied twice", async () => {
     // Given a runner whose connections are named, and a producer that keeps appending
-    const runnerRedis = new Redis(backend.url as string, { connectionName: `${prefix}-runner`, maxRetriesPerRequest: null });
+    const runnerRedis = new Redis(backend.url as string, {
+      connectionName: `${prefix}-runner`,
+      maxRetriesPerRequest: null,
+    });
     runnerRedis.on("error", () => {});
     clients.push(runnerRedis);
-    const store = getRedisEventStore({ redis: admin, events: bankEvents, prefix, partitions: 2, serverCheck: "off", logger: silentLogger });
+    const store = getRedisEventStore({
+      redis: admin,
+      events: bankEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
     const runner = startProjection(accountsProjection(), {
       redis: runnerRedis,
       prefix,
@@ -40,13 +56,22 @@ describe.each(realRedis)("startProjection when Redis drops its connections ($nam
       leaseTtlMs: 1500,
       blockMs: 300,
       reconnectDelayMs: 50,
-      logger: process.env.DEBUG_RUNNER ? { debug() {}, info: (_f, m) => console.log(Date.now(), m), warn: (_f, m) => console.log(Date.now(), m), error: (_f, m) => console.log(Date.now(), m) } : silentLogger,
+      logger: process.env.DEBUG_RUNNER
+        ? {
+            debug() {},
+            info: (_f, m) => console.log(Date.now(), m),
+            warn: (_f, m) => console.log(Date.now(), m),
+            error: (_f, m) => console.log(Date.now(), m),
+          }
+        : silentLogger,
     });
     runners.push(runner as ProjectionRunner<unknown>);
     let appended = 0;
     const producer = (async () => {
       while (appended < 3000) {
-        await store.append(`account-${appended % 50}`, [{ type: "Deposited", data: { amount: 1 } }]);
+        await store.append(`account-${appended % 50}`, [
+          { type: "Deposited", data: { amount: 1 } },
+        ]);
         appended++;
         if (appended % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -71,7 +96,12 @@ describe.each(realRedis)("startProjection when Redis drops its connections ($nam
 
     // Then the read model equals the fold of the logs
     expect(killed).toBeGreaterThanOrEqual(6);
-    const expected = referenceFold(await readLogs(admin, [0, 1].map((p) => store.keys.log("account", p))));
+    const expected = referenceFold(
+      await readLogs(
+        admin,
+        [0, 1].map((p) => store.keys.log("account", p)),
+      ),
+    );
     const keys = [...expected.keys()];
     const actual = (await runner.getMany(keys)) as AccountState[];
     expect(actual).toEqual(keys.map((key) => expected.get(key)));

@@ -62,9 +62,17 @@ export function createDeadLetters<Catalog extends EventCatalog, StateType>(
         }
         const key = assertReadModelKey(projection.key(event as never));
         const [stored] = await readModel.loadDocuments(build, [key]);
-        const state = produce(stored ? stored.state : projection.initialState(key), (draft: unknown) => {
-          handler(draft, event, { projection: projection.name, key, partition, position: event.position });
-        });
+        const state = produce(
+          stored ? stored.state : projection.initialState(key),
+          (draft: unknown) => {
+            handler(draft, event, {
+              projection: projection.name,
+              key,
+              partition,
+              position: event.position,
+            });
+          },
+        );
         const outcome = await readModel.commitDeadLetter(build, deadLetterId, [
           { key, expectedRevision: stored?.revision ?? 0, state },
         ]);

@@ -93,7 +93,10 @@ export interface ReadModelStore {
   /** Adds one handler attempt for an entry and returns the count (survives worker crashes). */
   recordAttempt(build: string, attemptKey: string): Promise<number>;
   /** Dead letters of a build, oldest first. */
-  listDeadLetters(build: string, options?: { after?: string; count?: number }): Promise<DeadLetter[]>;
+  listDeadLetters(
+    build: string,
+    options?: { after?: string; count?: number },
+  ): Promise<DeadLetter[]>;
   /** One dead letter by id, or undefined. */
   getDeadLetter(build: string, deadLetterId: string): Promise<DeadLetter | undefined>;
   /** How many dead letters a build has. */

@@ -179,7 +179,9 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
         case "revision":
           return {
             status: "revision",
-            staleKeys: reply.slice(1).map((index) => request.documents[Number(index) - 1]?.key ?? ""),
+            staleKeys: reply
+              .slice(1)
+              .map((index) => request.documents[Number(index) - 1]?.key ?? ""),
           };
         default:
           throw new ScriptFailedError(`the commit script answered ${JSON.stringify(reply)}`);

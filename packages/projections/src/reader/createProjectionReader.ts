@@ -29,7 +29,10 @@ export interface ProjectionReaderOptions {
 }
 
 /** The defaults of {@link ProjectionReaderOptions}. */
-export const DEFAULT_PROJECTION_READER_OPTIONS = { prefix: "ss", activeBuildCacheMs: 1000 } as const;
+export const DEFAULT_PROJECTION_READER_OPTIONS = {
+  prefix: "ss",
+  activeBuildCacheMs: 1000,
+} as const;
 
 /**
  * Creates a reader of a projection's read model. It follows the active-build pointer, so a rebuild
@@ -55,7 +58,8 @@ export function createProjectionReader<Catalog extends EventCatalog, StateType>(
         name: projection.name,
       });
     })();
-  const cacheMs = options.activeBuildCacheMs ?? DEFAULT_PROJECTION_READER_OPTIONS.activeBuildCacheMs;
+  const cacheMs =
+    options.activeBuildCacheMs ?? DEFAULT_PROJECTION_READER_OPTIONS.activeBuildCacheMs;
   let cached: { build: string | null; until: number } | undefined;
   const activeBuild = async (): Promise<string | null> => {
     const now = performance.now();

@@ -130,9 +130,13 @@ export class PartitionWorker {
       `[streamstore] projection "${projection.name}" partition ${this.field}: ${previous} -> ${next}`,
     );
     // Best effort, for getProjectionStatus: a lost write only makes the status older.
-    sendCommand(redis, "hset", keys.states(build), this.field, `${next}|${workerId}|${Date.now()}`).catch(
-      () => {},
-    );
+    sendCommand(
+      redis,
+      "hset",
+      keys.states(build),
+      this.field,
+      `${next}|${workerId}|${Date.now()}`,
+    ).catch(() => {});
   }
 
   private async run(): Promise<void> {
@@ -254,7 +258,8 @@ export class PartitionWorker {
     for (const consumer of consumers) {
       const fields = new Map<string, unknown>();
       if (Array.isArray(consumer)) {
-        for (let i = 0; i + 1 < consumer.length; i += 2) fields.set(String(consumer[i]), consumer[i + 1]);
+        for (let i = 0; i + 1 < consumer.length; i += 2)
+          fields.set(String(consumer[i]), consumer[i + 1]);
       }
       const name = String(fields.get("name"));
       if (name !== workerId && Number(fields.get("pending")) === 0) {
@@ -265,7 +270,13 @@ export class PartitionWorker {
 
   private async ack(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 1000) {
-      await sendCommand(this.context.redis, "xack", this.logKey, this.group, ...ids.slice(i, i + 1000));
+      await sendCommand(
+        this.context.redis,
+        "xack",
+        this.logKey,
+        this.group,
+        ...ids.slice(i, i + 1000),
+      );
     }
   }
 
@@ -328,7 +339,11 @@ export class PartitionWorker {
         return RESTART;
       }
       await this.processBatch(fresh);
-      await this.ack(fresh.filter((entry) => compareStreamIds(entry[0], this.last) <= 0).map((entry) => entry[0]));
+      await this.ack(
+        fresh
+          .filter((entry) => compareStreamIds(entry[0], this.last) <= 0)
+          .map((entry) => entry[0]),
+      );
     }
     return undefined;
   }
@@ -395,10 +410,17 @@ export class PartitionWorker {
           { partition: this.field, entryId: entry[0], attempts, error: errorText(failure.error) },
           `[streamstore] projection "${projection.name}" partition ${this.field}: entry ${entry[0]} failed ${attempts} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
         );
-        await this.commitOrThrow([entry], [], [deadLetterOf(this.field, entry, "handler", attempts, failure.error)]);
+        await this.commitOrThrow(
+          [entry],
+          [],
+          [deadLetterOf(this.field, entry, "handler", attempts, failure.error)],
+        );
         rest = rest.slice(failure.index + 1);
       } else {
-        const delay = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), options.retryBackoffMaxMs);
+        const delay = Math.min(
+          options.retryBackoffMs * 2 ** (attempts - 1),
+          options.retryBackoffMaxMs,
+        );
         await sleep(delay, this.halt.signal);
         if (this.halted) return;
         rest = rest.slice(failure.index);
@@ -475,7 +497,12 @@ export class PartitionWorker {
           };
           working.set(key, document);
         }
-        const context = { projection: projection.name, key, partition: this.partition, position: event.position };
+        const context = {
+          projection: projection.name,
+          key,
+          partition: this.partition,
+          position: event.position,
+        };
         try {
           const current = document.state;
           const next = produce(current, (draft: unknown) => {
@@ -495,7 +522,11 @@ export class PartitionWorker {
       const documents: DocumentWrite[] = [];
       for (const [key, document] of working) {
         if (document.changed) {
-          documents.push({ key, expectedRevision: document.expectedRevision, state: document.state });
+          documents.push({
+            key,
+            expectedRevision: document.expectedRevision,
+            state: document.state,
+          });
         }
       }
       const committedIds = new Set(entries.slice(0, end).map((entry) => entry[0]));
@@ -509,7 +540,10 @@ export class PartitionWorker {
     }
   }
 
-  private rememberAll(keys: readonly string[], documents: readonly (StoredDocument | undefined)[]): void {
+  private rememberAll(
+    keys: readonly string[],
+    documents: readonly (StoredDocument | undefined)[],
+  ): void {
     if (this.cache.size + keys.length > this.context.options.documentCacheSize) this.cache.clear();
     keys.forEach((key, index) => {
       const document = documents[index];
@@ -554,9 +588,13 @@ export class PartitionWorker {
       case "ok": {
         this.last = position;
         for (const entry of entries) this.failedEntries.delete(entry[0]);
-        if (this.cache.size + documents.length > this.context.options.documentCacheSize) this.cache.clear();
+        if (this.cache.size + documents.length > this.context.options.documentCacheSize)
+          this.cache.clear();
         for (const document of documents) {
-          this.cache.set(document.key, { revision: document.expectedRevision + 1, state: document.state });
+          this.cache.set(document.key, {
+            revision: document.expectedRevision + 1,
+            state: document.state,
+          });
         }
         this.context.onCommit?.({
           partition: this.field,
@@ -567,7 +605,12 @@ export class PartitionWorker {
         return "ok";
       }
       case "fenced":
-        throw new ProjectionFencedError(projection.name, this.field, this.token, outcome.currentToken);
+        throw new ProjectionFencedError(
+          projection.name,
+          this.field,
+          this.token,
+          outcome.currentToken,
+        );
       case "checkpoint":
         throw new CheckpointConflictError(projection.name, this.field, this.last, outcome.actual);
       case "revision":

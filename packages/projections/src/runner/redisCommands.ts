@@ -34,7 +34,15 @@ export async function readAfter(
   after: string,
   count: number,
 ): Promise<RawStreamEntry[]> {
-  return (await sendCommand(redis, "xrange", logKey, `(${after}`, "+", "COUNT", count)) as RawStreamEntry[];
+  return (await sendCommand(
+    redis,
+    "xrange",
+    logKey,
+    `(${after}`,
+    "+",
+    "COUNT",
+    count,
+  )) as RawStreamEntry[];
 }
 
 /**
@@ -44,7 +52,15 @@ export async function readAfter(
  * const last = await lastEntryId(redis, logKey);
  */
 export async function lastEntryId(redis: Redis | Cluster, logKey: string): Promise<string> {
-  const entries = (await sendCommand(redis, "xrevrange", logKey, "+", "-", "COUNT", 1)) as RawStreamEntry[];
+  const entries = (await sendCommand(
+    redis,
+    "xrevrange",
+    logKey,
+    "+",
+    "-",
+    "COUNT",
+    1,
+  )) as RawStreamEntry[];
   return entries[0]?.[0] ?? "0-0";
 }
 

@@ -55,7 +55,10 @@ export interface ProjectionRunner<StateType> extends ProjectionReader<StateType>
    * source partition's last entry at the time of the call), with any worker doing the work.
    * Rejects with `CatchUpTimeoutError` after `timeoutMs` (default 30,000).
    */
-  waitUntilCaughtUp(target?: CaughtUpTarget, options?: { timeoutMs?: number; build?: string }): Promise<void>;
+  waitUntilCaughtUp(
+    target?: CaughtUpTarget,
+    options?: { timeoutMs?: number; build?: string },
+  ): Promise<void>;
   /** The status of this runner's build (see {@link getProjectionStatus}). */
   status(): Promise<ProjectionStatus>;
   /** The dead letters of this runner's build. */
@@ -68,8 +71,16 @@ export interface ProjectionRunner<StateType> extends ProjectionReader<StateType>
 
 interface LeaseScripts {
   streamstoreRmAcquire1(lease: string, fence: string, worker: string, ttl: number): Promise<number>;
-  streamstoreRmRenew1(lease: string, holder: string, ttlOrRelease: number | string): Promise<number>;
-  streamstoreRmHeartbeat1(members: string, worker: string, ttlOrLeave: number | string): Promise<string[]>;
+  streamstoreRmRenew1(
+    lease: string,
+    holder: string,
+    ttlOrRelease: number | string,
+  ): Promise<number>;
+  streamstoreRmHeartbeat1(
+    members: string,
+    worker: string,
+    ttlOrLeave: number | string,
+  ): Promise<string[]>;
 }
 
 function registerLeaseScripts(redis: Redis | Cluster): LeaseScripts {
@@ -118,7 +129,9 @@ function buildOrder(build: string): [number, number] {
 function isNewer(left: string, right: string): boolean {
   const [leftVersion, leftGeneration] = buildOrder(left);
   const [rightVersion, rightGeneration] = buildOrder(right);
-  return leftVersion > rightVersion || (leftVersion === rightVersion && leftGeneration > rightGeneration);
+  return (
+    leftVersion > rightVersion || (leftVersion === rightVersion && leftGeneration > rightGeneration)
+  );
 }
 
 /**
@@ -141,7 +154,10 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
 ): ProjectionRunner<StateType> {
   const { redis } = runnerOptions;
   if (!redis || typeof (redis as Redis).defineCommand !== "function") {
-    throw new InvalidArgumentError("redis", "pass an ioredis client (new Redis(url)) or createFakeRedis().");
+    throw new InvalidArgumentError(
+      "redis",
+      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
+    );
   }
   const options = resolveOptions(runnerOptions as ProjectionRunnerOptions<EventCatalog>);
   const logger = runnerOptions.logger ?? consoleWarningLogger;
@@ -161,7 +177,10 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     runnerOptions.readModel ?? createRedisReadModelStore({ redis, prefix, name: projection.name });
   const workerId =
     runnerOptions.workerId ??
-    `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(/[^A-Za-z0-9_.:-]/g, "_");
+    `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
+      /[^A-Za-z0-9_.:-]/g,
+      "_",
+    );
   const scripts = registerLeaseScripts(redis);
   const reader = createProjectionReader(projection, {
     readModel,
@@ -239,7 +258,9 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     const assigned = new Set(
       index < 0
         ? []
-        : partitions.filter((_, position) => position % members.length === index).map((p) => p.field),
+        : partitions
+            .filter((_, position) => position % members.length === index)
+            .map((p) => p.field),
     );
     const renewals: Promise<void>[] = [];
     for (const [field, worker] of workers) {
@@ -325,7 +346,8 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
       }
       if (caughtUp && (await readModel.switchActiveBuild(active, build))) {
         const [seconds, micros] = await redis.time();
-        const deleteAt = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + options.rebuildGraceMs;
+        const deleteAt =
+          Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + options.rebuildGraceMs;
         await redis.zadd(keys.retired(), deleteAt, active);
         logger.info(
           { projection: projection.name, from: active, to: build },
@@ -341,7 +363,13 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
       if (readModel.kind !== "redis") {
         let cursor = "0";
         do {
-          const [next, found] = await redis.scan(cursor, "MATCH", keys.buildPattern(retired), "COUNT", 1000);
+          const [next, found] = await redis.scan(
+            cursor,
+            "MATCH",
+            keys.buildPattern(retired),
+            "COUNT",
+            1000,
+          );
           cursor = next;
           if (found.length > 0) await redis.unlink(...found);
         } while (cursor !== "0");
@@ -431,7 +459,10 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     getMany: reader.getMany,
     activeBuild: reader.activeBuild,
     ownedPartitions: () =>
-      [...workers.values()].map((worker) => ({ partition: worker.field, state: worker.currentState })),
+      [...workers.values()].map((worker) => ({
+        partition: worker.field,
+        state: worker.currentState,
+      })),
     async waitUntilCaughtUp(target, waitOptions = {}) {
       const timeoutMs = waitOptions.timeoutMs ?? 30_000;
       const deadline = performance.now() + timeoutMs;
@@ -449,7 +480,13 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
         }
         if (!behind) return;
         if (performance.now() > deadline) {
-          throw new CatchUpTimeoutError(projection.name, behind[0], behind[1], behind[2], timeoutMs);
+          throw new CatchUpTimeoutError(
+            projection.name,
+            behind[0],
+            behind[1],
+            behind[2],
+            timeoutMs,
+          );
         }
         await sleep(10);
       }

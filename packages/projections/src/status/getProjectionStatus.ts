@@ -129,6 +129,7 @@ export async function getProjectionStatus<Catalog extends EventCatalog, StateTyp
     deadLetters,
     partitions,
     healthy:
-      deadLetters === 0 && partitions.every((partition) => partition.state === "live" && partition.lag === 0),
+      deadLetters === 0 &&
+      partitions.every((partition) => partition.state === "live" && partition.lag === 0),
   };
 }

@@ -23,7 +23,12 @@ const createFakeRedis = testing.createFakeRedis as (() => Redis) | undefined;
 export function testBackends(): TestBackend[] {
   const url = inject("redisUrl");
   const backends: TestBackend[] = [
-    { name: "redis", connect: () => new Redis(url, { maxRetriesPerRequest: null }), multiProcess: true, url },
+    {
+      name: "redis",
+      connect: () => new Redis(url, { maxRetriesPerRequest: null }),
+      multiProcess: true,
+      url,
+    },
   ];
   // STREAMSTORE_BACKENDS=redis (or fake) narrows a local run to one backend.
   const only = process.env.STREAMSTORE_BACKENDS;

@@ -67,7 +67,15 @@ export function referenceFold(
 
 /** Reads every entry of the given logs with XRANGE pages, as field maps. */
 export async function readLogs(
-  redis: { xrange(key: string, start: string, end: string, count: "COUNT", n: number): Promise<[string, string[]][]> },
+  redis: {
+    xrange(
+      key: string,
+      start: string,
+      end: string,
+      count: "COUNT",
+      n: number,
+    ): Promise<[string, string[]][]>;
+  },
   logKeys: string[],
 ): Promise<{ a: string; t: string; d: string; v: string }[]> {
   const all: { a: string; t: string; d: string; v: string }[] = [];
@@ -77,7 +85,8 @@ export async function readLogs(
       const page = await redis.xrange(key, after, "+", "COUNT", 5000);
       for (const [, fields] of page) {
         const map: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
+        for (let i = 0; i + 1 < fields.length; i += 2)
+          map[fields[i] as string] = fields[i + 1] as string;
         all.push(map as { a: string; t: string; d: string; v: string });
       }
       if (page.length < 5000) break;

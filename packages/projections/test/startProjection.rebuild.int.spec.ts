@@ -1,0 +1,151 @@
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createProjectionReader,
+  defineProjection,
+  type ProjectionRunner,
+  startProjection,
+} from "../src/index.js";
+import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { bankEvents } from "./support/fixtures.js";
+
+interface Totals {
+  count: number;
+  total: number;
+  schema?: number;
+}
+
+const totals = (version: number) =>
+  defineProjection(bankEvents, {
+    name: "totals",
+    version,
+    source: ["account"],
+    key: (event) => event.streamName,
+    initialState: (): Totals =>
+      version === 1 ? { count: 0, total: 0 } : { count: 0, total: 0, schema: version },
+    handlers: {
+      Deposited: (draft, event) => {
+        draft.count++;
+        draft.total += event.data.amount;
+      },
+    },
+  });
+
+const FAST = {
+  heartbeatMs: 100,
+  memberTtlMs: 500,
+  leaseTtlMs: 800,
+  blockMs: 200,
+  leaseMarginMs: 50,
+  logger: silentLogger,
+};
+
+describe.each(testBackends())("startProjection rebuilding a new version on $name", (backend) => {
+  let redis: Redis;
+  let prefix: string;
+  const runners: ProjectionRunner<unknown>[] = [];
+
+  beforeEach(() => {
+    redis = backend.connect();
+    prefix = randomPrefix();
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await deleteKeysUnder(redis, prefix);
+    await redis.quit();
+  });
+
+  it("builds v2 beside v1 while appends go on, and readers switch from complete v1 to caught-up v2", async () => {
+    // Given v1 caught up on 6,000 events of 20 accounts
+    const store = getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    const keys = Array.from({ length: 20 }, (_, a) => `account-${a}`);
+    for (let round = 0; round < 30; round++) {
+      await Promise.all(
+        keys.map((key) =>
+          store.append(
+            key,
+            Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
+          ),
+        ),
+      );
+    }
+    const v1 = startProjection(totals(1), { redis, store, ...FAST });
+    runners.push(v1 as ProjectionRunner<unknown>);
+    await v1.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+    const baseline = (await v1.getMany(keys)) as Totals[];
+
+    // When a producer keeps appending, a reader keeps polling, and a v2 runner starts
+    let running = true;
+    let appended = 0;
+    const producer = (async () => {
+      while (running) {
+        await store.append(keys[appended % keys.length] as string, [
+          { type: "Deposited", data: { amount: 1 } },
+        ]);
+        appended++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    const reader = createProjectionReader(totals(2), { redis, prefix, activeBuildCacheMs: 50 });
+    const violations: string[] = [];
+    const seen = { v1: 0, v2: 0 };
+    const poller = (async () => {
+      let switched = false;
+      while (running) {
+        const documents = (await reader.getMany(keys)) as Totals[];
+        documents.forEach((document, index) => {
+          const isV2 = document.schema === 2;
+          if (isV2) switched = true;
+          else if (switched) violations.push(`v1 read after v2 for ${keys[index]}`);
+          if (document.count < (baseline[index] as Totals).count) {
+            violations.push(
+              `${keys[index]}: count ${document.count} < ${(baseline[index] as Totals).count} (partial build)`,
+            );
+          }
+          seen[isV2 ? "v2" : "v1"]++;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const v2 = startProjection(totals(2), {
+      redis,
+      store,
+      batchSize: 50,
+      rebuildGraceMs: 500,
+      ...FAST,
+    });
+    runners.push(v2 as ProjectionRunner<unknown>);
+    await v1.done;
+    const deadline = performance.now() + 20_000;
+    while ((await reader.activeBuild()) !== "v2" && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running = false;
+    await Promise.all([producer, poller]);
+    await v2.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+
+    // Then no reader saw a partial or mixed state, v1 stopped by itself, and the end state is v2's
+    expect(violations).toEqual([]);
+    expect(seen.v1).toBeGreaterThan(0);
+    expect(seen.v2).toBeGreaterThan(0);
+    expect(v1.state).toBe("stopped");
+    const final = (await v2.getMany(keys)) as Totals[];
+    expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(6000 + appended);
+    expect(final.every((document) => document.schema === 2)).toBe(true);
+
+    // And the old build's keys are gone after the grace period
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [, left] = await redis.scan("0", "MATCH", `${prefix}:{rm:totals:v1}:*`, "COUNT", 10_000);
+    expect(left).toEqual([]);
+  }, 60_000);
+});
