@@ -1,0 +1,62 @@
+import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { startRedisServer } from "@streamstore/testing";
+import { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+const events = defineEvents({ Filled: z.object({ blob: z.string() }) });
+
+describe("EventStore.append", () => {
+  it("fails as a whole, writing nothing, when Redis is out of memory under noeviction", async () => {
+    // Given a private server with a small maxmemory and noeviction
+    const server = await startRedisServer({
+      args: ["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"],
+    });
+    const redis = new Redis(server.url);
+    try {
+      const store = getRedisEventStore({ redis, events, logger: silentLogger });
+      const blob = "x".repeat(16 * 1024);
+      let appended = 0;
+      let refusal: unknown;
+      // When appending until Redis refuses
+      for (let i = 0; i < 2000 && refusal === undefined; i++) {
+        await store
+          .append(`bulk-${i % 10}`, [
+            { type: "Filled", data: { blob } },
+            { type: "Filled", data: { blob } },
+          ])
+          .then(
+            () => {
+              appended += 2;
+            },
+            (error: unknown) => {
+              refusal = error;
+            },
+          );
+      }
+      // Then the refusal is Redis's OOM error, and the streams and logs hold only whole batches
+      expect(String(refusal)).toMatch(/OOM/);
+      let inStreams = 0;
+      for (let i = 0; i < 10; i++) {
+        const { streamKey } = await store.locate(`bulk-${i}`);
+        const length = await redis.xlen(streamKey);
+        expect(length % 2).toBe(0);
+        inStreams += length;
+        expect(await store.version(`bulk-${i}`)).toBe(length);
+      }
+      const { logKey } = await store.locate("bulk-0");
+      expect(inStreams).toBe(appended);
+      expect(await redis.xlen(logKey)).toBe(appended);
+      // And once memory is freed, appends go on
+      await redis.config("SET", "maxmemory", "0");
+      await expect(
+        store.append("bulk-0", [{ type: "Filled", data: { blob: "small" } }]),
+      ).resolves.toMatchObject({
+        duplicate: false,
+      });
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
+});
