@@ -24,3 +24,4 @@ export {
   type StartRedisServerOptions,
   startRedisServer,
 } from "./redisServer/startRedisServer.js";
+export * from "./specification/index.js";
