@@ -60,6 +60,7 @@ export function deciderSpecification<StateType, CommandType, EventType extends A
         throw new AssertionError({ message, actual, expected, operator: "deepStrictEqual" });
       };
       return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then is the API users asked for; awaiting when(...) is handled below.
         async then(expectedEvents, ...thenableRest: unknown[]) {
           // \`await given(...).when(...)\` would call then(resolve, reject): answer instead of hanging.
           if (typeof expectedEvents === "function") {
