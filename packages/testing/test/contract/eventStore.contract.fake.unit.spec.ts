@@ -1,0 +1,5 @@
+import { createFakeRedis } from "@streamstore/testing";
+import { createContractContext, testEventStore } from "@streamstore/testing/contract";
+
+// The same contract as against real Redis, unchanged, on the in-memory fake.
+testEventStore("in-memory fake", async () => createContractContext(createFakeRedis()));
