@@ -1,4 +1,4 @@
-import type { StreamId } from "./StreamId.js";
+import { formatStreamId, type StreamId } from "./StreamId.js";
 
 /**
  * A map from stream ids to values that also iterates in id order, the role rax trees play for
@@ -17,7 +17,10 @@ import type { StreamId } from "./StreamId.js";
  * ```
  */
 export class SortedIdMap<ValueType> {
-  private readonly values = new Map<StreamId, ValueType>();
+  // Keyed by a string form of the id: V8 hashes a BigInt by its lowest 64-bit digit only, so
+  // ids packed as `ms << 64 | seq` with equal sequences (all `*` ids of distinct ms) would share
+  // one hash bucket and turn every lookup into a scan.
+  private readonly values = new Map<string, ValueType>();
   private keys: StreamId[] = [];
   private stale = 0;
 
@@ -26,16 +29,18 @@ export class SortedIdMap<ValueType> {
     return this.values.size;
   }
 
-  get(id: StreamId): ValueType | undefined {
-    return this.values.get(id);
+  /** `idText`, when the caller has it, must be the canonical `<ms>-<seq>` form of `id`. */
+  get(id: StreamId, idText?: string): ValueType | undefined {
+    return this.values.get(idText ?? slot(id));
   }
 
   has(id: StreamId): boolean {
-    return this.values.has(id);
+    return this.values.has(slot(id));
   }
 
-  set(id: StreamId, value: ValueType): void {
-    if (!this.values.has(id)) {
+  set(id: StreamId, value: ValueType, idText?: string): void {
+    const key = idText ?? slot(id);
+    if (!this.values.has(key)) {
       const last = this.keys[this.keys.length - 1];
       if (last === undefined || id > last) {
         this.keys.push(id);
@@ -48,11 +53,11 @@ export class SortedIdMap<ValueType> {
         }
       }
     }
-    this.values.set(id, value);
+    this.values.set(key, value);
   }
 
-  delete(id: StreamId): boolean {
-    if (!this.values.delete(id)) return false;
+  delete(id: StreamId, idText?: string): boolean {
+    if (!this.values.delete(idText ?? slot(id))) return false;
     this.stale++;
     if (this.stale > 32 && this.stale > this.values.size) this.compact();
     return true;
@@ -62,7 +67,7 @@ export class SortedIdMap<ValueType> {
   *entriesFrom(start: StreamId): IterableIterator<[StreamId, ValueType]> {
     for (let index = this.lowerBound(start); index < this.keys.length; index++) {
       const key = this.keys[index] as StreamId;
-      const value = this.values.get(key);
+      const value = this.values.get(slot(key));
       if (value !== undefined) yield [key, value];
     }
   }
@@ -74,7 +79,7 @@ export class SortedIdMap<ValueType> {
 
   /** The smallest live id. */
   firstKey(): StreamId | undefined {
-    for (const key of this.keys) if (this.values.has(key)) return key;
+    for (const key of this.keys) if (this.values.has(slot(key))) return key;
     return undefined;
   }
 
@@ -82,13 +87,13 @@ export class SortedIdMap<ValueType> {
   lastKey(): StreamId | undefined {
     for (let index = this.keys.length - 1; index >= 0; index--) {
       const key = this.keys[index] as StreamId;
-      if (this.values.has(key)) return key;
+      if (this.values.has(slot(key))) return key;
     }
     return undefined;
   }
 
   private compact(): void {
-    this.keys = this.keys.filter((key) => this.values.has(key));
+    this.keys = this.keys.filter((key) => this.values.has(slot(key)));
     this.stale = 0;
   }
 
@@ -102,4 +107,8 @@ export class SortedIdMap<ValueType> {
     }
     return low;
   }
+}
+
+function slot(id: StreamId): string {
+  return formatStreamId(id);
 }

@@ -278,7 +278,7 @@ export function serveStreamRead(
     stream.advanceGroup(consumerGroup, entry.id);
     result.push(entryReply(entry));
     if (noack) continue;
-    const existing = consumerGroup.pending.get(entry.id);
+    const existing = consumerGroup.pending.get(entry.id, entry.idText);
     if (existing === undefined) {
       const pending: PendingEntry = {
         id: entry.id,
@@ -286,15 +286,15 @@ export function serveStreamRead(
         deliveryTime: ctx.now,
         deliveryCount: 1,
       };
-      consumerGroup.pending.set(entry.id, pending);
-      consumer.pending.set(entry.id, pending);
+      consumerGroup.pending.set(entry.id, pending, entry.idText);
+      consumer.pending.set(entry.id, pending, entry.idText);
     } else {
       // Already pending (the group was moved back with SETID): reassign, as Redis does.
-      existing.consumer.pending.delete(entry.id);
+      existing.consumer.pending.delete(entry.id, entry.idText);
       existing.consumer = consumer;
       existing.deliveryTime = ctx.now;
       existing.deliveryCount = 1;
-      consumer.pending.set(entry.id, existing);
+      consumer.pending.set(entry.id, existing, entry.idText);
     }
   }
   return result;
