@@ -163,6 +163,39 @@ defineDifferentialSuite("Lua scripts", {
     await evalScript(client, "return tonumber('0x10')"),
   ],
 
+  "XREAD with BLOCK is refused inside a script": async (client, ctx) => [
+    await ctx.attempt(
+      evalScript(client, "return redis.call('XREAD', 'BLOCK', 1000, 'STREAMS', KEYS[1], '$')", [
+        ctx.key("s"),
+      ]),
+    ),
+  ],
+
+  "XREADGROUP in a script sees entries deleted while pending as false fields": async (
+    client,
+    ctx,
+  ) => {
+    const key = ctx.key("s");
+    await client.xadd(key, "1-0", "a", "1");
+    await client.xadd(key, "2-0", "a", "2");
+    await client.xgroup("CREATE", key, "g", "0");
+    await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
+    await client.xdel(key, "1-0");
+    return evalScript(
+      client,
+      `local reply = redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', KEYS[1], '0')
+       local entries = reply[1][2]
+       return {#entries, type(entries[1][2]), tostring(entries[1][2]), entries[2][2][2], reply}`,
+      [key],
+    );
+  },
+
+  "cjson and redis.sha1hex are available to scripts": async (client) => [
+    await evalScript(client, "return cjson.encode({1, 2, 'three'})"),
+    await evalScript(client, 'return cjson.decode(\'{"a":[1,2,{"b":"c"}]}\').a[3].b'),
+    await evalScript(client, "return redis.sha1hex('abc')"),
+  ],
+
   "a #!lua shebang script runs, and flags=no-writes refuses writes": async (client, ctx) => {
     const key = ctx.key("k");
     await client.set(key, "v");

@@ -124,6 +124,18 @@ defineDifferentialSuite("blocking XREAD", {
     return read;
   },
 
+  "XREAD BLOCK inside MULTI does not block and returns null": async (client, ctx) => {
+    const key = ctx.key("s");
+    await client.xadd(key, "1-0", "a", "1");
+    const started = Date.now();
+    const exec = await client
+      .multi()
+      .xread("BLOCK", 5_000, "STREAMS", key, "$")
+      .xread("BLOCK", 5_000, "STREAMS", key, "0")
+      .exec();
+    return { exec, immediate: Date.now() - started < 1_000 };
+  },
+
   "XREAD BLOCK with a negative or non-integer timeout is an error": async (client, ctx) => {
     const key = ctx.key("s");
     return [
@@ -192,6 +204,18 @@ defineDifferentialSuite("blocking XREADGROUP", {
       secondResult: await secondRead,
       pending: await client.xpending(key, "g"),
     };
+  },
+
+  "XREADGROUP BLOCK inside MULTI returns null at once when nothing is new": async (client, ctx) => {
+    const key = ctx.key("s");
+    await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
+    const exec = await client
+      .multi()
+      .xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">")
+      .xadd(key, "1-0", "a", "1")
+      .xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">")
+      .exec();
+    return exec;
   },
 
   "XREADGROUP BLOCK with an explicit id returns the history at once instead of blocking": async (

@@ -145,6 +145,27 @@ defineDifferentialSuite("XGROUP", {
     ];
   },
 
+  "XGROUP SETID ENTRIESREAD beyond entries-added is taken as is, lag included": async (
+    client,
+    ctx,
+  ) => {
+    const key = ctx.key("s");
+    await seed(client, key, 1);
+    await client.xgroup("CREATE", key, "g", "0");
+    await send(client, "xgroup", "SETID", key, "g", "0", "ENTRIESREAD", 99);
+    return client.xinfo("GROUPS", key);
+  },
+
+  "XGROUP CREATECONSUMER and DELCONSUMER need an existing key and group": async (client, ctx) => {
+    const key = ctx.key("s");
+    await seed(client, key, 1);
+    return [
+      await ctx.attempt(client.xgroup("CREATECONSUMER", ctx.key("missing"), "g", "c")),
+      await ctx.attempt(client.xgroup("DELCONSUMER", ctx.key("missing"), "g", "c")),
+      await ctx.attempt(client.xgroup("DELCONSUMER", key, "nope", "c")),
+    ];
+  },
+
   "XGROUP with an unknown subcommand or wrong arity is an error": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");

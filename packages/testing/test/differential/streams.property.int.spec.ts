@@ -91,13 +91,13 @@ async function sameRepliesOnBoth(commands: StreamCommand[]): Promise<void> {
 
 describe("createFakeRedis", () => {
   describe(`stream command sequences (property, differential against Redis, target: ${differentialTargetKind})`, () => {
-    it("random XADD/XDEL/XTRIM/XRANGE/XREVRANGE/XLEN/XINFO STREAM sequences give Redis's replies", async () => {
+    it("random XADD/XDEL/XTRIM/XRANGE/XREVRANGE/XREAD/XLEN/XSETID/XINFO STREAM sequences give Redis's replies", async () => {
       await fc.assert(fc.asyncProperty(logSequence, sameRepliesOnBoth), {
         numRuns: RUNS_PER_PROPERTY,
       });
     }, 120_000);
 
-    it("random consumer-group sequences (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO) give Redis's replies", async () => {
+    it("random consumer-group sequences (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO GROUPS/CONSUMERS/STREAM FULL) give Redis's replies", async () => {
       await fc.assert(fc.asyncProperty(groupSequence, sameRepliesOnBoth), {
         numRuns: RUNS_PER_PROPERTY,
       });

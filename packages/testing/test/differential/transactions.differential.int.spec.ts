@@ -203,5 +203,40 @@ defineDifferentialSuite("client lifecycle", {
     return [await client.get(key), other.status];
   },
 
+  "duplicate({ keyPrefix }) prefixes the keys of stream commands, XREAD replies included": async (
+    client,
+    ctx,
+  ) => {
+    const prefixed = client.duplicate({ keyPrefix: ctx.key("ns:") });
+    try {
+      await prefixed.xadd("orders", "1-0", "type", "placed");
+      await prefixed.xgroup("CREATE", "orders", "billing", "0");
+      return [
+        await prefixed.xread("STREAMS", "orders", "0"),
+        await prefixed.xreadgroup("GROUP", "billing", "w", "STREAMS", "orders", ">"),
+        await client.xlen(ctx.key("ns:orders")),
+        await client.exists(ctx.key("orders")),
+      ];
+    } finally {
+      await prefixed.quit();
+    }
+  },
+
+  "EXPIRE on a stream with consumer groups removes stream and groups together": async (
+    client,
+    ctx,
+  ) => {
+    const key = ctx.key("s");
+    await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
+    await client.xadd(key, "1-0", "a", "1");
+    await client.pexpire(key, 30);
+    await ctx.sleep(100);
+    return [
+      await client.exists(key),
+      await ctx.attempt(client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">")),
+      await client.xgroup("CREATE", key, "g", "$", "MKSTREAM"),
+    ];
+  },
+
   "PING and ECHO answer": async (client) => [await client.ping(), await client.echo("hello")],
 });

@@ -131,6 +131,48 @@ const xlen = KEY.map((key): StreamCommand => ({ name: "xlen", args: [key] }));
 
 const xinfoStream = KEY.map((key): StreamCommand => ({ name: "xinfo", args: ["STREAM", key] }));
 
+const xread = fc
+  .tuple(
+    fc.option(count, { nil: undefined }),
+    KEY,
+    fc.oneof(
+      { weight: 4, arbitrary: likelyId },
+      { weight: 2, arbitrary: fc.constantFrom("0", "$") },
+      { weight: 1, arbitrary: invalidId },
+    ),
+  )
+  .map(
+    ([limit, key, id]): StreamCommand => ({
+      name: "xread",
+      args: [...(limit === undefined ? [] : ["COUNT", limit]), "STREAMS", key, id],
+    }),
+  );
+
+const xsetid = fc
+  .tuple(
+    KEY,
+    fc.oneof({ weight: 4, arbitrary: fullId }, { weight: 1, arbitrary: invalidId }),
+    fc.option(fc.tuple(fc.integer({ min: -1, max: 12 }), fc.option(fullId, { nil: undefined })), {
+      nil: undefined,
+    }),
+  )
+  .map(
+    ([key, id, extra]): StreamCommand => ({
+      name: "xsetid",
+      args: [
+        key,
+        id,
+        ...(extra === undefined
+          ? []
+          : [
+              "ENTRIESADDED",
+              extra[0],
+              ...(extra[1] === undefined ? [] : ["MAXDELETEDID", extra[1]]),
+            ]),
+      ],
+    }),
+  );
+
 /** Commands of the stream log itself: writes, deletes, trims, range reads. */
 export const logCommand: fc.Arbitrary<StreamCommand> = fc.oneof(
   { weight: 8, arbitrary: xadd },
@@ -140,6 +182,8 @@ export const logCommand: fc.Arbitrary<StreamCommand> = fc.oneof(
   { weight: 2, arbitrary: xtrim },
   { weight: 1, arbitrary: xlen },
   { weight: 1, arbitrary: xinfoStream },
+  { weight: 2, arbitrary: xread },
+  { weight: 1, arbitrary: xsetid },
 );
 
 const group = fc.oneof(
@@ -293,6 +337,12 @@ const xautoclaim = fc
   );
 
 const xinfoGroups = KEY.map((key): StreamCommand => ({ name: "xinfo", args: ["GROUPS", key] }));
+const xinfoFull = fc.tuple(KEY, fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })).map(
+  ([key, limit]): StreamCommand => ({
+    name: "xinfo",
+    args: ["STREAM", key, "FULL", ...(limit === undefined ? [] : ["COUNT", limit])],
+  }),
+);
 const xinfoConsumers = fc
   .tuple(KEY, group)
   .map(([key, name]): StreamCommand => ({ name: "xinfo", args: ["CONSUMERS", key, name] }));
@@ -311,6 +361,7 @@ export const groupCommand: fc.Arbitrary<StreamCommand> = fc.oneof(
   { weight: 2, arbitrary: xautoclaim },
   { weight: 1, arbitrary: xinfoGroups },
   { weight: 1, arbitrary: xinfoConsumers },
+  { weight: 1, arbitrary: xinfoFull },
 );
 
 /** `XADD s 1-0 … n-0`: a stream that ranges, reads and claims find entries in. */
