@@ -224,10 +224,9 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     const cached = recordedPartitions.get(category);
     // The hot path (a known category on a checked server) costs no extra await.
     if (cached !== undefined && serverReady) return locateWith(streamName, cached);
-    const [partitions] = await Promise.all([
-      resolvePartitions(category, forWrite),
-      ensureServerChecked(),
-    ]);
+    // The check comes first: a refused server must not even get the category registered.
+    await ensureServerChecked();
+    const partitions = await resolvePartitions(category, forWrite);
     serverReady = true;
     return locateWith(streamName, partitions);
   };
