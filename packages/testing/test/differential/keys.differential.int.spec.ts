@@ -82,6 +82,22 @@ defineDifferentialSuite("strings", {
     return [await client.getdel(key), await client.exists(key), await client.getdel(key)];
   },
 
+  // Redis strings are binary safe (https://redis.io/docs/latest/develop/data-types/strings/):
+  // bytes that are not UTF-8 must come back unchanged, and STRLEN counts bytes.
+  "SET and HSET keep bytes that are not UTF-8, and STRLEN counts bytes": async (client, ctx) => {
+    const key = ctx.key("bin");
+    const hash = ctx.key("h");
+    const bytes = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x41]);
+    await client.set(key, bytes);
+    await client.hset(hash, "f", bytes);
+    return [
+      await client.getBuffer(key),
+      await client.strlen(key),
+      await client.hgetBuffer(hash, "f"),
+      (await client.getBuffer(key))?.equals(bytes),
+    ];
+  },
+
   "string commands on a stream are WRONGTYPE errors, and MGET gives null": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xadd(key, "1-0", "a", "1");
