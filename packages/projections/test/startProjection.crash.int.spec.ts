@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { createProjectionReader, getProjectionStatus } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix } from "./support/backends.js";
+import {
+  createProjectionReader,
+  getProjectionStatus,
+  type ProjectionRunner,
+  startProjection,
+} from "../src/index.js";
+import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
 import {
   type AccountState,
   accountsProjection,
@@ -20,118 +24,149 @@ const ACCOUNTS = 2_000;
 const TARGET_EVENTS = 100_000;
 const KILLS = 20;
 
-describe("startProjection with worker processes killed by SIGKILL", () => {
-  const url = inject("redisUrl");
-  const prefix = randomPrefix();
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  const children = new Set<ChildProcess>();
+interface Killable {
+  kill(signal: "SIGKILL"): void;
+}
 
-  const spawnWorker = (): ChildProcess => {
-    const child = spawn(TSX, ["--conditions=@streamstore/source", WORKER], {
-      env: {
-        ...process.env,
-        REDIS_URL: url,
-        STREAMSTORE_PREFIX: prefix,
-        STREAMSTORE_PARTITIONS: String(PARTITIONS),
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    children.add(child);
-    child.once("exit", () => children.delete(child));
-    return child;
-  };
+// Real Redis: worker processes killed with SIGKILL. The fake lives in one process, so there the
+// workers are in-process runners "killed" by cutting their connection for good (they live on as
+// zombies whose commits must be fenced off).
+describe.each(testBackends())(
+  "startProjection with workers killed abruptly on $name",
+  (backend) => {
+    const url = backend.url ?? inject("redisUrl");
+    const prefix = randomPrefix();
+    const redis = backend.connect();
+    const children = new Set<ChildProcess>();
+    const zombies: ProjectionRunner<unknown>[] = [];
 
-  afterAll(async () => {
-    for (const child of children) child.kill("SIGKILL");
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
-
-  it("ends with the read model of a clean replay after 20 kills during 100,000 appends", async () => {
-    // Given 3 worker processes and a producer appending 100,000 events to 2,000 accounts
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: PARTITIONS,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    const workers = [spawnWorker(), spawnWorker(), spawnWorker()];
-    let appended = 0;
-    let random = 12345;
-    const next = () => {
-      random = (random * 1103515245 + 12345) & 0x7fffffff;
-      return random;
+    const startInProcess = (): Killable => {
+      const client = backend.connect();
+      const runner = startProjection(accountsProjection(), {
+        redis: client,
+        prefix,
+        batchSize: 200,
+        heartbeatMs: 200,
+        memberTtlMs: 800,
+        leaseTtlMs: 1000,
+        blockMs: 300,
+        leaseMarginMs: 100,
+        logger: silentLogger,
+      });
+      zombies.push(runner as ProjectionRunner<unknown>);
+      return { kill: () => client.disconnect() };
     };
-    const started = performance.now();
-    const producer = async () => {
-      while (appended < TARGET_EVENTS) {
-        // ~4,000 events/s: spread over the kill schedule
-        const due = ((performance.now() - started) / 1000) * 4_000;
-        if (appended > due) {
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          continue;
+
+    const spawnWorker = (): Killable => {
+      if (!backend.multiProcess) return startInProcess();
+      const child = spawn(TSX, ["--conditions=@streamstore/source", WORKER], {
+        env: {
+          ...process.env,
+          REDIS_URL: url,
+          STREAMSTORE_PREFIX: prefix,
+          STREAMSTORE_PARTITIONS: String(PARTITIONS),
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      children.add(child);
+      child.once("exit", () => children.delete(child));
+      return child;
+    };
+
+    afterAll(async () => {
+      for (const child of children) child.kill("SIGKILL");
+      await Promise.all(zombies.map((runner) => runner.stop()));
+      await deleteKeysUnder(redis, prefix);
+      await redis.quit();
+    });
+
+    it("ends with the read model of a clean replay after 20 kills during 100,000 appends", async () => {
+      // Given 3 worker processes and a producer appending 100,000 events to 2,000 accounts
+      const store = getRedisEventStore({
+        redis,
+        events: bankEvents,
+        prefix,
+        partitions: PARTITIONS,
+        serverCheck: "off",
+        logger: silentLogger,
+      });
+      const workers = [spawnWorker(), spawnWorker(), spawnWorker()];
+      let appended = 0;
+      let random = 12345;
+      const next = () => {
+        random = (random * 1103515245 + 12345) & 0x7fffffff;
+        return random;
+      };
+      const started = performance.now();
+      const producer = async () => {
+        while (appended < TARGET_EVENTS) {
+          // ~4,000 events/s: spread over the kill schedule
+          const due = ((performance.now() - started) / 1000) * 4_000;
+          if (appended > due) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            continue;
+          }
+          const size = 1 + (next() % 5);
+          const batch = Array.from({ length: Math.min(size, TARGET_EVENTS - appended) }, () => {
+            const kind = next() % 3;
+            return kind === 0
+              ? { type: "Withdrawn" as const, data: { amount: next() % 50 } }
+              : kind === 1
+                ? { type: "Deposited" as const, data: { amount: next() % 100 } }
+                : { type: "Noted" as const, data: { text: "n" } };
+          });
+          appended += batch.length;
+          await store.append(`account-${next() % ACCOUNTS}`, batch);
         }
-        const size = 1 + (next() % 5);
-        const batch = Array.from({ length: Math.min(size, TARGET_EVENTS - appended) }, () => {
-          const kind = next() % 3;
-          return kind === 0
-            ? { type: "Withdrawn" as const, data: { amount: next() % 50 } }
-            : kind === 1
-              ? { type: "Deposited" as const, data: { amount: next() % 100 } }
-              : { type: "Noted" as const, data: { text: "n" } };
-        });
-        appended += batch.length;
-        await store.append(`account-${next() % ACCOUNTS}`, batch);
+      };
+      const producers = Promise.all(Array.from({ length: 4 }, producer));
+
+      // When a random worker is killed with SIGKILL 20 times (and restarted each time)
+      let kills = 0;
+      while (kills < KILLS) {
+        await new Promise((resolve) => setTimeout(resolve, 900 + (next() % 600)));
+        const victim = next() % workers.length;
+        workers[victim]?.kill("SIGKILL");
+        kills++;
+        workers[victim] = spawnWorker();
       }
-    };
-    const producers = Promise.all(Array.from({ length: 4 }, producer));
+      await producers;
+      const projection = accountsProjection();
+      const deadline = performance.now() + 90_000;
+      for (;;) {
+        const status = await getProjectionStatus(projection, { redis, prefix });
+        if (
+          status.partitions.length === PARTITIONS &&
+          status.partitions.every((p) => p.lag === 0 && p.state === "live")
+        )
+          break;
+        if (performance.now() > deadline)
+          throw new Error(`not caught up: ${JSON.stringify(status)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
 
-    // When a random worker is killed with SIGKILL 20 times (and restarted each time)
-    let kills = 0;
-    while (kills < KILLS) {
-      await new Promise((resolve) => setTimeout(resolve, 900 + (next() % 600)));
-      const victim = next() % workers.length;
-      workers[victim]?.kill("SIGKILL");
-      kills++;
-      workers[victim] = spawnWorker();
-    }
-    await producers;
-    const projection = accountsProjection();
-    const deadline = performance.now() + 90_000;
-    for (;;) {
+      // Then every document equals the reference fold of the logs, with each version applied once
+      const entries = await readLogs(
+        redis,
+        Array.from({ length: PARTITIONS }, (_, p) => store.keys.log("account", p)),
+      );
+      expect(entries.length).toBe(TARGET_EVENTS);
+      const expected = referenceFold(entries);
+      const reader = createProjectionReader(projection, { redis, prefix });
+      const keys = [...expected.keys()];
+      const actual = (await reader.getMany(keys)) as AccountState[];
+      let mismatches = 0;
+      keys.forEach((key, index) => {
+        if (JSON.stringify(actual[index]) !== JSON.stringify(expected.get(key))) mismatches++;
+      });
+      expect(mismatches).toBe(0);
+      expect(actual.reduce((sum, state) => sum + state.count, 0)).toBe(TARGET_EVENTS);
+      expect(actual.filter((state) => state.violations > 0)).toEqual([]);
       const status = await getProjectionStatus(projection, { redis, prefix });
-      if (
-        status.partitions.length === PARTITIONS &&
-        status.partitions.every((p) => p.lag === 0 && p.state === "live")
-      )
-        break;
-      if (performance.now() > deadline) throw new Error(`not caught up: ${JSON.stringify(status)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-
-    // Then every document equals the reference fold of the logs, with each version applied once
-    const entries = await readLogs(
-      redis,
-      Array.from({ length: PARTITIONS }, (_, p) => store.keys.log("account", p)),
-    );
-    expect(entries.length).toBe(TARGET_EVENTS);
-    const expected = referenceFold(entries);
-    const reader = createProjectionReader(projection, { redis, prefix });
-    const keys = [...expected.keys()];
-    const actual = (await reader.getMany(keys)) as AccountState[];
-    let mismatches = 0;
-    keys.forEach((key, index) => {
-      if (JSON.stringify(actual[index]) !== JSON.stringify(expected.get(key))) mismatches++;
-    });
-    expect(mismatches).toBe(0);
-    expect(actual.reduce((sum, state) => sum + state.count, 0)).toBe(TARGET_EVENTS);
-    expect(actual.filter((state) => state.violations > 0)).toEqual([]);
-    const status = await getProjectionStatus(projection, { redis, prefix });
-    expect(status.deadLetters).toBe(0);
-    console.log(
-      `[crash] ${TARGET_EVENTS} events, ${kills} SIGKILLs, caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}`,
-    );
-  }, 180_000);
-});
+      expect(status.deadLetters).toBe(0);
+      console.log(
+        `[crash] ${TARGET_EVENTS} events, ${kills} kills (${backend.name}), caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}`,
+      );
+    }, 180_000);
+  },
+);

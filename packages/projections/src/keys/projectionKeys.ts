@@ -26,7 +26,7 @@ export function projectionKeys(prefix: string, name: string) {
     fence: (build: string, partition: string) => `${tag(build)}:fence:${partition}`,
     /** String `<worker>|<token>` with a TTL: who owns a partition. */
     lease: (build: string, partition: string) => `${tag(build)}:lease:${partition}`,
-    /** Sorted set: worker id → heartbeat expiry (server ms). */
+    /** Hash: worker id → heartbeat expiry (server ms). */
     members: (build: string) => `${tag(build)}:members`,
     /** Hash: `<category>:<partition>:<entry id>` → handler attempts so far. */
     attempts: (build: string) => `${tag(build)}:attempts`,
@@ -36,7 +36,7 @@ export function projectionKeys(prefix: string, name: string) {
     states: (build: string) => `${tag(build)}:states`,
     /** The build readers use (string). */
     active: () => `${prefix}:rm:${name}:active`,
-    /** Sorted set: retired build → when its keys may be deleted (ms). */
+    /** Hash: retired build → when its keys may be deleted (server ms). */
     retired: () => `${prefix}:rm:${name}:retired`,
     /** Pattern matching every key of a build (for cleanup with SCAN). */
     buildPattern: (build: string) => `${tag(build)}:*`,

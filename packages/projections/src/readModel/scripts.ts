@@ -109,18 +109,27 @@ return 1
 `;
 
 /**
- * Heartbeat of a worker: KEYS[1] members. ARGV[1] worker id, ARGV[2] ttl ms ("leave" removes).
- * Uses the server's clock, so workers' clock skew cannot keep a dead worker alive.
- * Replies the live worker ids, sorted.
+ * Heartbeat of a worker: KEYS[1] members (hash worker → expiry ms). ARGV[1] worker id, ARGV[2]
+ * ttl ms ("leave" removes). Uses the server's clock, so workers' clock skew cannot keep a dead
+ * worker alive; expired members are removed. Replies the live worker ids (unsorted).
  */
 export const HEARTBEAT_SCRIPT = `#!lua
 local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+-- Float arithmetic and "%.0f": milliseconds since 1970 overflow 32-bit integers (the fake's Lua).
+local now = tonumber(time[1]) * 1000.0 + math.floor(tonumber(time[2]) / 1000)
 if ARGV[2] == "leave" then
-  redis.call("ZREM", KEYS[1], ARGV[1])
+  redis.call("HDEL", KEYS[1], ARGV[1])
 else
-  redis.call("ZADD", KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  redis.call("HSET", KEYS[1], ARGV[1], string.format("%.0f", now + tonumber(ARGV[2])))
 end
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
-return redis.call("ZRANGE", KEYS[1], 0, -1)
+local all = redis.call("HGETALL", KEYS[1])
+local live = {}
+for i = 1, #all, 2 do
+  if tonumber(all[i + 1]) <= now then
+    redis.call("HDEL", KEYS[1], all[i])
+  else
+    live[#live + 1] = all[i]
+  end
+end
+return live
 `;

@@ -348,7 +348,7 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
         const [seconds, micros] = await redis.time();
         const deleteAt =
           Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + options.rebuildGraceMs;
-        await redis.zadd(keys.retired(), deleteAt, active);
+        await redis.hset(keys.retired(), active, String(deleteAt));
         logger.info(
           { projection: projection.name, from: active, to: build },
           `[streamstore] projection "${projection.name}": readers switched from ${active} to ${build}; ${active} is deleted in ${options.rebuildGraceMs} ms.`,
@@ -357,8 +357,8 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     }
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    for (const retired of await redis.zrangebyscore(keys.retired(), "-inf", now)) {
-      if (retired === build) continue;
+    for (const [retired, deleteAt] of Object.entries(await redis.hgetall(keys.retired()))) {
+      if (retired === build || Number(deleteAt) > now) continue;
       await readModel.dropBuild(retired);
       if (readModel.kind !== "redis") {
         let cursor = "0";
@@ -379,13 +379,13 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
           .xgroup("DESTROY", eventStore.keys.log(category, partition), keys.group(retired))
           .catch(() => 0);
       }
-      await redis.zrem(keys.retired(), retired);
+      await redis.hdel(keys.retired(), retired);
     }
     return true;
   };
 
   const control = async (): Promise<void> => {
-    let lastWarning = 0;
+    let lastWarning = Number.NEGATIVE_INFINITY;
     while (!stopController.signal.aborted) {
       try {
         await resolvePartitions();

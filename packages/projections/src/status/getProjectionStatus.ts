@@ -87,7 +87,10 @@ export async function getProjectionStatus<Catalog extends EventCatalog, StateTyp
     redis.time(),
   ]);
   const nowMs = Number(now[0]) * 1000 + Math.floor(Number(now[1]) / 1000);
-  const workers = (await redis.zrangebyscore(keys.members(build), nowMs, "+inf")).sort();
+  const members = await redis.hgetall(keys.members(build));
+  const workers = Object.keys(members)
+    .filter((worker) => Number(members[worker]) > nowMs)
+    .sort();
   const partitions: PartitionStatus[] = [];
   for (const category of projection.source) {
     const count = Number((await redis.hget(logs.categories(), category)) ?? 1);
