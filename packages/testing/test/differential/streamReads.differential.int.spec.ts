@@ -111,6 +111,18 @@ defineDifferentialSuite("XRANGE", {
     ];
   },
 
+  "XRANGE bounds parse like XADD ids: leading zeros and + pass": async (client, ctx) => {
+    const key = ctx.key("s");
+    await seed(client, key, IDS);
+    return [
+      await client.xrange(key, "01", "+", "COUNT", 1),
+      await client.xrange(key, "+1-1", "003"),
+      await client.xrange(key, "(01-01", "+", "COUNT", 2),
+      await ctx.attempt(client.xrange(key, "-1", "+")),
+      await ctx.attempt(client.xrange(key, "(+", "+")),
+    ];
+  },
+
   "XRANGE of a missing key is empty and of another type is a WRONGTYPE error": async (
     client,
     ctx,

@@ -110,6 +110,38 @@ defineDifferentialSuite("XADD", {
     ];
   },
 
+  // streamGenericParseIDOrReply reads both parts with string2ull/strtoull: leading zeros, a
+  // leading "+" and leading spaces are accepted, anything else around the digits is not.
+  "XADD parses ids like strtoull: leading zeros, + and spaces pass, other decorations fail": async (
+    client,
+    ctx,
+  ) => {
+    const key = ctx.key("s");
+    const replies: unknown[] = [];
+    for (const id of [
+      "01-1",
+      "+2-1",
+      "3-",
+      "4-01",
+      "0x5-0",
+      "6-+1",
+      "7-**",
+      "1e3-0",
+      " 9-0",
+      "10 -0",
+      "00000000000000000000011-0",
+      "12-*",
+    ]) {
+      replies.push(await ctx.attempt(client.xadd(key, id, "id", id)));
+    }
+    // The whole id may be up to 127 characters long (the parser's 128-byte buffer).
+    const longest = `${"0".repeat(123)}13-0`;
+    const tooLong = `${"0".repeat(124)}14-0`;
+    replies.push(await ctx.attempt(client.xadd(key, longest, "id", "127 chars")));
+    replies.push(await ctx.attempt(client.xadd(key, tooLong, "id", "128 chars")));
+    return [replies, await client.xrange(key, "-", "+")];
+  },
+
   "XADD * after an explicit id far in the future keeps the top item's ms and increments the sequence":
     async (client, ctx) => {
       const key = ctx.key("s");

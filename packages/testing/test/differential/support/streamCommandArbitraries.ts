@@ -32,6 +32,8 @@ const likelyId = fc.oneof(
 );
 
 const invalidId = fc.constantFrom("x", "1-y", "-1", "1-2-3", "", "18446744073709551616-0");
+/** Ids that strtoull accepts although they look odd: leading zeros, "+", leading spaces. */
+const quirkyId = fc.constantFrom("01-1", "+2-0", " 3-0", "4-01", "0005");
 
 /** Ids for XADD: mostly explicit, sometimes generated (`*`, `<ms>-*`), incomplete or invalid. */
 const addId = fc.oneof(
@@ -41,6 +43,7 @@ const addId = fc.oneof(
   { weight: 2, arbitrary: ms.map((m) => `${m}`) },
   { weight: 1, arbitrary: fc.constant("0-0") },
   { weight: 1, arbitrary: invalidId },
+  { weight: 1, arbitrary: quirkyId },
 );
 
 /** Range bounds: special ids, full, incomplete, exclusive, and invalid ones. */
@@ -55,6 +58,7 @@ const rangeBound = fc.oneof(
     arbitrary: fc.constantFrom("(-", "(+", "(0-0", "(18446744073709551615-18446744073709551615"),
   },
   { weight: 1, arbitrary: invalidId },
+  { weight: 1, arbitrary: quirkyId },
 );
 
 const count = fc.oneof(
