@@ -17,6 +17,7 @@ export {
   type TcpProxy,
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
+export * from "./redisCluster/index.js";
 export {
   getFreePort,
   hasRedisServerBinary,

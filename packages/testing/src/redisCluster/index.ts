@@ -1,0 +1,7 @@
+export {
+  type RedisClusterHandle,
+  type RedisClusterNode,
+  type RedisClusterNodeRole,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from "./startRedisCluster.js";
