@@ -1,4 +1,6 @@
 export {
+  APPEND_SCRIPT_TWIN,
+  CORE_SCRIPT_TWINS,
   createFakeRedis,
   createManualClock,
   DEFAULT_FAKE_REDIS_OPTIONS,
@@ -8,8 +10,16 @@ export {
   type FakeRedisData,
   type FakeRedisOptions,
   type FakeRedisSnapshot,
+  type LuaValue,
   type ManualClock,
+  SCRIPT_TWIN_FALLBACK,
+  type ScriptRunCounts,
+  type ScriptTwin,
+  type ScriptTwinRedis,
+  SNAPSHOT_SCRIPT_TWIN,
+  scriptLine,
   systemClock,
+  VERSION_SCRIPT_TWIN,
 } from "./fake/index.js";
 export {
   type ProxyVerdict,

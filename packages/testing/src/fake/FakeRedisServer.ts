@@ -16,7 +16,6 @@ import { serveStreamRead, streamCommands } from "./commands/streamCommands.js";
 import { stringCommands } from "./commands/stringCommands.js";
 import { type FakeClock, systemClock } from "./createManualClock.js";
 import { Database, type KeyspaceListener } from "./Database.js";
-import { LuaScriptEngine } from "./LuaScriptEngine.js";
 import {
   arityError,
   ERR_EXECABORT,
@@ -27,7 +26,9 @@ import {
   type Reply,
   replyError,
 } from "./replyError.js";
+import { ScriptCache } from "./ScriptCache.js";
 import { SortedIdMap } from "./SortedIdMap.js";
+import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 
 /**
  * Receives the reply of one command (an `Error` for error replies).
@@ -103,14 +104,23 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private readonly blockedByKey = new Map<string, Set<ServerConnection>>();
   private readyKeys: { db: Database; key: string }[] = [];
   private readonly readyKeySet = new Set<string>();
-  private lua: LuaScriptEngine | undefined;
+  /** Cached scripts (SCRIPT LOAD/EXISTS, EVALSHA), run as their twin or in Lua. */
+  readonly scripts: ScriptCache;
   private readonly startedAt: number;
   private deferred: (() => void)[] = [];
   private repliesThisTurn = 0;
   private turnScheduled = false;
   private commandsProcessed = 0;
 
-  constructor(readonly clock: FakeClock = systemClock) {
+  /**
+   * @param twins SHA1 of a Lua source → the native twin run in its place (see `ScriptTwin`);
+   *   empty (the default) runs every script in Lua.
+   */
+  constructor(
+    readonly clock: FakeClock = systemClock,
+    twins: ReadonlyMap<string, ScriptTwin> = new Map(),
+  ) {
+    this.scripts = new ScriptCache(twins);
     this.databases = Array.from(
       { length: DATABASE_COUNT },
       (_, index) => new Database(index, this),
@@ -139,16 +149,6 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       (_, index) => new Database(index, this),
     );
     for (const database of this.databases) fill(database);
-  }
-
-  /** The Lua engine, created on first use: fengari's state costs a few ms to build. */
-  scriptEngine(): LuaScriptEngine {
-    this.lua ??= new LuaScriptEngine();
-    return this.lua;
-  }
-
-  hasScriptEngine(): boolean {
-    return this.lua !== undefined;
   }
 
   config(): Map<string, string> {
@@ -402,34 +402,50 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return replyError("ERR Number of keys can't be greater than number of args");
     }
     if (numberOfKeys < 0) return replyError("ERR Number of keys can't be negative");
-    const engine = this.scriptEngine();
+    const scripts = this.scripts;
     let sha: string;
     if (bySha) {
       sha = (argv[1] as string).toLowerCase();
-      if (!engine.has(sha)) return replyError(ERR_NOSCRIPT);
+      if (!scripts.has(sha)) return replyError(ERR_NOSCRIPT);
     } else {
-      sha = engine.load(argv[1] as string);
+      sha = scripts.load(argv[1] as string);
     }
-    const noWrites = readOnly || (engine.flags(sha)?.noWrites ?? false);
+    const noWrites = readOnly || (scripts.flags(sha)?.noWrites ?? false);
     const keys = argv.slice(3, 3 + numberOfKeys);
     const args = argv.slice(3 + numberOfKeys);
     // The script client starts on the caller's database; SELECT inside stays inside.
     const scriptConnection: ConnectionState = { ...ctx.connection, watched: new Set() };
     const now = ctx.now;
-    return engine.run(sha, {
+    return scripts.run(
       sha,
-      keys,
-      args,
-      runCommand: (commandArgv) =>
-        this.callFromScript(this.context(scriptConnection, true, true, now), commandArgv, noWrites),
-    });
+      {
+        sha,
+        keys,
+        args,
+        runCommand: (commandArgv) =>
+          this.callFromScript(
+            this.context(scriptConnection, true, true, now),
+            commandArgv,
+            noWrites,
+          ),
+      },
+      (commandArgv) => this.isWriteCommand(commandArgv),
+    );
+  }
+
+  /** Whether a command writes (what read-only scripts refuse). */
+  private isWriteCommand(argv: readonly string[]): boolean {
+    const found = this.lookup(argv);
+    return (
+      typeof found !== "string" && (found.handlerSpec.write === true || found.spec.write === true)
+    );
   }
 
   scriptCommand(_ctx: CommandContext, argv: readonly string[]): Reply {
     const sub = (argv[1] as string).toUpperCase();
-    const engine = this.scriptEngine();
-    if (sub === "LOAD") return engine.load(argv[2] as string);
-    if (sub === "EXISTS") return argv.slice(2).map((sha) => (engine.has(sha) ? 1 : 0));
+    const scripts = this.scripts;
+    if (sub === "LOAD") return scripts.load(argv[2] as string);
+    if (sub === "EXISTS") return argv.slice(2).map((sha) => (scripts.has(sha) ? 1 : 0));
     if (sub === "FLUSH") {
       if (
         argv.length > 3 ||
@@ -437,7 +453,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       ) {
         return replyError(ERR_SYNTAX);
       }
-      engine.flush();
+      scripts.flush();
       return OK;
     }
     if (sub === "KILL") return replyError("NOTBUSY No scripts in execution right now.");

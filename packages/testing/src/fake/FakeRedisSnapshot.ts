@@ -94,7 +94,7 @@ export function takeSnapshot(server: FakeRedisServer): FakeRedisSnapshot {
   }
   return {
     databases,
-    scripts: server.hasScriptEngine() ? server.scriptEngine().bodies() : [],
+    scripts: server.scripts.bodies(),
   };
 }
 
@@ -113,11 +113,8 @@ export function restoreSnapshot(server: FakeRedisServer, snapshot: FakeRedisSnap
       database.setExpireAt(item.key, item.expireAt);
     }
   });
-  if (snapshot.scripts.length > 0 || server.hasScriptEngine()) {
-    const engine = server.scriptEngine();
-    engine.flush();
-    for (const body of snapshot.scripts) engine.load(body);
-  }
+  server.scripts.flush();
+  for (const body of snapshot.scripts) server.scripts.load(body);
 }
 
 /**

@@ -89,9 +89,15 @@ fengariObjects.luaO_tostring = (state, value) => {
 /**
  * Lua 5.3 runtime errors name the culprit after the problem ("attempt to index a nil value
  * (local 't')"); Lua 5.1, which Redis runs, names it first ("attempt to index local 't' (a nil
- * value)"). Compile errors quote `<eof>` in 5.1.
+ * value)"). Compile errors quote `<eof>` in 5.1. Script twins format their errors through it too,
+ * so both runners produce one text.
+ *
+ * @example
+ * ```ts
+ * toLua51Message("attempt to index a nil value (local 't')"); // "attempt to index local 't' (a nil value)"
+ * ```
  */
-function toLua51Message(message: string): string {
+export function toLua51Message(message: string): string {
   return message
     .replace(
       /attempt to (index|call|perform arithmetic on|concatenate|compare) an? (\w+) value \((global|local|field|upvalue|method) '([^']*)'\)/g,
@@ -149,9 +155,15 @@ const SCRIPT_FLAG_NAMES = new Set([
 
 /**
  * Splits a Redis 7 shebang line off a script (`evalExtractShebangFlags` in Redis 7.0's
- * `src/eval.c`). The newline stays so that line numbers in errors match Redis.
+ * `src/eval.c`). The newline stays so that line numbers in errors match Redis. Exported for the
+ * script cache, which needs a script's flags without building a Lua state (a twin never does).
+ *
+ * @example
+ * ```ts
+ * extractShebang("#!lua flags=no-writes\nreturn 1").flags.noWrites; // true
+ * ```
  */
-function extractShebang(body: string): { code: string; flags: ScriptFlags } {
+export function extractShebang(body: string): { code: string; flags: ScriptFlags } {
   if (!body.startsWith("#!")) return { code: body, flags: { noWrites: false, shebang: false } };
   const end = body.indexOf("\n");
   if (end === -1) throw replyError("ERR Invalid script shebang");
@@ -183,6 +195,33 @@ function extractShebang(body: string): { code: string; flags: ScriptFlags } {
  */
 export function sha1hex(text: string): string {
   return createHash("sha1").update(text).digest("hex");
+}
+
+/**
+ * The `err` text of the table `luaPushErrorBuff` builds (Redis 7.0 `src/script_lua.c`): a buffer
+ * starting with `-` carries its own code (the first word); any other text gets the generic `ERR`
+ * code; surrounding newlines go. Shared with script twins so an error reply reads the same in both.
+ *
+ * @example
+ * ```ts
+ * luaErrorText("-WRONGTYPE Operation against a key"); // "WRONGTYPE Operation against a key"
+ * luaErrorText("oops"); // "ERR oops"
+ * ```
+ */
+export function luaErrorText(buffer: string): string {
+  let code = "ERR";
+  let message = buffer;
+  if (buffer.startsWith("-")) {
+    const space = buffer.indexOf(" ");
+    if (space === -1) {
+      message = buffer.slice(1);
+    } else {
+      code = buffer.slice(1, space);
+      message = buffer.slice(space + 1);
+    }
+  }
+  message = message.replace(/^[\r\n]+|[\r\n]+$/g, "");
+  return `${code} ${message}`;
 }
 
 // The error handler Redis installs (`__redis__err__handler` in src/eval.c): turns any error into
@@ -431,20 +470,8 @@ export class LuaScriptEngine {
    */
   private pushErrorTable(buffer: string): void {
     const L = this.state;
-    let code = "ERR";
-    let message = buffer;
-    if (buffer.startsWith("-")) {
-      const space = buffer.indexOf(" ");
-      if (space === -1) {
-        message = buffer.slice(1);
-      } else {
-        code = buffer.slice(1, space);
-        message = buffer.slice(space + 1);
-      }
-    }
-    message = message.replace(/^[\r\n]+|[\r\n]+$/g, "");
     lua.lua_createtable(L, 0, 1);
-    lua.lua_pushstring(L, to_luastring(`${code} ${message}`));
+    lua.lua_pushstring(L, to_luastring(luaErrorText(buffer)));
     lua.lua_setfield(L, -2, to_luastring("err"));
   }
 

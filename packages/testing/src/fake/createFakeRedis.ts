@@ -9,6 +9,9 @@ import {
   seedData,
   takeSnapshot,
 } from "./FakeRedisSnapshot.js";
+import { indexScriptTwins, type ScriptRunCounts } from "./ScriptCache.js";
+import { CORE_SCRIPT_TWINS } from "./scriptTwins/coreScriptTwins.js";
+import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 
 /**
  * What a fake adds to the ioredis `Redis` API: its clock and its data as a whole.
@@ -30,6 +33,11 @@ export interface FakeRedisControls {
    * RESTORE command, which a drop-in must keep.)
    */
   restoreSnapshot(snapshot: FakeRedisSnapshot): void;
+  /**
+   * How many script runs were served by a native twin and how many by the Lua VM, across every
+   * `duplicate()`: a quick check that a hot script really has a twin.
+   */
+  scriptRunCounts(): ScriptRunCounts;
 }
 
 /**
@@ -59,19 +67,34 @@ export interface FakeRedisOptions extends RedisOptions {
   data?: FakeRedisData;
   /** Start from a copy of this snapshot (see {@link FakeRedisControls.snapshot}). */
   snapshot?: FakeRedisSnapshot;
+  /**
+   * Native JS twins run in place of Lua scripts whose source they match exactly (by SHA1):
+   * `true` (default) uses {@link CORE_SCRIPT_TWINS}, `false` runs every script in the Lua VM
+   * (slower, for checking a twin against its Lua), a list uses exactly those twins.
+   */
+  scriptTwins?: boolean | readonly ScriptTwin[];
 }
 
 /**
- * Defaults of {@link createFakeRedis}: the wall clock and no data.
+ * Defaults of {@link createFakeRedis}: the wall clock, no data, core's script twins.
  *
  * @example
  * ```ts
  * createFakeRedis({ ...DEFAULT_FAKE_REDIS_OPTIONS, keyPrefix: "t:" });
  * ```
  */
-export const DEFAULT_FAKE_REDIS_OPTIONS: Readonly<Pick<FakeRedisOptions, "clock">> = {
-  clock: systemClock,
-};
+export const DEFAULT_FAKE_REDIS_OPTIONS: Readonly<Pick<FakeRedisOptions, "clock" | "scriptTwins">> =
+  {
+    clock: systemClock,
+    scriptTwins: true,
+  };
+
+let coreTwins: ReadonlyMap<string, ScriptTwin> | undefined;
+/** The default index, hashed once: a test suite creates many fakes. */
+function coreTwinIndex(): ReadonlyMap<string, ScriptTwin> {
+  coreTwins ??= indexScriptTwins(CORE_SCRIPT_TWINS);
+  return coreTwins;
+}
 
 class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisControls {
   get clock(): FakeClock {
@@ -84,6 +107,10 @@ class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisCont
 
   restoreSnapshot(snapshot: FakeRedisSnapshot): void {
     restoreSnapshot(this.fakeServer, snapshot);
+  }
+
+  scriptRunCounts(): ScriptRunCounts {
+    return { ...this.fakeServer.scripts.runs };
   }
 
   protected override createDuplicate(options: RedisOptions): FakeRedisClient {
@@ -106,8 +133,12 @@ class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisCont
  * ```
  */
 export function createFakeRedis(options: FakeRedisOptions = {}): FakeRedis {
-  const { clock, data, snapshot, ...redisOptions } = options;
-  const server = new FakeRedisServer(clock ?? DEFAULT_FAKE_REDIS_OPTIONS.clock);
+  const { clock, data, snapshot, scriptTwins, ...redisOptions } = options;
+  const twins = scriptTwins ?? DEFAULT_FAKE_REDIS_OPTIONS.scriptTwins;
+  const server = new FakeRedisServer(
+    clock ?? DEFAULT_FAKE_REDIS_OPTIONS.clock,
+    twins === true ? coreTwinIndex() : indexScriptTwins(twins === false ? [] : (twins ?? [])),
+  );
   if (snapshot !== undefined) restoreSnapshot(server, snapshot);
   if (data !== undefined) seedData(server, data);
   return new ControlledFakeRedisClient(server, redisOptions) as unknown as FakeRedis;
