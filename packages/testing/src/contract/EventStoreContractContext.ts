@@ -5,7 +5,7 @@ import {
   type RedisEventStoreOptions,
   silentLogger,
 } from "@streamstore/core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** Options a contract case may set on a store it creates. */
 export type ContractStoreOptions<Catalog extends EventCatalog> = Partial<
@@ -13,9 +13,12 @@ export type ContractStoreOptions<Catalog extends EventCatalog> = Partial<
 >;
 
 /** What a contract suite needs from the environment under test. */
-export interface EventStoreContractContext {
-  /** A raw client on the same data as the stores, to inspect keys and plant hand-written entries. */
-  readonly redis: Redis;
+export interface EventStoreContractContext<Client extends Redis | Cluster = Redis | Cluster> {
+  /**
+   * A raw client on the same data as the stores, to inspect keys and plant hand-written entries.
+   * List keys with {@link scanKeys}: `SCAN` on a `Cluster` client reaches one node only.
+   */
+  readonly redis: Client;
   /**
    * Creates a store over `events`; each call gets a key prefix of its own unless `options.prefix`
    * is given (to share one between two stores).
@@ -30,15 +33,62 @@ export interface EventStoreContractContext {
   close(): Promise<void>;
 }
 
+function isCluster(redis: Redis | Cluster): redis is Cluster {
+  return (redis as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * Every key matching a `SCAN` pattern, on a single server or on every primary of a Cluster (an
+ * ioredis `Cluster` sends a keyless `SCAN` to one node, so it would miss the others' keys).
+ *
+ * @example
+ * const keys = await scanKeys(new Cluster(startupNodes), "contract-abc:*");
+ */
+export async function scanKeys(redis: Redis | Cluster, pattern: string): Promise<string[]> {
+  const servers: Redis[] = isCluster(redis) ? redis.nodes("master") : [redis];
+  const found = new Set<string>();
+  for (const server of servers) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of keys) found.add(key);
+    } while (cursor !== "0");
+  }
+  return [...found];
+}
+
+/**
+ * Deletes every key matching a `SCAN` pattern, one key per command so that keys of different
+ * Cluster slots never meet in one `DEL` (CROSSSLOT). Works on a single server, a Cluster or the fake.
+ *
+ * @example
+ * await deleteKeys(redis, "contract-abc:*");
+ */
+export async function deleteKeys(redis: Redis | Cluster, pattern: string): Promise<number> {
+  const keys = await scanKeys(redis, pattern);
+  if (!isCluster(redis)) {
+    for (let start = 0; start < keys.length; start += 1000)
+      await redis.del(...keys.slice(start, start + 1000));
+    return keys.length;
+  }
+  // The Cluster client routes each single-key DEL to the key's primary.
+  await Promise.all(keys.map((key) => redis.del(key)));
+  return keys.length;
+}
+
 /**
  * A contract context over any ioredis-compatible client: real Redis, a Cluster, or the fake.
- * Every store gets a random prefix, and `close()` deletes only keys under those prefixes, so a
- * shared server is never flushed.
+ * Every store gets a random prefix, and `close()` deletes only keys under those prefixes (on
+ * every primary of a Cluster), so a shared server is never flushed.
  *
  * @example
  * testEventStore("real Redis", async () => createContractContext(new Redis(url)));
+ * testEventStore("Redis Cluster", async () => createContractContext(new Cluster(startupNodes)));
  */
-export function createContractContext(redis: Redis): EventStoreContractContext {
+export function createContractContext<Client extends Redis | Cluster>(
+  redis: Client,
+): EventStoreContractContext<Client> {
   const prefixes: string[] = [];
   const newPrefix = () => {
     const prefix = `contract-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -58,14 +108,7 @@ export function createContractContext(redis: Redis): EventStoreContractContext {
       });
     },
     async close() {
-      for (const prefix of prefixes) {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== "0");
-      }
+      for (const prefix of prefixes) await deleteKeys(redis, `${prefix}:*`);
       await redis.quit();
     },
   };

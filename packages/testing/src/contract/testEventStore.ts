@@ -20,7 +20,7 @@ import {
 } from "@streamstore/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { EventStoreContractContext } from "./EventStoreContractContext.js";
+import { type EventStoreContractContext, scanKeys } from "./EventStoreContractContext.js";
 
 const bankEvents = defineEvents({
   Opened: z.object({ owner: z.string() }),
@@ -64,18 +64,13 @@ async function dumpPrefix(
   prefix: string,
 ): Promise<Record<string, unknown>> {
   const dump: Record<string, unknown> = {};
-  let cursor = "0";
-  do {
-    const [next, keys] = await context.redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await context.redis.type(key);
-      if (type === "stream") dump[key] = await context.redis.xrange(key, "-", "+");
-      else if (type === "hash") dump[key] = await context.redis.hgetall(key);
-      else if (type === "string") dump[key] = await context.redis.get(key);
-      else dump[key] = type;
-    }
-  } while (cursor !== "0");
+  for (const key of (await scanKeys(context.redis, `${prefix}:*`)).sort()) {
+    const type = await context.redis.type(key);
+    if (type === "stream") dump[key] = await context.redis.xrange(key, "-", "+");
+    else if (type === "hash") dump[key] = await context.redis.hgetall(key);
+    else if (type === "string") dump[key] = await context.redis.get(key);
+    else dump[key] = type;
+  }
   return dump;
 }
 
