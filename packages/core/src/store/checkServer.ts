@@ -14,7 +14,7 @@ export interface ServerFacts {
 // Warn once per server per process, not once per store: tests and apps create many stores.
 const warned = new Set<string>();
 
-function serverIdentity(redis: Redis | Cluster): string {
+function serverIdentity(redis: Redis): string {
   const options = (redis as { options?: { host?: string; port?: number; db?: number } }).options;
   return `${options?.host ?? "?"}:${options?.port ?? "?"}/${options?.db ?? 0}`;
 }
@@ -24,7 +24,7 @@ function infoField(info: string, name: string): string | undefined {
   return match?.[1]?.trim();
 }
 
-async function readFacts(redis: Redis | Cluster): Promise<ServerFacts> {
+async function readFacts(redis: Redis): Promise<ServerFacts> {
   const facts: ServerFacts = {};
   const info = (await redis.info("server")) as string;
   facts.version = infoField(info, "redis_version");
@@ -58,7 +58,8 @@ export interface CheckServerOptions {
 /**
  * Checks, once, that the server can hold an event store: Redis 7 or later, and a
  * `maxmemory-policy` that never evicts (refused otherwise unless `allowEviction`); warns once per
- * server when nothing is persisted, naming the setting that fixes it. See docs/durability.md.
+ * server when nothing is persisted, naming the setting that fixes it. On a Cluster every primary
+ * is checked (and warned about) on its own. See docs/durability.md and docs/cluster.md.
  *
  * @example
  * await checkServer(redis, { logger: consoleWarningLogger, allowEviction: false });
@@ -67,6 +68,20 @@ export async function checkServer(
   redis: Redis | Cluster,
   options: CheckServerOptions,
 ): Promise<ServerFacts> {
+  if (!(redis as { isCluster?: boolean }).isCluster) return checkOneServer(redis as Redis, options);
+  // A Cluster sends a keyless INFO or CONFIG to one random primary: check each one instead, since
+  // a single evicting or non-persisting primary loses the events of its slots (issue 6).
+  const cluster = redis as Cluster;
+  if (cluster.nodes("master").length === 0) await cluster.ping();
+  let first: ServerFacts | undefined;
+  for (const node of cluster.nodes("master")) {
+    const facts = await checkOneServer(node, options);
+    first ??= facts;
+  }
+  return first ?? {};
+}
+
+async function checkOneServer(redis: Redis, options: CheckServerOptions): Promise<ServerFacts> {
   const facts = await readFacts(redis);
   const major = Number(facts.version?.split(".")[0]);
   if (Number.isFinite(major) && major < 7) {
