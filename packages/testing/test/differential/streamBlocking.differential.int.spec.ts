@@ -1,18 +1,29 @@
-import { defineDifferentialSuite } from "./support/defineDifferentialSuite.js";
+import type { Redis } from "ioredis";
+import {
+  type DifferentialContext,
+  defineDifferentialSuite,
+} from "./support/defineDifferentialSuite.js";
 import { send } from "./support/send.js";
 
 // Blocking XREAD and XREADGROUP woken by a second client (Redis 7.0 src/t_stream.c xreadCommand,
 // src/blocked.c serveClientsBlockedOnStreamKey / serveClientsBlockedOnKey). The reader is a
-// duplicate connection; WAIT_FOR_BLOCK_MS lets its command reach the server before the writer runs.
+// duplicate connection, connected (PING) before it blocks; WAIT_FOR_BLOCK_MS then lets its command
+// reach the server before the writer runs.
 
-const WAIT_FOR_BLOCK_MS = 60;
+const WAIT_FOR_BLOCK_MS = 100;
+
+async function connectedDuplicate(ctx: DifferentialContext): Promise<Redis> {
+  const duplicate = ctx.duplicate();
+  await duplicate.ping();
+  return duplicate;
+}
 
 defineDifferentialSuite("blocking XREAD", {
   "XREAD BLOCK on $ returns the entry another client adds": async (client, ctx) => {
     // Given a stream with history and a reader blocked on $
     const key = ctx.key("notifications");
     await client.xadd(key, "1-0", "type", "welcome");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 5_000, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     // When another client adds an entry
@@ -44,7 +55,7 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK 0 waits without a timeout until an entry arrives": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 0, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(key, "7-0", "a", "1");
@@ -53,7 +64,7 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK on $ of a missing key is woken when the stream is created": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 5_000, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(key, "*", "a", "1");
@@ -68,7 +79,7 @@ defineDifferentialSuite("blocking XREAD", {
     const second = ctx.key("b");
     await client.xadd(first, "1-0", "a", "1");
     await client.xadd(second, "1-0", "b", "1");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 5_000, "STREAMS", first, second, "$", "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(second, "2-0", "b", "2");
@@ -77,8 +88,8 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK wakes every reader blocked on the stream": async (client, ctx) => {
     const key = ctx.key("s");
-    const first = ctx.duplicate();
-    const second = ctx.duplicate();
+    const first = await connectedDuplicate(ctx);
+    const second = await connectedDuplicate(ctx);
     const reads = [
       first.xread("BLOCK", 5_000, "STREAMS", key, "$"),
       second.xread("BLOCK", 5_000, "STREAMS", key, "0"),
@@ -94,7 +105,7 @@ defineDifferentialSuite("blocking XREAD", {
   ) => {
     const key = ctx.key("s");
     await client.xadd(key, "1-0", "a", "0");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("COUNT", 2, "BLOCK", 5_000, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     const exec = await client
@@ -108,7 +119,7 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK is not woken by an entry added to another stream": async (client, ctx) => {
     const key = ctx.key("watched");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 250, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(ctx.key("other"), "1-0", "a", "1");
@@ -117,7 +128,7 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK keeps waiting when the key becomes another type": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xread("BLOCK", 250, "STREAMS", key, "$");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.set(key, "not a stream");
@@ -153,7 +164,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   ) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(key, "*", "job", "1");
@@ -174,7 +185,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK NOACK woken by an entry leaves nothing pending": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "NOACK", "STREAMS", key, ">");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     await client.xadd(key, "5-0", "job", "1");
@@ -188,8 +199,8 @@ defineDifferentialSuite("blocking XREADGROUP", {
     // Given two consumers of one group blocked, the first one first
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const first = ctx.duplicate();
-    const second = ctx.duplicate();
+    const first = await connectedDuplicate(ctx);
+    const second = await connectedDuplicate(ctx);
     const firstRead = first.xreadgroup("GROUP", "g", "a", "BLOCK", 5_000, "STREAMS", key, ">");
     await ctx.sleep(WAIT_FOR_BLOCK_MS);
     const secondRead = second.xreadgroup("GROUP", "g", "b", "BLOCK", 5_000, "STREAMS", key, ">");
@@ -232,7 +243,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK is unblocked with an error when the stream is deleted": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = ctx.attempt(
       reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">"),
     );
@@ -244,7 +255,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK is unblocked with NOGROUP when its group is destroyed": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = ctx.duplicate();
+    const reader = await connectedDuplicate(ctx);
     const read = ctx.attempt(
       reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">"),
     );
@@ -259,7 +270,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   ) => {
     const key = ctx.key("work_queue");
     await client.xgroup("CREATE", key, "workers", "0", "MKSTREAM");
-    const worker = ctx.duplicate();
+    const worker = await connectedDuplicate(ctx);
     const jobs: unknown[] = [];
     const loop = (async () => {
       for (let round = 0; round < 3; round++) {

@@ -156,6 +156,26 @@ defineDifferentialSuite("pipeline", {
     ];
   },
 
+  // Redis 7 answers XREAD/XREADGROUP over RESP3 with a map; ioredis 6 (RESP3 by default, legacy
+  // mapping) flattens maps to [key, value, ...] and only its xread/xreadgroup methods reshape that
+  // into [[key, entries]], so `call` sees the flat form.
+  "call('XREAD') and call('XREADGROUP') return the flattened RESP3 map, as ioredis 6 does": async (
+    client,
+    ctx,
+  ) => {
+    const first = ctx.key("a");
+    const second = ctx.key("b");
+    await client.xadd(first, "1-0", "f", "1");
+    await client.xadd(second, "1-0", "f", "2");
+    await client.xgroup("CREATE", first, "g", "0");
+    return [
+      await client.call("XREAD", "STREAMS", first, second, "0", "0"),
+      await client.call("XREAD", "COUNT", 1, "STREAMS", first, "0"),
+      await client.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", first, ">"),
+      await client.call("XREAD", "STREAMS", first, "$"),
+    ];
+  },
+
   "Buffer variants return Buffers with the same bytes": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xadd(key, "1-0", "bin", Buffer.from([0, 255, 10, 13]));

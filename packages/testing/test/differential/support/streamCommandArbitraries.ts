@@ -105,7 +105,15 @@ const xadd = fc
   .map(
     ([key, noMkStream, trim, id, entryFields]): StreamCommand => ({
       name: "xadd",
-      args: [key, ...noMkStream, ...(trim ?? []), id, ...entryFields],
+      // `*` ids are normalised to placeholders by identity: two streams given `*` in the same
+      // millisecond would share an id by chance, so only the main stream gets `*`.
+      args: [
+        id === "*" && key === "{missing}" ? `{${STREAM_KEY}}` : key,
+        ...noMkStream,
+        ...(trim ?? []),
+        id,
+        ...entryFields,
+      ],
     }),
   );
 
