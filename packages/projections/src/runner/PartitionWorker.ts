@@ -55,6 +55,7 @@ interface WorkingDocument {
 type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
 
 const RESTART = Symbol("restart");
+const GAP = Symbol("gap");
 
 /**
  * Runs one owned partition log of a projection build: claim → catch-up → tail, committing each
@@ -78,6 +79,8 @@ export class PartitionWorker {
   private readonly cache = new Map<string, StoredDocument>();
   private last = "0-0";
   private readonly failedEntries = new Set<string>();
+  /** The continuity check of the tailed batch being applied (commits wait for it). */
+  private continuity: Promise<boolean> | undefined;
   private readonly group: string;
   private readonly catalog: EventCatalog;
   readonly done: Promise<void>;
@@ -329,16 +332,27 @@ export class PartitionWorker {
       await this.ack(old);
       if (fresh.length === 0) continue;
       // Continuity: the batch must start right after the last applied entry. Anything between
-      // went to another consumer (a zombie's read): claim and catch up again.
-      const [following] = await readAfter(redis, this.logKey, this.last, 1);
-      if (following?.[0] !== fresh[0]?.[0]) {
+      // went to another consumer (a zombie's read): claim and catch up again. The check runs
+      // while the handlers do; the first commit of the batch waits for it.
+      const expected = fresh[0]?.[0];
+      const after = this.last;
+      this.continuity = readAfter(redis, this.logKey, after, 1).then(([following]) => {
+        if (following?.[0] === expected) return true;
         this.context.logger.warn(
-          { partition: this.field, after: this.last, got: fresh[0]?.[0], expected: following?.[0] },
-          `[streamstore] projection "${this.context.projection.name}" partition ${this.field}: gap after ${this.last}; claiming and catching up again.`,
+          { partition: this.field, after, got: expected, expected: following?.[0] },
+          `[streamstore] projection "${this.context.projection.name}" partition ${this.field}: gap after ${after}; claiming and catching up again.`,
         );
-        return RESTART;
+        return false;
+      });
+      this.continuity.catch(() => {});
+      try {
+        await this.processBatch(fresh);
+      } catch (error) {
+        if (error === GAP) return RESTART;
+        throw error;
+      } finally {
+        this.continuity = undefined;
       }
-      await this.processBatch(fresh);
       await this.ack(
         fresh
           .filter((entry) => compareStreamIds(entry[0], this.last) <= 0)
@@ -482,11 +496,7 @@ export class PartitionWorker {
         this.rememberAll(wanted, loaded);
       }
       const working = new Map<string, WorkingDocument>();
-      for (let index = 0; index < limit; index++) {
-        const event = events[index];
-        const key = keys[index];
-        if (event === undefined || key === undefined) continue;
-        const handler = handlers[event.type] as Handler;
+      const documentOf = (key: string): WorkingDocument => {
         let document = working.get(key);
         if (!document) {
           const stored = this.cache.get(key);
@@ -497,12 +507,63 @@ export class PartitionWorker {
           };
           working.set(key, document);
         }
-        const context = {
-          projection: projection.name,
-          key,
-          partition: this.partition,
-          position: event.position,
-        };
+        return document;
+      };
+      const contextOf = (key: string, event: RecordedEvent) => ({
+        projection: projection.name,
+        key,
+        partition: this.partition,
+        position: event.position,
+      });
+      // Fast path: one immer produce per document per batch (documents are independent, and each
+      // document's events keep their log order). A throw anywhere falls back to one produce per
+      // event, which finds the failing event and keeps what came before it.
+      let grouped = failure === undefined;
+      if (grouped) {
+        const byKey = new Map<string, number[]>();
+        for (let index = 0; index < limit; index++) {
+          const key = keys[index];
+          if (key === undefined || events[index] === undefined) continue;
+          const indexes = byKey.get(key);
+          if (indexes) indexes.push(index);
+          else byKey.set(key, [index]);
+        }
+        const results = new Map<string, unknown>();
+        try {
+          for (const [key, indexes] of byKey) {
+            const current = documentOf(key).state;
+            results.set(
+              key,
+              produce(current, (draft: unknown) => {
+                for (const index of indexes) {
+                  const event = events[index] as RecordedEvent;
+                  (handlers[event.type] as Handler)(draft, event, contextOf(key, event));
+                }
+              }),
+            );
+          }
+        } catch {
+          grouped = false;
+        }
+        if (grouped) {
+          for (const [key, next] of results) {
+            const document = working.get(key) as WorkingDocument;
+            if (next !== document.state) {
+              document.state = next;
+              document.changed = true;
+            }
+          }
+        } else {
+          working.clear();
+        }
+      }
+      for (let index = 0; !grouped && index < limit; index++) {
+        const event = events[index];
+        const key = keys[index];
+        if (event === undefined || key === undefined) continue;
+        const handler = handlers[event.type] as Handler;
+        const document = documentOf(key);
+        const context = contextOf(key, event);
         try {
           const current = document.state;
           const next = produce(current, (draft: unknown) => {
@@ -568,6 +629,7 @@ export class PartitionWorker {
     deadLetters: DeadLetterRecord[],
   ): Promise<"ok" | "revision"> {
     const { readModel, build, projection } = this.context;
+    if (this.continuity && !(await this.continuity)) throw GAP;
     const position = (entries[entries.length - 1] as RawStreamEntry)[0];
     const clearAttempts: string[] = [];
     for (const entry of entries) {

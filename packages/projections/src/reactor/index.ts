@@ -1,0 +1,2 @@
+export * from "./defineReactor.js";
+export * from "./startReactor.js";

@@ -1,0 +1,394 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import {
+  consoleWarningLogger,
+  decodeEntry,
+  type EventCatalog,
+  type EventStore,
+  InvalidArgumentError,
+  keyLayout,
+  type Logger,
+  type RawStreamEntry,
+  type RecordedEvent,
+} from "@streamstore/core";
+import type { Cluster, Redis } from "ioredis";
+import { DeadLetterNotFoundError, errorText } from "../errors.js";
+import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
+import type { DeadLetter } from "../readModel/ReadModelStore.js";
+import { sendCommand } from "../runner/redisCommands.js";
+import { sleep } from "../runner/sleep.js";
+import type { Reactor, ReactorContext } from "./defineReactor.js";
+
+/** Options of {@link startReactor}. */
+export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog> {
+  /** The ioredis client (or the in-memory fake); duplicated once for blocking reads. */
+  redis: Redis | Cluster;
+  /** The event store the events are appended with (for its prefix and partition counts). */
+  store?: EventStore<Catalog>;
+  /** Without `store`: the event store's key prefix (default `"ss"`). */
+  prefix?: string;
+  /** This worker's consumer name. Default: host, pid and a random part. */
+  workerId?: string;
+  /** Stops the worker: in-flight handlers get an aborted signal and are awaited. */
+  signal?: AbortSignal;
+  /** Where failures are logged; pino-compatible. */
+  logger?: Logger;
+  /** Where a new consumer group starts: `"end"` (only events appended from now on) or `"beginning"`. */
+  startFrom?: "end" | "beginning";
+  /** Entries per XREADGROUP; they are handled concurrently. */
+  batchSize?: number;
+  /** XREADGROUP BLOCK time, ms. */
+  blockMs?: number;
+  /** Handler attempts per event before it is dead-lettered. */
+  maxDeliveries?: number;
+  /** First retry delay after a handler failure, ms (doubles per attempt). */
+  retryBackoffMs?: number;
+  /** Longest retry delay, ms. */
+  retryBackoffMaxMs?: number;
+  /** How often pending entries of other (dead) workers are looked for, ms. */
+  claimIntervalMs?: number;
+  /** An entry pending this long is taken over (XAUTOCLAIM min-idle): above your slowest handler, ms. */
+  claimMinIdleMs?: number;
+  /** Delay before retrying after a Redis error, ms. */
+  reconnectDelayMs?: number;
+}
+
+/** The defaults of {@link ReactorOptions}. */
+export const DEFAULT_REACTOR_OPTIONS = {
+  prefix: "ss",
+  startFrom: "end",
+  batchSize: 100,
+  blockMs: 1000,
+  maxDeliveries: 5,
+  retryBackoffMs: 100,
+  retryBackoffMaxMs: 5000,
+  claimIntervalMs: 1000,
+  claimMinIdleMs: 30_000,
+  reconnectDelayMs: 250,
+} as const satisfies Partial<ReactorOptions>;
+
+/** A reactor worker's state; changed only in `setState`, logged `from -> to`. */
+export type ReactorState = "starting" | "running" | "stopping" | "stopped";
+
+/** A running reactor worker. */
+export interface ReactorRunner {
+  readonly workerId: string;
+  readonly state: ReactorState;
+  /** Dead letters of the reactor (shared by all its workers). */
+  readonly deadLetters: {
+    list(options?: { after?: string; count?: number }): Promise<DeadLetter[]>;
+    /** Runs the handler once more; on success the dead letter is removed (a failure keeps it and throws). */
+    retry(deadLetterId: string): Promise<void>;
+    discard(deadLetterId: string): Promise<void>;
+  };
+  stop(): Promise<void>;
+  readonly done: Promise<void>;
+}
+
+type Handler = (event: RecordedEvent, context: ReactorContext) => Promise<void> | void;
+
+/**
+ * Starts a reactor worker: competing consumers in one consumer group per source partition log.
+ * Guarantee: **at least once** — an event is acked (XACK) only after its handler succeeded (or it
+ * was dead-lettered after `maxDeliveries` attempts, counted in Redis across crashes); a worker's
+ * pending entries are taken over by the others after `claimMinIdleMs`. A handler can therefore run
+ * twice for one event: make side effects idempotent (key them by `event.id`). No ordering.
+ *
+ * @example
+ * const worker = startReactor(welcome, { redis, store, signal: controller.signal });
+ */
+export function startReactor<Catalog extends EventCatalog>(
+  reactor: Reactor<Catalog>,
+  reactorOptions: ReactorOptions<Catalog>,
+): ReactorRunner {
+  const { redis } = reactorOptions;
+  const options = { ...DEFAULT_REACTOR_OPTIONS } as Required<
+    Pick<ReactorOptions, keyof typeof DEFAULT_REACTOR_OPTIONS>
+  >;
+  for (const [name, value] of Object.entries(reactorOptions)) {
+    if (value !== undefined && name in options) (options as Record<string, unknown>)[name] = value;
+  }
+  if (options.maxDeliveries < 1 || options.batchSize < 1) {
+    throw new InvalidArgumentError("reactor options", "maxDeliveries and batchSize must be >= 1.");
+  }
+  const logger = reactorOptions.logger ?? consoleWarningLogger;
+  const logs = reactorOptions.store?.keys ?? keyLayout(options.prefix);
+  const group = `rx:${reactor.name}`;
+  const tag = `${logs.prefix}:{rx:${reactor.name}}`;
+  const attemptsKey = `${tag}:attempts`;
+  const workerId =
+    reactorOptions.workerId ??
+    `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
+      /[^A-Za-z0-9_.:-]/g,
+      "_",
+    );
+  // The dead-letter stream and its API are the read-model store's, under the reactor's own tag.
+  const deadLetterStore = createRedisReadModelStore({
+    redis,
+    prefix: logs.prefix,
+    name: reactor.name,
+  });
+  const deadLetterBuild = "rx";
+  const deadLetterKey = `${logs.prefix}:{rm:${reactor.name}:${deadLetterBuild}}:dlq`;
+  const handlers = reactor.handlers as Record<string, Handler | undefined>;
+  const stopController = new AbortController();
+
+  let state: ReactorState = "starting";
+  const setState = (next: ReactorState) => {
+    if (state === next) return;
+    logger.info(
+      { reactor: reactor.name, worker: workerId },
+      `[streamstore] reactor "${reactor.name}" ${workerId}: ${state} -> ${next}`,
+    );
+    state = next;
+  };
+
+  let sources: { category: string; partition: number; logKey: string }[] = [];
+  const resolveSources = async () => {
+    const next: typeof sources = [];
+    for (const category of reactor.source) {
+      const count = reactorOptions.store
+        ? await reactorOptions.store.partitionsOf(category)
+        : Number((await redis.hget(logs.categories(), category)) ?? 1);
+      for (let partition = 0; partition < count; partition++) {
+        const logKey = logs.log(category, partition);
+        if (!sources.some((source) => source.logKey === logKey)) {
+          try {
+            await sendCommand(
+              redis,
+              "xgroup",
+              "CREATE",
+              logKey,
+              group,
+              options.startFrom === "end" ? "$" : "0",
+              "MKSTREAM",
+            );
+          } catch (error) {
+            if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+          }
+        }
+        next.push({ category, partition, logKey });
+      }
+    }
+    sources = next;
+  };
+
+  const deadLetter = async (
+    source: { category: string; partition: number; logKey: string },
+    entry: RawStreamEntry,
+    reason: "handler" | "corrupt",
+    attempts: number,
+    error: unknown,
+  ) => {
+    const object: Record<string, string> = {};
+    const fields = entry[1] ?? [];
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      object[fields[i] as string] = fields[i + 1] as string;
+    // Not atomic with the XACK (other slot): a crash in between leaves a duplicate dead letter at
+    // worst, which is within at-least-once.
+    await redis.xadd(
+      deadLetterKey,
+      "*",
+      "partition",
+      `${source.category}:${source.partition}`,
+      "entryId",
+      entry[0],
+      "reason",
+      reason,
+      "attempts",
+      String(attempts),
+      "error",
+      errorText(error),
+      "type",
+      object.t ?? "",
+      "entry",
+      JSON.stringify(object),
+      "at",
+      String(Date.now()),
+    );
+  };
+
+  const handle = async (source: (typeof sources)[number], entry: RawStreamEntry): Promise<void> => {
+    const [id, fields] = entry;
+    const ack = () => sendCommand(redis, "xack", source.logKey, group, id);
+    if (fields === null) return void (await ack());
+    let event: RecordedEvent;
+    try {
+      event = decodeEntry(reactor.catalog, entry, {
+        streamName: source.logKey,
+        category: source.category,
+        partition: source.partition,
+        kind: "log",
+      });
+    } catch (error) {
+      await deadLetter(source, entry, "corrupt", 1, error);
+      return void (await ack());
+    }
+    const handler = handlers[event.type];
+    if (!handler) return void (await ack());
+    const attemptField = `${source.logKey}:${id}`;
+    for (;;) {
+      const attempt = await redis.hincrby(attemptsKey, attemptField, 1);
+      try {
+        await handler(event, { reactor: reactor.name, attempt, signal: stopController.signal });
+        await ack();
+        await redis.hdel(attemptsKey, attemptField);
+        return;
+      } catch (error) {
+        if (attempt >= options.maxDeliveries) {
+          logger.error(
+            { reactor: reactor.name, entryId: id, attempts: attempt, error: errorText(error) },
+            `[streamstore] reactor "${reactor.name}": entry ${id} failed ${attempt} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
+          );
+          await deadLetter(source, entry, "handler", attempt, error);
+          await ack();
+          await redis.hdel(attemptsKey, attemptField);
+          return;
+        }
+        await sleep(
+          Math.min(options.retryBackoffMs * 2 ** (attempt - 1), options.retryBackoffMaxMs),
+          stopController.signal,
+        );
+        // Stopping: leave it pending; another worker (or this one restarted) claims it.
+        if (stopController.signal.aborted) return;
+      }
+    }
+  };
+
+  let blocking: Redis | undefined;
+  const readBlocking = (connection: Redis, ...args: (string | number)[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const onClose = () => reject(new Error("the blocking connection closed during a read"));
+      const events = connection as Partial<Pick<Redis, "once" | "off">>;
+      events.once?.call(connection, "close", onClose);
+      sendCommand(connection, "xreadgroup", ...args)
+        .then(resolve, reject)
+        .finally(() => events.off?.call(connection, "close", onClose));
+    });
+
+  const run = async () => {
+    let nextClaim = 0;
+    while (!stopController.signal.aborted) {
+      try {
+        if (performance.now() >= nextClaim) {
+          nextClaim = performance.now() + options.claimIntervalMs;
+          await resolveSources();
+          for (const source of sources) {
+            const reply = (await sendCommand(
+              redis,
+              "xautoclaim",
+              source.logKey,
+              group,
+              workerId,
+              options.claimMinIdleMs,
+              "0-0",
+              "COUNT",
+              options.batchSize,
+            )) as [string, RawStreamEntry[], string[]?];
+            await Promise.all(reply[1].map((entry) => handle(source, entry)));
+            if (reply[2]?.length)
+              await sendCommand(redis, "xack", source.logKey, group, ...reply[2]);
+          }
+        }
+        if (sources.length === 0) {
+          await sleep(options.claimIntervalMs, stopController.signal);
+          continue;
+        }
+        if (!blocking) {
+          blocking = (redis as Redis).duplicate({
+            enableOfflineQueue: false,
+            autoResendUnfulfilledCommands: false,
+            maxRetriesPerRequest: 0,
+          });
+          blocking.on?.("error", () => {});
+        }
+        const connection = blocking;
+        while (
+          (connection as { status?: string }).status !== undefined &&
+          connection.status !== "ready"
+        ) {
+          if (connection.status === "end") blocking = undefined;
+          if (connection.status === "end" || stopController.signal.aborted) break;
+          await sleep(20, stopController.signal);
+        }
+        if (!blocking || stopController.signal.aborted) continue;
+        setState("running");
+        const reply = (await readBlocking(
+          connection,
+          "GROUP",
+          group,
+          workerId,
+          "COUNT",
+          options.batchSize,
+          "BLOCK",
+          options.blockMs,
+          "STREAMS",
+          ...sources.map((source) => source.logKey),
+          ...sources.map(() => ">"),
+        )) as [string, RawStreamEntry[]][] | null;
+        const work: Promise<void>[] = [];
+        for (const [logKey, entries] of reply ?? []) {
+          const source = sources.find((candidate) => candidate.logKey === logKey);
+          if (source) for (const entry of entries) work.push(handle(source, entry));
+        }
+        await Promise.all(work);
+      } catch (error) {
+        if (stopController.signal.aborted) break;
+        logger.warn(
+          { reactor: reactor.name, error: errorText(error) },
+          `[streamstore] reactor "${reactor.name}" ${workerId}: ${errorText(error)}; retrying in ${options.reconnectDelayMs} ms.`,
+        );
+        await sleep(options.reconnectDelayMs, stopController.signal);
+      }
+    }
+    setState("stopping");
+    blocking?.disconnect();
+    setState("stopped");
+  };
+
+  if (reactorOptions.signal) {
+    if (reactorOptions.signal.aborted) stopController.abort();
+    reactorOptions.signal.addEventListener("abort", () => stopController.abort(), { once: true });
+  }
+  const done = run();
+
+  return {
+    workerId,
+    get state() {
+      return state;
+    },
+    deadLetters: {
+      list: (listOptions) => deadLetterStore.listDeadLetters(deadLetterBuild, listOptions),
+      async retry(deadLetterId) {
+        const letter = await deadLetterStore.getDeadLetter(deadLetterBuild, deadLetterId);
+        if (!letter) throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
+        const separator = letter.partition.lastIndexOf(":");
+        const category = letter.partition.slice(0, separator);
+        const partition = Number(letter.partition.slice(separator + 1));
+        const fields = Object.entries(JSON.parse(letter.entry) as Record<string, string>).flat();
+        const event = decodeEntry(reactor.catalog, [letter.entryId, fields], {
+          streamName: letter.partition,
+          category,
+          partition,
+          kind: "log",
+        });
+        await handlers[event.type]?.(event, {
+          reactor: reactor.name,
+          attempt: letter.attempts + 1,
+          signal: stopController.signal,
+        });
+        await deadLetterStore.discardDeadLetter(deadLetterBuild, deadLetterId);
+      },
+      async discard(deadLetterId) {
+        if (!(await deadLetterStore.discardDeadLetter(deadLetterBuild, deadLetterId))) {
+          throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
+        }
+      },
+    },
+    async stop() {
+      stopController.abort();
+      await done;
+    },
+    done,
+  };
+}
