@@ -7,6 +7,7 @@ import { createNormalizer, maskIdle } from "./support/createNormalizer.js";
 import { createTargetClient, differentialTargetKind } from "./support/differentialTarget.js";
 import { queue } from "./support/send.js";
 import {
+  CLAIM_IDLE_MS,
   groupSequence,
   logSequence,
   SEQUENCE_KEYS,
@@ -44,12 +45,18 @@ function describeCommand(command: StreamCommand): string {
   return `${command.name.toUpperCase()} ${command.args.join(" ")}`;
 }
 
-/** XPENDING extended rows carry an idle time in ms: masked when plausible. */
+/**
+ * XPENDING extended rows carry an idle time in ms: masked when it is plausibly fresh (just
+ * delivered) or plausibly the CLAIM_IDLE_MS an XCLAIM ... IDLE gave it.
+ */
 function maskTimes(command: StreamCommand, reply: unknown): unknown {
   if (command.name === "xpending" && command.args.length > 2 && Array.isArray(reply)) {
-    return reply.map((row) =>
-      Array.isArray(row) && row.length === 4 ? [row[0], row[1], maskIdle(row[2]), row[3]] : row,
-    );
+    return reply.map((row) => {
+      if (!Array.isArray(row) || row.length !== 4) return row;
+      const fresh = maskIdle(row[2]);
+      const idle = typeof fresh === "number" ? maskIdle(row[2], CLAIM_IDLE_MS) : fresh;
+      return [row[0], row[1], idle, row[3]];
+    });
   }
   return reply;
 }

@@ -297,16 +297,42 @@ const xack = fc
   .tuple(KEY, group, fc.array(likelyId, { minLength: 1, maxLength: 3 }))
   .map(([key, name, ids]): StreamCommand => ({ name: "xack", args: [key, name, ...ids] }));
 
+/**
+ * The idle time XCLAIM ... IDLE gives an entry. Sequences run in milliseconds, so an entry is
+ * either fresh (idle < 5 s) or was claimed with this idle time: thresholds of 30 s tell them apart
+ * deterministically, and the property masks idle times near 0 and near this value.
+ */
+export const CLAIM_IDLE_MS = 60_000;
+const minIdle = fc.constantFrom(0, 0, 30_000);
+
 const xpending = fc.oneof(
   fc
     .tuple(KEY, group)
     .map(([key, name]): StreamCommand => ({ name: "xpending", args: [key, name] })),
-  fc.tuple(KEY, group, rangeBound, rangeBound, count, fc.option(consumer, { nil: undefined })).map(
-    ([key, name, start, end, limit, who]): StreamCommand => ({
-      name: "xpending",
-      args: [key, name, start, end, limit, ...(who === undefined ? [] : [who])],
-    }),
-  ),
+  fc
+    .tuple(
+      KEY,
+      group,
+      fc.option(minIdle, { nil: undefined }),
+      rangeBound,
+      rangeBound,
+      count,
+      fc.option(consumer, { nil: undefined }),
+    )
+    .map(
+      ([key, name, idle, start, end, limit, who]): StreamCommand => ({
+        name: "xpending",
+        args: [
+          key,
+          name,
+          ...(idle === undefined ? [] : ["IDLE", idle]),
+          start,
+          end,
+          limit,
+          ...(who === undefined ? [] : [who]),
+        ],
+      }),
+    ),
 );
 
 const xclaim = fc
@@ -315,12 +341,13 @@ const xclaim = fc
     group,
     consumer,
     fc.array(likelyId, { minLength: 1, maxLength: 3 }),
-    fc.subarray([["JUSTID"], ["FORCE"], ["RETRYCOUNT", 5]]),
+    fc.subarray([["JUSTID"], ["FORCE"], ["RETRYCOUNT", 5], ["IDLE", CLAIM_IDLE_MS]]),
+    minIdle,
   )
   .map(
-    ([key, name, who, ids, options]): StreamCommand => ({
+    ([key, name, who, ids, options, idle]): StreamCommand => ({
       name: "xclaim",
-      args: [key, name, who, 0, ...ids, ...options.flat()],
+      args: [key, name, who, idle, ...ids, ...options.flat()],
     }),
   );
 
@@ -332,15 +359,16 @@ const xautoclaim = fc
     fc.oneof(likelyId, fc.constantFrom("0", "-", "0-0")),
     fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
     fc.boolean(),
+    minIdle,
   )
   .map(
-    ([key, name, who, start, limit, justId]): StreamCommand => ({
+    ([key, name, who, start, limit, justId, idle]): StreamCommand => ({
       name: "xautoclaim",
       args: [
         key,
         name,
         who,
-        0,
+        idle,
         start,
         ...(limit === undefined ? [] : ["COUNT", limit]),
         ...(justId ? ["JUSTID"] : []),
