@@ -40,7 +40,7 @@ export interface BankAccountSummary {
  */
 export async function main(options: MainOptions = {}): Promise<BankAccountSummary> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const concurrent = options.quick ? 6 : 10;
+  const concurrent = options.quick ? 8 : 10;
   const backend = await openBackend("bank", options.redisUrl);
   print(`Running on ${backend.name} (key prefix "${backend.prefix}").`);
   const store = getRedisEventStore({
