@@ -381,6 +381,18 @@ describe("Redis Streams guide", () => {
         "Added event with ID: 1700000000000-1",
         "Added event with ID: 1700000000000-2",
       ]);
+      expect(run.creation.at(-1)).toBe("Latest 2 entries: 1700000000000-2, 1700000000000-1");
+      expect(run.information).toEqual([
+        "Stream info: length=6, groups=1, last-generated-id=1700000000000-5",
+        "Consumer groups:",
+        "  Group: processors, Consumers: 3, Pending: 0",
+        "Consumers in 'processors' group:",
+        "  Consumer: recovery_worker, Pending: 0, Idle: 0ms",
+        "  Consumer: worker_1, Pending: 0, Idle: 60000ms",
+        "  Consumer: worker_2, Pending: 0, Idle: 60000ms",
+        "Trimmed 0 messages from stream",
+        "Trimmed 4 messages from stream (exact MAXLEN 2)",
+      ]);
       expect(run.recovery[1]).toBe(
         "Message 1700000000000-2 pending for 60000ms (delivered 1 times to worker_2)",
       );
