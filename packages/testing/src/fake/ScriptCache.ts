@@ -131,6 +131,8 @@ export function indexScriptTwins(twins: readonly ScriptTwin[]): ReadonlyMap<stri
   const bySha = new Map<string, ScriptTwin>();
   for (const twin of twins) {
     const sha = sha1hex(twin.source);
+    // A stale port must never run in place of edited Lua.
+    if (twin.portedFromSha1 !== undefined && twin.portedFromSha1 !== sha) continue;
     const other = bySha.get(sha);
     if (other !== undefined && other !== twin) {
       throw new Error(

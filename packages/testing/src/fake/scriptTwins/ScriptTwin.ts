@@ -81,6 +81,13 @@ export interface ScriptTwin {
   /** The exact Lua source (shebang included) this twin stands for. */
   readonly source: string;
   /**
+   * The SHA1 of the Lua text this twin was ported from. When `source` is imported from the
+   * package that owns the script, an edit there changes `source` but not the port: a pinned SHA
+   * that no longer matches disables the twin (the fake runs the Lua), and a unit test fails until
+   * the port is updated.
+   */
+  readonly portedFromSha1?: string;
+  /**
    * Runs the port. `keys` and `args` are KEYS and ARGV (0-based). Throwing is reserved for the
    * error `redis.call` raises; anything else the Lua would raise must be a fallback instead.
    */

@@ -58,6 +58,7 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
+  portedFromSha1: "9a38961fb3e19dd1a2c4e5ae22b826c55e9c0f10",
   run(redis, keys, args) {
     const stream = keys[0];
     const log = keys[1];
@@ -265,6 +266,7 @@ const versionLines = {
 export const VERSION_SCRIPT_TWIN: ScriptTwin = {
   name: "core version",
   source: VERSION_SCRIPT,
+  portedFromSha1: "1e3e02648ace2f10f86f98534d00962321191361",
   run(redis, keys) {
     const stream = keys[0];
     if (stream === undefined) return SCRIPT_TWIN_FALLBACK;
@@ -302,6 +304,7 @@ const snapshotLines = {
 export const SNAPSHOT_SCRIPT_TWIN: ScriptTwin = {
   name: "core snapshot",
   source: SNAPSHOT_SCRIPT,
+  portedFromSha1: "7fa0e0796808740e88d6144f1486a6b9d42edcf0",
   run(redis, keys, args) {
     const key = keys[0];
     const versionText = args[0];
