@@ -5,6 +5,7 @@ import {
   createProjectionReader,
   defineProjection,
   type ProjectionRunner,
+  requestRebuild,
   startProjection,
 } from "../src/index.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
@@ -144,6 +145,86 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     expect(final.every((document) => document.schema === 2)).toBe(true);
 
     // And the old build's keys are gone after the grace period
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [, left] = await redis.scan("0", "MATCH", `${prefix}:{rm:totals:v1}:*`, "COUNT", 10_000);
+    expect(left).toEqual([]);
+  }, 60_000);
+  it("rebuilds the same version on requestRebuild while serving the old build, then switches", async () => {
+    // Given a caught-up runner of v1 and a producer that keeps appending
+    const store = getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    const keys = Array.from({ length: 10 }, (_, a) => `account-${a}`);
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        keys.map((key) =>
+          store.append(
+            key,
+            Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
+          ),
+        ),
+      );
+    }
+    const runner = startProjection(totals(1), {
+      redis,
+      store,
+      batchSize: 50,
+      rebuildGraceMs: 500,
+      ...FAST,
+    });
+    runners.push(runner as ProjectionRunner<unknown>);
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+    const baseline = (await runner.getMany(keys)) as Totals[];
+    let running = true;
+    let appended = 0;
+    const producer = (async () => {
+      while (running) {
+        await store.append(keys[appended % keys.length] as string, [
+          { type: "Deposited", data: { amount: 1 } },
+        ]);
+        appended++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const reader = createProjectionReader(totals(1), { redis, prefix, activeBuildCacheMs: 50 });
+    const violations: string[] = [];
+    const builds = new Set<string | null>();
+    const poller = (async () => {
+      while (running) {
+        builds.add(await reader.activeBuild());
+        const documents = (await reader.getMany(keys)) as Totals[];
+        documents.forEach((document, index) => {
+          if (document.count < (baseline[index] as Totals).count) {
+            violations.push(`${keys[index]}: ${document.count} (partial build)`);
+          }
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+
+    // When a rebuild is requested
+    expect(await requestRebuild(totals(1), { redis, prefix })).toBe("v1.1");
+    const deadline = performance.now() + 20_000;
+    while ((await reader.activeBuild()) !== "v1.1" && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    running = false;
+    await Promise.all([producer, poller]);
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+
+    // Then readers moved from v1 to v1.1 without a partial state, and the runner goes on in v1.1
+    expect(violations).toEqual([]);
+    expect([...builds]).toEqual(["v1", "v1.1"]);
+    expect(runner.build).toBe("v1.1");
+    expect(runner.state).toBe("running");
+    const final = (await runner.getMany(keys)) as Totals[];
+    expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(2000 + appended);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const [, left] = await redis.scan("0", "MATCH", `${prefix}:{rm:totals:v1}:*`, "COUNT", 10_000);
     expect(left).toEqual([]);

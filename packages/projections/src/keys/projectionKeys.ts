@@ -38,6 +38,8 @@ export function projectionKeys(prefix: string, name: string) {
     active: () => `${prefix}:rm:${name}:active`,
     /** Hash: retired build → when its keys may be deleted (server ms). */
     retired: () => `${prefix}:rm:${name}:retired`,
+    /** Counter: the rebuild generation requested for a version (see `requestRebuild`). */
+    generation: (version: number) => `${prefix}:rm:${name}:generation:v${version}`,
     /** Pattern matching every key of a build (for cleanup with SCAN). */
     buildPattern: (build: string) => `${tag(build)}:*`,
     /** The consumer group of a build on every partition log it reads. */

@@ -12,6 +12,8 @@ export interface ProjectionReader<StateType> {
   getMany(keys: readonly string[]): Promise<(StateType | undefined)[]>;
   /** The build being read (after the cache), or null before any runner started. */
   activeBuild(): Promise<string | null>;
+  /** Forgets the cached active-build pointer (the next read looks it up). */
+  refresh(): void;
 }
 
 /** Options of {@link createProjectionReader}. */
@@ -79,5 +81,8 @@ export function createProjectionReader<Catalog extends EventCatalog, StateType>(
     getMany,
     get: async (key) => (await getMany([key]))[0],
     activeBuild,
+    refresh: () => {
+      cached = undefined;
+    },
   };
 }
