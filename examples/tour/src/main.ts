@@ -80,13 +80,19 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
   const queue = await section(
     2,
     "work-queue",
-    "Jobs on one consumer group, shared by three workers. One worker dies mid-job and its job is\nclaimed (XAUTOCLAIM); a poison job goes to the dead-letter stream after 3 deliveries.",
+    "Jobs on one consumer group, shared by three workers. One worker dies mid-job and its job is\nclaimed (XAUTOCLAIM); a poison job goes to the dead-letter stream after 3 deliveries. Then the\nsame with the toolkit's reactor, which does the group, acks, claims and dead letters itself.",
     (out) => workQueue({ print: out, quick }),
   );
   add("work-queue", "jobs / completed", `${queue.jobs} / ${queue.completed}`);
   add("work-queue", "claimed from a dead or failing worker", queue.claimedFromOthers);
   add("work-queue", "dead letters", queue.deadLettered);
-  add("work-queue", "pending at the end", queue.pendingAtEnd);
+  add(
+    "work-queue",
+    "reactor: jobs / completed / taken over",
+    `${queue.reactor.jobs} / ${queue.reactor.completed} / ${queue.reactor.takenOver}`,
+  );
+  add("work-queue", "reactor dead letters", queue.reactor.deadLetters);
+  add("work-queue", "pending at the end", queue.pendingAtEnd + queue.reactor.pending);
 
   const audit = await section(
     3,
@@ -146,7 +152,10 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
     operations.eventsAppended +
     queue.jobs +
     queue.completed +
-    queue.deadLettered;
+    queue.deadLettered +
+    queue.reactor.jobs +
+    queue.reactor.completed +
+    queue.reactor.deadLetters;
   print("");
   print(
     `Tour done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${total} events appended in all. Each example's code is in examples/<name>/src.`,

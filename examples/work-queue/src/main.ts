@@ -3,6 +3,7 @@ import { startProjection } from "@streamstore/projections";
 import type { Redis } from "ioredis";
 import { isDirectRun, openBackend } from "./backend.js";
 import { type JobCard, jobBoard, jobEvents } from "./jobs.js";
+import { runQueueWithReactor } from "./withReactor.js";
 import { runWorker, type WorkQueue } from "./worker.js";
 
 /** Options of {@link main}. */
@@ -25,6 +26,14 @@ export interface WorkQueueSummary {
   pendingAtEnd: number;
   boardDone: number;
   boardDeadLettered: number;
+  /** The same queue run by the toolkit's reactor. */
+  reactor: {
+    jobs: number;
+    completed: number;
+    takenOver: number;
+    deadLetters: number;
+    pending: number;
+  };
 }
 
 const POISON_JOB = 4;
@@ -58,6 +67,7 @@ async function groupInfo(redis: Redis, key: string, group: string) {
 export async function main(options: MainOptions = {}): Promise<WorkQueueSummary> {
   const print = options.print ?? ((line: string) => console.log(line));
   const jobs = options.quick ? 8 : 12;
+  const reactorJobs = options.quick ? 6 : 8;
   const backend = await openBackend("queue", options.redisUrl);
   const { redis, prefix } = backend;
   print(`Running on ${backend.name} (key prefix "${prefix}").`);
@@ -136,11 +146,28 @@ export async function main(options: MainOptions = {}): Promise<WorkQueueSummary>
       );
     }
 
+    await redis.xgroup("DESTROY", queue.queueKey, queue.group);
+    print(
+      '   group "workers" removed (XGROUP DESTROY): the next part uses the reactor\'s own group',
+    );
+
     print("");
-    print("4. The job board projection (its own group on the same log: it sees every job)");
+    print(
+      `4. The same with the toolkit: a reactor (defineReactor + startReactor), ${reactorJobs} more jobs, job-${jobs + 3} is corrupt`,
+    );
+    const reactor = await runQueueWithReactor({
+      redis,
+      store,
+      print,
+      firstJob: jobs + 1,
+      jobs: reactorJobs,
+    });
+
+    print("");
+    print("5. The job board projection (its own group on the same log: it sees every job)");
     await board.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
     const cards = (await board.getMany(
-      Array.from({ length: jobs }, (_, index) => `job-${index + 1}`),
+      Array.from({ length: jobs + reactorJobs }, (_, index) => `job-${index + 1}`),
     )) as (JobCard | undefined)[];
     const boardDone = cards.filter((card) => card?.outcome === "done").length;
     const boardDeadLettered = cards.filter((card) => card?.outcome === "dead-lettered").length;
@@ -152,7 +179,7 @@ export async function main(options: MainOptions = {}): Promise<WorkQueueSummary>
     const claimed = reports.reduce((sum, report) => sum + report.claimed, 0);
     print("");
     print(
-      `Done: ${jobs} jobs, ${completed} completed, ${claimed} claimed after a worker died or failed, ${deadLetters.length} dead-lettered, ${pending} left pending.`,
+      `Done: ${jobs} jobs by hand-written workers (${completed} completed, ${claimed} claimed, ${deadLetters.length} dead-lettered), ${reactorJobs} by the reactor (${reactor.completed} completed, ${reactor.takenOver} taken over, ${reactor.deadLetters} dead-lettered), ${pending + reactor.pending} left pending.`,
     );
     return {
       jobs,
@@ -163,6 +190,7 @@ export async function main(options: MainOptions = {}): Promise<WorkQueueSummary>
       pendingAtEnd: pending,
       boardDone,
       boardDeadLettered,
+      reactor,
     };
   } finally {
     controller.abort();

@@ -44,7 +44,7 @@ class CorruptImageError extends Error {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The work itself: "resizing" takes time in proportion to the image, and corrupt images fail. */
-async function makeThumbnail(image: string, sizeKb: number): Promise<number> {
+export async function makeThumbnail(image: string, sizeKb: number): Promise<number> {
   await sleep(20 + sizeKb / 25);
   if (image.startsWith("corrupt")) throw new CorruptImageError("cannot decode image");
   return Math.max(1, Math.round(sizeKb / 40));

@@ -42,13 +42,40 @@ describe.each([
       expect(completions).toHaveLength(job === 4 ? 0 : 1);
     }
     expect(output).toContain('group "workers": 0 pending, lag 0 (XINFO GROUPS)');
+    // and the reactor part does the same with the toolkit: a stopped worker's job is taken over
+    expect(output).toMatch(/reactor-2 is shut down while working on (job-\d+)/);
+    const stoppedJob = /reactor-2 is shut down while working on (job-\d+)/.exec(
+      output,
+    )?.[1] as string;
+    expect(output).toMatch(
+      new RegExp(
+        `reactor-[13] handles ${stoppedJob} \\(photo-\\d+\\.jpg\\), attempt 2, taken over from reactor-2`,
+      ),
+    );
+    expect(output).toMatch(
+      /job-11 failed \(cannot decode image\) on attempt 3 of 3: the reactor dead-letters it/,
+    );
     expect(output).toContain(
-      "8 cards: 7 done, 1 dead-lettered, 0 waiting; lag 0, projection dead letters 0",
+      "drained: 0 pending, lag 0; 5 completed, 1 taken over from the stopped worker",
     );
-    expect(lines.at(-1)).toMatch(
-      /^Done: 8 jobs, 7 completed, \d+ claimed after a worker died or failed, 1 dead-lettered, 0 left pending\.$/,
+    expect(output).toContain("the reactor's dead-letter stream (deadLetters.list()): 1 entry");
+    expect(output).toContain(
+      'job-11: reason handler, 3 attempts, "CorruptImageError: cannot decode image"',
     );
-    expect(summary).toMatchObject({ jobs: 8, completed: 7, deadLettered: 1, pendingAtEnd: 0 });
+    // and the job board saw every job of both parts
+    expect(output).toContain(
+      "14 cards: 12 done, 2 dead-lettered, 0 waiting; lag 0, projection dead letters 0",
+    );
+    expect(lines.at(-1)).toBe(
+      `Done: 8 jobs by hand-written workers (7 completed, ${summary.claimedFromOthers} claimed, 1 dead-lettered), 6 by the reactor (5 completed, 1 taken over, 1 dead-lettered), 0 left pending.`,
+    );
+    expect(summary).toMatchObject({
+      jobs: 8,
+      completed: 7,
+      deadLettered: 1,
+      pendingAtEnd: 0,
+      reactor: { jobs: 6, completed: 5, takenOver: 1, deadLetters: 1, pending: 0 },
+    });
     expect(summary.jobsPerWorker["worker-2"]).toBe(0);
   });
 });
