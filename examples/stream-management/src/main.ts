@@ -195,7 +195,12 @@ export async function main(options: MainOptions = {}): Promise<StreamManagementS
 
     print("");
     print("3. Projection status (status API): running, stopped with lag, restarted");
-    print(`   running:   ${describeStatus(await runner.status())}`);
+    let running = await runner.status();
+    for (let attempt = 0; attempt < 100 && running.partitions[0]?.state !== "live"; attempt++) {
+      await sleep(20);
+      running = await runner.status();
+    }
+    print(`   running:   ${describeStatus(running)}`);
     await runner.stop();
     await placeOrders(orders + 1, laterOrders);
     const stopped = await getProjectionStatus(orderTotals, { redis, prefix });
