@@ -193,6 +193,16 @@ export class PartitionWorker {
       // again from the log, in order): only their PEL entries are left to clear.
       await this.ack(claimed);
       await sendCommand(this.context.redis, "xgroup", "SETID", this.logKey, this.group, this.last);
+      // A blocked XREADGROUP creates no consumer until something arrives: create it now, so the
+      // status shows who is tailing (best effort, it is only for the status).
+      await sendCommand(
+        this.context.redis,
+        "xgroup",
+        "CREATECONSUMER",
+        this.logKey,
+        this.group,
+        this.context.workerId,
+      ).catch(() => 0);
       this.setState("live");
       if ((await this.tail()) !== RESTART) return;
     }

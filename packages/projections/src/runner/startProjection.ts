@@ -301,8 +301,10 @@ function startBuild<Catalog extends EventCatalog, StateType>(
         workers.set(field, worker);
         void worker.done.then(() => {
           if (workers.get(field) === worker && !stopController.signal.aborted) {
-            // Stopped by itself (fenced): free the slot; the lease script decides who runs it next.
+            // Stopped by itself (fenced): give up the lease too, so that taking the partition
+            // again draws a new fence token instead of reusing the stale one.
             workers.delete(field);
+            void release(worker);
           }
         });
       }
