@@ -1,3 +1,4 @@
+import type { AppendResult } from "../store/EventStore.js";
 import { isStreamstoreError, StreamstoreError } from "./StreamstoreError.js";
 
 /** What the caller expected a stream's version to be. */
@@ -169,6 +170,32 @@ export class ScriptFailedError extends StreamstoreError {
   }
 }
 
+/**
+ * An append asked for `durability` was written on the primary, but fewer replicas than required
+ * confirmed it within the timeout (Redis `WAIT`). The events are stored and readable; they may be
+ * lost if that primary fails before its replicas catch up. Retrying the same append (same event
+ * ids) is safe: it returns the first result as a duplicate and waits again.
+ *
+ * @example
+ * if (isReplicationTimeoutError(error)) await store.append(stream, sameEvents, sameOptions);
+ */
+export class ReplicationTimeoutError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    /** Replicas that confirmed the write. */
+    readonly acknowledged: number,
+    /** Replicas the append asked for. */
+    readonly required: number,
+    /** What the append did on the primary. */
+    readonly result: AppendResult,
+  ) {
+    super(
+      "REPLICATION_TIMEOUT",
+      `[streamstore] the append to "${streamName}" is stored on the primary but only ${acknowledged} of ${required} replica(s) confirmed it in time: retry the same append (same event ids; it is idempotent) or raise durability.timeoutMs. See docs/cluster.md.`,
+    );
+  }
+}
+
 /** @example if (isConcurrencyError(error)) console.log(error.actualVersion); */
 export const isConcurrencyError = (error: unknown): error is ConcurrencyError =>
   isStreamstoreError(error, "CONCURRENCY");
@@ -200,3 +227,6 @@ export const isPartitionCountMismatchError = (
 /** @example if (isUnsafeServerConfigError(error)) console.log(error.setting); */
 export const isUnsafeServerConfigError = (error: unknown): error is UnsafeServerConfigError =>
   isStreamstoreError(error, "UNSAFE_SERVER_CONFIG");
+/** @example if (isReplicationTimeoutError(error)) console.log(error.acknowledged); */
+export const isReplicationTimeoutError = (error: unknown): error is ReplicationTimeoutError =>
+  isStreamstoreError(error, "REPLICATION_TIMEOUT");

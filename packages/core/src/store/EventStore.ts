@@ -12,6 +12,21 @@ export interface AppendOptions {
   expectedVersion?: ExpectedVersion;
   /** Metadata put on every event of the batch (an event's own metadata wins per field). */
   metadata?: EventMetadata;
+  /**
+   * Wait until this many replicas of the stream's primary confirm the write (Redis `WAIT`, sent on
+   * the same connection right after the append script, so on a Cluster it reaches the node that
+   * ran it). Off by default: Redis replication is asynchronous, and a primary that dies right
+   * after acknowledging may lose the append. See docs/cluster.md.
+   */
+  durability?: AppendDurability;
+}
+
+/** See {@link AppendOptions.durability}. */
+export interface AppendDurability {
+  /** Replicas that must confirm the write (an integer >= 1). */
+  replicas: number;
+  /** How long to wait for them, in ms (an integer >= 1); then `ReplicationTimeoutError`. */
+  timeoutMs: number;
 }
 
 /** What an append did. */
@@ -30,6 +45,8 @@ export interface AppendResult {
    * reply): nothing was written and the first append's result is returned.
    */
   duplicate: boolean;
+  /** With `durability`: the replicas that confirmed the write (at least the number asked for). */
+  replicasAcknowledged?: number;
 }
 
 /** Options of {@link EventStore.read}. */

@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   isStreamstoreError,
   PartitionCountMismatchError,
+  ReplicationTimeoutError,
   ScriptFailedError,
 } from "../errors/index.js";
 import type { EventCatalog, EventOf } from "../events/defineEvents.js";
@@ -14,6 +15,7 @@ import { assertCategory, keyLayout, parseStreamName, partitionOf } from "../keys
 import { consoleWarningLogger, type Logger } from "../logging/Logger.js";
 import { checkServer } from "./checkServer.js";
 import type {
+  AppendDurability,
   AppendResult,
   EventStore,
   ReadOptions,
@@ -72,6 +74,13 @@ interface ScriptCommands {
   streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
 }
 
+/** The append script and WAIT in one ioredis pipeline (one connection, one round trip). */
+interface ScriptPipeline {
+  streamstoreAppend1(...args: (string | number)[]): ScriptPipeline;
+  call(command: string, ...args: (string | number)[]): ScriptPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
 function registerScripts(redis: Redis | Cluster): ScriptCommands {
   const client = redis as unknown as Partial<ScriptCommands> & Pick<Redis, "defineCommand">;
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT: one round trip once cached.
@@ -104,6 +113,16 @@ function normaliseExpectedVersion(value: unknown): { kind: string; version: numb
     "expectedVersion",
     `${JSON.stringify(value) ?? String(value)} is not "any", "no_stream", "stream_exists" or a version (an integer >= 0).`,
   );
+}
+
+function checkDurability(value: unknown): AppendDurability | undefined {
+  if (value === undefined) return undefined;
+  const { replicas, timeoutMs } = (value ?? {}) as Partial<AppendDurability>;
+  return {
+    replicas: checkPositiveInteger("durability.replicas", replicas, 1000),
+    // WAIT with timeout 0 blocks forever: a bound is required.
+    timeoutMs: checkPositiveInteger("durability.timeoutMs", timeoutMs, 3_600_000),
+  };
 }
 
 function checkVersionBound(name: string, value: unknown): number | undefined {
@@ -238,6 +257,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     async append(streamName, newEvents, appendOptions = {}): Promise<AppendResult> {
       parseStreamName(streamName);
       const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
+      const durability = checkDurability(appendOptions.durability);
       const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
       const location = await locate(streamName, true);
       const args: (string | number)[] = [
@@ -251,10 +271,29 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       for (const event of encoded) {
         args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
       }
-      const reply = await scripts.streamstoreAppend1(...args);
+      let reply: unknown[];
+      let acknowledged: number | undefined;
+      if (durability === undefined) {
+        reply = await scripts.streamstoreAppend1(...args);
+      } else {
+        // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
+        // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
+        // keyed command, so WAIT reaches the very primary that ran the append (issue 6).
+        const pipeline = redis.pipeline() as unknown as ScriptPipeline;
+        const replies = await pipeline
+          .streamstoreAppend1(...args)
+          .call("WAIT", durability.replicas, durability.timeoutMs)
+          .exec();
+        const [scriptError, scriptReply] = replies?.[0] ?? [new Error("no reply"), null];
+        if (scriptError) throw scriptError;
+        reply = scriptReply as unknown[];
+        const [waitError, waitReply] = replies?.[1] ?? [new Error("no reply"), null];
+        if (waitError) throw waitError;
+        acknowledged = Number(waitReply);
+      }
       const status = reply?.[0];
       if (status === "ok" || status === "dup") {
-        return {
+        const result: AppendResult = {
           streamName,
           nextExpectedVersion: Number(reply[1]),
           firstVersion: Number(reply[2]),
@@ -262,6 +301,17 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
           partition: location.partition,
           duplicate: status === "dup",
         };
+        if (durability !== undefined && acknowledged !== undefined) {
+          result.replicasAcknowledged = acknowledged;
+          if (acknowledged < durability.replicas)
+            throw new ReplicationTimeoutError(
+              streamName,
+              acknowledged,
+              durability.replicas,
+              result,
+            );
+        }
+        return result;
       }
       if (status === "conflict") {
         throw new ConcurrencyError(
