@@ -96,10 +96,17 @@ export async function main(options: MainOptions = {}): Promise<WorkQueueSummary>
     print('1. Three workers join consumer group "workers" on the job log');
     await redis.xgroup("CREATE", queue.queueKey, queue.group, "$", "MKSTREAM");
     for (const name of ["worker-1", "worker-2", "worker-3"]) {
-      workers.push(runWorker(queue, name, { crashOnFirstJob: name === "worker-2" }));
+      let onReady = () => {};
+      const ready = new Promise<void>((resolve) => {
+        onReady = resolve;
+      });
+      const worker = runWorker(queue, name, { crashOnFirstJob: name === "worker-2", onReady });
+      workers.push(worker);
       // Join one at a time, so each one's first XREADGROUP BLOCK is queued in Redis before the next
       // (Redis hands new entries to blocked readers first come, first served). A blocked read does
-      // not create its consumer in Redis 7.0, so XINFO CONSUMERS cannot tell: a short pause does.
+      // not create its consumer in Redis 7.0, so XINFO CONSUMERS cannot tell: the worker says when
+      // it sends its first read, and a short pause lets Redis queue it.
+      await Promise.race([ready, worker]);
       await sleep(20);
     }
     print("   worker-1, worker-2 and worker-3 are waiting (XREADGROUP ... BLOCK 100)");

@@ -149,12 +149,12 @@ export async function runQueueWithReactor(options: {
         claimMinIdleMs: 250,
       }),
     );
-    // Let each one create the group (first one) and queue its first blocking read.
-    for (let attempt = 0; attempt < 50; attempt++) {
-      if (await groupInfo(redis, queueKey, `rx:${REACTOR}`)) break;
+    // Let each one create the group (the first one) and reach its first blocking read: its state
+    // turns "running" just before it.
+    for (let attempt = 0; attempt < 200 && runners.at(-1)?.state !== "running"; attempt++) {
       await sleep(10);
     }
-    await sleep(30);
+    await sleep(20);
   }
   print(`   reactor "${REACTOR}": 3 workers on consumer group "rx:${REACTOR}" of the job log`);
   for (let number = firstJob; number < firstJob + jobs; number++) {

@@ -62,7 +62,11 @@ export async function makeThumbnail(image: string, sizeKb: number): Promise<numb
 export async function runWorker(
   queue: WorkQueue,
   name: string,
-  options: { crashOnFirstJob?: boolean } = {},
+  options: {
+    crashOnFirstJob?: boolean;
+    /** Called once, just before the worker's first blocking read. */
+    onReady?: () => void;
+  } = {},
 ): Promise<WorkerReport> {
   const { redis, store, queueKey, group, print } = queue;
   const report: WorkerReport = {
@@ -89,6 +93,7 @@ export async function runWorker(
       let entry = claimedEntries[0];
       const claimed = entry !== undefined;
       if (!entry) {
+        options.onReady?.();
         const reply = (await connection.xreadgroup(
           "GROUP",
           group,
