@@ -26,6 +26,9 @@ const KILLS = 20;
 
 interface Killable {
   kill(signal: "SIGKILL"): void;
+  /** Freezes the worker (SIGSTOP); processes only. */
+  pause?(): void;
+  resume?(): void;
 }
 
 // Real Redis: worker processes killed with SIGKILL. The fake lives in one process, so there the
@@ -38,6 +41,7 @@ describe.each(testBackends())(
     const prefix = randomPrefix();
     const redis = backend.connect();
     const children = new Set<ChildProcess>();
+    const recoveries = new Map<string, number>();
     const zombies: ProjectionRunner<unknown>[] = [];
 
     const startInProcess = (): Killable => {
@@ -67,14 +71,42 @@ describe.each(testBackends())(
           STREAMSTORE_PARTITIONS: String(PARTITIONS),
         },
         stdio: ["ignore", "pipe", "inherit"],
+        // tsx runs the worker in a child node process: signals go to the whole process group,
+        // or a SIGKILL would only kill the tsx wrapper and orphan the worker.
+        detached: true,
       });
       children.add(child);
       child.once("exit", () => children.delete(child));
-      return child;
+      child.stdout?.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString().split("\n")) {
+          if (line.startsWith("recovery ")) {
+            const kind = line.slice("recovery ".length);
+            recoveries.set(kind, (recoveries.get(kind) ?? 0) + 1);
+          }
+        }
+      });
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-(child.pid as number), signal);
+        } catch {
+          // Already gone.
+        }
+      };
+      return {
+        kill: signalGroup,
+        pause: () => signalGroup("SIGSTOP"),
+        resume: () => signalGroup("SIGCONT"),
+      };
     };
 
     afterAll(async () => {
-      for (const child of children) child.kill("SIGKILL");
+      for (const child of children) {
+        try {
+          process.kill(-(child.pid as number), "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
       await Promise.all(zombies.map((runner) => runner.stop()));
       await deleteKeysUnder(redis, prefix);
       await redis.quit();
@@ -121,14 +153,28 @@ describe.each(testBackends())(
       };
       const producers = Promise.all(Array.from({ length: 4 }, producer));
 
-      // When a random worker is killed with SIGKILL 20 times (and restarted each time)
+      // When a random worker is killed with SIGKILL 20 times (and restarted each time), and on
+      // real Redis every fourth round another worker is frozen (SIGSTOP) past its lease and then
+      // thawed: a zombie whose reads and commits must be fenced off
       let kills = 0;
+      let pauses = 0;
       while (kills < KILLS) {
+        const sleeper = kills % 4 === 3 ? workers[(kills + 1) % workers.length] : undefined;
+        if (sleeper?.pause) {
+          sleeper.pause();
+          pauses++;
+        }
         await new Promise((resolve) => setTimeout(resolve, 900 + (next() % 600)));
         const victim = next() % workers.length;
+        if (workers[victim] === sleeper) sleeper?.resume?.();
         workers[victim]?.kill("SIGKILL");
         kills++;
         workers[victim] = spawnWorker();
+        if (sleeper && workers.includes(sleeper)) {
+          // Frozen for about 1.7-2.3 s: well past its 1 s lease.
+          await new Promise((resolve) => setTimeout(resolve, 800));
+          sleeper.resume?.();
+        }
       }
       await producers;
       const projection = accountsProjection();
@@ -165,7 +211,7 @@ describe.each(testBackends())(
       const status = await getProjectionStatus(projection, { redis, prefix });
       expect(status.deadLetters).toBe(0);
       console.log(
-        `[crash] ${TARGET_EVENTS} events, ${kills} kills (${backend.name}), caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}`,
+        `[crash] ${TARGET_EVENTS} events, ${kills} kills and ${pauses} freezes (${backend.name}), caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}; recoveries seen: ${JSON.stringify(Object.fromEntries(recoveries))}`,
       );
     }, 180_000);
   },
