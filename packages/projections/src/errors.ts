@@ -121,7 +121,12 @@ export const isCatchUpTimeoutError = (error: unknown): error is CatchUpTimeoutEr
 export const isDeadLetterNotFoundError = (error: unknown): error is DeadLetterNotFoundError =>
   isStreamstoreError(error, "DEAD_LETTER_NOT_FOUND");
 
-/** The message of anything thrown, for logs and dead letters. */
+/**
+ * The message of anything thrown, for logs and dead letters.
+ *
+ * @example
+ * errorText(new Error("boom")); // "Error: boom"
+ */
 export function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

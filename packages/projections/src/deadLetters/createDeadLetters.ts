@@ -5,7 +5,12 @@ import { buildId } from "../keys/projectionKeys.js";
 import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
 import type { DeadLetter, ReadModelStore } from "../readModel/ReadModelStore.js";
 
-/** Lists, retries and discards the dead letters of a projection build. */
+/**
+ * Lists, retries and discards the dead letters of a projection build.
+ *
+ * @example
+ * const letters = await runner.deadLetters.list({ count: 10 });
+ */
 export interface DeadLetters {
   /** Dead letters, oldest first (`after`: continue after this id; `count`: page size, default 100). */
   list(options?: { after?: string; count?: number }): Promise<DeadLetter[]>;

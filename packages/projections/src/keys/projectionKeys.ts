@@ -47,7 +47,12 @@ export function projectionKeys(prefix: string, name: string) {
   };
 }
 
-/** The key builders of one projection; see {@link projectionKeys}. */
+/**
+ * The key builders of one projection; see {@link projectionKeys}.
+ *
+ * @example
+ * const keys: ProjectionKeys = projectionKeys("shop", "balances");
+ */
 export type ProjectionKeys = ReturnType<typeof projectionKeys>;
 
 /**

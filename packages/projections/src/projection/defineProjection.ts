@@ -7,7 +7,12 @@ import {
 } from "@streamstore/core";
 import type { Draft } from "immer";
 
-/** What a handler knows besides the event: where the event came from and which document it edits. */
+/**
+ * What a handler knows besides the event: where the event came from and which document it edits.
+ *
+ * @example
+ * Deposited: (draft, event, context) => { draft.lastPosition = context.position; }
+ */
 export interface ProjectionContext {
   /** The projection's name. */
   readonly projection: string;
@@ -19,7 +24,12 @@ export interface ProjectionContext {
   readonly position: string;
 }
 
-/** The recorded event of one type of a catalog. */
+/**
+ * The recorded event of one type of a catalog.
+ *
+ * @example
+ * type DepositedEvent = ProjectionEventOf<typeof events, "Deposited">;
+ */
 export type ProjectionEventOf<
   Catalog extends EventCatalog,
   TypeName extends string = EventOf<Catalog>["type"],
@@ -30,6 +40,11 @@ export type ProjectionEventOf<
  * and free of side effects (a read model is a fold; side effects belong in reactors): a handler
  * may run more than once for one event (retries, a reload after a concurrent write) but its
  * effect is committed once.
+ *
+ * @example
+ * const handlers: ProjectionHandlers<typeof events, { balance: number }> = {
+ *   Deposited: (draft, event) => { draft.balance += event.data.amount; },
+ * };
  */
 export type ProjectionHandlers<Catalog extends EventCatalog, StateType> = {
   [TypeName in EventOf<Catalog>["type"]]?: (
@@ -39,7 +54,14 @@ export type ProjectionHandlers<Catalog extends EventCatalog, StateType> = {
   ) => void;
 };
 
-/** What {@link defineProjection} takes. */
+/**
+ * What {@link defineProjection} takes.
+ *
+ * @example
+ * const input: ProjectionDefinitionInput<typeof events, { n: number }> = {
+ *   name: "n", version: 1, source: ["account"], key: (e) => e.streamName, initialState: () => ({ n: 0 }), handlers: {},
+ * };
+ */
 export interface ProjectionDefinitionInput<Catalog extends EventCatalog, StateType> {
   /** Names the projection's keys and consumer groups: letters, digits, "_", "." and "-" (1–64). */
   name: string;
@@ -61,6 +83,9 @@ export interface ProjectionDefinitionInput<Catalog extends EventCatalog, StateTy
 /**
  * A projection: a fold of events into one JSON document per key. Run it with `startProjection`,
  * read it with `createProjectionReader` (or the runner's `get`/`getMany`).
+ *
+ * @example
+ * const balances: Projection<typeof events, { balance: number }> = defineProjection(events, { ... });
  */
 export interface Projection<Catalog extends EventCatalog = EventCatalog, StateType = unknown> {
   readonly catalog: Catalog;
@@ -72,7 +97,12 @@ export interface Projection<Catalog extends EventCatalog = EventCatalog, StateTy
   readonly handlers: ProjectionHandlers<Catalog, StateType>;
 }
 
-/** The document type of a projection. */
+/**
+ * The document type of a projection.
+ *
+ * @example
+ * type Balance = StateOf<typeof balances>; // { balance: number }
+ */
 export type StateOf<ProjectionType> =
   ProjectionType extends Projection<EventCatalog, infer StateType> ? StateType : never;
 

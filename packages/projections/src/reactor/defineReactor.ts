@@ -6,7 +6,12 @@ import {
 } from "@streamstore/core";
 import type { ProjectionEventOf } from "../projection/defineProjection.js";
 
-/** What a reactor handler knows besides the event. */
+/**
+ * What a reactor handler knows besides the event.
+ *
+ * @example
+ * Opened: async (event, context) => { if (context.signal.aborted) return; await send(event); }
+ */
 export interface ReactorContext {
   /** The reactor's name. */
   readonly reactor: string;
@@ -16,7 +21,12 @@ export interface ReactorContext {
   readonly signal: AbortSignal;
 }
 
-/** Async handlers by event type: side effects (send an email, call an API). */
+/**
+ * Async handlers by event type: side effects (send an email, call an API).
+ *
+ * @example
+ * const handlers: ReactorHandlers<typeof events> = { Opened: async (event) => mailer.send(event.data.owner) };
+ */
 export type ReactorHandlers<Catalog extends EventCatalog> = {
   [TypeName in EventOf<Catalog>["type"]]?: (
     event: ProjectionEventOf<Catalog, TypeName>,
@@ -24,7 +34,12 @@ export type ReactorHandlers<Catalog extends EventCatalog> = {
   ) => Promise<void> | void;
 };
 
-/** What {@link defineReactor} takes. */
+/**
+ * What {@link defineReactor} takes.
+ *
+ * @example
+ * const input: ReactorDefinitionInput<typeof events> = { name: "mailer", source: ["account"], handlers: {} };
+ */
 export interface ReactorDefinitionInput<Catalog extends EventCatalog> {
   /** Names the reactor's consumer group and keys: letters, digits, "_", "." and "-" (1–64). */
   name: string;
@@ -39,6 +54,9 @@ export interface ReactorDefinitionInput<Catalog extends EventCatalog> {
  * Delivery is **at least once**: a handler may run again for an event whose ack was lost (a
  * worker died after the side effect, before XACK), so side effects must be idempotent (use
  * `event.id` as an idempotency key). There is no order between events, not even of one aggregate.
+ *
+ * @example
+ * const mailer: Reactor<typeof events> = defineReactor(events, { name: "mailer", source: ["account"], handlers: {} });
  */
 export interface Reactor<Catalog extends EventCatalog = EventCatalog> {
   readonly catalog: Catalog;

@@ -19,7 +19,12 @@ import { sendCommand } from "../runner/redisCommands.js";
 import { sleep } from "../runner/sleep.js";
 import type { Reactor, ReactorContext } from "./defineReactor.js";
 
-/** Options of {@link startReactor}. */
+/**
+ * Options of {@link startReactor}.
+ *
+ * @example
+ * startReactor(mailer, { redis, store, startFrom: "beginning", maxDeliveries: 3 });
+ */
 export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog> {
   /** The ioredis client (or the in-memory fake); duplicated once for blocking reads. */
   redis: Redis | Cluster;
@@ -53,7 +58,12 @@ export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog> {
   reconnectDelayMs?: number;
 }
 
-/** The defaults of {@link ReactorOptions}. */
+/**
+ * The defaults of {@link ReactorOptions}.
+ *
+ * @example
+ * startReactor(mailer, { redis, store, claimMinIdleMs: DEFAULT_REACTOR_OPTIONS.claimMinIdleMs * 2 });
+ */
 export const DEFAULT_REACTOR_OPTIONS = {
   prefix: "ss",
   startFrom: "end",
@@ -67,10 +77,21 @@ export const DEFAULT_REACTOR_OPTIONS = {
   reconnectDelayMs: 250,
 } as const satisfies Partial<ReactorOptions>;
 
-/** A reactor worker's state; changed only in `setState`, logged `from -> to`. */
+/**
+ * A reactor worker's state; changed only in `setState`, logged `from -> to`.
+ *
+ * @example
+ * if (worker.state === "running") console.log("reacting");
+ */
 export type ReactorState = "starting" | "running" | "stopping" | "stopped";
 
-/** A running reactor worker. */
+/**
+ * A running reactor worker.
+ *
+ * @example
+ * const worker: ReactorRunner = startReactor(mailer, { redis, store });
+ * await worker.stop();
+ */
 export interface ReactorRunner {
   readonly workerId: string;
   readonly state: ReactorState;

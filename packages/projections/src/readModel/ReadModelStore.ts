@@ -1,10 +1,20 @@
-/** A stored read-model document with its revision (1 after its first commit, +1 per commit). */
+/**
+ * A stored read-model document with its revision (1 after its first commit, +1 per commit).
+ *
+ * @example
+ * const [doc] = await readModel.loadDocuments("v1", ["account-1"]); // { revision: 3, state: {...} }
+ */
 export interface StoredDocument<StateType = unknown> {
   revision: number;
   state: StateType;
 }
 
-/** Where a projection build stands in one partition log. */
+/**
+ * Where a projection build stands in one partition log.
+ *
+ * @example
+ * const checkpoint = (await readModel.readCheckpoints("v1")).get("account:0"); // { position, applied }
+ */
 export interface Checkpoint {
   /** The last applied (or skipped, or dead-lettered) log position; `"0-0"` before the first. */
   position: string;
@@ -12,7 +22,12 @@ export interface Checkpoint {
   applied: number;
 }
 
-/** One document written by a commit, guarded by the revision it was computed from. */
+/**
+ * One document written by a commit, guarded by the revision it was computed from.
+ *
+ * @example
+ * const write: DocumentWrite = { key: "account-1", expectedRevision: 3, state: { balance: 10 } };
+ */
 export interface DocumentWrite {
   key: string;
   /** The revision the new state was computed from (0: the document did not exist). */
@@ -20,7 +35,12 @@ export interface DocumentWrite {
   state: unknown;
 }
 
-/** The fields of a dead letter as stored (stream entry fields). */
+/**
+ * The fields of a dead letter as stored (stream entry fields).
+ *
+ * @example
+ * const [{ entryId, error }] = (await runner.deadLetters.list()) as DeadLetterRecord[];
+ */
 export interface DeadLetterRecord {
   /** `<category>:<partition>` of the source log. */
   partition: string;
@@ -40,12 +60,23 @@ export interface DeadLetterRecord {
   at: number;
 }
 
-/** A dead letter as listed, with its id in the dead-letter stream. */
+/**
+ * A dead letter as listed, with its id in the dead-letter stream.
+ *
+ * @example
+ * for (const letter of await runner.deadLetters.list()) console.log(letter.id, letter.error);
+ */
 export interface DeadLetter extends DeadLetterRecord {
   id: string;
 }
 
-/** One atomic step of a partition: documents, dead letters and the checkpoint together. */
+/**
+ * One atomic step of a partition: documents, dead letters and the checkpoint together.
+ *
+ * @example
+ * await readModel.commit({ build: "v1", partition: "account:0", fenceToken: 7, expectedPosition: "0-0",
+ *   position: "5-0", appliedDelta: 1, documents: [], deadLetters: [], clearAttempts: [] });
+ */
 export interface CommitRequest {
   build: string;
   /** `<category>:<partition>` */
@@ -64,7 +95,13 @@ export interface CommitRequest {
   clearAttempts: readonly string[];
 }
 
-/** What a commit did: written, or refused with nothing written. */
+/**
+ * What a commit did: written, or refused with nothing written.
+ *
+ * @example
+ * const outcome = await readModel.commit(request);
+ * if (outcome.status === "revision") console.log(outcome.staleKeys);
+ */
 export type CommitOutcome =
   | { status: "ok" }
   | { status: "fenced"; currentToken: number }

@@ -11,7 +11,12 @@ import type {
 } from "./ReadModelStore.js";
 import { COMMIT_SCRIPT, DEAD_LETTER_COMMIT_SCRIPT } from "./scripts.js";
 
-/** Options of {@link createRedisReadModelStore}. */
+/**
+ * Options of {@link createRedisReadModelStore}.
+ *
+ * @example
+ * createRedisReadModelStore({ redis, prefix: "shop", name: "balances" });
+ */
 export interface RedisReadModelStoreOptions {
   /** An ioredis client (`Redis` or `Cluster`), or the in-memory fake of @streamstore/testing. */
   redis: Redis | Cluster;
@@ -61,7 +66,12 @@ export function parseDocument(stored: string, key: string): StoredDocument {
   }
 }
 
-/** Parses a checkpoint hash value `<position>|<count>`. */
+/**
+ * Parses a checkpoint hash value `<position>|<count>`.
+ *
+ * @example
+ * parseCheckpoint("5-0|42"); // { position: "5-0", applied: 42 }
+ */
 export function parseCheckpoint(stored: string | null | undefined): Checkpoint {
   if (!stored) return { position: "0-0", applied: 0 };
   const bar = stored.indexOf("|");

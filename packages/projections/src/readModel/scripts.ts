@@ -12,6 +12,9 @@
  * ARGV[8] attempt fields k, then per doc: expected revision, new value ("<rev>:<json>");
  * then per dead letter: field count f, then f names/values; then k attempt fields.
  * Replies {"ok"} | {"fenced", current} | {"checkpoint", actual} | {"revision", i...}.
+ *
+ * @example
+ * redis.defineCommand("streamstoreRmCommit1", { lua: COMMIT_SCRIPT });
  */
 export const COMMIT_SCRIPT = `#!lua
 local token = ARGV[1]
@@ -59,6 +62,9 @@ return {"ok"}
  * A dead letter applied after a fix: documents plus the removal of the dead letter, at most once.
  * KEYS[1] dead letters, KEYS[1 + i] doc i. ARGV[1] dead-letter id, ARGV[2] docs n,
  * then per doc: expected revision, new value. Replies {"ok"} | {"gone"} | {"revision"}.
+ *
+ * @example
+ * redis.defineCommand("streamstoreRmDeadLetter1", { lua: DEAD_LETTER_COMMIT_SCRIPT });
  */
 export const DEAD_LETTER_COMMIT_SCRIPT = `#!lua
 if #redis.call("XRANGE", KEYS[1], ARGV[1], ARGV[1]) == 0 then return {"gone"} end
@@ -81,6 +87,9 @@ return {"ok"}
  * Takes a partition lease: KEYS[1] lease, KEYS[2] fence. ARGV[1] worker id, ARGV[2] ttl ms.
  * A free lease is taken with a new fence token (INCR); the holder's own lease is extended with
  * its token. Replies the token, or 0 when another worker holds it.
+ *
+ * @example
+ * redis.defineCommand("streamstoreRmAcquire1", { numberOfKeys: 2, lua: ACQUIRE_LEASE_SCRIPT });
  */
 export const ACQUIRE_LEASE_SCRIPT = `#!lua
 local current = redis.call("GET", KEYS[1])
@@ -97,7 +106,12 @@ redis.call("SET", KEYS[1], ARGV[1] .. "|" .. string.format("%d", token), "PX", A
 return token
 `;
 
-/** Renews (ARGV[2] = ttl ms) or, with ARGV[2] = "release", deletes a lease held as ARGV[1]. */
+/**
+ * Renews (ARGV[2] = ttl ms) or, with ARGV[2] = "release", deletes a lease held as ARGV[1].
+ *
+ * @example
+ * redis.defineCommand("streamstoreRmRenew1", { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
+ */
 export const RENEW_LEASE_SCRIPT = `#!lua
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == "release" then
@@ -112,6 +126,9 @@ return 1
  * Heartbeat of a worker: KEYS[1] members (hash worker → expiry ms). ARGV[1] worker id, ARGV[2]
  * ttl ms ("leave" removes). Uses the server's clock, so workers' clock skew cannot keep a dead
  * worker alive; expired members are removed. Replies the live worker ids (unsorted).
+ *
+ * @example
+ * redis.defineCommand("streamstoreRmHeartbeat1", { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
  */
 export const HEARTBEAT_SCRIPT = `#!lua
 local time = redis.call("TIME")

@@ -4,7 +4,12 @@ import { assertReadModelKey, type Projection } from "../projection/defineProject
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 
-/** Reads a projection's documents from the build readers currently use. */
+/**
+ * Reads a projection's documents from the build readers currently use.
+ *
+ * @example
+ * const reader: ProjectionReader<{ balance: number }> = createProjectionReader(balances, { redis });
+ */
 export interface ProjectionReader<StateType> {
   /** The document of `key`, or undefined when no event touched it yet. */
   get(key: string): Promise<StateType | undefined>;
@@ -16,7 +21,12 @@ export interface ProjectionReader<StateType> {
   refresh(): void;
 }
 
-/** Options of {@link createProjectionReader}. */
+/**
+ * Options of {@link createProjectionReader}.
+ *
+ * @example
+ * createProjectionReader(balances, { redis, prefix: "shop", activeBuildCacheMs: 500 });
+ */
 export interface ProjectionReaderOptions {
   /** The read-model store; or `redis` (+ `prefix`) for the Redis one. */
   readModel?: ReadModelStore;
@@ -30,7 +40,12 @@ export interface ProjectionReaderOptions {
   activeBuildCacheMs?: number;
 }
 
-/** The defaults of {@link ProjectionReaderOptions}. */
+/**
+ * The defaults of {@link ProjectionReaderOptions}.
+ *
+ * @example
+ * createProjectionReader(balances, { redis, activeBuildCacheMs: DEFAULT_PROJECTION_READER_OPTIONS.activeBuildCacheMs });
+ */
 export const DEFAULT_PROJECTION_READER_OPTIONS = {
   prefix: "ss",
   activeBuildCacheMs: 1000,

@@ -28,10 +28,20 @@ import { readAfter, sendCommand } from "./redisCommands.js";
 import { sleep } from "./sleep.js";
 import { compareStreamIds } from "./streamIds.js";
 
-/** The state of one owned partition; changed only in `PartitionWorker.setState`. */
+/**
+ * The state of one owned partition; changed only in `PartitionWorker.setState`.
+ *
+ * @example
+ * for (const owned of runner.ownedPartitions()) if (owned.state === "live") console.log(owned.partition);
+ */
 export type PartitionState = "starting" | "catching-up" | "live" | "stopped" | "failed";
 
-/** What a partition worker shares with its runner. */
+/**
+ * What a partition worker shares with its runner.
+ *
+ * @example
+ * new PartitionWorker(context, "account", 0, keys.log, token, performance.now() + 3000);
+ */
 export interface PartitionWorkerContext {
   projection: Projection<EventCatalog, unknown>;
   build: string;

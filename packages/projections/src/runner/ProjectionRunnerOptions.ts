@@ -2,7 +2,12 @@ import type { EventCatalog, EventStore, Logger } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 
-/** What a commit did, for `onCommit` (metrics, latency measurements). */
+/**
+ * What a commit did, for `onCommit` (metrics, latency measurements).
+ *
+ * @example
+ * startProjection(balances, { redis, store, onCommit: (info) => metrics.add(info.entryIds.length) });
+ */
 export interface CommitInfo {
   /** `<category>:<partition>` */
   partition: string;
@@ -14,7 +19,12 @@ export interface CommitInfo {
   deadLetters: number;
 }
 
-/** Options of {@link startProjection}. */
+/**
+ * Options of {@link startProjection}.
+ *
+ * @example
+ * startProjection(balances, { redis, store, maxDeliveries: 3, onHandlerFailure: "stop" });
+ */
 export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCatalog> {
   /**
    * The ioredis client (or the in-memory fake). The runner duplicates it once per owned
@@ -67,7 +77,12 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
   rebuildGraceMs?: number;
 }
 
-/** The defaults of {@link ProjectionRunnerOptions}. */
+/**
+ * The defaults of {@link ProjectionRunnerOptions}.
+ *
+ * @example
+ * startProjection(balances, { redis, store, leaseTtlMs: DEFAULT_PROJECTION_RUNNER_OPTIONS.leaseTtlMs * 2 });
+ */
 export const DEFAULT_PROJECTION_RUNNER_OPTIONS = {
   prefix: "ss",
   batchSize: 500,
@@ -87,7 +102,12 @@ export const DEFAULT_PROJECTION_RUNNER_OPTIONS = {
   rebuildGraceMs: 10_000,
 } as const satisfies Partial<ProjectionRunnerOptions>;
 
-/** The options after defaults. */
+/**
+ * The options after defaults.
+ *
+ * @example
+ * const blockMs: ResolvedRunnerOptions["blockMs"] = DEFAULT_PROJECTION_RUNNER_OPTIONS.blockMs;
+ */
 export type ResolvedRunnerOptions = Required<
   Pick<ProjectionRunnerOptions, keyof typeof DEFAULT_PROJECTION_RUNNER_OPTIONS>
 >;

@@ -1,4 +1,4 @@
-export * from "./PartitionWorker.js";
+export type { PartitionState } from "./PartitionWorker.js";
 export * from "./ProjectionRunnerOptions.js";
 export * from "./startProjection.js";
 export * from "./streamIds.js";

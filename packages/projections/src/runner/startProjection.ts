@@ -32,15 +32,31 @@ import { lastEntryId } from "./redisCommands.js";
 import { sleep } from "./sleep.js";
 import { compareStreamIds } from "./streamIds.js";
 
-/** The runner's state; changed only in `setState` inside {@link startProjection}, logged `from -> to`. */
+/**
+ * The runner's state; changed only in `setState` inside {@link startProjection}, logged `from -> to`.
+ *
+ * @example
+ * if (runner.state === "failed") await runner.done.catch(console.error);
+ */
 export type RunnerState = "starting" | "running" | "stopping" | "stopped" | "failed";
 
-/** A position `waitUntilCaughtUp` waits for: an append's result, or a partition position. */
+/**
+ * A position `waitUntilCaughtUp` waits for: an append's result, or a partition position.
+ *
+ * @example
+ * await runner.waitUntilCaughtUp(await store.append("account-1", events));
+ */
 export type CaughtUpTarget =
   | Pick<AppendResult, "streamName" | "partition" | "positions">
   | { category: string; partition: number; position: string };
 
-/** A running projection worker. */
+/**
+ * A running projection worker.
+ *
+ * @example
+ * const runner: ProjectionRunner<{ balance: number }> = startProjection(balances, { redis, store });
+ * await runner.waitUntilCaughtUp();
+ */
 export interface ProjectionRunner<StateType> extends ProjectionReader<StateType> {
   /** This worker's id (membership, consumer name, lease holder). */
   readonly workerId: string;

@@ -6,10 +6,20 @@ import { createRedisReadModelStore } from "../readModel/createRedisReadModelStor
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
 
-/** The state of a partition as seen from outside: `catching-up`, `live`, `stopped` or `failed`. */
+/**
+ * The state of a partition as seen from outside: `catching-up`, `live`, `stopped` or `failed`.
+ *
+ * @example
+ * const unhealthy = status.partitions.filter((partition) => partition.state !== "live");
+ */
 export type PartitionStatusState = "catching-up" | "live" | "stopped" | "failed";
 
-/** Status of one source partition of a projection build. */
+/**
+ * Status of one source partition of a projection build.
+ *
+ * @example
+ * for (const partition of status.partitions) console.log(partition.partition, partition.lag);
+ */
 export interface PartitionStatus {
   category: string;
   partition: number;
@@ -28,7 +38,12 @@ export interface PartitionStatus {
   consumers: number;
 }
 
-/** Status of a projection build, for a health endpoint or a CLI. */
+/**
+ * Status of a projection build, for a health endpoint or a CLI.
+ *
+ * @example
+ * const status: ProjectionStatus = await getProjectionStatus(balances, { redis });
+ */
 export interface ProjectionStatus {
   projection: string;
   /** The build reported. */
@@ -43,7 +58,12 @@ export interface ProjectionStatus {
   healthy: boolean;
 }
 
-/** Options of {@link getProjectionStatus}. */
+/**
+ * Options of {@link getProjectionStatus}.
+ *
+ * @example
+ * await getProjectionStatus(balances, { redis, prefix: "shop", build: "v2" });
+ */
 export interface ProjectionStatusOptions {
   redis: Redis | Cluster;
   /** The event store's key prefix. Default `"ss"`. */
