@@ -15,8 +15,9 @@ import { z } from "zod";
 import { startExclusiveCluster } from "./support/startExclusiveCluster.js";
 
 const PARTITIONS = 8;
-const PREFIX = "fo";
-const events = defineEvents({ Deposited: z.object({ amount: z.number() }) });
+const events = defineEvents({
+  Deposited: z.object({ amount: z.number(), pad: z.string().optional() }),
+});
 const counts = defineProjection(events, {
   name: "counts",
   version: 1,
@@ -74,174 +75,238 @@ async function ownerOf(slot: number, via: RedisClusterNode[]): Promise<number | 
 }
 
 interface Tally {
-  acknowledged: Map<string, number>;
+  /** stream -> last version acknowledged (with its durability, when asked). */
+  acknowledgedVersion: Map<string, number>;
+  acknowledgedAppends: number;
   duplicateReplies: number;
   errorsRetried: number;
   unconfirmed: number;
   lostDetected: number;
+  /** Distinct retried errors (first 90 characters) and how often each was seen. */
+  errorKinds: Map<string, number>;
 }
 
-describe("getRedisEventStore and startProjection across a Redis Cluster failover", () => {
-  it("carry on when the primary of a busy partition is SIGKILLed, losing no append acknowledged with durability", async () => {
-    // Given a store over 8 partitions and a projection runner, and the primary owning partition 0
-    const redis = connect();
-    const store = getRedisEventStore({
-      redis,
-      events,
-      prefix: PREFIX,
-      partitions: PARTITIONS,
-      logger: silentLogger,
-    });
-    await store.append("account-warmup", [{ type: "Deposited", data: { amount: 0 } }]);
-    const slot = Number(await redis.call("CLUSTER", "KEYSLOT", store.keys.log("account", 0)));
-    const victimPort = await ownerOf(slot, cluster.nodes);
-    const victim = cluster.nodes.find((node) => node.port === victimPort) as RedisClusterNode;
-    expect(victim.role).toBe("primary");
-    const runnerClient = connect();
-    const runner = startProjection(counts, {
-      redis: runnerClient,
-      prefix: PREFIX,
-      logger: silentLogger,
-      heartbeatMs: 200,
-      memberTtlMs: 800,
-      leaseTtlMs: 1500,
-      blockMs: 300,
-      leaseMarginMs: 100,
-    });
+function newTally(): Tally {
+  return {
+    acknowledgedVersion: new Map(),
+    acknowledgedAppends: 0,
+    duplicateReplies: 0,
+    errorsRetried: 0,
+    unconfirmed: 0,
+    lostDetected: 0,
+    errorKinds: new Map(),
+  };
+}
 
-    // 24 appenders on aggregates of partition 0 (the victim's): half ask for durability
-    // (WAIT for 1 replica), half do not; 8 more on other partitions. Every event id is
-    // "<stream>:<version>", and a failed append is retried with the same id (idempotent).
-    const ids = (partition: number, count: number, tag: string) => {
-      const found: string[] = [];
-      for (let n = 0; found.length < count; n++)
-        if ((partition === 0) === (partitionOf(`${tag}${n}`, PARTITIONS) === 0))
-          found.push(`${tag}${n}`);
-      return found;
-    };
-    const tallies = { durable: newTally(), plain: newTally(), elsewhere: newTally() };
-    let appending = true;
-    let outageAppendsElsewhere = 0;
-    let outage = false;
-    const appender = async (id: string, tally: Tally, options: AppendOptions) => {
-      const stream = `account-${id}`;
-      let version = 0;
-      while (appending) {
-        const eventId = `${stream}:${version + 1}`;
-        try {
-          const result = await store.append(
-            stream,
-            [{ id: eventId, type: "Deposited", data: { amount: 1 } }],
-            { ...options, expectedVersion: version },
-          );
-          if (result.duplicate) tally.duplicateReplies++;
-          version = result.nextExpectedVersion;
-          tally.acknowledged.set(stream, version);
-          if (outage && tally === tallies.elsewhere) outageAppendsElsewhere++;
-        } catch (error) {
-          if (isReplicationTimeoutError(error)) {
-            // Stored on the (new) primary, but no replica confirmed it: not acknowledged as durable.
-            tally.unconfirmed++;
-            version = error.result.nextExpectedVersion;
-          } else if (isConcurrencyError(error) && error.actualVersion < version) {
-            // The stream went back in time: an acknowledged append was lost in the failover.
-            tally.lostDetected += version - error.actualVersion;
-            version = error.actualVersion;
-          } else {
-            tally.errorsRetried++;
-            await sleep(50);
-          }
+/** A partition of "account" whose primary is alive and has a live replica, and both nodes. */
+async function pickVictim(redis: Cluster, keyOf: (partition: number) => string) {
+  for (let partition = 0; partition < PARTITIONS; partition++) {
+    const slot = Number(await redis.call("CLUSTER", "KEYSLOT", keyOf(partition)));
+    const port = await ownerOf(slot, cluster.nodes);
+    const primary = cluster.nodes.find((node) => node.port === port);
+    const replica = cluster.nodes.find(
+      (node) => node.primaryId === primary?.id && node.process.exitCode === null,
+    );
+    if (primary && replica && primary.process.signalCode === null)
+      return { partition, slot, primary, replica };
+  }
+  throw new Error("no primary with a live replica left");
+}
+
+/**
+ * Appends from 32 writers (12 durable and 12 plain ones on the victim's partition, 8 elsewhere),
+ * SIGKILLs the victim's primary after 1.5 s (optionally after freezing its replica for
+ * `lagReplicaMs`, so that it falls behind), waits for the promotion, appends 2 s more, and checks
+ * every stream. Event ids are "<stream>:<version>"; failed appends are retried with the same id.
+ */
+async function failoverScenario(options: {
+  prefix: string;
+  lagReplicaMs: number;
+  runner: boolean;
+  /** Bytes of padding per event: big events overflow the replication socket buffers sooner. */
+  padBytes: number;
+}) {
+  const data = {
+    amount: 1,
+    ...(options.padBytes > 0 ? { pad: "x".repeat(options.padBytes) } : {}),
+  };
+  const redis = connect();
+  const store = getRedisEventStore({
+    redis,
+    events,
+    prefix: options.prefix,
+    partitions: PARTITIONS,
+    logger: silentLogger,
+  });
+  await store.append("account-warmup", [{ type: "Deposited", data: { amount: 0 } }]);
+  // WAIT blocks the connection it is sent on: durable appenders get a client of their own, or
+  // every plain append queued behind a WAIT would wait for the replica too.
+  const durableClient = connect();
+  const durableStore = getRedisEventStore({
+    redis: durableClient,
+    events,
+    prefix: options.prefix,
+    partitions: PARTITIONS,
+    logger: silentLogger,
+  });
+  const victim = await pickVictim(redis, (partition) => store.keys.log("account", partition));
+  const runnerClient = options.runner ? connect() : undefined;
+  const runner = runnerClient
+    ? startProjection(counts, {
+        redis: runnerClient,
+        prefix: options.prefix,
+        logger: silentLogger,
+        heartbeatMs: 200,
+        memberTtlMs: 800,
+        leaseTtlMs: 1500,
+        blockMs: 300,
+        leaseMarginMs: 100,
+      })
+    : undefined;
+  const ids = (onVictim: boolean, count: number, tag: string) => {
+    const found: string[] = [];
+    for (let n = 0; found.length < count; n++)
+      if (onVictim === (partitionOf(`${tag}${n}`, PARTITIONS) === victim.partition))
+        found.push(`${tag}${n}`);
+    return found;
+  };
+  const tallies = { durable: newTally(), plain: newTally(), elsewhere: newTally() };
+  let appending = true;
+  let outage = false;
+  let outageAppendsElsewhere = 0;
+  const appender = async (id: string, tally: Tally, appendOptions: AppendOptions) => {
+    const stream = `account-${id}`;
+    let version = 0;
+    while (appending) {
+      try {
+        const result = await (appendOptions.durability ? durableStore : store).append(
+          stream,
+          [{ id: `${stream}:${version + 1}`, type: "Deposited", data }],
+          { ...appendOptions, expectedVersion: version },
+        );
+        if (result.duplicate) tally.duplicateReplies++;
+        version = result.nextExpectedVersion;
+        tally.acknowledgedVersion.set(stream, version);
+        tally.acknowledgedAppends++;
+        if (outage && tally === tallies.elsewhere) outageAppendsElsewhere++;
+      } catch (error) {
+        if (isReplicationTimeoutError(error)) {
+          // Stored on the primary, but no replica confirmed it: not acknowledged.
+          tally.unconfirmed++;
+          version = error.result.nextExpectedVersion;
+        } else if (isConcurrencyError(error) && error.actualVersion < version) {
+          // The stream went back in time: what the failover lost, acknowledged or not.
+          const acknowledged = tally.acknowledgedVersion.get(stream) ?? 0;
+          tally.lostDetected += Math.max(0, acknowledged - error.actualVersion);
+          tally.acknowledgedVersion.set(stream, Math.min(acknowledged, error.actualVersion));
+          version = error.actualVersion;
+        } else {
+          tally.errorsRetried++;
+          const text = String(error).slice(0, 90);
+          tally.errorKinds.set(text, (tally.errorKinds.get(text) ?? 0) + 1);
+          await sleep(50);
         }
       }
+    }
+  };
+  const durable = { durability: { replicas: 1, timeoutMs: 500 } };
+  const work = [
+    ...ids(true, 12, "d").map((id) => appender(id, tallies.durable, durable)),
+    ...ids(true, 12, "p").map((id) => appender(id, tallies.plain, {})),
+    ...ids(false, 8, "e").map((id) => appender(id, tallies.elsewhere, {})),
+  ];
+
+  await sleep(1500);
+  if (options.lagReplicaMs > 0) {
+    victim.replica.process.kill("SIGSTOP");
+    await sleep(options.lagReplicaMs);
+  }
+  const killedAt = performance.now();
+  outage = true;
+  victim.primary.process.kill("SIGKILL");
+  if (options.lagReplicaMs > 0) victim.replica.process.kill("SIGCONT");
+  let newOwner: number | undefined;
+  while (performance.now() - killedAt < 30_000) {
+    newOwner = await ownerOf(victim.slot, cluster.nodes);
+    if (newOwner !== undefined && newOwner !== victim.primary.port) break;
+    await sleep(100);
+  }
+  const failoverMs = Math.round(performance.now() - killedAt);
+  outage = false;
+  const onVictim = () => tallies.durable.acknowledgedAppends + tallies.plain.acknowledgedAppends;
+  const beforeResume = onVictim();
+  await sleep(2000);
+  appending = false;
+  await Promise.all(work);
+
+  // The replica owns the slot, and appends to the victim's partition went on after it
+  expect(newOwner).toBe(victim.replica.port);
+  expect(onVictim()).toBeGreaterThan(beforeResume);
+  const report: Record<string, unknown> = {
+    lagReplicaMs: options.lagReplicaMs,
+    failoverMs,
+    outageAppendsElsewhere,
+  };
+  for (const [name, tally] of Object.entries(tallies)) {
+    let storedEvents = 0;
+    let duplicatedEvents = 0;
+    let lostAcknowledged = tally.lostDetected;
+    for (const stream of tally.acknowledgedVersion.keys()) {
+      const stored: string[] = [];
+      for await (const event of store.read(stream)) stored.push(event.id);
+      storedEvents += stored.length;
+      duplicatedEvents += stored.length - new Set(stored).size;
+      // Every stream holds exactly versions 1..n with the ids "<stream>:<v>"
+      expect(stored).toEqual(stored.map((_, index) => `${stream}:${index + 1}`));
+      // An acknowledged version the stream no longer reaches was lost after the last append
+      lostAcknowledged += Math.max(0, (tally.acknowledgedVersion.get(stream) ?? 0) - stored.length);
+    }
+    report[name] = {
+      acknowledged: tally.acknowledgedAppends,
+      storedEvents,
+      lostAcknowledged,
+      duplicatedEvents,
+      duplicateReplies: tally.duplicateReplies,
+      errorsRetried: tally.errorsRetried,
+      unconfirmedDurability: tally.unconfirmed,
+      errorKinds: Object.fromEntries(tally.errorKinds),
     };
-    const durable = { durability: { replicas: 1, timeoutMs: 500 } };
-    const work = [
-      ...ids(0, 12, "d").map((id) => appender(id, tallies.durable, durable)),
-      ...ids(0, 12, "p").map((id) => appender(id, tallies.plain, {})),
-      ...ids(1, 8, "e").map((id) => appender(id, tallies.elsewhere, {})),
-    ];
+    expect(duplicatedEvents).toBe(0);
+    if (name === "durable") expect(lostAcknowledged, "durable appends lost").toBe(0);
+  }
+  console.log(`[failover] ${JSON.stringify(report)}`);
 
-    // When the victim is killed mid-load, and its replica takes over
-    await sleep(1500);
-    const killedAt = performance.now();
-    outage = true;
-    victim.process.kill("SIGKILL");
-    let newOwner: number | undefined;
-    while (performance.now() - killedAt < 30_000) {
-      newOwner = await ownerOf(slot, cluster.nodes);
-      if (newOwner !== undefined && newOwner !== victim.port) break;
-      await sleep(100);
-    }
-    const failoverMs = Math.round(performance.now() - killedAt);
-    outage = false;
-    const before = sumAcknowledged(tallies.plain) + sumAcknowledged(tallies.durable);
-    await sleep(2000);
-    appending = false;
-    await Promise.all(work);
-    const after = sumAcknowledged(tallies.plain) + sumAcknowledged(tallies.durable);
-
-    // Then the replica owns the slot, and appends to the victim's partition went on after it
-    expect(newOwner).toBe(cluster.nodes.find((node) => node.primaryId === victim.id)?.port);
-    expect(after).toBeGreaterThan(before);
-    // ... every stream holds exactly versions 1..n with the ids "<stream>:<v>": no duplicate
-    const report: Record<string, unknown> = { failoverMs, outageAppendsElsewhere };
-    for (const [name, tally] of Object.entries(tallies)) {
-      let storedEvents = 0;
-      let duplicatedEvents = 0;
-      let lostAcknowledged = tally.lostDetected;
-      for (const [stream, acknowledgedVersion] of tally.acknowledged) {
-        const stored: string[] = [];
-        for await (const event of store.read(stream)) stored.push(event.id);
-        storedEvents += stored.length;
-        duplicatedEvents += stored.length - new Set(stored).size;
-        expect(stored).toEqual(stored.map((_, index) => `${stream}:${index + 1}`));
-        // an acknowledged version the stream no longer reaches was lost at the very end
-        lostAcknowledged += Math.max(0, acknowledgedVersion - stored.length);
-      }
-      report[name] = {
-        acknowledged: sumAcknowledged(tally),
-        storedEvents,
-        lostAcknowledged,
-        duplicatedEvents,
-        duplicateReplies: tally.duplicateReplies,
-        errorsRetried: tally.errorsRetried,
-        unconfirmedDurability: tally.unconfirmed,
-      };
-      if (name === "durable") expect(lostAcknowledged).toBe(0);
-    }
-    console.log(`[failover] ${JSON.stringify(report)}`);
-
-    // ... and the runner ends with a read model equal to the streams
+  if (runner) {
+    // The runner ends with a read model equal to the streams
     await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });
     for (const tally of Object.values(tallies)) {
-      const streams = [...tally.acknowledged.keys()];
+      const streams = [...tally.acknowledgedVersion.keys()];
       const documents = await runner.getMany(streams);
       for (const [index, stream] of streams.entries()) {
+        const version = await store.version(stream);
         expect(documents[index], stream).toEqual({
-          count: await store.version(stream),
-          lastVersion: await store.version(stream),
+          count: version,
+          lastVersion: version,
           violations: 0,
         });
       }
     }
     await runner.stop();
-    await runnerClient.quit();
-    await redis.quit();
+    await runnerClient?.quit();
+  }
+  await durableClient.quit();
+  await redis.quit();
+  return report;
+}
+
+describe("getRedisEventStore and startProjection across a Redis Cluster failover", () => {
+  it("carry on when the primary of a busy partition is SIGKILLed, losing no append acknowledged with durability", async () => {
+    await failoverScenario({ prefix: "fo1", lagReplicaMs: 0, runner: true, padBytes: 0 });
+  }, 120_000);
+
+  it("lose no durable append when the replica had fallen behind (frozen 1 s) before the primary died", async () => {
+    // Plain appends acknowledged while the replica was frozen may be lost (64 KB events fill the
+    // replication socket buffers, so the rest waits in the primary's memory): the report counts them.
+    await failoverScenario({ prefix: "fo2", lagReplicaMs: 1000, runner: false, padBytes: 65_536 });
   }, 120_000);
 });
-
-function newTally(): Tally {
-  return {
-    acknowledged: new Map(),
-    duplicateReplies: 0,
-    errorsRetried: 0,
-    unconfirmed: 0,
-    lostDetected: 0,
-  };
-}
-
-function sumAcknowledged(tally: Tally): number {
-  let sum = 0;
-  for (const version of tally.acknowledged.values()) sum += version;
-  return sum;
-}
