@@ -16,7 +16,11 @@ export interface AppendOptions {
    * Wait until this many replicas of the stream's primary confirm the write (Redis `WAIT`, sent on
    * the same connection right after the append script, so on a Cluster it reaches the node that
    * ran it). Off by default: Redis replication is asynchronous, and a primary that dies right
-   * after acknowledging may lose the append. See docs/cluster.md.
+   * after acknowledging may lose the append. `WAIT` blocks its connection until it returns, so
+   * give durable appends a client of their own. See docs/cluster.md.
+   *
+   * @example
+   * await store.append("order-1", events, { durability: { replicas: 1, timeoutMs: 500 } });
    */
   durability?: AppendDurability;
 }
