@@ -88,23 +88,39 @@ export function formatStreamId(id: StreamId): string {
 }
 
 const DIGITS = /^[0-9]+$/;
+/** What `string2ll` accepts: no sign but `-`, no leading zeros, no blanks. */
+const CANONICAL_INTEGER = /^-?[1-9][0-9]*$|^0$/;
+/** What `strtoull(s, &end, 10)` consumes whole: C-locale blanks, an optional sign, digits. */
+const STRTOULL = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
 
 /**
- * Parses an unsigned 64-bit integer like Redis's `string2ull`: canonical digits, or what
- * `strtoull` accepts (leading blanks and a `+` sign), never a negative value, never above 2^64-1.
+ * Parses an unsigned 64-bit integer exactly like Redis 7.0's `string2ull` (`src/util.c`):
+ * - first `string2ll`: canonical decimal (`0`, or `-`? then 1-9 then digits, under 21 chars) within
+ *   int64; a negative value is then rejected outright;
+ * - otherwise glibc `strtoull(s, &end, 10)`, which must consume the whole (non-empty) text: leading
+ *   C-locale blanks, an optional `+` or `-`, then any number of digits (leading zeros included).
+ *   A magnitude above 2^64-1 is ERANGE (rejected); a `-` sign negates modulo 2^64 (`-01` is
+ *   2^64-1), as strtoull does.
  * Returns `undefined` when Redis would reject the text.
  */
 function parseUint64(text: string): bigint | undefined {
-  let digits = text;
-  if (!DIGITS.test(digits)) {
-    // strtoull() fallback in Redis's util.c: optional whitespace then an optional '+'.
-    const match = /^[ \t\n\v\f\r]*\+?([0-9]+)$/.exec(text);
-    if (!match?.[1]) return undefined;
-    digits = match[1];
+  if (DIGITS.test(text)) {
+    // Canonical or with leading zeros: string2ll or strtoull, the same value either way.
+    const value = BigInt(text);
+    return value > UINT64_MAX ? undefined : value;
   }
-  if (digits.length > 20) return undefined;
-  const value = BigInt(digits);
-  return value > UINT64_MAX ? undefined : value;
+  if (text.length < 21 && CANONICAL_INTEGER.test(text)) {
+    // A canonical negative number: string2ll accepts it when it fits int64, then it is rejected.
+    const value = BigInt(text);
+    if (value >= INT64_MIN && value <= INT64_MAX) return undefined;
+  }
+  const match = STRTOULL.exec(text);
+  if (match === null) return undefined;
+  const magnitude = BigInt(match[2] as string);
+  if (magnitude > UINT64_MAX) return undefined;
+  return match[1] === "-" ? (UINT64_MAX + 1n - magnitude) & UINT64_MAX : magnitude;
 }
 
 /**
@@ -135,17 +151,21 @@ export function parseStreamIdArgument(
   text: string,
   options: { missingSeq?: bigint; strict?: boolean; allowSeqWildcard?: boolean } = {},
 ): ParsedStreamId {
+  // The id is copied into a 128-byte C buffer (so at most 127 bytes) and parsed as a C string: an
+  // embedded NUL ends it.
   if (text.length > 127) throw replyError(ERR_INVALID_STREAM_ID);
-  if (text === "-" || text === "+") {
+  const nul = text.indexOf("\u0000");
+  const cText = nul === -1 ? text : text.slice(0, nul);
+  if (cText === "-" || cText === "+") {
     if (options.strict) throw replyError(ERR_INVALID_STREAM_ID);
-    return { id: text === "-" ? MIN_STREAM_ID : MAX_STREAM_ID, seqGiven: true };
+    return { id: cText === "-" ? MIN_STREAM_ID : MAX_STREAM_ID, seqGiven: true };
   }
-  const dash = text.indexOf("-");
-  const msText = dash === -1 ? text : text.slice(0, dash);
+  const dash = cText.indexOf("-");
+  const msText = dash === -1 ? cText : cText.slice(0, dash);
   const ms = parseUint64(msText);
   if (ms === undefined) throw replyError(ERR_INVALID_STREAM_ID);
   if (dash === -1) return { id: makeStreamId(ms, options.missingSeq ?? 0n), seqGiven: true };
-  const seqText = text.slice(dash + 1);
+  const seqText = cText.slice(dash + 1);
   if (options.allowSeqWildcard && seqText === "*") {
     return { id: makeStreamId(ms, 0n), seqGiven: false };
   }

@@ -88,6 +88,54 @@ describe("createFakeRedis", () => {
       expect((error as Error).name).toBe("ReplyError");
     });
 
+    it("parses id parts like string2ull: leading zeros, the 127-byte limit and strtoull's '-' wrap-around", async () => {
+      // Given: each expectation below is what Redis 7.0.15 replies (one fresh stream per id)
+      const redis = fake();
+      const accepted: Record<string, string> = {
+        "00000000000000000000011-0": "11-0",
+        [`${"0".repeat(123)}13-0`]: "13-0",
+        "00-2": "0-2",
+        "+0-1": "0-1",
+        "5--01": `5-${MAX}`,
+        "5- -3": "5-18446744073709551613",
+        "5--0": "5-0",
+        "5--9223372036854775809": "5-9223372036854775807",
+        [`5--${MAX}`]: "5-1",
+        "5-7\u0000junk": "5-7",
+      };
+      const rejected = [
+        `${"0".repeat(124)}14-0`,
+        "5--1",
+        "5--9223372036854775808",
+        "5--18446744073709551616",
+        " -1-0",
+        "-01-0",
+        "5-+-1",
+        "5-+",
+        "5- ",
+        "5-7\n",
+        "0x5-0",
+      ];
+      // When
+      const ids: Record<string, unknown> = {};
+      for (const [index, id] of Object.keys(accepted).entries()) {
+        ids[id] = await redis.xadd(`ok${index}`, id, "f", "v");
+      }
+      const errors = await Promise.all(
+        rejected.map((id, index) =>
+          redis.xadd(`bad${index}`, id, "f", "v").then(
+            () => "accepted",
+            (error: Error) => error.message,
+          ),
+        ),
+      );
+      // Then
+      expect(ids).toEqual(accepted);
+      expect(new Set(errors)).toEqual(
+        new Set(["ERR Invalid stream ID specified as stream command argument"]),
+      );
+    });
+
     it("returns null with NOMKSTREAM when the stream does not exist and creates nothing", async () => {
       // Given
       const redis = fake();
