@@ -74,6 +74,12 @@ interface ScriptCommands {
   streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
 }
 
+// Cluster replies that mean "not executed here": the durable append resends after a slot refresh,
+// as ioredis does for single commands (its `maxRedirections` default is 16).
+const NOT_EXECUTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
+const MAX_REDIRECTIONS = 16;
+const REDIRECTION_DELAY_MS = 100;
+
 /** The append script and WAIT in one ioredis pipeline (one connection, one round trip). */
 interface ScriptPipeline {
   streamstoreAppend1(...args: (string | number)[]): ScriptPipeline;
@@ -279,11 +285,22 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
         // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
         // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
         // keyed command, so WAIT reaches the very primary that ran the append (issue 6).
-        const pipeline = redis.pipeline() as unknown as ScriptPipeline;
-        const replies = await pipeline
-          .streamstoreAppend1(...args)
-          .call("WAIT", durability.replicas, durability.timeoutMs)
-          .exec();
+        let replies: [Error | null, unknown][] | null;
+        for (let redirections = 0; ; redirections++) {
+          const pipeline = redis.pipeline() as unknown as ScriptPipeline;
+          replies = await pipeline
+            .streamstoreAppend1(...args)
+            .call("WAIT", durability.replicas, durability.timeoutMs)
+            .exec();
+          const error = replies?.[0]?.[0];
+          // ioredis re-routes a Cluster pipeline only when every command in it was redirected,
+          // never this one (the keyless WAIT runs): after a failover or resharding, follow
+          // MOVED/ASK/TRYAGAIN/CLUSTERDOWN ourselves. Redis executed nothing then: safe to resend.
+          if (!error || !NOT_EXECUTED.test(error.message) || redirections >= MAX_REDIRECTIONS)
+            break;
+          (redis as { refreshSlotsCache?: () => void }).refreshSlotsCache?.();
+          await new Promise((resolve) => setTimeout(resolve, REDIRECTION_DELAY_MS));
+        }
         const [scriptError, scriptReply] = replies?.[0] ?? [new Error("no reply"), null];
         if (scriptError) throw scriptError;
         reply = scriptReply as unknown[];
