@@ -1,6 +1,12 @@
 import type { FakeClock } from "./createManualClock.js";
 import type { Database, RedisValue } from "./Database.js";
-import { ERR_NOT_INTEGER, ERR_WRONGTYPE, type Reply, replyError } from "./replyError.js";
+import {
+  type CommandReply,
+  ERR_NOT_INTEGER,
+  ERR_WRONGTYPE,
+  type Reply,
+  replyError,
+} from "./replyError.js";
 import type { StreamId } from "./StreamId.js";
 
 /**
@@ -89,7 +95,10 @@ export interface CommandServer {
  * const echo: CommandHandler = (_ctx, argv) => argv[1] ?? null;
  * ```
  */
-export type CommandHandler = (ctx: CommandContext, argv: readonly string[]) => Reply | BlockRequest;
+export type CommandHandler = (
+  ctx: CommandContext,
+  argv: readonly string[],
+) => CommandReply | BlockRequest;
 
 /**
  * One command of the fake's command table.

@@ -1,7 +1,7 @@
 import { type Command, Redis, type RedisOptions } from "ioredis";
 import type { ReplyMappingFromOptions } from "ioredis/built/types.js";
 import type { FakeRedisServer, ServerConnection } from "./FakeRedisServer.js";
-import { type Reply, StatusReply } from "./replyError.js";
+import { type CommandReply, ProtocolReply, StatusReply } from "./replyError.js";
 
 /** ioredis's `CONNECTION_CLOSED_ERROR_MSG`, the message of calls on or after a closed connection. */
 const CONNECTION_CLOSED = "Connection is closed.";
@@ -9,11 +9,17 @@ const CONNECTION_CLOSED = "Connection is closed.";
 /** Commands whose replies may nest status replies (EXEC arrays, script tables). */
 const DEEP_STATUS = new Set(["exec", "eval", "evalsha", "eval_ro", "evalsha_ro"]);
 
-/** The reply context of RESP2 (`protocol: 2`): ioredis's reply transformers then pass replies as is. */
-const RESP2_CONTEXT = { protocol: 2, replyMapping: "legacy" } as const;
+/**
+ * The reply context of ioredis 6's default connection: RESP3 (`protocol: 3`) decoded with the
+ * `legacy` mapping (maps as flat key/value arrays). The fake replies in those shapes (see
+ * `ProtocolReply`), and ioredis's reply transformers reshape them as on a real connection
+ * (`xread` wraps the map into [key, entries] pairs, `zrange` flattens WITHSCORES pairs...).
+ */
+const RESP3_CONTEXT = { protocol: 3, replyMapping: "legacy" } as const;
 
-function toClientValue(reply: Reply, deep: boolean): unknown {
+function toClientValue(reply: CommandReply, deep: boolean): unknown {
   if (reply instanceof StatusReply) return reply.value;
+  if (reply instanceof ProtocolReply) return reply.resp3;
   if (deep && Array.isArray(reply)) return reply.map((item) => toClientValue(item, true));
   return reply;
 }
@@ -54,7 +60,8 @@ interface RedisInternals {
  * Everything above the wire is ioredis's own code: argument flattening, `keyPrefix`, reply
  * transformers (hgetall → object...), `pipeline()`, `multi()`, `defineCommand` with its
  * EVALSHA-then-EVAL fallback. Only `sendCommand` and the connection lifecycle are replaced, and
- * replies are fed in with the RESP2 context, whose shapes are what ioredis 6 produces by default.
+ * replies are fed in with ioredis 6's default context (RESP3, `legacy` mapping), in the shapes a
+ * real RESP3 connection decodes to: `call("XREAD", ...)` gets the flat map, `xread()` the pairs.
  *
  * @example
  * ```ts
@@ -145,7 +152,7 @@ export class FakeRedisClient extends Redis {
 
   override sendCommand(command: Command): Promise<unknown> {
     const internal = command as unknown as CommandInternals;
-    internal.setReplyContext(RESP2_CONTEXT);
+    internal.setReplyContext(RESP3_CONTEXT);
     if (this.status === "wait" && this.connection === undefined) this.openConnection();
     const connection = this.connection;
     if (connection === undefined || connection.closed || this.status === "end") {

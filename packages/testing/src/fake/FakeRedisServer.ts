@@ -18,13 +18,16 @@ import { type FakeClock, systemClock } from "./createManualClock.js";
 import { Database, type KeyspaceListener } from "./Database.js";
 import {
   arityError,
+  type CommandReply,
   ERR_EXECABORT,
   ERR_NOSCRIPT,
   ERR_SYNTAX,
   OK,
+  ProtocolReply,
   QUEUED,
   type Reply,
   replyError,
+  resp2Reply,
 } from "./replyError.js";
 import { ScriptCache } from "./ScriptCache.js";
 import { SortedIdMap } from "./SortedIdMap.js";
@@ -38,7 +41,7 @@ import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
  * const done: ReplyCallback = (reply) => console.log(reply);
  * ```
  */
-export type ReplyCallback = (reply: Reply) => void;
+export type ReplyCallback = (reply: CommandReply) => void;
 
 /**
  * A connection as the server sees it: state plus what it is blocked on.
@@ -212,7 +215,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
    * microtask); after many in one macrotask they are deferred to `setImmediate`, so a loop of
    * awaited non-blocking reads cannot starve timers, as it cannot against a real socket.
    */
-  private deliver(done: ReplyCallback, reply: Reply, later = false): void {
+  private deliver(done: ReplyCallback, reply: CommandReply, later = false): void {
     this.scheduleTurn();
     this.repliesThisTurn++;
     if (later || this.deferred.length > 0 || this.repliesThisTurn > 500) {
@@ -252,7 +255,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   /** Transaction handling around {@link execute} (`processCommand` + `src/multi.c`). */
-  private process(connection: ServerConnection, argv: string[]): Reply | BlockRequest {
+  private process(connection: ServerConnection, argv: string[]): CommandReply | BlockRequest {
     const name = (argv[0] ?? "").toLowerCase();
     if (connection.multi !== null && !NOT_QUEUED.has(name)) {
       const problem = this.validate(argv, undefined);
@@ -293,7 +296,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     }
   }
 
-  private exec(connection: ServerConnection): Reply {
+  private exec(connection: ServerConnection): CommandReply {
     const queued = connection.multi;
     if (queued === null) return replyError("ERR EXEC without MULTI");
     connection.multi = null;
@@ -308,10 +311,10 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     }
     this.unwatch(connection);
     const now = this.clock.now();
-    const replies: Reply[] = [];
+    const replies: CommandReply[] = [];
     for (const argv of queued) {
       const result = this.execute(this.context(connection, true, false, now), argv);
-      replies.push(result as Reply);
+      replies.push(result as CommandReply);
     }
     return replies;
   }
@@ -360,7 +363,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   /** Runs one command; errors come back as `Error` values, never thrown. */
-  execute(ctx: CommandContext, argv: readonly string[]): Reply | BlockRequest {
+  execute(ctx: CommandContext, argv: readonly string[]): CommandReply | BlockRequest {
     const problem = this.validate(argv, undefined);
     if (problem !== undefined) return problem;
     const found = this.lookup(argv) as { handlerSpec: CommandSpec };
@@ -388,7 +391,10 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return replyError("ERR Write commands are not allowed from read-only scripts.");
     }
     const result = this.execute(ctx, argv);
-    return result !== null && typeof result === "object" && "kind" in result ? null : result;
+    // The script client speaks RESP2.
+    return result !== null && typeof result === "object" && "kind" in result
+      ? null
+      : resp2Reply(result);
   }
 
   runScript(
@@ -559,7 +565,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     connection.blocked = undefined;
   }
 
-  private unblock(connection: ServerConnection, reply: Reply): void {
+  private unblock(connection: ServerConnection, reply: CommandReply): void {
     const blocked = connection.blocked;
     if (blocked === undefined) return;
     this.removeBlocked(connection);
@@ -632,7 +638,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return;
     }
     const entries = serveStreamRead(ctx, stream, after, request.count, groupInfo);
-    this.unblock(connection, [[key, entries]]);
+    this.unblock(connection, new ProtocolReply([[key, entries]], [key, entries]));
   }
 
   info(section: string | undefined, ctx: CommandContext): string {

@@ -143,6 +143,42 @@ export const OK = new StatusReply("OK");
 export const QUEUED = new StatusReply("QUEUED");
 
 /**
+ * A reply whose shape depends on the caller's protocol, for the few commands Redis 7.0 answers
+ * differently in RESP3. The fake's clients speak RESP3 like ioredis 6 (`protocol: 3`, the
+ * `legacy` reply mapping, which decodes a map as a flat key/value array); Lua's `redis.call` and
+ * the script twins get the RESP2 shape, as Redis's script client speaks RESP2.
+ *
+ * - XREAD/XREADGROUP: RESP2 `[[key, entries], ...]`, RESP3 a map → `[key, entries, ...]`;
+ * - ZRANGE WITHSCORES: RESP2 `[member, score, ...]`, RESP3 `[[member, score], ...]`.
+ *
+ * Only a command's top-level reply (or an item of EXEC's) may be one.
+ *
+ * @example
+ * ```ts
+ * return new ProtocolReply([[key, entries]], [key, entries]);
+ * ```
+ */
+export class ProtocolReply {
+  constructor(
+    readonly resp2: Reply,
+    readonly resp3: Reply,
+  ) {}
+}
+
+/**
+ * The RESP2 shape of a reply (what a script's `redis.call` sees).
+ *
+ * @example
+ * ```ts
+ * const forLua = resp2Reply(reply);
+ * ```
+ */
+export function resp2Reply(reply: CommandReply): Reply {
+  // EXEC, the only command whose array holds command replies, cannot run in a script.
+  return reply instanceof ProtocolReply ? reply.resp2 : (reply as Reply);
+}
+
+/**
  * Any value a fake command may reply with.
  *
  * @example
@@ -151,3 +187,14 @@ export const QUEUED = new StatusReply("QUEUED");
  * ```
  */
 export type Reply = string | number | null | StatusReply | Error | Reply[];
+
+/**
+ * What a command handler may reply with: a {@link Reply}, or a {@link ProtocolReply} at the top
+ * (EXEC's items are command replies too). Scripts only ever see {@link Reply}.
+ *
+ * @example
+ * ```ts
+ * const reply: CommandReply = new ProtocolReply([["s", []]], ["s", []]);
+ * ```
+ */
+export type CommandReply = Reply | ProtocolReply | CommandReply[];

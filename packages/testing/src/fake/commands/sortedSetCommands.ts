@@ -6,7 +6,13 @@ import {
   parseIntegerArgument,
 } from "../CommandContext.js";
 import { formatDouble, parseDouble } from "../formatDouble.js";
-import { ERR_SYNTAX, type Reply, replyError } from "../replyError.js";
+import {
+  type CommandReply,
+  ERR_SYNTAX,
+  ProtocolReply,
+  type Reply,
+  replyError,
+} from "../replyError.js";
 
 function sortedMembers(zset: Map<string, number>): [string, number][] {
   return [...zset].sort((left, right) =>
@@ -94,7 +100,7 @@ function zadd(ctx: CommandContext, argv: readonly string[]): Reply {
   return ch ? added + changed : added;
 }
 
-function zrange(ctx: CommandContext, argv: readonly string[]): Reply {
+function zrange(ctx: CommandContext, argv: readonly string[]): CommandReply {
   let withScores = false;
   let reverse = false;
   for (let index = 4; index < argv.length; index++) {
@@ -115,11 +121,18 @@ function zrange(ctx: CommandContext, argv: readonly string[]): Reply {
   if (start > stop || start >= length) return [];
   if (stop >= length) stop = length - 1;
   const reply: Reply[] = [];
-  for (const [member, score] of members.slice(start, stop + 1)) {
-    reply.push(member);
-    if (withScores) reply.push(formatDouble(score));
+  if (!withScores) {
+    for (const [member] of members.slice(start, stop + 1)) reply.push(member);
+    return reply;
   }
-  return reply;
+  // RESP2: member, score, member, score...; RESP3: one [member, score] array per member.
+  const pairs: Reply[] = [];
+  for (const [member, score] of members.slice(start, stop + 1)) {
+    const text = formatDouble(score);
+    reply.push(member, text);
+    pairs.push([member, text]);
+  }
+  return new ProtocolReply(reply, pairs);
 }
 
 /**

@@ -17,9 +17,11 @@ import {
 } from "../RedisStream.js";
 import {
   arityError,
+  type CommandReply,
   ERR_NO_SUCH_KEY,
   ERR_SYNTAX,
   OK,
+  ProtocolReply,
   type Reply,
   replyError,
   subcommandSyntaxError,
@@ -300,7 +302,7 @@ export function serveStreamRead(
   return result;
 }
 
-function xread(ctx: CommandContext, argv: readonly string[]): Reply | BlockRequest {
+function xread(ctx: CommandContext, argv: readonly string[]): CommandReply | BlockRequest {
   const isGroupRead = (argv[0] as string).length === 10;
   let timeout = -1;
   let count = 0;
@@ -399,6 +401,7 @@ function xread(ctx: CommandContext, argv: readonly string[]): Reply | BlockReque
     }
   }
   const reply: Reply[] = [];
+  const flat: Reply[] = [];
   for (let index = 0; index < streamCount; index++) {
     const key = keys[index] as string;
     const stream = lookupTyped(ctx, key, "stream");
@@ -435,8 +438,10 @@ function xread(ctx: CommandContext, argv: readonly string[]): Reply | BlockReque
         : { group, consumer, noack, history },
     );
     reply.push([key, entries]);
+    flat.push(key, entries);
   }
-  if (reply.length > 0) return reply;
+  // RESP2: one [key, entries] array per stream; RESP3: a map, key → entries.
+  if (reply.length > 0) return new ProtocolReply(reply, flat);
   if (timeout !== -1) {
     if (ctx.denyBlocking) return null;
     return {
