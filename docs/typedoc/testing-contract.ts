@@ -1,0 +1,6 @@
+/**
+ * Contract suites for event stores (vitest), run against the fake and a real Redis.
+ *
+ * @module @streamstore/testing/contract
+ */
+export * from "@streamstore/testing/contract";
