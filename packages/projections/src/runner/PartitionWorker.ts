@@ -402,12 +402,22 @@ export class PartitionWorker {
       const { redis, projection, workerId } = this.context;
       // A read queued while offline, or resent after a reconnect, could run after the lease is
       // gone: this connection never queues and never resends.
-      this.blocking = (redis as Redis).duplicate({
+      const connectionOptions = {
         enableOfflineQueue: false,
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 0,
         connectionName: `ss-rm-${projection.name}-${workerId}`.replace(/[^A-Za-z0-9_.:-]/g, "_"),
-      });
+      };
+      // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
+      // redisOptions: passing the options first would silently drop them, and with them the
+      // no-queue/no-resend guarantee above.
+      const cluster = redis as Cluster;
+      this.blocking = cluster.isCluster
+        ? (cluster.duplicate([], {
+            enableOfflineQueue: false,
+            redisOptions: { ...cluster.options.redisOptions, ...connectionOptions },
+          }) as unknown as Redis)
+        : (redis as Redis).duplicate(connectionOptions);
       this.blocking.on("error", () => {});
     }
     const connection = this.blocking;

@@ -147,6 +147,13 @@ describe("startProjection on a Redis Cluster", () => {
       expect(status.partitions.map((partition) => partition.lag)).toEqual(
         new Array(PARTITIONS).fill(0),
       );
+      // And the blocking connections kept their per-node options on the Cluster (the client
+      // name travels with enableOfflineQueue/autoResendUnfulfilledCommands in redisOptions)
+      const clientLists = await Promise.all(
+        redis.nodes("master").map((node) => node.call("CLIENT", "LIST") as Promise<string>),
+      );
+      const named = clientLists.join("\n").match(/name=ss-rm-accounts-\S+/g) ?? [];
+      expect(named.length).toBeGreaterThan(0);
     } finally {
       await runner.stop();
     }
