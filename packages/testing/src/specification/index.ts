@@ -1,1 +1,2 @@
 export * from "./deciderSpecification.js";
+export * from "./projectionSpecification.js";
