@@ -11,7 +11,13 @@ import {
 } from "../errors/index.js";
 import type { EventCatalog, EventOf } from "../events/defineEvents.js";
 import type { RecordedEvent } from "../events/types.js";
-import { assertCategory, keyLayout, parseStreamName, partitionOf } from "../keys/keyLayout.js";
+import {
+  assertCategory,
+  keyLayout,
+  parseStreamName,
+  partitionOf,
+  type StreamName,
+} from "../keys/keyLayout.js";
 import { consoleWarningLogger, type Logger } from "../logging/Logger.js";
 import { checkServer } from "./checkServer.js";
 import type {
@@ -230,8 +236,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     return recorded;
   };
 
-  const locateWith = (streamName: string, partitions: number): StreamLocation => {
-    const { category, id } = parseStreamName(streamName);
+  const locateWith = (name: StreamName, partitions: number): StreamLocation => {
+    const { streamName, category, id } = name;
     const partition = partitionOf(id, partitions);
     return {
       streamName,
@@ -244,16 +250,19 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     };
   };
   let serverReady = false;
-  const locate = async (streamName: string, forWrite = false): Promise<StreamLocation> => {
-    const { category } = parseStreamName(streamName);
-    const cached = recordedPartitions.get(category);
+  const locate = async (
+    streamName: string | StreamName,
+    forWrite = false,
+  ): Promise<StreamLocation> => {
+    const name = typeof streamName === "string" ? parseStreamName(streamName) : streamName;
+    const cached = recordedPartitions.get(name.category);
     // The hot path (a known category on a checked server) costs no extra await.
-    if (cached !== undefined && serverReady) return locateWith(streamName, cached);
+    if (cached !== undefined && serverReady) return locateWith(name, cached);
     // The check comes first: a refused server must not even get the category registered.
     await ensureServerChecked();
-    const partitions = await resolvePartitions(category, forWrite);
+    const partitions = await resolvePartitions(name.category, forWrite);
     serverReady = true;
-    return locateWith(streamName, partitions);
+    return locateWith(name, partitions);
   };
 
   const store: EventStore<Catalog> = {
@@ -261,11 +270,12 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     keys,
 
     async append(streamName, newEvents, appendOptions = {}): Promise<AppendResult> {
-      parseStreamName(streamName);
+      // Validated first, so a bad name is reported before anything about the events.
+      const name = parseStreamName(streamName);
       const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
       const durability = checkDurability(appendOptions.durability);
       const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
-      const location = await locate(streamName, true);
+      const location = await locate(name, true);
       const args: (string | number)[] = [
         location.streamKey,
         location.logKey,
