@@ -11,6 +11,7 @@ import {
 } from "./FakeRedisSnapshot.js";
 import { indexScriptTwins, type ScriptRunCounts } from "./ScriptCache.js";
 import { CORE_SCRIPT_TWINS } from "./scriptTwins/coreScriptTwins.js";
+import { PROJECTION_SCRIPT_TWINS } from "./scriptTwins/projectionScriptTwins.js";
 import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 
 /**
@@ -69,14 +70,14 @@ export interface FakeRedisOptions extends RedisOptions {
   snapshot?: FakeRedisSnapshot;
   /**
    * Native JS twins run in place of Lua scripts whose source they match exactly (by SHA1):
-   * `true` (default) uses {@link CORE_SCRIPT_TWINS}, `false` runs every script in the Lua VM
+   * `true` (default) uses {@link CORE_SCRIPT_TWINS} and {@link PROJECTION_SCRIPT_TWINS}, `false` runs every script in the Lua VM
    * (slower, for checking a twin against its Lua), a list uses exactly those twins.
    */
   scriptTwins?: boolean | readonly ScriptTwin[];
 }
 
 /**
- * Defaults of {@link createFakeRedis}: the wall clock, no data, core's script twins.
+ * Defaults of {@link createFakeRedis}: the wall clock, no data, core's and projections' script twins.
  *
  * @example
  * ```ts
@@ -92,7 +93,7 @@ export const DEFAULT_FAKE_REDIS_OPTIONS: Readonly<Pick<FakeRedisOptions, "clock"
 let coreTwins: ReadonlyMap<string, ScriptTwin> | undefined;
 /** The default index, hashed once: a test suite creates many fakes. */
 function coreTwinIndex(): ReadonlyMap<string, ScriptTwin> {
-  coreTwins ??= indexScriptTwins(CORE_SCRIPT_TWINS);
+  coreTwins ??= indexScriptTwins([...CORE_SCRIPT_TWINS, ...PROJECTION_SCRIPT_TWINS]);
   return coreTwins;
 }
 
