@@ -1,0 +1,45 @@
+// docs/getting-started.md. Runs on the in-memory fake: pnpm exec tsx --conditions=@streamstore/source docs/snippets/getting-started.ts
+// #region store
+import { getRedisEventStore, handleCommand } from "@streamstore/core";
+import { createFakeRedis } from "@streamstore/testing";
+import { Redis } from "ioredis";
+import { account, events } from "./bank.js";
+
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : createFakeRedis();
+const store = getRedisEventStore({
+  redis,
+  events,
+  prefix: "bank",
+  // The fake has no server settings to check; a real Redis is checked once (version, eviction, persistence).
+  serverCheck: process.env.REDIS_URL ? "check" : "off",
+});
+// #endregion
+
+// #region append
+const opened = await store.append("account-42", [{ type: "Opened", data: { owner: "Ada" } }], {
+  expectedVersion: "no_stream",
+});
+await store.append(
+  "account-42",
+  [{ type: "Deposited", data: { amount: 100, currency: "EUR" } }],
+  { expectedVersion: opened.nextExpectedVersion }, // 1
+);
+// #endregion
+
+// #region read
+for await (const event of store.read("account-42")) {
+  console.log(event.version, event.type, event.data, event.timestamp.toISOString());
+}
+const newestFirst = store.read("account-42", { direction: "backward", limit: 10 });
+// #endregion
+
+// #region command
+const { newState, nextExpectedVersion } = await handleCommand(store, "account-42", account, {
+  type: "Withdraw",
+  amount: 30,
+});
+console.log(newState.balance, nextExpectedVersion); // 70 3
+// #endregion
+
+for await (const event of newestFirst) console.log("newest first:", event.version, event.type);
+redis.disconnect();
