@@ -1,5 +1,12 @@
 import { type Command, Redis, type RedisOptions } from "ioredis";
 import type { ReplyMappingFromOptions } from "ioredis/built/types.js";
+import {
+  type ByteString,
+  byteStringToBuffer,
+  byteStringToUtf8,
+  isAscii,
+  utf8ToByteString,
+} from "./byteString.js";
 import type { FakeRedisServer, ServerConnection } from "./FakeRedisServer.js";
 import { type CommandReply, ProtocolReply, StatusReply } from "./replyError.js";
 
@@ -24,17 +31,46 @@ function toClientValue(reply: CommandReply, deep: boolean): unknown {
   return reply;
 }
 
+/** Byte strings → Buffers, for `*Buffer` commands (`replyEncoding: null`). */
 function toBuffers(value: unknown): unknown {
-  if (typeof value === "string") return Buffer.from(value);
+  if (typeof value === "string") return byteStringToBuffer(value);
   if (Array.isArray(value)) return value.map(toBuffers);
+  if (value instanceof Error) decodeErrorMessage(value);
   return value;
 }
 
-function toArgument(value: unknown): string {
+/** Byte strings → UTF-8 decoded text, as ioredis decodes replies; ASCII replies come back as is. */
+function toText(value: unknown): unknown {
+  if (typeof value === "string") return byteStringToUtf8(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const text = toText(item);
+      if (text !== item) {
+        copy ??= value.slice();
+        copy[index] = text;
+      }
+    }
+    return copy ?? value;
+  }
+  if (value instanceof Error) decodeErrorMessage(value);
+  return value;
+}
+
+function decodeErrorMessage(error: Error): void {
+  if (!isAscii(error.message)) error.message = byteStringToUtf8(error.message);
+}
+
+/**
+ * A command argument as the byte string Redis receives: strings UTF-8 encoded, Buffers byte for
+ * byte, anything else through `String()` (numbers).
+ */
+function toArgument(value: unknown): ByteString {
   return typeof value === "string"
-    ? value
+    ? utf8ToByteString(value)
     : Buffer.isBuffer(value)
-      ? value.toString()
+      ? value.toString("latin1")
       : String(value);
 }
 
@@ -94,7 +130,9 @@ export class FakeRedisClient extends Redis {
     if (typeof this.options.db === "number" && this.options.db !== 0) {
       connection.db = this.options.db;
     }
-    if (this.options.connectionName) connection.name = this.options.connectionName;
+    if (this.options.connectionName) {
+      connection.name = utf8ToByteString(this.options.connectionName);
+    }
     this.internals.setStatus("connecting");
     process.nextTick(() => {
       if (this.connection !== connection || connection.closed) return;
@@ -170,21 +208,27 @@ export class FakeRedisClient extends Redis {
       queueMicrotask(() => this.closeConnection());
       return internal.promise;
     }
-    const argv = [internal.name];
+    const server = this.fakeServer;
+    const argv = [toArgument(internal.name)];
     for (const argument of internal.args) argv.push(toArgument(argument));
+    if (!server.nonAsciiSeen) server.noteArguments(argv);
     const deep = DEEP_STATUS.has(name);
     const buffers = internal.replyEncoding === null;
-    this.fakeServer.submit(connection, argv, (reply) => {
+    server.submit(connection, argv, (reply) => {
+      // Until a byte above 127 has entered the server (or a script, which may make bytes, ran),
+      // every reply is ASCII and needs no decoding.
+      const decode = server.nonAsciiSeen || deep;
       if (reply instanceof Error) {
         (reply as Error & { command?: unknown }).command = {
           name: internal.name,
           args: internal.args,
         };
+        if (decode) decodeErrorMessage(reply);
         internal.reject(reply);
         return;
       }
       const value = toClientValue(reply, deep);
-      internal.resolve(buffers ? toBuffers(value) : value);
+      internal.resolve(buffers ? toBuffers(value) : decode ? toText(value) : value);
     });
     return internal.promise;
   }

@@ -1,3 +1,4 @@
+import { isAscii } from "./byteString.js";
 import type {
   BlockRequest,
   CommandContext,
@@ -114,6 +115,11 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private repliesThisTurn = 0;
   private turnScheduled = false;
   private commandsProcessed = 0;
+  /**
+   * Whether a byte above 127 may be stored or echoed: set once an argument carrying one arrives
+   * (from a client or a script). Until then every reply is ASCII, so clients skip decoding replies.
+   */
+  nonAsciiSeen = false;
 
   /**
    * @param twins SHA1 of a Lua source → the native twin run in its place (see `ScriptTwin`);
@@ -156,6 +162,16 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
 
   config(): Map<string, string> {
     return this.configValues;
+  }
+
+  /** Raises {@link nonAsciiSeen} if an argument has a byte above 127. */
+  noteArguments(argv: readonly string[]): void {
+    for (const argument of argv) {
+      if (!isAscii(argument)) {
+        this.nonAsciiSeen = true;
+        return;
+      }
+    }
   }
 
   /** Opens a connection (what a TCP accept is to Redis). */
@@ -390,6 +406,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     if (readOnly && (found.handlerSpec.write || found.spec.write)) {
       return replyError("ERR Write commands are not allowed from read-only scripts.");
     }
+    if (!this.nonAsciiSeen) this.noteArguments(argv);
     const result = this.execute(ctx, argv);
     // The script client speaks RESP2.
     return result !== null && typeof result === "object" && "kind" in result

@@ -1,3 +1,4 @@
+import { isAscii, utf8ToByteString } from "./byteString.js";
 import type { Database, RedisValue } from "./Database.js";
 import type { FakeRedisServer } from "./FakeRedisServer.js";
 import { RedisStream } from "./RedisStream.js";
@@ -18,6 +19,8 @@ import { parseStrictStreamId } from "./StreamId.js";
 export interface FakeRedisSnapshot {
   readonly databases: readonly (readonly SnapshotKey[])[];
   readonly scripts: readonly string[];
+  /** Whether the data may hold bytes above 127 (the server's `nonAsciiSeen`); absent = maybe. */
+  readonly nonAscii?: boolean;
 }
 
 interface SnapshotKey {
@@ -95,6 +98,7 @@ export function takeSnapshot(server: FakeRedisServer): FakeRedisSnapshot {
   return {
     databases,
     scripts: server.scripts.bodies(),
+    nonAscii: server.nonAsciiSeen,
   };
 }
 
@@ -115,6 +119,7 @@ export function restoreSnapshot(server: FakeRedisServer, snapshot: FakeRedisSnap
   });
   server.scripts.flush();
   for (const body of snapshot.scripts) server.scripts.load(body);
+  if (snapshot.nonAscii !== false) server.nonAsciiSeen = true;
 }
 
 /**
@@ -127,27 +132,39 @@ export function restoreSnapshot(server: FakeRedisServer, snapshot: FakeRedisSnap
  */
 export function seedData(server: FakeRedisServer, data: FakeRedisData): void {
   const database = server.database(0);
-  for (const [key, seed] of Object.entries(data)) {
+  // Seed text is JS text: stored as its UTF-8 bytes, as if ioredis had sent it.
+  const bytes = (text: string): string => {
+    if (isAscii(text)) return text;
+    server.nonAsciiSeen = true;
+    return utf8ToByteString(text);
+  };
+  const entries = (record: Readonly<Record<string, string>>): [string, string][] =>
+    Object.entries(record).map(([field, value]) => [bytes(field), bytes(value)]);
+  for (const [seedKey, seed] of Object.entries(data)) {
+    const key = bytes(seedKey);
     if (typeof seed === "string") {
-      database.set(key, { type: "string", value: seed }, false);
+      database.set(key, { type: "string", value: bytes(seed) }, false);
     } else if ("hash" in seed) {
-      database.set(key, { type: "hash", value: new Map(Object.entries(seed.hash)) }, false);
+      database.set(key, { type: "hash", value: new Map(entries(seed.hash)) }, false);
     } else if ("set" in seed) {
-      database.set(key, { type: "set", value: new Set(seed.set) }, false);
+      database.set(key, { type: "set", value: new Set(seed.set.map(bytes)) }, false);
     } else if ("zset" in seed) {
-      database.set(key, { type: "zset", value: new Map(Object.entries(seed.zset)) }, false);
+      const zset = new Map(
+        Object.entries(seed.zset).map(([member, score]) => [bytes(member), score]),
+      );
+      database.set(key, { type: "zset", value: zset }, false);
     } else if ("list" in seed) {
-      database.set(key, { type: "list", value: [...seed.list] }, false);
+      database.set(key, { type: "list", value: seed.list.map(bytes) }, false);
     } else {
       const stream = new RedisStream();
       for (const [idText, fields] of seed.stream) {
         const id = parseStrictStreamId(idText);
         if (id <= stream.lastId) {
           throw new RangeError(
-            `[streamstore] seed stream "${key}" has ids out of order at ${idText}: give ids in increasing order.`,
+            `[streamstore] seed stream "${seedKey}" has ids out of order at ${idText}: give ids in increasing order.`,
           );
         }
-        stream.append(id, Object.entries(fields).flat());
+        stream.append(id, entries(fields).flat());
       }
       database.set(key, { type: "stream", value: stream }, false);
     }

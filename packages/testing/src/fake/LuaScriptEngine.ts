@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { byteStringToBytes, bytesToByteString } from "./byteString.js";
 import { formatDouble } from "./formatDouble.js";
 import { type Reply, replyError, StatusReply } from "./replyError.js";
 
@@ -21,6 +22,7 @@ interface FengariModule {
     lua_settop(state: LuaState, index: number): void;
     lua_type(state: LuaState, index: number): number;
     lua_tojsstring(state: LuaState, index: number): string;
+    lua_tolstring(state: LuaState, index: number): Uint8Array;
     lua_tonumber(state: LuaState, index: number): number;
     lua_toboolean(state: LuaState, index: number): boolean;
     lua_isinteger(state: LuaState, index: number): boolean;
@@ -65,7 +67,18 @@ interface FengariModule {
 
 const require = createRequire(import.meta.url);
 const fengari = require("fengari") as FengariModule;
-const { lua, lauxlib, lualib, to_luastring } = fengari;
+const { lauxlib, lualib } = fengari;
+// The fake's strings are byte strings (see byteString.ts), so Lua gets and gives exactly their
+// bytes, never a UTF-8 re-encoding: both conversions of the engine go through these two.
+const to_luastring = byteStringToBytes;
+const lua: FengariModule["lua"] = {
+  ...fengari.lua,
+  lua_tojsstring: (state, index) => {
+    const bytes = fengari.lua.lua_tolstring(state, index) as Uint8Array | null;
+    // Like fengari's own: null for a value that is neither a string nor a number.
+    return bytes === null ? (bytes as unknown as string) : bytesToByteString(bytes);
+  },
+};
 
 // Lua 5.1 (Redis) has only doubles and prints them with "%.14g": tostring(5.0) is "5" and
 // 2^63 is "9.2233720368548e+18", where Lua 5.3 prints "5.0" and fengari all digits. fengari
@@ -194,7 +207,8 @@ export function extractShebang(body: string): { code: string; flags: ScriptFlags
  * ```
  */
 export function sha1hex(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
+  // Scripts are byte strings: hash their bytes.
+  return createHash("sha1").update(text, "latin1").digest("hex");
 }
 
 /**

@@ -1,3 +1,4 @@
+import { utf8ToByteString } from "./byteString.js";
 import {
   extractShebang,
   LuaScriptEngine,
@@ -130,7 +131,8 @@ export class ScriptCache {
 export function indexScriptTwins(twins: readonly ScriptTwin[]): ReadonlyMap<string, ScriptTwin> {
   const bySha = new Map<string, ScriptTwin>();
   for (const twin of twins) {
-    const sha = sha1hex(twin.source);
+    // ioredis sends the source UTF-8 encoded; the fake hashes those bytes.
+    const sha = sha1hex(utf8ToByteString(twin.source));
     // A stale port must never run in place of edited Lua.
     if (twin.portedFromSha1 !== undefined && twin.portedFromSha1 !== sha) continue;
     const other = bySha.get(sha);

@@ -16,7 +16,7 @@ function estimateMemory(key: string, entry: RedisValue): number {
   let bytes = 56 + key.length;
   switch (entry.type) {
     case "string":
-      return bytes + Buffer.byteLength(entry.value);
+      return bytes + entry.value.length;
     case "hash":
       for (const [field, value] of entry.value) bytes += field.length + value.length + 4;
       return bytes + 16;

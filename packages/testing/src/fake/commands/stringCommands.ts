@@ -153,11 +153,11 @@ export const stringCommands: CommandTable = {
     handler: (ctx, argv) => {
       const value = (lookupTyped(ctx, argv[1] as string, "string") ?? "") + (argv[2] as string);
       ctx.db.set(argv[1] as string, { type: "string", value });
-      return Buffer.byteLength(value);
+      return value.length;
     },
   },
   strlen: {
     arity: 2,
-    handler: (ctx, argv) => Buffer.byteLength(lookupTyped(ctx, argv[1] as string, "string") ?? ""),
+    handler: (ctx, argv) => (lookupTyped(ctx, argv[1] as string, "string") ?? "").length,
   },
 };
