@@ -44,6 +44,27 @@ export class CheckpointConflictError extends StreamstoreError {
 }
 
 /**
+ * A projection checkpoint in Redis is not `<position>|<applied count>` (a hand edit, or a key
+ * written by something else). The partition stops instead of looping on a checkpoint it cannot
+ * trust.
+ *
+ * @example
+ * runner.done.catch((error) => { if (isCorruptCheckpointError(error)) console.log(error.stored); });
+ */
+export class CorruptCheckpointError extends StreamstoreError {
+  constructor(readonly stored: string) {
+    super(
+      "CORRUPT_CHECKPOINT",
+      `[streamstore] a projection checkpoint reads ${JSON.stringify(stored.length > 80 ? `${stored.slice(0, 80)}…` : stored)}, not "<position>|<applied count>": restore it, or delete the checkpoint field (HDEL) to replay that partition from the start, then restart the runner.`,
+    );
+  }
+}
+
+/** @example if (isCorruptCheckpointError(error)) console.log(error.stored); */
+export const isCorruptCheckpointError = (error: unknown): error is CorruptCheckpointError =>
+  isStreamstoreError(error, "CORRUPT_CHECKPOINT");
+
+/**
  * A projection handler kept throwing on one event and the failure policy is `"stop"`: the
  * partition stopped before the event; its checkpoint did not move.
  *

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   defineProjection,
+  isCorruptCheckpointError,
   isDeadLetterNotFoundError,
   isProjectionHandlerError,
   type ProjectionRunner,
@@ -142,5 +143,32 @@ describe.each(testBackends())("startProjection with failing handlers on $name", 
     const status = await runner.status();
     expect(status.partitions[0]?.state).toBe("failed");
     expect(status.partitions[0]?.lag).toBe(2);
+  });
+
+  it("stops the partition with a typed error, instead of looping, when its checkpoint was overwritten by hand", async () => {
+    // Given a projection that caught up, then a checkpoint overwritten with garbage
+    const store = storeOf();
+    const appended = await store.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]);
+    const first = startProjection(totals("checked"), { redis, store, logger: silentLogger });
+    runners.push(first);
+    await first.waitUntilCaughtUp(appended);
+    await first.stop();
+    const [checkpointsKey] = await redis.keys(`${prefix}:{rm:checked:*}:checkpoints`);
+    expect(checkpointsKey).toBeDefined();
+    const [field] = await redis.hkeys(checkpointsKey as string);
+    await redis.hset(checkpointsKey as string, field as string, "garbage");
+
+    // When a runner starts on it
+    const runner = startProjection(totals("checked"), { redis, store, logger: silentLogger });
+    runners.push(runner);
+    const error = await runner.done.catch((reason: unknown) => reason);
+
+    // Then it fails with the stored value named, and the read model is untouched
+    expect(isCorruptCheckpointError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^\[streamstore\] a projection checkpoint reads "garbage"/,
+    );
+    expect(runner.state).toBe("failed");
+    expect(await redis.hget(checkpointsKey as string, field as string)).toBe("garbage");
   });
 });

@@ -1,5 +1,6 @@
 import { CorruptEventError, ScriptFailedError } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
+import { CorruptCheckpointError } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
 import type {
   Checkpoint,
@@ -66,6 +67,8 @@ export function parseDocument(stored: string, key: string): StoredDocument {
   }
 }
 
+const CHECKPOINT = /^([0-9]{1,20}-[0-9]{1,20})\|([0-9]{1,15})$/;
+
 /**
  * Parses a checkpoint hash value `<position>|<count>`.
  *
@@ -74,8 +77,9 @@ export function parseDocument(stored: string, key: string): StoredDocument {
  */
 export function parseCheckpoint(stored: string | null | undefined): Checkpoint {
   if (!stored) return { position: "0-0", applied: 0 };
-  const bar = stored.indexOf("|");
-  return { position: stored.slice(0, bar), applied: Number(stored.slice(bar + 1)) };
+  const match = CHECKPOINT.exec(stored);
+  if (!match) throw new CorruptCheckpointError(stored);
+  return { position: match[1] as string, applied: Number(match[2]) };
 }
 
 function toDeadLetter(id: string, fields: string[] | null): DeadLetter {

@@ -142,7 +142,9 @@ end
 local all = redis.call("HGETALL", KEYS[1])
 local live = {}
 for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) <= now then
+  local expiry = tonumber(all[i + 1])
+  -- A value that is not a number (a hand edit) counts as expired, instead of failing every beat.
+  if expiry == nil or expiry <= now then
     redis.call("HDEL", KEYS[1], all[i])
   else
     live[#live + 1] = all[i]

@@ -10,6 +10,7 @@ import type { Cluster, Redis } from "ioredis";
 import {
   CheckpointConflictError,
   errorText,
+  isCorruptCheckpointError,
   isProjectionFencedError,
   isProjectionHandlerError,
   ProjectionFencedError,
@@ -163,7 +164,8 @@ export class PartitionWorker {
           this.leaseLost = true;
           break;
         }
-        if (isProjectionHandlerError(error)) {
+        // Retrying cannot fix either: stop this partition with the error instead of looping.
+        if (isProjectionHandlerError(error) || isCorruptCheckpointError(error)) {
           this.setState("failed");
           this.closeBlocking();
           this.context.onFailed(error);

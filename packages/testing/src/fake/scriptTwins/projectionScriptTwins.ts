@@ -142,7 +142,9 @@ end
 local all = redis.call("HGETALL", KEYS[1])
 local live = {}
 for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) <= now then
+  local expiry = tonumber(all[i + 1])
+  -- A value that is not a number (a hand edit) counts as expired, instead of failing every beat.
+  if expiry == nil or expiry <= now then
     redis.call("HDEL", KEYS[1], all[i])
   else
     live[#live + 1] = all[i]
@@ -430,7 +432,7 @@ const heartbeatLines = {
 export const HEARTBEAT_SCRIPT_TWIN: ScriptTwin = {
   name: "projections heartbeat",
   source: PROJECTION_HEARTBEAT_SCRIPT,
-  portedFromSha1: "4337909d827e7d8fe15972a0ed34581027210d4d",
+  portedFromSha1: "b49171135626d9bac0fd8845702dcb77aad3399e",
   run(redis, keys, args) {
     const members = keys[0];
     const [worker, ttlOrLeave] = args;
