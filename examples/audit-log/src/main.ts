@@ -6,7 +6,7 @@ import {
   type RecordedEvent,
 } from "@streamstore/core";
 import type { Redis } from "ioredis";
-import { isDirectRun, openBackend } from "./backend.js";
+import { isDirectRun, openBackend } from "../../shared/backend.js";
 import { describeChange, type UserEvent, userEvents } from "./userEvents.js";
 
 /** Options of {@link main}. */

@@ -5,8 +5,8 @@ import {
   silentLogger,
 } from "@streamstore/core";
 import { startProjection } from "@streamstore/projections";
+import { isDirectRun, openBackend } from "../../shared/backend.js";
 import { account, accountEvents, InsufficientFundsError } from "./account.js";
-import { isDirectRun, openBackend } from "./backend.js";
 import { balances } from "./balances.js";
 
 /** Options of {@link main}. */

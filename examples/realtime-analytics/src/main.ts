@@ -1,6 +1,6 @@
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startProjection } from "@streamstore/projections";
-import { isDirectRun, openBackend } from "./backend.js";
+import { isDirectRun, openBackend } from "../../shared/backend.js";
 import { minuteKey, pageViewEvents, viewsPerMinute } from "./pageViews.js";
 
 /** Options of {@link main}. */

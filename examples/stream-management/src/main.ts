@@ -5,7 +5,7 @@ import {
   startProjection,
 } from "@streamstore/projections";
 import type { Redis } from "ioredis";
-import { isDirectRun, openBackend } from "./backend.js";
+import { isDirectRun, openBackend } from "../../shared/backend.js";
 import { orderEvents, orderTotals } from "./orders.js";
 import { inspectStream } from "./streamInfo.js";
 

@@ -1,7 +1,7 @@
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startProjection } from "@streamstore/projections";
 import type { Redis } from "ioredis";
-import { isDirectRun, openBackend } from "./backend.js";
+import { isDirectRun, openBackend } from "../../shared/backend.js";
 import { type JobCard, jobBoard, jobEvents } from "./jobs.js";
 import { runQueueWithReactor } from "./withReactor.js";
 import { runWorker, type WorkQueue } from "./worker.js";

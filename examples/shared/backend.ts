@@ -1,3 +1,4 @@
+// Shared by every example: where a run happens (the fake, or REDIS_URL) and whether it was started directly.
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
