@@ -10,7 +10,7 @@ import type {
   ReadModelStore,
   StoredDocument,
 } from "./ReadModelStore.js";
-import { COMMIT_SCRIPT, DEAD_LETTER_COMMIT_SCRIPT } from "./scripts.js";
+import { COMMIT_SCRIPT, DEAD_LETTER_COMMIT_SCRIPT, SWITCH_ACTIVE_BUILD_SCRIPT } from "./scripts.js";
 
 /**
  * Options of {@link createRedisReadModelStore}.
@@ -251,18 +251,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
 
     async switchActiveBuild(expected, next) {
       const key = keys.active();
-      // WATCH/MULTI would need a dedicated connection; a one-key script is simpler and atomic.
-      const reply = await redis.eval(
-        `#!lua
-local current = redis.call("GET", KEYS[1])
-if (current or "") ~= ARGV[1] then return 0 end
-redis.call("SET", KEYS[1], ARGV[2])
-return 1`,
-        1,
-        key,
-        expected ?? "",
-        next,
-      );
+      const reply = await redis.eval(SWITCH_ACTIVE_BUILD_SCRIPT, 1, key, expected ?? "", next);
       return Number(reply) === 1;
     },
 

@@ -1,3 +1,4 @@
 export * from "./createInMemoryReadModelStore.js";
 export * from "./createRedisReadModelStore.js";
 export * from "./ReadModelStore.js";
+export * from "./scripts.js";

@@ -152,3 +152,17 @@ for i = 1, #all, 2 do
 end
 return live
 `;
+
+/**
+ * KEYS[1] the active-build pointer. ARGV[1] the build expected there ("" for none), ARGV[2] the
+ * next build. Compare-and-set of the pointer readers follow; reply 1 switched, 0 not.
+ * (WATCH/MULTI would need a dedicated connection; a one-key script is simpler and atomic.)
+ *
+ * @example
+ * await redis.eval(SWITCH_ACTIVE_BUILD_SCRIPT, 1, "shop:rm:balances:active", "v1", "v2");
+ */
+export const SWITCH_ACTIVE_BUILD_SCRIPT = `#!lua
+local current = redis.call("GET", KEYS[1])
+if (current or "") ~= ARGV[1] then return 0 end
+redis.call("SET", KEYS[1], ARGV[2])
+return 1`;

@@ -8,16 +8,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 // The projections package does not export its scripts: read them where they are written.
-import * as projectionScripts from "../../../projections/src/readModel/scripts.js";
-import {
-  createFakeRedis,
-  PROJECTION_ACQUIRE_LEASE_SCRIPT,
-  PROJECTION_COMMIT_SCRIPT,
-  PROJECTION_DEAD_LETTER_COMMIT_SCRIPT,
-  PROJECTION_HEARTBEAT_SCRIPT,
-  PROJECTION_RENEW_LEASE_SCRIPT,
-  PROJECTION_SCRIPT_TWINS,
-} from "../../src/index.js";
+import { createFakeRedis, PROJECTION_SCRIPT_TWINS } from "../../src/index.js";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 
@@ -29,22 +20,6 @@ describe("PROJECTION_SCRIPT_TWINS", () => {
         `${twin.name}: the Lua changed; update the twin and portedFromSha1`,
       ).toBe(sha1(twin.source));
     }
-  });
-
-  it("carry exactly the text of the projections' scripts (a copy that drifted would never be chosen)", () => {
-    expect({
-      commit: sha1(PROJECTION_COMMIT_SCRIPT),
-      deadLetter: sha1(PROJECTION_DEAD_LETTER_COMMIT_SCRIPT),
-      acquire: sha1(PROJECTION_ACQUIRE_LEASE_SCRIPT),
-      renew: sha1(PROJECTION_RENEW_LEASE_SCRIPT),
-      heartbeat: sha1(PROJECTION_HEARTBEAT_SCRIPT),
-    }).toEqual({
-      commit: sha1(projectionScripts.COMMIT_SCRIPT),
-      deadLetter: sha1(projectionScripts.DEAD_LETTER_COMMIT_SCRIPT),
-      acquire: sha1(projectionScripts.ACQUIRE_LEASE_SCRIPT),
-      renew: sha1(projectionScripts.RENEW_LEASE_SCRIPT),
-      heartbeat: sha1(projectionScripts.HEARTBEAT_SCRIPT),
-    });
   });
 });
 

@@ -1,16 +1,18 @@
+import {
+  ACQUIRE_LEASE_SCRIPT,
+  COMMIT_SCRIPT,
+  DEAD_LETTER_COMMIT_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  RENEW_LEASE_SCRIPT,
+  SWITCH_ACTIVE_BUILD_SCRIPT,
+} from "@streamstore/projections";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createFakeRedis,
   createManualClock,
   type FakeRedis,
   type ManualClock,
-  PROJECTION_ACQUIRE_LEASE_SCRIPT,
-  PROJECTION_COMMIT_SCRIPT,
-  PROJECTION_DEAD_LETTER_COMMIT_SCRIPT,
-  PROJECTION_HEARTBEAT_SCRIPT,
-  PROJECTION_RENEW_LEASE_SCRIPT,
   PROJECTION_SCRIPT_TWINS,
-  SWITCH_ACTIVE_BUILD_SCRIPT,
 } from "../../src/index.js";
 
 // Each case runs the same raw commands on two fakes, one running the projections' scripts as
@@ -118,7 +120,7 @@ function commit(redis: FakeRedis, input: CommitInput): Promise<unknown> {
   for (const fields of deadLetters) args.push(fields.length, ...fields);
   args.push(...clear);
   return redis.eval(
-    PROJECTION_COMMIT_SCRIPT,
+    COMMIT_SCRIPT,
     4 + docs.length,
     K.checkpoints,
     K.fence,
@@ -246,7 +248,7 @@ describe("projection script twins", () => {
         ({ redis }) => redis.set(K.doc("a"), '{"no":"revision"}'),
         ({ redis }) => commit(redis, { docs: [{ key: "a", expectedRevision: 0, value: "1:{}" }] }),
         // An argument layout the runner never sends goes to the Lua
-        ({ redis }) => redis.eval(PROJECTION_COMMIT_SCRIPT, 4, "k1", "k2", "k3", "k4", "", "f"),
+        ({ redis }) => redis.eval(COMMIT_SCRIPT, 4, "k1", "k2", "k3", "k4", "", "f"),
       );
       // Then: the position is nil (the reply ends there), the revision is -1, and the Lua
       // compared "0-0" with a missing ARGV[3]
@@ -279,16 +281,7 @@ describe("projection script twins", () => {
       expectedRevision: number | string,
       value: string,
     ) =>
-      redis.eval(
-        PROJECTION_DEAD_LETTER_COMMIT_SCRIPT,
-        2,
-        K.dlq,
-        K.doc("a"),
-        id,
-        1,
-        expectedRevision,
-        value,
-      );
+      redis.eval(DEAD_LETTER_COMMIT_SCRIPT, 2, K.dlq, K.doc("a"), id, 1, expectedRevision, value);
 
     it("applies a dead letter once: ok, then gone; revision when the document moved", async () => {
       const { twin, outcomes } = await same(
@@ -312,9 +305,9 @@ describe("projection script twins", () => {
 
   describe("leases", () => {
     const acquire = (redis: FakeRedis, worker: string, ttl: number | string = 3000) =>
-      redis.eval(PROJECTION_ACQUIRE_LEASE_SCRIPT, 2, K.lease, K.fence, worker, ttl);
+      redis.eval(ACQUIRE_LEASE_SCRIPT, 2, K.lease, K.fence, worker, ttl);
     const renew = (redis: FakeRedis, holder: string, ttl: number | string = 3000) =>
-      redis.eval(PROJECTION_RENEW_LEASE_SCRIPT, 1, K.lease, holder, ttl);
+      redis.eval(RENEW_LEASE_SCRIPT, 1, K.lease, holder, ttl);
 
     it("takes a free lease with a new token, extends its own, refuses another worker's", async () => {
       const { outcomes } = await same(
@@ -395,7 +388,7 @@ describe("projection script twins", () => {
 
   describe("heartbeat", () => {
     const beat = (redis: FakeRedis, worker: string, ttl: number | string = 3000) =>
-      redis.eval(PROJECTION_HEARTBEAT_SCRIPT, 1, K.members, worker, ttl);
+      redis.eval(HEARTBEAT_SCRIPT, 1, K.members, worker, ttl);
 
     it("lists live members in hash order, expires dead ones on the server clock, and leaves", async () => {
       const { twin, outcomes } = await same(

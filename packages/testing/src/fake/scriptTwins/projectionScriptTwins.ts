@@ -1,157 +1,17 @@
+import {
+  ACQUIRE_LEASE_SCRIPT,
+  COMMIT_SCRIPT,
+  DEAD_LETTER_COMMIT_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  RENEW_LEASE_SCRIPT,
+  SWITCH_ACTIVE_BUILD_SCRIPT,
+} from "@streamstore/projections";
 import { type LuaValue, SCRIPT_TWIN_FALLBACK, type ScriptTwin } from "./ScriptTwin.js";
 import { scriptLine } from "./scriptLine.js";
 
-// @streamstore/projections does not export its scripts (src/readModel/scripts.ts is internal), so
-// their text is copied here character for character. The twins are chosen by the SHA of this text:
-// if the projections' Lua changes, the copy no longer matches what the runner sends, the fake
-// runs the new Lua, and projectionScriptTwins.pinned.unit.spec.ts fails until the port is redone.
-
-/**
- * The projections' read-model commit script (copy of `COMMIT_SCRIPT`, src/readModel/scripts.ts).
- *
- * @example
- * ```ts
- * const twin = PROJECTION_SCRIPT_TWINS.find((candidate) => candidate.source === PROJECTION_COMMIT_SCRIPT);
- * ```
- */
-export const PROJECTION_COMMIT_SCRIPT = `#!lua
-local token = ARGV[1]
-if token ~= "" then
-  local current = redis.call("GET", KEYS[2])
-  if current ~= token then return {"fenced", current or "0"} end
-end
-local position, count = "0-0", 0
-local stored = redis.call("HGET", KEYS[1], ARGV[2])
-if stored then
-  local p, c = string.match(stored, "^([^|]+)|(%d+)$")
-  position, count = p, tonumber(c)
-end
-if position ~= ARGV[3] then return {"checkpoint", position} end
-local docs = tonumber(ARGV[6])
-local stale = {"revision"}
-for i = 1, docs do
-  local expected = tonumber(ARGV[8 + (i - 1) * 2 + 1])
-  local current = redis.call("GET", KEYS[4 + i])
-  local revision = 0
-  if current then revision = tonumber(string.match(current, "^(%d+):")) or -1 end
-  if revision ~= expected then stale[#stale + 1] = i end
-end
-if #stale > 1 then return stale end
-for i = 1, docs do
-  redis.call("SET", KEYS[4 + i], ARGV[8 + (i - 1) * 2 + 2])
-end
-redis.call("HSET", KEYS[1], ARGV[2], ARGV[4] .. "|" .. string.format("%d", count + tonumber(ARGV[5])))
-local at = 9 + docs * 2
-for d = 1, tonumber(ARGV[7]) do
-  local f = tonumber(ARGV[at])
-  local args = {"XADD", KEYS[3], "*"}
-  for j = 1, f do args[#args + 1] = ARGV[at + j] end
-  redis.call(unpack(args))
-  at = at + f + 1
-end
-for a = 1, tonumber(ARGV[8]) do
-  redis.call("HDEL", KEYS[4], ARGV[at])
-  at = at + 1
-end
-return {"ok"}
-`;
-
-/**
- * The projections' dead-letter retry commit (copy of `DEAD_LETTER_COMMIT_SCRIPT`).
- *
- * @example
- * ```ts
- * const twin = PROJECTION_SCRIPT_TWINS.find((candidate) => candidate.source === PROJECTION_DEAD_LETTER_COMMIT_SCRIPT);
- * ```
- */
-export const PROJECTION_DEAD_LETTER_COMMIT_SCRIPT = `#!lua
-if #redis.call("XRANGE", KEYS[1], ARGV[1], ARGV[1]) == 0 then return {"gone"} end
-local docs = tonumber(ARGV[2])
-for i = 1, docs do
-  local expected = tonumber(ARGV[2 + (i - 1) * 2 + 1])
-  local current = redis.call("GET", KEYS[1 + i])
-  local revision = 0
-  if current then revision = tonumber(string.match(current, "^(%d+):")) or -1 end
-  if revision ~= expected then return {"revision"} end
-end
-for i = 1, docs do
-  redis.call("SET", KEYS[1 + i], ARGV[2 + (i - 1) * 2 + 2])
-end
-redis.call("XDEL", KEYS[1], ARGV[1])
-return {"ok"}
-`;
-
-/**
- * The projections' partition lease acquisition (copy of `ACQUIRE_LEASE_SCRIPT`).
- *
- * @example
- * ```ts
- * const twin = PROJECTION_SCRIPT_TWINS.find((candidate) => candidate.source === PROJECTION_ACQUIRE_LEASE_SCRIPT);
- * ```
- */
-export const PROJECTION_ACQUIRE_LEASE_SCRIPT = `#!lua
-local current = redis.call("GET", KEYS[1])
-if current then
-  local worker, token = string.match(current, "^(.*)|(%d+)$")
-  if worker == ARGV[1] then
-    redis.call("PEXPIRE", KEYS[1], ARGV[2])
-    return tonumber(token)
-  end
-  return 0
-end
-local token = redis.call("INCR", KEYS[2])
-redis.call("SET", KEYS[1], ARGV[1] .. "|" .. string.format("%d", token), "PX", ARGV[2])
-return token
-`;
-
-/**
- * The projections' lease renewal and release (copy of `RENEW_LEASE_SCRIPT`).
- *
- * @example
- * ```ts
- * const twin = PROJECTION_SCRIPT_TWINS.find((candidate) => candidate.source === PROJECTION_RENEW_LEASE_SCRIPT);
- * ```
- */
-export const PROJECTION_RENEW_LEASE_SCRIPT = `#!lua
-if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == "release" then
-  redis.call("DEL", KEYS[1])
-else
-  redis.call("PEXPIRE", KEYS[1], ARGV[2])
-end
-return 1
-`;
-
-/**
- * The projections' worker heartbeat (copy of `HEARTBEAT_SCRIPT`).
- *
- * @example
- * ```ts
- * const twin = PROJECTION_SCRIPT_TWINS.find((candidate) => candidate.source === PROJECTION_HEARTBEAT_SCRIPT);
- * ```
- */
-export const PROJECTION_HEARTBEAT_SCRIPT = `#!lua
-local time = redis.call("TIME")
--- Float arithmetic and "%.0f": milliseconds since 1970 overflow 32-bit integers (the fake's Lua).
-local now = tonumber(time[1]) * 1000.0 + math.floor(tonumber(time[2]) / 1000)
-if ARGV[2] == "leave" then
-  redis.call("HDEL", KEYS[1], ARGV[1])
-else
-  redis.call("HSET", KEYS[1], ARGV[1], string.format("%.0f", now + tonumber(ARGV[2])))
-end
-local all = redis.call("HGETALL", KEYS[1])
-local live = {}
-for i = 1, #all, 2 do
-  local expiry = tonumber(all[i + 1])
-  -- A value that is not a number (a hand edit) counts as expired, instead of failing every beat.
-  if expiry == nil or expiry <= now then
-    redis.call("HDEL", KEYS[1], all[i])
-  else
-    live[#live + 1] = all[i]
-  end
-end
-return live
-`;
+// The scripts come from @streamstore/projections itself; each twin pins the SHA of the text it
+// was ported from, so an edit there makes the fake run the Lua and projectionScriptTwins.pinned
+// fail until the port is redone.
 
 // These twins follow what real Redis (Lua 5.1, doubles only) computes. Where the fake's Lua
 // (fengari: Lua 5.3 with 32-bit integers) would compute something else — sums past 2^31 wrap,
@@ -178,13 +38,13 @@ function revisionOf(stored: string): number {
 }
 
 const commitLines = {
-  fence: scriptLine(PROJECTION_COMMIT_SCRIPT, 'local current = redis.call("GET", KEYS[2])'),
-  checkpoint: scriptLine(PROJECTION_COMMIT_SCRIPT, 'local stored = redis.call("HGET"'),
-  document: scriptLine(PROJECTION_COMMIT_SCRIPT, 'local current = redis.call("GET", KEYS[4 + i])'),
-  write: scriptLine(PROJECTION_COMMIT_SCRIPT, 'redis.call("SET", KEYS[4 + i]'),
-  position: scriptLine(PROJECTION_COMMIT_SCRIPT, 'redis.call("HSET", KEYS[1]'),
-  deadLetter: scriptLine(PROJECTION_COMMIT_SCRIPT, "redis.call(unpack(args))"),
-  attempts: scriptLine(PROJECTION_COMMIT_SCRIPT, 'redis.call("HDEL", KEYS[4]'),
+  fence: scriptLine(COMMIT_SCRIPT, 'local current = redis.call("GET", KEYS[2])'),
+  checkpoint: scriptLine(COMMIT_SCRIPT, 'local stored = redis.call("HGET"'),
+  document: scriptLine(COMMIT_SCRIPT, 'local current = redis.call("GET", KEYS[4 + i])'),
+  write: scriptLine(COMMIT_SCRIPT, 'redis.call("SET", KEYS[4 + i]'),
+  position: scriptLine(COMMIT_SCRIPT, 'redis.call("HSET", KEYS[1]'),
+  deadLetter: scriptLine(COMMIT_SCRIPT, "redis.call(unpack(args))"),
+  attempts: scriptLine(COMMIT_SCRIPT, 'redis.call("HDEL", KEYS[4]'),
 };
 
 /**
@@ -200,7 +60,7 @@ const commitLines = {
  */
 export const COMMIT_SCRIPT_TWIN: ScriptTwin = {
   name: "projections commit",
-  source: PROJECTION_COMMIT_SCRIPT,
+  source: COMMIT_SCRIPT,
   portedFromSha1: "a91c923f7629223f9a2acea4d3d028f999b0abf7",
   run(redis, keys, args) {
     const [token, field, expectedPosition, newPosition] = args;
@@ -285,10 +145,10 @@ export const COMMIT_SCRIPT_TWIN: ScriptTwin = {
 };
 
 const deadLetterLines = {
-  exists: scriptLine(PROJECTION_DEAD_LETTER_COMMIT_SCRIPT, 'if #redis.call("XRANGE"'),
-  document: scriptLine(PROJECTION_DEAD_LETTER_COMMIT_SCRIPT, 'local current = redis.call("GET"'),
-  write: scriptLine(PROJECTION_DEAD_LETTER_COMMIT_SCRIPT, 'redis.call("SET"'),
-  remove: scriptLine(PROJECTION_DEAD_LETTER_COMMIT_SCRIPT, 'redis.call("XDEL"'),
+  exists: scriptLine(DEAD_LETTER_COMMIT_SCRIPT, 'if #redis.call("XRANGE"'),
+  document: scriptLine(DEAD_LETTER_COMMIT_SCRIPT, 'local current = redis.call("GET"'),
+  write: scriptLine(DEAD_LETTER_COMMIT_SCRIPT, 'redis.call("SET"'),
+  remove: scriptLine(DEAD_LETTER_COMMIT_SCRIPT, 'redis.call("XDEL"'),
 };
 
 /**
@@ -302,7 +162,7 @@ const deadLetterLines = {
  */
 export const DEAD_LETTER_COMMIT_SCRIPT_TWIN: ScriptTwin = {
   name: "projections dead-letter commit",
-  source: PROJECTION_DEAD_LETTER_COMMIT_SCRIPT,
+  source: DEAD_LETTER_COMMIT_SCRIPT,
   portedFromSha1: "a9dce7b32a2027acc7d639d9e30096290849f73f",
   run(redis, keys, args) {
     const deadLetters = keys[0];
@@ -339,10 +199,10 @@ export const DEAD_LETTER_COMMIT_SCRIPT_TWIN: ScriptTwin = {
 };
 
 const acquireLines = {
-  get: scriptLine(PROJECTION_ACQUIRE_LEASE_SCRIPT, 'local current = redis.call("GET"'),
-  extend: scriptLine(PROJECTION_ACQUIRE_LEASE_SCRIPT, 'redis.call("PEXPIRE"'),
-  fence: scriptLine(PROJECTION_ACQUIRE_LEASE_SCRIPT, 'local token = redis.call("INCR"'),
-  take: scriptLine(PROJECTION_ACQUIRE_LEASE_SCRIPT, 'redis.call("SET"'),
+  get: scriptLine(ACQUIRE_LEASE_SCRIPT, 'local current = redis.call("GET"'),
+  extend: scriptLine(ACQUIRE_LEASE_SCRIPT, 'redis.call("PEXPIRE"'),
+  fence: scriptLine(ACQUIRE_LEASE_SCRIPT, 'local token = redis.call("INCR"'),
+  take: scriptLine(ACQUIRE_LEASE_SCRIPT, 'redis.call("SET"'),
 };
 
 /**
@@ -356,7 +216,7 @@ const acquireLines = {
  */
 export const ACQUIRE_LEASE_SCRIPT_TWIN: ScriptTwin = {
   name: "projections acquire lease",
-  source: PROJECTION_ACQUIRE_LEASE_SCRIPT,
+  source: ACQUIRE_LEASE_SCRIPT,
   portedFromSha1: "4675b75d1941cf9c2d85fe5f241514d89ab05804",
   run(redis, keys, args) {
     const [lease, fence] = keys;
@@ -381,9 +241,9 @@ export const ACQUIRE_LEASE_SCRIPT_TWIN: ScriptTwin = {
 };
 
 const renewLines = {
-  get: scriptLine(PROJECTION_RENEW_LEASE_SCRIPT, 'if redis.call("GET"'),
-  release: scriptLine(PROJECTION_RENEW_LEASE_SCRIPT, 'redis.call("DEL"'),
-  extend: scriptLine(PROJECTION_RENEW_LEASE_SCRIPT, 'redis.call("PEXPIRE"'),
+  get: scriptLine(RENEW_LEASE_SCRIPT, 'if redis.call("GET"'),
+  release: scriptLine(RENEW_LEASE_SCRIPT, 'redis.call("DEL"'),
+  extend: scriptLine(RENEW_LEASE_SCRIPT, 'redis.call("PEXPIRE"'),
 };
 
 /**
@@ -397,7 +257,7 @@ const renewLines = {
  */
 export const RENEW_LEASE_SCRIPT_TWIN: ScriptTwin = {
   name: "projections renew lease",
-  source: PROJECTION_RENEW_LEASE_SCRIPT,
+  source: RENEW_LEASE_SCRIPT,
   portedFromSha1: "ecbe1c8eac406b3035e5f7c4ac1056cb1f506600",
   run(redis, keys, args) {
     const lease = keys[0];
@@ -413,11 +273,11 @@ export const RENEW_LEASE_SCRIPT_TWIN: ScriptTwin = {
 };
 
 const heartbeatLines = {
-  time: scriptLine(PROJECTION_HEARTBEAT_SCRIPT, 'local time = redis.call("TIME")'),
-  leave: scriptLine(PROJECTION_HEARTBEAT_SCRIPT, 'redis.call("HDEL", KEYS[1], ARGV[1])'),
-  beat: scriptLine(PROJECTION_HEARTBEAT_SCRIPT, 'redis.call("HSET"'),
-  all: scriptLine(PROJECTION_HEARTBEAT_SCRIPT, 'local all = redis.call("HGETALL"'),
-  expire: scriptLine(PROJECTION_HEARTBEAT_SCRIPT, 'redis.call("HDEL", KEYS[1], all[i])'),
+  time: scriptLine(HEARTBEAT_SCRIPT, 'local time = redis.call("TIME")'),
+  leave: scriptLine(HEARTBEAT_SCRIPT, 'redis.call("HDEL", KEYS[1], ARGV[1])'),
+  beat: scriptLine(HEARTBEAT_SCRIPT, 'redis.call("HSET"'),
+  all: scriptLine(HEARTBEAT_SCRIPT, 'local all = redis.call("HGETALL"'),
+  expire: scriptLine(HEARTBEAT_SCRIPT, 'redis.call("HDEL", KEYS[1], all[i])'),
 };
 
 /**
@@ -431,7 +291,7 @@ const heartbeatLines = {
  */
 export const HEARTBEAT_SCRIPT_TWIN: ScriptTwin = {
   name: "projections heartbeat",
-  source: PROJECTION_HEARTBEAT_SCRIPT,
+  source: HEARTBEAT_SCRIPT,
   portedFromSha1: "b49171135626d9bac0fd8845702dcb77aad3399e",
   run(redis, keys, args) {
     const members = keys[0];
@@ -471,22 +331,6 @@ export const HEARTBEAT_SCRIPT_TWIN: ScriptTwin = {
     return live;
   },
 };
-
-/**
- * The compare-and-set of a projection's active-build pointer, written inline in
- * `createRedisReadModelStore` (`switchActiveBuild`). Copied character for character: the twin is
- * chosen by the SHA of this text, so if the store's text drifts the fake simply runs the Lua.
- *
- * @example
- * ```ts
- * await redis.eval(SWITCH_ACTIVE_BUILD_SCRIPT, 1, "shop:rm:balances:active", "v1", "v2");
- * ```
- */
-export const SWITCH_ACTIVE_BUILD_SCRIPT = `#!lua
-local current = redis.call("GET", KEYS[1])
-if (current or "") ~= ARGV[1] then return 0 end
-redis.call("SET", KEYS[1], ARGV[2])
-return 1`;
 
 const switchLines = {
   get: scriptLine(SWITCH_ACTIVE_BUILD_SCRIPT, 'local current = redis.call("GET"'),
