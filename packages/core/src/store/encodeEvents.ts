@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import {
   EventTooLargeError,
   InvalidArgumentError,
@@ -22,11 +23,20 @@ const EVENT_ID = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
 
 const MAX_DEPTH = 256;
 
+// An object is plain when its prototype is null or some realm's Object.prototype.
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
 /**
  * Refuses what JSON would silently change or cannot carry: BigInt, NaN and ±Infinity (become
- * null), functions and symbols (vanish), undefined in arrays (becomes null), and nesting deeper
- * than 256 levels. Objects with toJSON (Date) are left to it. A plain walk: several times faster
- * than a JSON.stringify replacer, and appends pay it per event.
+ * null), functions and symbols (vanish), undefined in arrays (becomes null), objects that are
+ * neither plain nor arrays and have no toJSON (a Map, Set, RegExp or class instance would come
+ * back as `{}` or a plain object), and nesting deeper than 256 levels. Objects with toJSON (Date)
+ * are left to it; the answer says whether there was one, so that the caller checks the round
+ * trip. A plain walk: several times faster than a JSON.stringify replacer, and appends pay it
+ * per event.
  */
 function assertJsonSafe(
   value: unknown,
@@ -34,11 +44,11 @@ function assertJsonSafe(
   what: string,
   depth: number,
   inArray: boolean,
-): void {
+): boolean {
   switch (typeof value) {
     case "string":
     case "boolean":
-      return;
+      return false;
     case "number":
       if (!Number.isFinite(value)) {
         throw new InvalidEventError(
@@ -46,7 +56,7 @@ function assertJsonSafe(
           `${what} holds ${value}, which JSON would turn into null`,
         );
       }
-      return;
+      return false;
     case "bigint":
       throw new InvalidEventError(
         type,
@@ -61,37 +71,67 @@ function assertJsonSafe(
           type,
           `${what} holds undefined in an array, which JSON would turn into null`,
         );
-      return;
+      return false;
     default: {
-      if (value === null) return;
+      if (value === null) return false;
       if (depth >= MAX_DEPTH)
         throw new InvalidEventError(type, `${what} is nested deeper than ${MAX_DEPTH} levels`);
-      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return;
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return true;
+      let hasToJson = false;
       if (Array.isArray(value)) {
-        for (const item of value) assertJsonSafe(item, type, what, depth + 1, true);
-        return;
+        for (const item of value)
+          hasToJson = assertJsonSafe(item, type, what, depth + 1, true) || hasToJson;
+        return hasToJson;
+      }
+      if (!isPlainObject(value as object)) {
+        // Issue 8: a Map or Set was stored as "{}" without a word, losing its content.
+        throw new InvalidEventError(
+          type,
+          `${what} holds a ${Object.prototype.toString.call(value).slice(8, -1)} that is not a plain object, which JSON would store as a plain object or {}: convert it to plain data`,
+        );
       }
       for (const key in value as Record<string, unknown>) {
         if (Object.hasOwn(value as object, key)) {
-          assertJsonSafe((value as Record<string, unknown>)[key], type, what, depth + 1, false);
+          hasToJson =
+            assertJsonSafe((value as Record<string, unknown>)[key], type, what, depth + 1, false) ||
+            hasToJson;
         }
       }
+      return hasToJson;
     }
   }
 }
 
-function toJson(value: unknown, type: string, what: string): string {
-  assertJsonSafe(value, type, what, 0, false);
+/**
+ * `readBack` turns the stored JSON into what a read returns (the schema's parse for data, the
+ * parsed JSON for metadata); it is only called when a toJSON object (a Date) was met, whose JSON
+ * form may read back as something else.
+ */
+function toJson(
+  value: unknown,
+  type: string,
+  what: string,
+  readBack: (stored: unknown) => unknown,
+): string {
   try {
+    const hasToJson = assertJsonSafe(value, type, what, 0, false);
     const text = JSON.stringify(value);
     if (text === undefined) throw new InvalidEventError(type, `${what} is not JSON-serialisable`);
+    // Issue 8: a Date passed by z.any() came back as a string, and under z.date() it was stored
+    // but could never be read again. Such values are accepted only when they read back equal.
+    if (hasToJson && !isDeepStrictEqual(readBack(JSON.parse(text)), value)) {
+      throw new InvalidEventError(
+        type,
+        `${what} holds an object with toJSON (a Date?) that JSON stores as a string and a read would not give back: store the string (date.toISOString()) and parse it with a schema that turns it back (z.coerce.date())`,
+      );
+    }
     return text;
   } catch (error) {
     if (error instanceof InvalidEventError) throw error;
-    // A cycle, or a toJSON that throws.
+    // A cycle, a toJSON or a getter that throws, a Proxy, nesting that exhausts the stack.
     throw new InvalidEventError(
       type,
-      `${what} cannot be serialised to JSON (${(error as Error).message})`,
+      `${what} cannot be serialised to JSON (${(error as Error)?.message ?? String(error)})`,
     );
   }
 }
@@ -133,7 +173,16 @@ export function encodeEvents(
     }
     const definition = catalog.get(event.type);
     if (!definition) throw new UnknownEventTypeError(String(event.type), catalog.types);
-    const parsed = definition.schema.safeParse(event.data);
+    let parsed: ReturnType<typeof definition.schema.safeParse>;
+    try {
+      parsed = definition.schema.safeParse(event.data);
+    } catch (error) {
+      // Issue 8: zod rethrows what a getter or a Proxy trap throws; it must not escape untyped.
+      throw new InvalidEventError(
+        event.type,
+        `data cannot be read (${(error as Error)?.message ?? String(error)})`,
+      );
+    }
     if (!parsed.success) {
       throw new InvalidEventError(
         event.type,
@@ -171,10 +220,13 @@ export function encodeEvents(
         throw new InvalidEventError(event.type, `metadata.${key} must be a string`);
       }
     }
-    const data = toJson(parsed.data, event.type, "data");
+    const data = toJson(parsed.data, event.type, "data", (stored) => {
+      const reread = definition.schema.safeParse(stored);
+      return reread.success ? reread.data : reread.error;
+    });
     const metadata =
       metadataValue && Object.keys(metadataValue).length > 0
-        ? toJson(metadataValue, event.type, "metadata")
+        ? toJson(metadataValue, event.type, "metadata", (stored) => stored)
         : "";
     const bytes = Buffer.byteLength(data) + Buffer.byteLength(metadata);
     if (bytes > limits.maxEventBytes)
