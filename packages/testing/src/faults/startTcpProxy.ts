@@ -14,7 +14,10 @@ export interface TcpProxyOptions {
    * server has executed the command; the client never sees the reply).
    */
   onClientData?: (chunk: Buffer, connectionId: number) => ProxyVerdict | undefined;
-  /** Extra delay before each chunk is forwarded, in ms (either direction). Default 0. */
+  /**
+   * Extra delay before each chunk is forwarded, in ms (either direction), e.g. random. Chunks
+   * keep their order per connection and direction, as on a real TCP stream. Default 0.
+   */
   delayMs?: () => number;
 }
 
@@ -52,14 +55,34 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let droppedReplies = 0;
   let stalled = false;
   const held: (() => void)[] = [];
-  const later = (action: () => void) => {
-    const run = () => {
-      const delay = options.delayMs?.() ?? 0;
-      if (delay > 0) setTimeout(action, delay);
-      else action();
+  // One per connection and direction: a TCP stream must arrive in order, so a chunk given a
+  // shorter random delay than the one before it waits for it (a plain setTimeout per chunk
+  // would reorder them and corrupt the RESP stream).
+  const orderedScheduler = () => {
+    const queue: { dueAt: number; action: () => void }[] = [];
+    let lastDueAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const pump = () => {
+      timer = undefined;
+      while (queue.length > 0 && (queue[0]?.dueAt ?? 0) <= performance.now())
+        queue.shift()?.action();
+      const head = queue[0];
+      if (head) timer = setTimeout(pump, Math.max(0, head.dueAt - performance.now()));
     };
-    if (stalled) held.push(run);
-    else run();
+    return (action: () => void) => {
+      const run = () => {
+        const delay = options.delayMs?.() ?? 0;
+        if (delay <= 0 && queue.length === 0) {
+          action();
+          return;
+        }
+        lastDueAt = Math.max(lastDueAt, performance.now() + delay);
+        queue.push({ dueAt: lastDueAt, action });
+        if (timer === undefined) pump();
+      };
+      if (stalled) held.push(run);
+      else run();
+    };
   };
   const server: Server = createServer((client) => {
     const connectionId = ++connections;
@@ -67,6 +90,8 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     sockets.add(client);
     sockets.add(upstream);
     let cutOnReply = false;
+    const toServer = orderedScheduler();
+    const toClient = orderedScheduler();
     const cut = () => {
       client.destroy();
       upstream.destroy();
@@ -84,7 +109,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     upstream.connect(options.targetPort, host);
     client.on("data", (chunk: Buffer) => {
       if (options.onClientData?.(chunk, connectionId) === "drop-connection") cutOnReply = true;
-      later(() => upstream.write(chunk));
+      toServer(() => upstream.write(chunk));
     });
     upstream.on("data", (chunk: Buffer) => {
       if (cutOnReply) {
@@ -92,7 +117,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
         cut();
         return;
       }
-      later(() => client.write(chunk));
+      toClient(() => client.write(chunk));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
