@@ -7,6 +7,7 @@ export * from "./events/defineEvents.js";
 export * from "./events/types.js";
 export * from "./keys/keyLayout.js";
 export * from "./logging/Logger.js";
+export * from "./security/index.js";
 export * from "./store/checkServer.js";
 export * from "./store/EventStore.js";
 export * from "./store/encodeEvents.js";
