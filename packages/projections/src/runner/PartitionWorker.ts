@@ -89,6 +89,9 @@ export class PartitionWorker {
   private blocking: Redis | undefined;
   private readonly cache = new Map<string, StoredDocument>();
   private last = "0-0";
+  /** Sessions that failed in a row without a commit in between (for the retry backoff). */
+  private failureStreak = 0;
+  private lastWarningAt = 0;
   private readonly failedEntries = new Set<string>();
   /** The continuity check of the tailed batch being applied (commits wait for it). */
   private continuity: Promise<boolean> | undefined;
@@ -172,12 +175,25 @@ export class PartitionWorker {
           return;
         }
         if (this.halted) break;
-        logger.warn(
-          { projection: projection.name, partition: this.field, error: errorText(error) },
-          `[streamstore] projection "${projection.name}" partition ${this.field}: ${errorText(error)}; resuming from the checkpoint in ${this.context.options.reconnectDelayMs} ms.`,
+        // A Redis that refuses every write (OOM under noeviction, a read-only replica) fails
+        // each session at its first commit, so retrying at once would spin and log ten times a
+        // second for as long as it lasts (issue 8): back off, doubling up to the runner's own
+        // retry period (heartbeatMs), and warn once per streak. A commit resets the streak.
+        const { reconnectDelayMs, heartbeatMs } = this.context.options;
+        const delayMs = Math.min(
+          reconnectDelayMs * 2 ** this.failureStreak,
+          Math.max(reconnectDelayMs, heartbeatMs),
         );
+        if (this.failureStreak === 0 || performance.now() - this.lastWarningAt > 5000) {
+          this.lastWarningAt = performance.now();
+          logger.warn(
+            { projection: projection.name, partition: this.field, error: errorText(error) },
+            `[streamstore] projection "${projection.name}" partition ${this.field}: ${errorText(error)}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
+          );
+        }
+        this.failureStreak++;
         this.setState("catching-up");
-        await sleep(this.context.options.reconnectDelayMs, this.halt.signal);
+        await sleep(delayMs, this.halt.signal);
       }
     }
     this.closeBlocking();
@@ -681,6 +697,7 @@ export class PartitionWorker {
     switch (outcome.status) {
       case "ok": {
         this.last = position;
+        this.failureStreak = 0;
         for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.context.options.documentCacheSize)
           this.cache.clear();
