@@ -13,6 +13,7 @@ import {
   startReactor,
 } from "@streamstore/projections";
 import {
+  type ContractStoreOptions,
   deleteKeys,
   type EventStoreContractContext,
   testEventStore,
@@ -85,7 +86,10 @@ function tenantContext(): EventStoreContractContext<Redis> {
   return {
     redis,
     newPrefix,
-    createStore<Catalog extends EventCatalog>(events: Catalog, options = {}) {
+    createStore<Catalog extends EventCatalog>(
+      events: Catalog,
+      options: ContractStoreOptions<Catalog> = {},
+    ) {
       return getRedisEventStore({
         redis,
         events,
