@@ -146,13 +146,23 @@ export class PartitionWorker {
       { projection: projection.name, build, partition: this.field, worker: workerId },
       `[streamstore] projection "${projection.name}" partition ${this.field}: ${previous} -> ${next}`,
     );
-    // Best effort, for getProjectionStatus: a lost write only makes the status older.
+    this.publishState();
+  }
+
+  /**
+   * Writes this partition's state for getProjectionStatus. Best effort: a lost write only makes
+   * the status older. The runner calls it again after every lease renewal, so a stale record (a
+   * lost write, or a late write by a zombie that has just lost the lease) is corrected within a
+   * heartbeat instead of standing until the next state change.
+   */
+  publishState(): void {
+    const { workerId, keys, redis, build } = this.context;
     sendCommand(
       redis,
       "hset",
       keys.states(build),
       this.field,
-      `${next}|${workerId}|${Date.now()}`,
+      `${this.state}|${workerId}|${Date.now()}`,
     ).catch(() => {});
   }
 

@@ -12,7 +12,7 @@ import {
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
 import { CatchUpTimeoutError } from "../errors.js";
-import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
+import { buildId, isBuildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { createProjectionReader, type ProjectionReader } from "../reader/createProjectionReader.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
@@ -281,8 +281,10 @@ function startBuild<Catalog extends EventCatalog, StateType>(
             `${workerId}|${worker.token}`,
             options.leaseTtlMs,
           );
-          if (renewed === 1) worker.leaseValidUntil = sentAt + options.leaseTtlMs;
-          else {
+          if (renewed === 1) {
+            worker.leaseValidUntil = sentAt + options.leaseTtlMs;
+            worker.publishState();
+          } else {
             logger.warn(
               { partition: field },
               `[streamstore] projection "${projection.name}" lost the lease of ${field}; another worker owns it now.`,
@@ -368,7 +370,8 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     for (const [retired, deleteAt] of Object.entries(await redis.hgetall(keys.retired()))) {
-      if (retired === build || Number(deleteAt) > now) continue;
+      // A field that is not a build id was written by hand: never let it reach a SCAN pattern.
+      if (retired === build || !isBuildId(retired) || Number(deleteAt) > now) continue;
       await readModel.dropBuild(retired);
       if (readModel.kind !== "redis") {
         let cursor = "0";
