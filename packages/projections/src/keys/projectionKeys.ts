@@ -1,4 +1,4 @@
-import { assertKeyPrefix } from "@streamstore/core";
+import { assertKeyPrefix, InvalidArgumentError } from "@streamstore/core";
 
 /**
  * The Redis keys of one projection. Every key of one build shares the hash tag
@@ -40,8 +40,18 @@ export function projectionKeys(prefix: string, name: string) {
     retired: () => `${prefix}:rm:${name}:retired`,
     /** Counter: the rebuild generation requested for a version (see `requestRebuild`). */
     generation: (version: number) => `${prefix}:rm:${name}:generation:v${version}`,
-    /** Pattern matching every key of a build (for cleanup with SCAN). */
-    buildPattern: (build: string) => `${tag(build)}:*`,
+    /** Pattern matching every key of a build (for cleanup with SCAN); refuses a non-build id. */
+    buildPattern: (build: string) => {
+      // Issue 8: a build id read from Redis (the retired hash can be edited by hand) must never
+      // widen the pattern: "*" would match every build, the active one included.
+      if (!isBuildId(build)) {
+        throw new InvalidArgumentError(
+          "build",
+          `${JSON.stringify(build)} is not a build id ("v<version>" or "v<version>.<generation>").`,
+        );
+      }
+      return `${tag(build)}:*`;
+    },
     /** The consumer group of a build on every partition log it reads. */
     group: (build: string) => `rm:${name}:${build}`,
   };
@@ -54,6 +64,18 @@ export function projectionKeys(prefix: string, name: string) {
  * const keys: ProjectionKeys = projectionKeys("shop", "balances");
  */
 export type ProjectionKeys = ReturnType<typeof projectionKeys>;
+
+const BUILD_ID = /^v[0-9]{1,15}(\.[0-9]{1,15})?$/;
+
+/**
+ * Whether a string is a build id as {@link buildId} makes them (no glob characters, ever).
+ *
+ * @example
+ * isBuildId("v2.1"); // true
+ */
+export function isBuildId(build: string): boolean {
+  return BUILD_ID.test(build);
+}
 
 /**
  * The build id of a projection version: `v<version>`, or `v<version>.<generation>` for a rebuild of

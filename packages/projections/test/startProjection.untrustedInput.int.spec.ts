@@ -1,0 +1,253 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  APPEND_SCRIPT,
+  defineEvents,
+  getRedisEventStore,
+  SNAPSHOT_SCRIPT,
+  silentLogger,
+  VERSION_SCRIPT,
+} from "@streamstore/core";
+import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  ACQUIRE_LEASE_SCRIPT,
+  COMMIT_SCRIPT,
+  createProjectionReader,
+  DEAD_LETTER_COMMIT_SCRIPT,
+  defineProjection,
+  HEARTBEAT_SCRIPT,
+  projectionKeys,
+  RENEW_LEASE_SCRIPT,
+  requestRebuild,
+  SWITCH_ACTIVE_BUILD_SCRIPT,
+  startProjection,
+} from "../src/index.js";
+
+// Issue 8, security: no user data is ever spliced into Lua source or into a key pattern. On a
+// private redis-server (its script cache holds only what this file sends), hostile stream ids,
+// event ids, payloads and metadata go through appends, reads, a projection and a rebuild; then
+// the server's number_of_cached_scripts must equal the number of the toolkit's constant scripts
+// that SCRIPT EXISTS finds: any spliced input would have made a script with a new SHA. The
+// sources are also read to check that every script is a constant without interpolation, and
+// that every SCAN pattern is built by the one function that refuses glob characters.
+
+const KNOWN_SCRIPTS = {
+  APPEND_SCRIPT,
+  VERSION_SCRIPT,
+  SNAPSHOT_SCRIPT,
+  COMMIT_SCRIPT,
+  DEAD_LETTER_COMMIT_SCRIPT,
+  ACQUIRE_LEASE_SCRIPT,
+  RENEW_LEASE_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  SWITCH_ACTIVE_BUILD_SCRIPT,
+};
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+
+const events = defineEvents({
+  Noted: z.object({ text: z.string() }),
+  Anything: z.record(z.string(), z.any()),
+});
+
+const HOSTILE_TEXTS = [
+  "]]) redis.call('FLUSHALL') --",
+  "' .. redis.call('FLUSHALL') .. '",
+  '"); redis.call("DEL", KEYS[1]); --',
+  "%s%d%%\\0\n\r",
+  "*",
+  "?[a-z]\\",
+  ["$", "{process.exit(1)}"].join(""),
+  "\u0000",
+  "\ud83d\ude00 é",
+];
+
+let server: RedisServerHandle;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url, { maxRetriesPerRequest: null });
+});
+
+afterAll(async () => {
+  await redis.quit();
+  await server.stop();
+});
+
+async function listSources(directory: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) found.push(...(await listSources(path)));
+    else if (entry.name.endsWith(".ts")) found.push(path);
+  }
+  return found;
+}
+
+const notes = (name: string) =>
+  defineProjection(events, {
+    name,
+    version: 1,
+    source: ["note"],
+    key: (event) => event.streamName,
+    initialState: () => ({ texts: [] as string[] }),
+    handlers: {
+      Noted: (draft, event) => {
+        draft.texts.push(event.data.text);
+      },
+    },
+  });
+
+describe("startProjection", () => {
+  it("keeps the server's script cache to the toolkit's constant scripts whatever the input", async () => {
+    // Given hostile stream ids, event ids, payloads and metadata
+    const prefix = `lua-${randomBytes(4).toString("hex")}`;
+    const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
+    let appended = 0;
+    for (const [index, text] of HOSTILE_TEXTS.entries()) {
+      const id = `${index}:${text.replace(/[\s\p{Cc}{}]/gu, "_")}`;
+      // When they are appended (and retried), read, snapshotted
+      const batch = [
+        {
+          type: "Noted" as const,
+          data: { text },
+          id: `evt-${index}-${text.replace(/\p{Cc}/gu, "")}`,
+        },
+        { type: "Anything" as const, data: { [text]: text, nested: { [text]: [text] } } },
+      ];
+      await store.append(`note-${id}`, batch, { metadata: { [text]: text } });
+      await store.append(`note-${id}`, batch.slice(0, 1), { expectedVersion: 0 }).catch(() => 0);
+      appended += 2;
+      for await (const _event of store.read(`note-${id}`));
+      await store.version(`note-${id}`);
+      await store.writeSnapshot(`note-${id}`, {
+        version: 1,
+        eventId: text,
+        schemaVersion: 1,
+        state: { text },
+      });
+    }
+    // And a projection whose handlers store them runs, then is rebuilt and switched
+    const projection = notes("lua-notes");
+    const runner = startProjection(projection, {
+      redis,
+      store,
+      logger: silentLogger,
+      heartbeatMs: 100,
+    });
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+    await requestRebuild(projection, { redis, prefix });
+    const rebuilt = startProjection(projection, {
+      redis,
+      store,
+      logger: silentLogger,
+      heartbeatMs: 100,
+    });
+    await rebuilt.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+    const reader = createProjectionReader(projection, { redis, prefix });
+    expect(await reader.get(`note-0:${HOSTILE_TEXTS[0]?.replace(/[\s\p{Cc}{}]/gu, "_")}`)).toEqual({
+      texts: [HOSTILE_TEXTS[0]],
+    });
+    await Promise.all([runner.stop(), rebuilt.stop()]);
+
+    // Then the server caches only scripts whose SHA is one of the toolkit's constants
+    const shas = Object.values(KNOWN_SCRIPTS).map(sha1);
+    const exists = (await redis.script("EXISTS", ...shas)) as number[];
+    const memory = (await redis.info("memory")) as string;
+    const cached = Number(/^number_of_cached_scripts:(\d+)/m.exec(memory)?.[1]);
+    const knownCached = exists.filter((flag) => flag === 1).length;
+    console.info(
+      `[lua] ${appended} hostile events appended and projected: ${cached} scripts cached, ${knownCached} of them the toolkit's ${shas.length} constants`,
+    );
+    expect(cached).toBe(knownCached);
+    expect(knownCached).toBeGreaterThanOrEqual(6);
+  });
+
+  it("never lets a build id read from Redis widen the SCAN pattern that deletes retired builds", async () => {
+    // Given a running projection, and a retired-builds hash edited by hand with glob patterns
+    const prefix = `glob-${randomBytes(4).toString("hex")}`;
+    const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
+    await store.append("note-1", [{ type: "Noted", data: { text: "keep me" } }]);
+    const projection = notes("glob-notes");
+    const keys = projectionKeys(prefix, "glob-notes");
+    await redis.hset(keys.retired(), "*", "0", "v*", "0", "[v]1", "0");
+    // When the runner's control loop cleans up retired builds
+    const runner = startProjection(projection, {
+      redis,
+      store,
+      logger: silentLogger,
+      heartbeatMs: 50,
+    });
+    try {
+      await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Then the active build is untouched, and a non-build id is refused as a pattern
+      expect(await runner.get("note-1")).toEqual({ texts: ["keep me"] });
+      const [, docs] = await redis.scan(
+        "0",
+        "MATCH",
+        `${prefix}:{rm:glob-notes:v1}:doc:*`,
+        "COUNT",
+        1000,
+      );
+      expect(docs).toHaveLength(1);
+      expect(() => keys.buildPattern("*")).toThrow(/not a build id/);
+      expect(keys.buildPattern("v2.1")).toBe(`${prefix}:{rm:glob-notes:v2.1}:*`);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it("keeps every Lua script a constant and every SCAN pattern a validated one, in the sources", async () => {
+    // Given the sources of core and projections
+    const files = [
+      ...(await listSources(new URL("../../core/src", import.meta.url).pathname)),
+      ...(await listSources(new URL("../src", import.meta.url).pathname)),
+    ];
+    const offences: string[] = [];
+    let scripts = 0;
+    let scriptUses = 0;
+    let scans = 0;
+    for (const file of files) {
+      const source = await readFile(file, "utf8");
+      // When each script constant, script use and SCAN call is looked at
+      for (const match of source.matchAll(/export const (\w+_SCRIPT) = `([^`]*)`/g)) {
+        scripts++;
+        if (match[2]?.includes("${")) offences.push(`${file}: ${match[1]} interpolates`);
+        if (!((match[1] as string) in KNOWN_SCRIPTS))
+          offences.push(`${file}: ${match[1]} is not in the known list`);
+      }
+      for (const match of source.matchAll(/lua: ([^,}\s]+)/g)) {
+        scriptUses++;
+        if (!((match[1] as string) in KNOWN_SCRIPTS)) offences.push(`${file}: lua: ${match[1]}`);
+      }
+      for (const match of source.matchAll(/\.eval(?:sha)?\(\s*([^,]+),/g)) {
+        scriptUses++;
+        if (!((match[1] as string) in KNOWN_SCRIPTS)) offences.push(`${file}: eval(${match[1]})`);
+      }
+      // A command name must be a literal; the one table call builds {"XADD", KEYS[3], "*", ...}
+      const unpacked = /local args = \{"XADD", KEYS\[3\], "\*"\}/.test(source);
+      for (const match of source.matchAll(
+        /"EVAL(?:SHA)?"|"SCRIPT"|redis\.call\(\s*[^"\s][^)]*\)?/g,
+      )) {
+        if (unpacked && match[0] === "redis.call(unpack(args)") continue;
+        offences.push(`${file}: ${match[0]}`);
+      }
+      for (const match of source.matchAll(/\.scan\(\s*\w+,\s*"MATCH",\s*([^,]+),/g)) {
+        scans++;
+        if (!/^keys\.buildPattern\(\w+\)$/.test((match[1] as string).trim()))
+          offences.push(`${file}: SCAN MATCH ${match[1]}`);
+      }
+      if (/\bKEYS\b"|"KEYS"/.test(source)) offences.push(`${file}: KEYS command`);
+    }
+    // Then none splices anything: scripts are constants, patterns come from buildPattern
+    expect(offences).toEqual([]);
+    expect(scripts).toBe(Object.keys(KNOWN_SCRIPTS).length);
+    expect(scriptUses).toBeGreaterThanOrEqual(Object.keys(KNOWN_SCRIPTS).length);
+    expect(scans).toBe(2);
+  });
+});
