@@ -64,6 +64,7 @@ const COMMANDS = [
   "exists",
   "del",
   "unlink",
+  // TYPE: not sent by streamstore; the contract suites (testEventStore) dump keys with it
   "type",
   // transactions
   "multi",
