@@ -141,7 +141,7 @@ export class PartitionWorker {
     const previous = this.state;
     if (previous === next) return;
     this.state = next;
-    const { logger, projection, build, workerId, keys, redis } = this.context;
+    const { logger, projection, build, workerId } = this.context;
     logger.info(
       { projection: projection.name, build, partition: this.field, worker: workerId },
       `[streamstore] projection "${projection.name}" partition ${this.field}: ${previous} -> ${next}`,
