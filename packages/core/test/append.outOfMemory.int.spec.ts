@@ -1,4 +1,9 @@
-import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import {
+  defineEvents,
+  getRedisEventStore,
+  isRedisOutOfMemoryError,
+  silentLogger,
+} from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -35,7 +40,8 @@ describe("EventStore.append", () => {
           );
       }
       // Then the refusal is Redis's OOM error, and the streams and logs hold only whole batches
-      expect(String(refusal)).toMatch(/OOM/);
+      expect(isRedisOutOfMemoryError(refusal), String(refusal)).toBe(true);
+      expect(String((refusal as Error).cause)).toMatch(/^ReplyError: OOM /);
       let inStreams = 0;
       for (let i = 0; i < 10; i++) {
         const { streamKey } = await store.locate(`bulk-${i}`);

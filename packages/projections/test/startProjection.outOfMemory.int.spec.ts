@@ -1,4 +1,9 @@
-import { getRedisEventStore, type Logger, silentLogger } from "@streamstore/core";
+import {
+  getRedisEventStore,
+  isRedisOutOfMemoryError,
+  type Logger,
+  silentLogger,
+} from "@streamstore/core";
 import { startRedisServer, startTcpProxy } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -80,7 +85,8 @@ describe("startProjection when Redis is out of memory under noeviction", () => {
 
       // Then appends are refused with Redis's OOM error, the runner commits nothing, does not
       // fail, and its status shows the lag
-      expect(String(refusal)).toMatch(/OOM command not allowed/);
+      expect(isRedisOutOfMemoryError(refusal), String(refusal)).toBe(true);
+      expect(String((refusal as Error).cause)).toMatch(/OOM command not allowed/);
       expect(committed.length).toBe(committedBeforeOom);
       expect(runner.state).toBe("running");
       const paused = await getProjectionStatus(accountsProjection(), {

@@ -159,6 +159,23 @@ export class UnsafeServerConfigError extends StreamstoreError {
   }
 }
 
+/**
+ * Redis refused the append because it reached `maxmemory` under `noeviction`. The append script
+ * was refused as a whole: nothing was written. Retrying the same append later is safe.
+ *
+ * @example
+ * catch (error) { if (isRedisOutOfMemoryError(error)) alertOps(); }
+ */
+export class RedisOutOfMemoryError extends StreamstoreError {
+  constructor(options: { cause: unknown }) {
+    super(
+      "REDIS_OUT_OF_MEMORY",
+      "[streamstore] Redis is out of memory (maxmemory reached, noeviction) and refused the append as a whole: nothing was written. Free memory or raise maxmemory, then retry the same append (it is idempotent).",
+      options,
+    );
+  }
+}
+
 /** A streamstore Lua script answered something it never answers: a bug or a tampered script. */
 export class ScriptFailedError extends StreamstoreError {
   constructor(reason: string, options?: { cause?: unknown }) {
@@ -230,3 +247,6 @@ export const isUnsafeServerConfigError = (error: unknown): error is UnsafeServer
 /** @example if (isReplicationTimeoutError(error)) console.log(error.acknowledged); */
 export const isReplicationTimeoutError = (error: unknown): error is ReplicationTimeoutError =>
   isStreamstoreError(error, "REPLICATION_TIMEOUT");
+/** @example if (isRedisOutOfMemoryError(error)) console.log(error.cause); */
+export const isRedisOutOfMemoryError = (error: unknown): error is RedisOutOfMemoryError =>
+  isStreamstoreError(error, "REDIS_OUT_OF_MEMORY");

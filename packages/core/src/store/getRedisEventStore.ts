@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   isStreamstoreError,
   PartitionCountMismatchError,
+  RedisOutOfMemoryError,
   ReplicationTimeoutError,
   ScriptFailedError,
 } from "../errors/index.js";
@@ -106,6 +107,18 @@ function registerScripts(redis: Redis | Cluster): ScriptCommands {
     client.defineCommand("streamstoreSnapshot1", { numberOfKeys: 1, lua: SNAPSHOT_SCRIPT });
   }
   return client as unknown as ScriptCommands;
+}
+
+/**
+ * Turns Redis's refusals that have a precise meaning for an append into typed errors; anything
+ * else is rethrown as it is. The script carries `#!lua` (no allow-oom), so an OOM refusal means
+ * Redis ran none of it.
+ */
+function typedRedisError(error: unknown): never {
+  if (error instanceof Error && error.message.startsWith("OOM ")) {
+    throw new RedisOutOfMemoryError({ cause: error });
+  }
+  throw error;
 }
 
 function checkPositiveInteger(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
@@ -290,7 +303,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       let reply: unknown[];
       let acknowledged: number | undefined;
       if (durability === undefined) {
-        reply = await scripts.streamstoreAppend1(...args);
+        reply = await scripts.streamstoreAppend1(...args).catch(typedRedisError);
       } else {
         // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
         // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
@@ -312,7 +325,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
           await new Promise((resolve) => setTimeout(resolve, REDIRECTION_DELAY_MS));
         }
         const [scriptError, scriptReply] = replies?.[0] ?? [new Error("no reply"), null];
-        if (scriptError) throw scriptError;
+        if (scriptError) typedRedisError(scriptError);
         reply = scriptReply as unknown[];
         const [waitError, waitReply] = replies?.[1] ?? [new Error("no reply"), null];
         if (waitError) throw waitError;
