@@ -396,28 +396,28 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
             kind: "stream" as const,
           };
           let remaining = limit;
-          // Versions are contiguous: a gap means an entry was deleted or written by hand.
-          let expectedNext: number | undefined =
-            direction === "forward" ? Math.max(from ?? 1, 1) : to;
-          let cursor = direction === "forward" ? Math.max(from ?? 1, 1) : to;
           const lowest = Math.max(from ?? 1, 1);
+          // The version the next entry must have (undefined: the newest, reading backward from
+          // the end). It is also where the next page starts: versions are contiguous, and a gap
+          // means an entry was deleted or written by hand.
+          let next: number | undefined = direction === "forward" ? lowest : to;
           while (remaining > 0) {
             const count = Math.min(pageSize, remaining);
             let page: RawStreamEntry[];
             if (direction === "forward") {
-              if (to !== undefined && (cursor as number) > to) return;
+              if (to !== undefined && (next as number) > to) return;
               page = (await redis.xrange(
                 location.streamKey,
-                `${cursor}-0`,
+                `${next}-0`,
                 to === undefined ? "+" : `${to}-0`,
                 "COUNT",
                 count,
               )) as RawStreamEntry[];
             } else {
-              if (cursor !== undefined && cursor < lowest) return;
+              if (next !== undefined && next < lowest) return;
               page = (await redis.xrevrange(
                 location.streamKey,
-                cursor === undefined ? "+" : `${cursor}-0`,
+                next === undefined ? "+" : `${next}-0`,
                 `${lowest}-0`,
                 "COUNT",
                 count,
@@ -425,16 +425,15 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
             }
             for (const entry of page) {
               const event = decodeEntry<EventOf<Catalog>>(catalog, entry, source);
-              if (expectedNext !== undefined && event.version !== expectedNext) {
+              if (next !== undefined && event.version !== next) {
                 throw new CorruptEventError(
                   streamName,
                   event.version,
                   entry[0],
-                  `version gap: expected version ${expectedNext} next, found ${event.version} (an entry was deleted or written by hand)`,
+                  `version gap: expected version ${next} next, found ${event.version} (an entry was deleted or written by hand)`,
                 );
               }
-              expectedNext = direction === "forward" ? event.version + 1 : event.version - 1;
-              cursor = expectedNext;
+              next = direction === "forward" ? event.version + 1 : event.version - 1;
               yield event;
             }
             remaining -= page.length;

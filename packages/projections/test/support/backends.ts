@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { createFakeRedis } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { inject } from "vitest";
 
@@ -13,12 +14,9 @@ export interface TestBackend {
   url?: string;
 }
 
-const testing = (await import("@streamstore/testing")) as Record<string, unknown>;
-const createFakeRedis = testing.createFakeRedis as (() => Redis) | undefined;
-
 /**
- * The backends every projection suite runs on: real Redis always, the fake of
- * @streamstore/testing once it exists (the suites are written against ioredis only).
+ * The backends every projection suite runs on: the run's real Redis and the in-memory fake of
+ * @streamstore/testing (the suites are written against ioredis only).
  */
 export function testBackends(): TestBackend[] {
   const url = inject("redisUrl");
@@ -33,7 +31,7 @@ export function testBackends(): TestBackend[] {
   // STREAMSTORE_BACKENDS=redis (or fake) narrows a local run to one backend.
   const only = process.env.STREAMSTORE_BACKENDS;
   if (only === "fake") backends.pop();
-  if (createFakeRedis && only !== "redis") {
+  if (only !== "redis") {
     const fake = createFakeRedis();
     backends.push({ name: "fake", connect: () => fake.duplicate(), multiProcess: false });
   }
