@@ -1,0 +1,2 @@
+export * from "./defineConfig.js";
+export * from "./loadConfig.js";

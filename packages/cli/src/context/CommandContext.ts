@@ -1,0 +1,158 @@
+import type { Logger } from "@streamstore/core";
+import type { Projection } from "@streamstore/projections";
+import { Redis } from "ioredis";
+import type { StreamstoreConfig } from "../config/defineConfig.js";
+import { findConfigFile, loadConfig } from "../config/loadConfig.js";
+import { CliError, EXIT_CODES } from "../exitCodes.js";
+import { createCliLogger, type LogLevel } from "../output/cliLogger.js";
+import { createOutput, type Output } from "../output/Output.js";
+
+/**
+ * The options every command accepts (see `streamstore --help`).
+ *
+ * @example
+ * const options: GlobalOptions = { json: true, color: false, logLevel: "warn", logFormat: "pretty" };
+ */
+export interface GlobalOptions {
+  redisUrl?: string;
+  prefix?: string;
+  config?: string;
+  json: boolean;
+  color: boolean;
+  logLevel: LogLevel;
+  logFormat: "json" | "pretty";
+}
+
+/**
+ * The process's streams and environment as a command sees them (tests pass their own).
+ *
+ * @example
+ * const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+ */
+export interface CommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/**
+ * What a command works with: output, logger, the config module, and a Redis connection opened on
+ * first use (so `--help` and usage errors never connect).
+ *
+ * @example
+ * const redis = await context.redis();
+ */
+export interface CommandContext {
+  readonly output: Output;
+  readonly logger: Logger;
+  /** The key prefix: `--prefix`, else the config's, else `"ss"`. */
+  prefix(): Promise<string>;
+  /** The config module (an empty config when there is none). */
+  config(): Promise<StreamstoreConfig>;
+  /** The URL connected to, password removed (for messages). */
+  redisUrlForDisplay(): Promise<string>;
+  /** A connected client; throws a {@link CliError} with exit code 5 when Redis cannot be reached. */
+  redis(): Promise<Redis>;
+  /** A projection of the config by name; exit code 4 (with the known names) when there is none. */
+  // biome-ignore lint/suspicious/noExplicitAny: projections of any event catalog and state.
+  projection(name: string): Promise<Projection<any, any>>;
+  /** Disconnects. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+function hidePassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Opens the context of one command run.
+ *
+ * @example
+ * const context = createCommandContext(options, { stdout, stderr, env: process.env, cwd: process.cwd() });
+ */
+export function createCommandContext(options: GlobalOptions, io: CommandIo): CommandContext {
+  const output = createOutput({
+    json: options.json,
+    color: options.color && !io.env.NO_COLOR && (io.stdout as { isTTY?: boolean }).isTTY === true,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  });
+  const logger = createCliLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    stderr: io.stderr,
+  });
+  let configPromise: Promise<StreamstoreConfig> | undefined;
+  let client: Redis | undefined;
+  const config = (): Promise<StreamstoreConfig> => {
+    configPromise ??= (async () => {
+      const path = findConfigFile(options.config, io.cwd);
+      return path ? await loadConfig(path) : {};
+    })();
+    return configPromise;
+  };
+  const redisUrl = async (): Promise<string> =>
+    options.redisUrl ?? io.env.REDIS_URL ?? (await config()).redisUrl ?? DEFAULT_REDIS_URL;
+
+  return {
+    output,
+    logger,
+    prefix: async () => options.prefix ?? (await config()).prefix ?? "ss",
+    config,
+    redisUrlForDisplay: async () => hidePassword(await redisUrl()),
+    async redis() {
+      if (client) return client;
+      const url = await redisUrl();
+      const redis = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 2,
+        connectTimeout: 5000,
+        // A CLI reports an unreachable server instead of retrying forever.
+        retryStrategy: (attempt) => (attempt > 2 ? null : 200 * attempt),
+      });
+      redis.on("error", () => {});
+      try {
+        await redis.connect();
+        await redis.ping();
+      } catch (error) {
+        redis.disconnect();
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new CliError(
+          EXIT_CODES.unreachable,
+          `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,
+        );
+      }
+      client = redis;
+      return redis;
+    },
+    async projection(name) {
+      const projections = (await config()).projections ?? [];
+      const found = projections.find((projection) => projection.name === name);
+      if (!found) {
+        const known = projections.map((projection) => projection.name);
+        throw new CliError(
+          EXIT_CODES.notFound,
+          known.length === 0
+            ? `[streamstore] no projection "${name}": no config module lists projections. Create streamstore.config.ts exporting defineConfig({ projections: [...] }) or pass --config <path>.`
+            : `[streamstore] no projection "${name}" in the config. Known: ${known.join(", ")}.`,
+        );
+      }
+      return found;
+    },
+    async close() {
+      if (client) {
+        await client.quit().catch(() => client?.disconnect());
+        client = undefined;
+      }
+    },
+  };
+}

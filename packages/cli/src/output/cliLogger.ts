@@ -1,0 +1,48 @@
+import type { Logger } from "@streamstore/core";
+
+const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+
+/**
+ * A log level of the CLI's `--log-level`.
+ *
+ * @example
+ * const level: LogLevel = "warn";
+ */
+export type LogLevel = (typeof LEVELS)[number];
+
+/**
+ * Whether a string is a {@link LogLevel}.
+ *
+ * @example
+ * isLogLevel("info"); // true
+ */
+export function isLogLevel(value: string): value is LogLevel {
+  return (LEVELS as readonly string[]).includes(value);
+}
+
+/**
+ * The CLI's logger: the toolkit's pino-compatible {@link Logger}, writing one line per record to
+ * stderr at or above `level`, as JSON (`--log-format json`, one object per line like pino) or as
+ * the message alone.
+ *
+ * @example
+ * const logger = createCliLogger({ level: "info", format: "json", stderr: process.stderr });
+ */
+export function createCliLogger(options: {
+  level: LogLevel;
+  format: "json" | "pretty";
+  stderr: NodeJS.WritableStream;
+}): Logger {
+  const threshold = LEVELS.indexOf(options.level);
+  const write =
+    (level: Exclude<LogLevel, "silent">) =>
+    (fields: Record<string, unknown>, message: string): void => {
+      if (LEVELS.indexOf(level) < threshold) return;
+      const line =
+        options.format === "json"
+          ? JSON.stringify({ level, time: Date.now(), ...fields, msg: message })
+          : `${level}: ${message}`;
+      options.stderr.write(`${line}\n`);
+    };
+  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+}

@@ -1,0 +1,2 @@
+export * from "./cliLogger.js";
+export * from "./Output.js";

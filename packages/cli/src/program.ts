@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { isStreamstoreError } from "@streamstore/core";
+import { Command, CommanderError, Option } from "commander";
+import { registerCommands } from "./commands/index.js";
+import {
+  type CommandContext,
+  type CommandIo,
+  createCommandContext,
+  type GlobalOptions,
+} from "./context/CommandContext.js";
+import { CliError, EXIT_CODES, EXIT_CODES_HELP } from "./exitCodes.js";
+import { isLogLevel } from "./output/cliLogger.js";
+
+/**
+ * Runs one command with its context and turns what it throws into an exit code and a
+ * `[streamstore]` message on stderr. Every command's action goes through it.
+ *
+ * @example
+ * program.command("categories").action(runAction((context) => listCategories(context)));
+ */
+export type ActionRunner = <Args extends unknown[]>(
+  action: (context: CommandContext, ...args: Args) => Promise<number | undefined>,
+) => (...args: Args) => Promise<void>;
+
+function packageVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+  ) as { version: string };
+  return manifest.version;
+}
+
+/**
+ * Builds the `streamstore` program: global options, every command, exit codes in `--help`.
+ * `exitCode.value` holds the code of the command that ran.
+ *
+ * @example
+ * const { program, exitCode } = createProgram(io);
+ * await program.parseAsync(["node", "streamstore", "doctor"]);
+ */
+export function createProgram(io: CommandIo): {
+  program: Command;
+  exitCode: { value: number };
+} {
+  const exitCode = { value: EXIT_CODES.ok as number };
+  const program = new Command("streamstore");
+  program
+    .description(
+      "Operate streamstore deployments: streams, projections, dead letters, Redis health.",
+    )
+    .version(packageVersion(), "-V, --version")
+    .option(
+      "--redis-url <url>",
+      "Redis URL (rediss:// for TLS, user:password@ for ACL); default REDIS_URL, then the config's, then redis://127.0.0.1:6379",
+    )
+    .option("--prefix <prefix>", "the event store's key prefix (default: the config's, else ss)")
+    .option(
+      "-c, --config <path>",
+      "config module (default: streamstore.config.ts|mts|js|mjs in this directory, or STREAMSTORE_CONFIG)",
+    )
+    .option("--json", "print data as JSON (stdout), notes on stderr", false)
+    .option("--no-color", "no colors (also NO_COLOR, or when stdout is not a terminal)")
+    .addOption(
+      new Option("--log-level <level>", "toolkit log records to stderr at or above this level")
+        .choices(["debug", "info", "warn", "error", "silent"])
+        .default("warn"),
+    )
+    .addOption(
+      new Option("--log-format <format>", "log records as pretty lines or JSON (pino-style)")
+        .choices(["pretty", "json"])
+        .default("pretty"),
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .addHelpText("after", EXIT_CODES_HELP)
+    .exitOverride();
+
+  const runAction: ActionRunner =
+    (action) =>
+    async (...args) => {
+      const options = program.opts() as GlobalOptions;
+      if (!isLogLevel(options.logLevel)) options.logLevel = "warn";
+      const context = createCommandContext(options, io);
+      try {
+        exitCode.value = (await action(context, ...args)) ?? EXIT_CODES.ok;
+      } catch (error) {
+        if (error instanceof CliError) {
+          io.stderr.write(`${error.message}\n`);
+          exitCode.value = error.exitCode;
+        } else if (isStreamstoreError(error)) {
+          io.stderr.write(`${error.message}\n`);
+          exitCode.value = EXIT_CODES.failure;
+        } else {
+          io.stderr.write(
+            `[streamstore] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis looks like a bug: please report it with the command you ran.\n`,
+          );
+          exitCode.value = EXIT_CODES.failure;
+        }
+      } finally {
+        await context.close();
+      }
+    };
+
+  registerCommands(program, runAction);
+  for (const command of program.commands) command.exitOverride();
+  return { program, exitCode };
+}
+
+/**
+ * Runs the CLI with `argv` (as `process.argv`) and resolves the exit code.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+ */
+export async function runCli(argv: readonly string[], io: CommandIo): Promise<number> {
+  const { program, exitCode } = createProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0.
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    throw error;
+  }
+  return exitCode.value;
+}
