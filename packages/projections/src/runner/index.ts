@@ -1,3 +1,4 @@
+export * from "./findPendingRebuild.js";
 export type { PartitionState } from "./PartitionWorker.js";
 export * from "./ProjectionRunnerOptions.js";
 export * from "./startProjection.js";

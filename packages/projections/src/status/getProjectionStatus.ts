@@ -1,4 +1,4 @@
-import { type EventCatalog, keyLayout } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
@@ -80,6 +80,15 @@ function integer(value: unknown): number {
 }
 
 /**
+ * What {@link getProjectionStatus} needs of a projection: its name, version and source categories
+ * (a {@link Projection}, or a projection `discoverProjections` found in Redis without its code).
+ *
+ * @example
+ * const identity: ProjectionIdentity = { name: "balances", version: 1, source: ["account"] };
+ */
+export type ProjectionIdentity = Pick<Projection, "name" | "version" | "source">;
+
+/**
  * The status of a projection per source partition: state, checkpoint, lag, pending, consumers,
  * and its dead letters. Reads Redis only, so it works without a runner in this process (health
  * endpoints, CLIs).
@@ -88,8 +97,8 @@ function integer(value: unknown): number {
  * const status = await getProjectionStatus(balances, { redis, prefix: "shop" });
  * if (!status.healthy) console.log(status.partitions);
  */
-export async function getProjectionStatus<Catalog extends EventCatalog, StateType>(
-  projection: Projection<Catalog, StateType>,
+export async function getProjectionStatus(
+  projection: ProjectionIdentity,
   options: ProjectionStatusOptions,
 ): Promise<ProjectionStatus> {
   const { redis } = options;

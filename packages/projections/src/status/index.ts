@@ -1,1 +1,2 @@
+export * from "./discoverProjections.js";
 export * from "./getProjectionStatus.js";

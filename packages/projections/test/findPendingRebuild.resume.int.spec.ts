@@ -1,0 +1,78 @@
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import type { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  findPendingRebuild,
+  projectionKeys,
+  requestRebuild,
+  startProjection,
+} from "../src/index.js";
+import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { accountsProjection, bankEvents } from "./support/fixtures.js";
+
+const FAST = {
+  heartbeatMs: 100,
+  memberTtlMs: 500,
+  leaseTtlMs: 800,
+  blockMs: 200,
+  leaseMarginMs: 50,
+  logger: silentLogger,
+};
+
+// Issue 7: `streamstore projections rebuild` run again after Ctrl-C must resume the requested
+// build from its checkpoints, not request another generation (which starts over from 0).
+describe.each(testBackends())("findPendingRebuild on $name", (backend) => {
+  let redis: Redis;
+  let prefix: string;
+
+  beforeEach(() => {
+    redis = backend.connect();
+    prefix = randomPrefix();
+  });
+
+  afterEach(async () => {
+    await deleteKeysUnder(redis, prefix);
+    await redis.quit();
+  });
+
+  it("names a requested build until readers switched to it, and never a retired one", async () => {
+    // Given a projection built once
+    const store = getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    for (let i = 0; i < 20; i++) {
+      await store.append(`account-${i}`, [{ type: "Deposited", data: { amount: 1 } }]);
+    }
+    const projection = accountsProjection();
+    const first = startProjection(projection, { redis, store, ...FAST });
+    await first.waitUntilCaughtUp();
+    await first.stop();
+    const beforeRequest = await findPendingRebuild(projection, { redis, prefix });
+
+    // When a rebuild is requested while no runner runs, then a runner builds it
+    const requested = await requestRebuild(projection, { redis, prefix });
+    const pending = await findPendingRebuild(projection, { redis, prefix });
+    const runner = startProjection(projection, { redis, store, ...FAST });
+    for (let i = 0; i < 200 && (await runner.activeBuild()) !== requested; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await runner.stop();
+    const afterSwitch = await findPendingRebuild(projection, { redis, prefix });
+    // A generation counter pointing at a retired build (edited by hand, or an old switch-back).
+    await redis.hset(projectionKeys(prefix, projection.name).retired(), "v1.2", "0");
+    await redis.set(projectionKeys(prefix, projection.name).generation(1), "2");
+    const retired = await findPendingRebuild(projection, { redis, prefix });
+
+    // Then only the requested build waiting for its switch is pending
+    expect(beforeRequest).toBeUndefined();
+    expect(requested).toBe("v1.1");
+    expect(pending).toBe("v1.1");
+    expect(await runner.activeBuild()).toBe("v1.1");
+    expect(afterSwitch).toBeUndefined();
+    expect(retired).toBeUndefined();
+  });
+});
