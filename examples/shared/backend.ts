@@ -23,6 +23,10 @@ export interface Backend {
  * Opens the backend of one run. On a real Redis every key lives under `<base>-<random>`, and
  * `close()` deletes exactly those keys, so a run never touches anybody else's data.
  *
+ * `STREAMSTORE_EXAMPLE_PREFIX=<prefix>` (real Redis only) runs under that exact prefix instead and
+ * keeps the keys at close: the CLI tests (issue 7) seed a Redis with the examples and then inspect
+ * it with `streamstore`; whoever sets it deletes the keys.
+ *
  * @example
  * const backend = await openBackend("bank", process.env.REDIS_URL);
  */
@@ -41,7 +45,8 @@ export async function openBackend(base: string, redisUrl: string | undefined): P
     };
   }
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  const prefix = `${base}-${randomBytes(4).toString("hex")}`;
+  const kept = process.env.STREAMSTORE_EXAMPLE_PREFIX;
+  const prefix = kept || `${base}-${randomBytes(4).toString("hex")}`;
   const url = new URL(redisUrl);
   url.password = "";
   url.username = "";
@@ -52,6 +57,10 @@ export async function openBackend(base: string, redisUrl: string | undefined): P
     prefix,
     serverCheck: "check",
     close: async () => {
+      if (kept) {
+        await redis.quit();
+        return;
+      }
       let cursor = "0";
       do {
         const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);

@@ -1,5 +1,11 @@
 import type { Command } from "commander";
 import type { ActionRunner } from "../program.js";
+import { registerCategories } from "./categories.js";
+import { registerDlq } from "./dlq.js";
+import { registerDoctor } from "./doctor.js";
+import { registerProjections } from "./projections.js";
+import { registerRebuild } from "./rebuild.js";
+import { registerStreams } from "./streams.js";
 
 /**
  * Registers every command on the program.
@@ -7,4 +13,10 @@ import type { ActionRunner } from "../program.js";
  * @example
  * registerCommands(program, runAction);
  */
-export function registerCommands(_program: Command, _runAction: ActionRunner): void {}
+export function registerCommands(program: Command, runAction: ActionRunner): void {
+  registerDoctor(program, runAction);
+  registerStreams(program, runAction);
+  registerCategories(program, runAction);
+  registerRebuild(registerProjections(program, runAction), runAction);
+  registerDlq(program, runAction);
+}

@@ -34,6 +34,21 @@ export interface CommandIo {
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Ctrl-C as the command sees it (bin.ts wires it to SIGINT); absent: never interrupted. */
+  interrupt?: Interrupt;
+}
+
+/**
+ * Ctrl-C for commands that stop cleanly on it (`tail`, `--watch`, `projections rebuild`): they call
+ * `handle()` and get a signal aborted on the first SIGINT. A command that did not call it is ended
+ * at once with exit code 130, as without any handler.
+ *
+ * @example
+ * const signal = io.interrupt?.handle() ?? new AbortController().signal;
+ */
+export interface Interrupt {
+  /** Declares that the running command stops by itself on Ctrl-C; returns the signal to watch. */
+  handle(): AbortSignal;
 }
 
 /**
@@ -57,6 +72,15 @@ export interface CommandContext {
   /** A projection of the config by name; exit code 4 (with the known names) when there is none. */
   // biome-ignore lint/suspicious/noExplicitAny: projections of any event catalog and state.
   projection(name: string): Promise<Projection<any, any>>;
+  /**
+   * The Ctrl-C signal, for a command that stops cleanly on it (a second Ctrl-C still ends the
+   * process at once). Commands that never call this are ended by Ctrl-C with exit code 130.
+   */
+  interrupt(): AbortSignal;
+  /** Whether stderr is a terminal (progress bars, screen redraws) rather than a pipe or file. */
+  readonly stderrIsTTY: boolean;
+  /** Whether stdout is a terminal. */
+  readonly stdoutIsTTY: boolean;
   /** Disconnects. */
   close(): Promise<void>;
 }
@@ -103,9 +127,13 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
   const redisUrl = async (): Promise<string> =>
     options.redisUrl ?? io.env.REDIS_URL ?? (await config()).redisUrl ?? DEFAULT_REDIS_URL;
 
+  const never = new AbortController().signal;
   return {
     output,
     logger,
+    interrupt: () => io.interrupt?.handle() ?? never,
+    stderrIsTTY: (io.stderr as { isTTY?: boolean }).isTTY === true,
+    stdoutIsTTY: (io.stdout as { isTTY?: boolean }).isTTY === true,
     prefix: async () => options.prefix ?? (await config()).prefix ?? "ss",
     config,
     redisUrlForDisplay: async () => hidePassword(await redisUrl()),

@@ -1,0 +1,235 @@
+import { keyLayout, type RawStreamEntry } from "@streamstore/core";
+import type { Command } from "commander";
+import type { CommandContext } from "../context/CommandContext.js";
+import { CliError, EXIT_CODES } from "../exitCodes.js";
+import type { ActionRunner } from "../program.js";
+import { fieldsOf, sleep, timeOfStreamId, withExamples } from "./shared.js";
+import { showEntry } from "./streams.js";
+
+/**
+ * One partition log of a category as `streamstore categories` reports it.
+ *
+ * @example
+ * const row: PartitionLogSummary = { category: "account", partition: 0, key: "ss:{account:0}:log", length: 12, entriesAdded: 12, lastEntryAt: null, memoryBytes: 2048, groups: [] };
+ */
+export interface PartitionLogSummary {
+  category: string;
+  partition: number;
+  key: string;
+  /** Entries in the log now (XLEN; less than entriesAdded after trimming). */
+  length: number;
+  /** Entries ever added (XINFO STREAM entries-added). */
+  entriesAdded: number;
+  lastEntryAt: string | null;
+  /** MEMORY USAGE of the log, or null when the user may not run it. */
+  memoryBytes: number | null;
+  /** Consumer groups reading the log (projections: `rm:<name>:<build>`). */
+  groups: { name: string; consumers: number; pending: number; lag: number | null }[];
+}
+
+async function categories(context: CommandContext): Promise<number> {
+  const redis = await context.redis();
+  const prefix = await context.prefix();
+  const layout = keyLayout(prefix);
+  const registry = await redis.hgetall(layout.categories());
+  const logs: PartitionLogSummary[] = [];
+  let memoryDenied = false;
+  for (const category of Object.keys(registry).sort()) {
+    for (let partition = 0; partition < Number(registry[category]); partition++) {
+      const key = layout.log(category, partition);
+      const [info, groups, memory] = await Promise.all([
+        redis.call("XINFO", "STREAM", key).catch(() => []),
+        redis.call("XINFO", "GROUPS", key).catch(() => []),
+        // MEMORY is not among the toolkit's ACL commands (aclRuleFor): show "-" for such a user.
+        redis.call("MEMORY", "USAGE", key).catch(() => {
+          memoryDenied = true;
+          return null;
+        }),
+      ]);
+      const fields = fieldsOf(info);
+      logs.push({
+        category,
+        partition,
+        key,
+        length: Number(fields.get("length") ?? 0),
+        entriesAdded: Number(fields.get("entries-added") ?? 0),
+        lastEntryAt: timeOfStreamId(String(fields.get("last-generated-id") ?? "")),
+        memoryBytes: memory === null ? null : Number(memory),
+        groups: (groups as unknown[]).map((group) => {
+          const g = fieldsOf(group);
+          return {
+            name: String(g.get("name")),
+            consumers: Number(g.get("consumers") ?? 0),
+            pending: Number(g.get("pending") ?? 0),
+            lag: g.get("lag") === null || g.get("lag") === undefined ? null : Number(g.get("lag")),
+          };
+        }),
+      });
+    }
+  }
+  const { output } = context;
+  const summary = Object.keys(registry)
+    .sort()
+    .map((category) => ({
+      category,
+      partitions: Number(registry[category]),
+      entriesAdded: logs
+        .filter((log) => log.category === category)
+        .reduce((sum, log) => sum + log.entriesAdded, 0),
+    }));
+  output.data({ prefix, categories: summary, logs }, () => {
+    if (logs.length === 0) {
+      output.line(
+        `No categories under prefix "${prefix}". Check --prefix (or the config's prefix).`,
+      );
+      return;
+    }
+    output.table(
+      ["category", "partition", "length", "entries added", "last entry", "memory", "groups"],
+      logs.map((log) => [
+        log.category,
+        log.partition,
+        log.length,
+        log.entriesAdded,
+        log.lastEntryAt ?? "-",
+        log.memoryBytes === null ? "-" : `${(log.memoryBytes / 1024).toFixed(1)} KiB`,
+        log.groups.length === 0
+          ? "-"
+          : log.groups
+              .map(
+                (group) =>
+                  `${group.name} (${group.consumers} consumers, ${group.pending} pending${group.lag === null ? "" : `, lag ${group.lag}`})`,
+              )
+              .join("\n"),
+      ]),
+    );
+    if (memoryDenied) output.note("memory: MEMORY USAGE is not allowed to this Redis user.");
+  });
+  return EXIT_CODES.ok;
+}
+
+async function tail(
+  context: CommandContext,
+  category: string,
+  options: { from: "now" | "start" },
+): Promise<number> {
+  const signal = context.interrupt();
+  const redis = await context.redis();
+  const prefix = await context.prefix();
+  const layout = keyLayout(prefix);
+  const count = await redis.hget(layout.categories(), category);
+  if (count === null) {
+    const known = Object.keys(await redis.hgetall(layout.categories())).sort();
+    throw new CliError(
+      EXIT_CODES.notFound,
+      `[streamstore] no category "${category}" under prefix "${prefix}"${known.length > 0 ? ` (known: ${known.join(", ")})` : ""}. Run \`streamstore categories\`, or check --prefix.`,
+    );
+  }
+  const keys = Array.from({ length: Number(count) }, (_, partition) =>
+    layout.log(category, partition),
+  );
+  const positions = await Promise.all(
+    keys.map(async (key) => {
+      if (options.from === "start") return "0-0";
+      // Explicit ids, never "$" in the loop: "$" between two reads would skip what came between.
+      const [last] = (await redis.xrevrange(key, "+", "-", "COUNT", 1)) as RawStreamEntry[];
+      return last?.[0] ?? "0-0";
+    }),
+  );
+  const catalogs = [
+    ...((await context.config()).events ? [(await context.config()).events] : []),
+    ...((await context.config()).projections ?? []).map((projection) => projection.catalog),
+  ].filter((catalog) => catalog !== undefined);
+  // A connection of its own: XREAD BLOCK holds it, and no consumer group is touched (a tail
+  // must never move a projection's or reactor's delivery state).
+  const reader = redis.duplicate();
+  reader.on("error", () => {});
+  const { output } = context;
+  if (!output.json) {
+    output.note(
+      `Tailing category "${category}" (${keys.length} partition${keys.length === 1 ? "" : "s"}) from ${options.from}; Ctrl-C to stop.`,
+    );
+  }
+  let shown = 0;
+  try {
+    while (!signal.aborted) {
+      const reply = (await reader.xread(
+        "COUNT",
+        500,
+        "BLOCK",
+        500,
+        "STREAMS",
+        ...keys,
+        ...positions,
+      )) as [string, RawStreamEntry[]][] | null;
+      for (const [key, entries] of reply ?? []) {
+        const partition = keys.indexOf(key);
+        for (const entry of entries) {
+          positions[partition] = entry[0];
+          const event = showEntry(catalogs, entry, {
+            streamName: `${category}:${partition}`,
+            category,
+            partition,
+            kind: "log",
+          });
+          shown++;
+          if (output.json) {
+            // One JSON document per line (NDJSON): a tail has no end to close an array at.
+            output.line(JSON.stringify({ partition, ...event }));
+          } else {
+            output.line(
+              `${event.time ?? "-"}  ${category}:${partition}  ${event.stream}@${event.version}  ${output.colors.bold(event.type)}  ${JSON.stringify(event.data)}`,
+            );
+          }
+        }
+      }
+      if (!reply) await sleep(0, signal);
+    }
+  } finally {
+    reader.disconnect();
+  }
+  if (!output.json) output.note(`Stopped after ${shown} event${shown === 1 ? "" : "s"}.`);
+  return EXIT_CODES.ok;
+}
+
+/**
+ * Registers `streamstore categories` and `streamstore tail`.
+ *
+ * @example
+ * registerCategories(program, runAction);
+ */
+export function registerCategories(program: Command, runAction: ActionRunner): void {
+  withExamples(
+    program
+      .command("categories")
+      .description(
+        "List categories with their partitions: log length, entries added, memory, consumer groups.",
+      ),
+    ["streamstore categories", "streamstore categories --json | jq '.logs[] | .memoryBytes'"],
+  ).action(runAction((context) => categories(context)));
+
+  withExamples(
+    program
+      .command("tail")
+      .argument("<category>", "the category to follow (all its partition logs)")
+      .description(
+        "Print a category's events as they are appended, across its partition logs (XREAD BLOCK, no consumer group), until Ctrl-C, which ends with exit code 0. With --json: one JSON object per line.",
+      )
+      .option(
+        "--from <from>",
+        "now: only new events; start: every event in the logs, then new ones",
+        "now",
+      ),
+    ["streamstore tail account", "streamstore tail account --from start --json | jq .type"],
+  ).action(
+    runAction((context, category: string, options: { from: string }) => {
+      if (options.from !== "now" && options.from !== "start") {
+        throw new CliError(
+          EXIT_CODES.usage,
+          `[streamstore] --from must be "now" or "start", not "${options.from}".`,
+        );
+      }
+      return tail(context, category, { from: options.from });
+    }),
+  );
+}
