@@ -1,0 +1,194 @@
+import { keyLayout } from "@streamstore/core";
+import {
+  getProjectionStatus,
+  type PartitionStatus,
+  type PartitionStatusState,
+  type ProjectionIdentity,
+} from "@streamstore/projections";
+import type { Redis } from "ioredis";
+
+/**
+ * One category of the event store: its partition logs, and how many events they ever received
+ * (XINFO STREAM `entries-added`, which trimming does not lower, so deltas are a throughput).
+ *
+ * @example
+ * const appended = snapshot.categories.reduce((sum, category) => sum + category.entriesAdded, 0);
+ */
+export interface CategorySnapshot {
+  category: string;
+  partitions: number;
+  /** Events ever appended to the category's logs (sum of `entries-added`). */
+  entriesAdded: number;
+  /** Entries in the logs now (XLEN summed). */
+  length: number;
+}
+
+/**
+ * A consumer group on one partition log (a projection build `rm:<name>:<build>`, or a reactor's).
+ *
+ * @example
+ * const idle = snapshot.groups.filter((group) => group.consumers === 0);
+ */
+export interface ConsumerGroupSnapshot {
+  category: string;
+  partition: number;
+  group: string;
+  consumers: number;
+  /** Delivered, not yet acknowledged. */
+  pending: number;
+  /** Entries not yet delivered to the group (XINFO GROUPS `lag`; null when Redis cannot tell). */
+  lag: number | null;
+}
+
+/**
+ * One projection build, summed over its source partitions.
+ *
+ * @example
+ * const lagging = snapshot.projections.filter((projection) => projection.lag > 0);
+ */
+export interface ProjectionSnapshot {
+  name: string;
+  build: string;
+  activeBuild: string | null;
+  /** The worst partition state: failed, then stopped, then catching-up, else live. */
+  state: PartitionStatusState;
+  lag: number;
+  /** Log entries the build has gone past (summed checkpoints). */
+  applied: number;
+  pending: number;
+  /** Live workers (heartbeat not expired). */
+  workers: number;
+  deadLetters: number;
+  healthy: boolean;
+  partitions: PartitionStatus[];
+}
+
+/**
+ * What the dashboard shows at one moment, read from Redis alone.
+ *
+ * @example
+ * const snapshot = await collectSnapshot({ redis, prefix: "shop", projections: [balances] });
+ */
+export interface DashboardSnapshot {
+  /** When it was read, ms since the epoch. */
+  at: number;
+  prefix: string;
+  categories: CategorySnapshot[];
+  projections: ProjectionSnapshot[];
+  groups: ConsumerGroupSnapshot[];
+}
+
+/**
+ * Options of {@link collectSnapshot}.
+ *
+ * @example
+ * await collectSnapshot({ redis, prefix: "shop", projections: config.projections ?? [] });
+ */
+export interface CollectSnapshotOptions {
+  redis: Redis;
+  /** The event store's key prefix. */
+  prefix: string;
+  /**
+   * The projections to report: the config module's, and those `discoverProjections` found in
+   * Redis (with `build`, their active build; a config projection reports its version's build).
+   */
+  projections: readonly (ProjectionIdentity & { build?: string | undefined })[];
+  /** The clock, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+const STATE_ORDER: readonly PartitionStatusState[] = ["failed", "stopped", "catching-up", "live"];
+
+function worstState(partitions: readonly PartitionStatus[]): PartitionStatusState {
+  for (const state of STATE_ORDER) {
+    if (partitions.some((partition) => partition.state === state)) return state;
+  }
+  // A projection whose source categories were never written has no partition yet.
+  return "stopped";
+}
+
+// XINFO replies are flat [field, value, ...] arrays under RESP2 (ioredis's protocol).
+function fields(reply: unknown): Map<string, unknown> {
+  const map = new Map<string, unknown>();
+  if (!Array.isArray(reply)) return map;
+  for (let index = 0; index + 1 < reply.length; index += 2) {
+    map.set(String(reply[index]), reply[index + 1]);
+  }
+  return map;
+}
+
+function count(value: unknown): number {
+  const number = Number(value);
+  return Number.isFinite(number) ? number : 0;
+}
+
+/**
+ * Reads one {@link DashboardSnapshot}: every category's logs (`<prefix>:categories`, XINFO
+ * STREAM), every consumer group on them (XINFO GROUPS), and each projection's status through
+ * `getProjectionStatus`, so the dashboard and `projections status` can never disagree.
+ *
+ * @example
+ * const snapshot = await collectSnapshot({ redis, prefix: "shop", projections: [balances] });
+ * console.log(snapshot.projections.map((projection) => `${projection.name}: lag ${projection.lag}`));
+ */
+export async function collectSnapshot(options: CollectSnapshotOptions): Promise<DashboardSnapshot> {
+  const { redis, prefix } = options;
+  const keys = keyLayout(prefix);
+  const at = (options.now ?? Date.now)();
+  const partitionCounts = await redis.hgetall(keys.categories());
+  const categories: CategorySnapshot[] = [];
+  const groups: ConsumerGroupSnapshot[] = [];
+  for (const category of Object.keys(partitionCounts).sort()) {
+    const partitions = count(partitionCounts[category]);
+    let entriesAdded = 0;
+    let length = 0;
+    for (let partition = 0; partition < partitions; partition++) {
+      const log = keys.log(category, partition);
+      // A category is registered before its first log entry exists: a missing log is empty.
+      const [stream, groupReplies] = await Promise.all([
+        redis.call("XINFO", "STREAM", log).catch(() => undefined),
+        redis.call("XINFO", "GROUPS", log).catch(() => []),
+      ]);
+      const info = fields(stream);
+      entriesAdded += count(info.get("entries-added"));
+      length += count(info.get("length"));
+      for (const reply of groupReplies as unknown[]) {
+        const group = fields(reply);
+        const lag = group.get("lag");
+        groups.push({
+          category,
+          partition,
+          group: String(group.get("name")),
+          consumers: count(group.get("consumers")),
+          pending: count(group.get("pending")),
+          lag: lag === null || lag === undefined ? null : count(lag),
+        });
+      }
+    }
+    categories.push({ category, partitions, entriesAdded, length });
+  }
+  const projections: ProjectionSnapshot[] = [];
+  for (const projection of options.projections) {
+    const status = await getProjectionStatus(projection, {
+      redis,
+      prefix,
+      ...(projection.build ? { build: projection.build } : {}),
+    });
+    const sum = (field: "lag" | "applied" | "pending") =>
+      status.partitions.reduce((total, partition) => total + partition[field], 0);
+    projections.push({
+      name: status.projection,
+      build: status.build,
+      activeBuild: status.activeBuild,
+      state: worstState(status.partitions),
+      lag: sum("lag"),
+      applied: sum("applied"),
+      pending: sum("pending"),
+      workers: status.workers.length,
+      deadLetters: status.deadLetters,
+      healthy: status.healthy,
+      partitions: status.partitions,
+    });
+  }
+  return { at, prefix, categories, projections, groups };
+}

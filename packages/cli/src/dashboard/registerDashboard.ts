@@ -1,0 +1,172 @@
+import { discoverProjections } from "@streamstore/projections";
+import { type Command, InvalidArgumentError } from "commander";
+import { Redis } from "ioredis";
+import type { CommandContext } from "../context/CommandContext.js";
+import { CliError, EXIT_CODES } from "../exitCodes.js";
+import type { ActionRunner } from "../program.js";
+import { collectSnapshot } from "./collectSnapshot.js";
+import { DEFAULT_DASHBOARD_OPTIONS, startDashboardServer } from "./startDashboardServer.js";
+
+/**
+ * The options of `streamstore dashboard`.
+ *
+ * @example
+ * const options: DashboardCommandOptions = { host: "127.0.0.1", port: 0, interval: 1000, history: 10 };
+ */
+export interface DashboardCommandOptions {
+  host: string;
+  port: number;
+  /** ms */
+  interval: number;
+  /** minutes */
+  history: number;
+}
+
+type DashboardProjection = Parameters<typeof collectSnapshot>[0]["projections"][number];
+
+const DISCOVERY_INTERVAL_MS = 30_000;
+
+function integerOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
+    }
+    return number;
+  };
+}
+
+/**
+ * Serves the dashboard until SIGINT or SIGTERM (or `signal`), then closes the server and its
+ * event streams and resolves exit code 0: stopping a status page is how it normally ends.
+ *
+ * @example
+ * await runDashboard(context, { host: "127.0.0.1", port: 0, interval: 1000, history: 10 });
+ */
+export async function runDashboard(
+  context: CommandContext,
+  options: DashboardCommandOptions,
+  signal?: AbortSignal,
+): Promise<number> {
+  const checked = await context.redis();
+  // The command's client gives up after a few retries (right for one-shot commands); a page
+  // left open for hours must outlive a Redis restart, so it reads through a client that retries.
+  const redis = new Redis({
+    ...checked.options,
+    lazyConnect: false,
+    retryStrategy: (attempt: number) => Math.min(2000, 100 * attempt),
+    maxRetriesPerRequest: 1,
+  });
+  redis.on("error", () => {});
+  const prefix = await context.prefix();
+  const configured = (await context.config()).projections ?? [];
+  // Projections that ran against this prefix but are not in the config are shown too (found from
+  // their keys and consumer groups). Discovery SCANs the keyspace, so it runs every
+  // DISCOVERY_INTERVAL_MS rather than at every sample.
+  let discovered: { at: number; projections: DashboardProjection[] } | undefined;
+  const projections = async (): Promise<DashboardProjection[]> => {
+    if (!discovered || Date.now() - discovered.at >= DISCOVERY_INTERVAL_MS) {
+      const names = new Set(configured.map((projection) => projection.name));
+      const found = await discoverProjections({ redis, prefix });
+      discovered = {
+        at: Date.now(),
+        projections: found
+          .filter((projection) => !names.has(projection.name))
+          .map((projection) => ({ ...projection, build: projection.activeBuild ?? undefined })),
+      };
+    }
+    return [...configured, ...discovered.projections];
+  };
+  let server: Awaited<ReturnType<typeof startDashboardServer>>;
+  try {
+    server = await startDashboardServer({
+      collect: async () => collectSnapshot({ redis, prefix, projections: await projections() }),
+      title: prefix,
+      redis: await context.redisUrlForDisplay(),
+      host: options.host,
+      port: options.port,
+      intervalMs: options.interval,
+      historyMs: options.history * 60_000,
+      logger: context.logger,
+    });
+  } catch (error) {
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new CliError(
+        EXIT_CODES.failure,
+        `[streamstore] port ${options.port} on ${options.host} is in use. Pass --port <n>, or --port 0 for a free one.`,
+      );
+    }
+    throw new CliError(
+      EXIT_CODES.failure,
+      reason.startsWith("[streamstore]") ? reason : `[streamstore] ${reason}`,
+    );
+  }
+  context.output.line(`streamstore dashboard on ${server.url}`);
+  context.output.note(`Press Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+  await server.close();
+  await redis.quit().catch(() => redis.disconnect());
+  return EXIT_CODES.ok;
+}
+
+/**
+ * Registers `streamstore dashboard` on the program.
+ *
+ * @example
+ * registerDashboard(program, runAction);
+ */
+export function registerDashboard(program: Command, runAction: ActionRunner): void {
+  program
+    .command("dashboard")
+    .description(
+      "Serve a live status page on localhost: projection lag over time, throughput, dead letters, consumers per group.",
+    )
+    .option(
+      "--host <host>",
+      "interface to listen on (the page has no login: keep it on loopback)",
+      DEFAULT_DASHBOARD_OPTIONS.host,
+    )
+    .option(
+      "--port <port>",
+      "port to listen on; 0 picks a free one",
+      integerOption("--port", 0, 65535),
+      DEFAULT_DASHBOARD_OPTIONS.port,
+    )
+    .option(
+      "--interval <ms>",
+      "how often to sample Redis and refresh the page",
+      integerOption("--interval", 100, 60_000),
+      DEFAULT_DASHBOARD_OPTIONS.intervalMs,
+    )
+    .option(
+      "--history <minutes>",
+      "minutes of samples kept and shown",
+      integerOption("--history", 1, 24 * 60),
+      DEFAULT_DASHBOARD_OPTIONS.historyMs / 60_000,
+    )
+    .addHelpText(
+      "after",
+      `
+Example:
+  $ streamstore dashboard --config streamstore.config.ts --prefix shop
+  streamstore dashboard on http://127.0.0.1:4800/
+
+The page follows /api/events (Server-Sent Events); GET /api/snapshot returns the same data as JSON.
+Ctrl-C stops it (exit code 0).`,
+    )
+    .action(
+      runAction((context, options: DashboardCommandOptions) => runDashboard(context, options)),
+    );
+}

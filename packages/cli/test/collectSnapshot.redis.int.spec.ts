@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { defineProjection, type ProjectionRunner, startProjection } from "@streamstore/projections";
+import { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+import { collectSnapshot } from "../src/dashboard/collectSnapshot.js";
+import { createSampleHistory } from "../src/dashboard/createSampleHistory.js";
+
+const itemEvents = defineEvents({ ItemAdded: z.object({ n: z.number() }) });
+
+// A handler that refuses one event, so the projection has exactly one dead letter.
+const itemCounts = defineProjection(itemEvents, {
+  name: "item-counts",
+  version: 1,
+  source: ["item"],
+  key: (event) => event.streamName,
+  initialState: () => ({ count: 0 }),
+  handlers: {
+    ItemAdded: (draft, event) => {
+      if (event.data.n === 13) throw new Error("13 is refused");
+      draft.count++;
+    },
+  },
+});
+
+async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+describe("collectSnapshot", () => {
+  let redis: Redis;
+  let prefix: string;
+  const runners: ProjectionRunner<unknown>[] = [];
+
+  beforeEach(() => {
+    redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: 3 });
+    prefix = `dash-${randomBytes(4).toString("hex")}`;
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await deleteKeysUnder(redis, prefix);
+    await redis.quit();
+  });
+
+  it("reports categories, consumer groups, and each projection's lag, applied count and dead letters as getProjectionStatus sees them", async () => {
+    // Given 20 events on 2 partitions, one of them refused by the projection's handler
+    const store = getRedisEventStore({
+      redis,
+      events: itemEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    for (let n = 1; n <= 20; n++) {
+      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
+    }
+    const runner = startProjection(itemCounts, {
+      redis,
+      store,
+      logger: silentLogger,
+      maxDeliveries: 1,
+      retryBackoffMs: 1,
+    }) as ProjectionRunner<unknown>;
+    runners.push(runner);
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
+
+    // When a snapshot is collected
+    const live = await collectSnapshot({
+      redis,
+      prefix,
+      projections: [itemCounts],
+      now: () => 1_000,
+    });
+
+    // Then it has the category with both logs, the projection caught up with one dead letter,
+    // and its consumer group on each partition
+    expect(live.at).toBe(1_000);
+    expect(live.categories).toEqual([
+      { category: "item", partitions: 2, entriesAdded: 20, length: 20 },
+    ]);
+    expect(live.projections).toHaveLength(1);
+    expect(live.projections[0]).toMatchObject({
+      name: "item-counts",
+      build: "v1",
+      lag: 0,
+      applied: 20,
+      deadLetters: 1,
+      workers: 1,
+    });
+    expect(live.groups.map((group) => [group.category, group.partition, group.group])).toEqual([
+      ["item", 0, "rm:item-counts:v1"],
+      ["item", 1, "rm:item-counts:v1"],
+    ]);
+    expect(live.groups.every((group) => group.consumers === 1)).toBe(true);
+
+    // When the runner stops and 6 more events arrive
+    await runners.splice(0)[0]?.stop();
+    for (let n = 21; n <= 26; n++) {
+      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
+    }
+    const stopped = await collectSnapshot({
+      redis,
+      prefix,
+      projections: [itemCounts],
+      now: () => 3_000,
+    });
+
+    // Then the projection is stopped with a lag of 6, and the history turns the deltas into rates
+    expect(stopped.categories[0]?.entriesAdded).toBe(26);
+    expect(stopped.projections[0]).toMatchObject({ state: "stopped", lag: 6, applied: 20 });
+    const history = createSampleHistory({ capacity: 10 });
+    history.record(live);
+    const sample = history.record(stopped);
+    expect(sample).toEqual({
+      at: 3_000,
+      appendedPerSecond: 3,
+      projections: [{ name: "item-counts", lag: 6, appliedPerSecond: 0, deadLetters: 1 }],
+    });
+  });
+
+  it("reports an empty prefix as no categories, no groups and a stopped projection with no partitions", async () => {
+    // Given a prefix nothing was written under
+    // When a snapshot is collected
+    const snapshot = await collectSnapshot({ redis, prefix, projections: [itemCounts] });
+
+    // Then nothing is invented: a projection that never ran has no partitions and is stopped
+    expect(snapshot.categories).toEqual([]);
+    expect(snapshot.groups).toEqual([]);
+    expect(snapshot.projections[0]).toMatchObject({ state: "stopped", lag: 0, deadLetters: 0 });
+  });
+});
