@@ -14,3 +14,4 @@ export * from "./store/encodeEvents.js";
 export * from "./store/entryCodec.js";
 export * from "./store/getRedisEventStore.js";
 export * from "./store/scripts.js";
+export * from "./telemetry/index.js";

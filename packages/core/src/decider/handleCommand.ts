@@ -6,8 +6,17 @@ import {
 } from "../errors/index.js";
 import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents.js";
 import type { EventMetadata, NewEvent } from "../events/types.js";
+import { parseStreamName } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
 import type { AppendResult, EventStore } from "../store/EventStore.js";
+import { type CoreInstruments, coreTelemetryOf } from "../telemetry/coreTelemetry.js";
+import { errorMessage, failSpan } from "../telemetry/createTelemetry.js";
+import {
+  SPAN_KIND_INTERNAL,
+  type TelemetryAttributes,
+  type TelemetrySpan,
+  type TelemetryTracer,
+} from "../telemetry/TelemetryTypes.js";
 import { type AggregateState, aggregateStream } from "./aggregateStream.js";
 import type { Decider } from "./Decider.js";
 import { evolveAll } from "./evolveAll.js";
@@ -24,7 +33,10 @@ export interface HandleCommandOptions {
   metadata?: EventMetadata;
   /** Stops retrying when aborted. */
   signal?: AbortSignal;
-  /** Receives a warning when a snapshot could not be stored (the command still succeeds). */
+  /**
+   * Receives a warning, with structured fields, when a snapshot could not be stored (the command
+   * still succeeds); pino-compatible. Default: silent.
+   */
   logger?: Logger;
 }
 
@@ -69,6 +81,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * loaded version as expected version, and on a `ConcurrencyError` catches up with the events it
  * missed and decides again, with bounded, jittered backoff.
  *
+ * With OpenTelemetry (the store's providers, or the global ones), it runs in a
+ * `streamstore.handle_command` span whose children are the append spans of every attempt, and
+ * counts retries in `streamstore.command.retries` (see docs/observability.md).
+ *
  * @example
  * const { newState, nextExpectedVersion } = await handleCommand(
  *   store, "account-1", account, { type: "Deposit", amount: 10 });
@@ -79,6 +95,75 @@ export async function handleCommand<Catalog extends EventCatalog, StateType, Com
   decider: Decider<StateType, CommandType, EventOf<Catalog>>,
   command: CommandType,
   options: HandleCommandOptions = {},
+): Promise<HandleCommandResult<StateType, EventOf<Catalog>>> {
+  const telemetry = coreTelemetryOf(store);
+  const tracer = telemetry.tracer();
+  const instruments = telemetry.instruments();
+  // The one check telemetry costs when it is off (issue 7).
+  if (!tracer && !instruments) return decideAndAppend(store, streamName, decider, command, options);
+  return observed(tracer, instruments, store, streamName, decider, command, options);
+}
+
+async function observed<Catalog extends EventCatalog, StateType, CommandType>(
+  tracer: TelemetryTracer | undefined,
+  instruments: CoreInstruments | undefined,
+  store: EventStore<Catalog>,
+  streamName: string,
+  decider: Decider<StateType, CommandType, EventOf<Catalog>>,
+  command: CommandType,
+  options: HandleCommandOptions,
+): Promise<HandleCommandResult<StateType, EventOf<Catalog>>> {
+  let category: string | undefined;
+  try {
+    category = parseStreamName(streamName).category;
+  } catch {
+    // The store reports the bad name; the span and the metric go without a category.
+  }
+  const attributes: TelemetryAttributes = { "streamstore.stream": String(streamName) };
+  if (category !== undefined) attributes["streamstore.category"] = category;
+  const progress = { retries: 0 };
+  const onRetry = () => {
+    progress.retries++;
+    instruments?.commandRetries.add(1, { "streamstore.category": category ?? "" });
+  };
+  const run = async (span: TelemetrySpan | undefined) => {
+    let outcome = "error";
+    try {
+      const result = await decideAndAppend(store, streamName, decider, command, options, onRetry);
+      if (result.appendResult === undefined) outcome = "no_events";
+      else outcome = result.appendResult.duplicate ? "duplicate" : "appended";
+      span?.setAttribute("streamstore.event_count", result.newEvents.length);
+      return result;
+    } catch (error) {
+      if (isConcurrencyError(error)) outcome = "conflict";
+      if (span) failSpan(span, error);
+      throw error;
+    } finally {
+      span?.setAttributes({
+        "streamstore.retries": progress.retries,
+        "streamstore.attempts": progress.retries + 1,
+        "streamstore.outcome": outcome,
+      });
+      span?.end();
+    }
+  };
+  if (!tracer) return run(undefined);
+  // An active span: the appends (and reads) inside are its children wherever the application has
+  // a context manager (NodeSDK registers AsyncLocalStorage's).
+  return tracer.startActiveSpan(
+    "streamstore.handle_command",
+    { kind: SPAN_KIND_INTERNAL, attributes },
+    run,
+  );
+}
+
+async function decideAndAppend<Catalog extends EventCatalog, StateType, CommandType>(
+  store: EventStore<Catalog>,
+  streamName: string,
+  decider: Decider<StateType, CommandType, EventOf<Catalog>>,
+  command: CommandType,
+  options: HandleCommandOptions,
+  onRetry?: () => void,
 ): Promise<HandleCommandResult<StateType, EventOf<Catalog>>> {
   const maxRetries = options.maxRetries ?? DEFAULT_HANDLE_COMMAND_OPTIONS.maxRetries;
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
@@ -140,6 +225,7 @@ export async function handleCommand<Catalog extends EventCatalog, StateType, Com
       }
       const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** attempt);
       await sleep(Math.random() * ceiling, options.signal);
+      onRetry?.();
       // The conflict told us the stream moved on: fold only the events we missed.
       loaded = await aggregateStream(store, streamName, decider, { from: loaded });
     }
@@ -172,7 +258,7 @@ async function maybeSnapshot<Catalog extends EventCatalog, StateType, CommandTyp
   } catch (error) {
     // A snapshot is an optimisation: failing to store one must not fail a command that succeeded.
     options.logger?.warn(
-      { streamName, version, error },
+      { stream: streamName, version, error: errorMessage(error) },
       "[streamstore] could not store a snapshot; loads replay the stream meanwhile.",
     );
   }

@@ -1,6 +1,11 @@
 /**
  * The logging interface streamstore writes to: pino-compatible (`logger.warn({ field }, "msg")`),
- * so a pino logger can be passed as it is.
+ * so a pino logger can be passed as it is. Every record carries structured fields (`projection`,
+ * `build`, `partition`, `worker`, `stream`, `error`, ...) beside a `[streamstore]` message.
+ *
+ * @example
+ * const logger: Logger = pino({ level: "info" });
+ * const store = getRedisEventStore({ redis, events, logger });
  */
 export interface Logger {
   debug(fields: Record<string, unknown>, message: string): void;
@@ -9,9 +14,20 @@ export interface Logger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
+function fieldsText(fields: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(fields, (_key, value: unknown) =>
+      value instanceof Error ? value.message : value,
+    );
+  } catch {
+    return "{}";
+  }
+}
+
 /**
- * The default logger: silent for debug and info, warnings and errors to stderr, because a
- * warning such as "this Redis keeps nothing on disk" must not go unseen.
+ * A logger that writes warnings and errors to stderr (the message, then its fields as JSON) and
+ * drops debug and info. Not the default any more (issue 7: logging is silent unless asked for):
+ * pass it when a quick look is wanted without a logging library.
  *
  * @example
  * const store = getRedisEventStore({ redis, events, logger: consoleWarningLogger });
@@ -19,12 +35,14 @@ export interface Logger {
 export const consoleWarningLogger: Logger = {
   debug: () => {},
   info: () => {},
-  warn: (_fields, message) => console.warn(message),
-  error: (fields, message) => console.error(message, fields),
+  warn: (fields, message) => process.stderr.write(`${message} ${fieldsText(fields)}\n`),
+  error: (fields, message) => process.stderr.write(`${message} ${fieldsText(fields)}\n`),
 };
 
 /**
- * A logger that drops everything (for tests and benchmarks).
+ * A logger that drops everything: the default of the store, `handleCommand`, the projection
+ * runner and the reactor. Without a logger, the one warning that must not go unseen (a Redis that
+ * keeps nothing on disk) is emitted with `process.emitWarning` instead.
  *
  * @example
  * const store = getRedisEventStore({ redis, events, logger: silentLogger });

@@ -50,7 +50,11 @@ async function readFacts(redis: Redis): Promise<ServerFacts> {
 
 /** Options of {@link checkServer}. */
 export interface CheckServerOptions {
-  logger: Logger;
+  /**
+   * Where the persistence warning goes. Without one (the store's default, silent logging), it is
+   * emitted once with `process.emitWarning`, so it is still seen, on Node's own channel.
+   */
+  logger?: Logger;
   /** Accept a `maxmemory-policy` that may evict keys (events would vanish silently). */
   allowEviction: boolean;
 }
@@ -62,7 +66,7 @@ export interface CheckServerOptions {
  * is checked (and warned about) on its own. See docs/durability.md and docs/cluster.md.
  *
  * @example
- * await checkServer(redis, { logger: consoleWarningLogger, allowEviction: false });
+ * await checkServer(redis, { allowEviction: false }); // warns with process.emitWarning
  */
 export async function checkServer(
   redis: Redis | Cluster,
@@ -103,19 +107,42 @@ async function checkOneServer(redis: Redis, options: CheckServerOptions): Promis
   if (!warned.has(identity)) {
     const noAof = facts.appendonly === "no";
     const noRdb = facts.save === "";
+    const fields = {
+      server: identity,
+      setting: "appendonly",
+      value: facts.appendonly,
+      save: facts.save,
+    };
     if (noAof && (noRdb || facts.save === undefined)) {
       warned.add(identity);
-      options.logger.warn(
-        { setting: "appendonly", value: facts.appendonly, save: facts.save },
+      warn(
+        options,
+        fields,
+        "STREAMSTORE_NO_PERSISTENCE",
         `[streamstore] this Redis (${identity}) keeps nothing on disk (appendonly no${noRdb ? ', save ""' : ""}): a restart loses every event. For an event store run "CONFIG SET appendonly yes" with appendfsync everysec or always (see docs/durability.md).`,
       );
     } else if (noAof) {
       warned.add(identity);
-      options.logger.warn(
-        { setting: "appendonly", value: facts.appendonly, save: facts.save },
+      warn(
+        options,
+        fields,
+        "STREAMSTORE_RDB_ONLY",
         `[streamstore] this Redis (${identity}) persists only RDB snapshots (save "${facts.save}"): a crash loses every event since the last snapshot. Run "CONFIG SET appendonly yes" (see docs/durability.md).`,
       );
     }
   }
   return facts;
+}
+
+// The design brief wants this warning seen once, clearly, even though logging is silent by
+// default (issue 7): without a logger it goes to Node's warning channel, printed on stderr once
+// and silenced only on purpose (--no-warnings, or a "warning" listener).
+function warn(
+  options: CheckServerOptions,
+  fields: Record<string, unknown>,
+  code: string,
+  message: string,
+): void {
+  if (options.logger) options.logger.warn({ ...fields, code }, message);
+  else process.emitWarning(message, { type: "StreamstoreWarning", code });
 }

@@ -4,6 +4,7 @@ import {
   CorruptEventError,
   IdempotencyConflictError,
   InvalidArgumentError,
+  isConcurrencyError,
   isStreamstoreError,
   PartitionCountMismatchError,
   RedisOutOfMemoryError,
@@ -19,7 +20,19 @@ import {
   partitionOf,
   type StreamName,
 } from "../keys/keyLayout.js";
-import { consoleWarningLogger, type Logger } from "../logging/Logger.js";
+import type { Logger } from "../logging/Logger.js";
+import {
+  attachCoreTelemetry,
+  type CoreInstruments,
+  createCoreTelemetry,
+} from "../telemetry/coreTelemetry.js";
+import { failSpan, rememberTelemetryOptions } from "../telemetry/createTelemetry.js";
+import {
+  SPAN_KIND_CLIENT,
+  type TelemetryAttributes,
+  type TelemetryOptions,
+  type TelemetryTracer,
+} from "../telemetry/TelemetryTypes.js";
 import { checkServer } from "./checkServer.js";
 import type {
   AppendDurability,
@@ -34,7 +47,7 @@ import { decodeEntry, type RawStreamEntry } from "./entryCodec.js";
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 
 /** Options of {@link getRedisEventStore}. */
-export interface RedisEventStoreOptions<Catalog extends EventCatalog> {
+export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends TelemetryOptions {
   /** An ioredis client (`Redis` or `Cluster`), or the in-memory fake of @streamstore/testing. */
   redis: Redis | Cluster;
   /** The event catalog from `defineEvents`. */
@@ -59,7 +72,12 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> {
   serverCheck?: "check" | "off";
   /** Accept a `maxmemory-policy` that may evict keys. Default false: such a server is refused. */
   allowEviction?: boolean;
-  /** Where warnings go; pino-compatible. Default: warnings and errors to stderr. */
+  /**
+   * Where the store logs, with structured fields; pino-compatible (a pino logger fits as it is).
+   * Default: silent, except that the warning about a server that keeps nothing on disk is then
+   * emitted once with `process.emitWarning` (code `STREAMSTORE_NO_PERSISTENCE`), where Node
+   * prints it unless run with `--no-warnings`. See docs/observability.md.
+   */
   logger?: Logger;
 }
 
@@ -179,7 +197,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     );
   }
   const keys = keyLayout(options.prefix ?? DEFAULT_EVENT_STORE_OPTIONS.prefix);
-  const logger = options.logger ?? consoleWarningLogger;
+  const telemetry = createCoreTelemetry(options);
   const limits = {
     maxEventBytes: checkPositiveInteger(
       "maxEventBytes",
@@ -213,7 +231,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     if ((options.serverCheck ?? DEFAULT_EVENT_STORE_OPTIONS.serverCheck) === "off")
       return Promise.resolve();
     serverChecked ??= checkServer(redis, {
-      logger,
+      // No logger given: checkServer emits its one warning as a process warning instead.
+      ...(options.logger ? { logger: options.logger } : {}),
       allowEviction: options.allowEviction ?? DEFAULT_EVENT_STORE_OPTIONS.allowEviction,
     }).catch((error: unknown) => {
       // A refused configuration stays refused; a dropped connection is worth another try.
@@ -278,93 +297,170 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     return locateWith(name, partitions);
   };
 
+  type AppendArguments = Parameters<EventStore<Catalog>["append"]>;
+
+  const appendOnce = async (
+    streamName: AppendArguments[0],
+    newEvents: AppendArguments[1],
+    appendOptions: NonNullable<AppendArguments[2]>,
+    located?: { partition?: number },
+  ): Promise<AppendResult> => {
+    // Validated first, so a bad name is reported before anything about the events.
+    const name = parseStreamName(streamName);
+    const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
+    const durability = checkDurability(appendOptions.durability);
+    const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
+    const location = await locate(name, true);
+    if (located) located.partition = location.partition;
+    const args: (string | number)[] = [
+      location.streamKey,
+      location.logKey,
+      expected.kind,
+      expected.version,
+      location.id,
+      encoded.length,
+    ];
+    for (const event of encoded) {
+      args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
+    }
+    let reply: unknown[];
+    let acknowledged: number | undefined;
+    if (durability === undefined) {
+      reply = await scripts.streamstoreAppend1(...args).catch(typedRedisError);
+    } else {
+      // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
+      // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
+      // keyed command, so WAIT reaches the very primary that ran the append (issue 6).
+      let replies: [Error | null, unknown][] | null;
+      for (let redirections = 0; ; redirections++) {
+        const pipeline = redis.pipeline() as unknown as ScriptPipeline;
+        replies = await pipeline
+          .streamstoreAppend1(...args)
+          .call("WAIT", durability.replicas, durability.timeoutMs)
+          .exec();
+        const error = replies?.[0]?.[0];
+        // ioredis re-routes a Cluster pipeline only when every command in it was redirected,
+        // never this one (the keyless WAIT runs): after a failover or resharding, follow
+        // MOVED/ASK/TRYAGAIN/CLUSTERDOWN ourselves. Redis executed nothing then: safe to resend.
+        if (!error || !NOT_EXECUTED.test(error.message) || redirections >= MAX_REDIRECTIONS) break;
+        (redis as { refreshSlotsCache?: () => void }).refreshSlotsCache?.();
+        await new Promise((resolve) => setTimeout(resolve, REDIRECTION_DELAY_MS));
+      }
+      const [scriptError, scriptReply] = replies?.[0] ?? [new Error("no reply"), null];
+      if (scriptError) typedRedisError(scriptError);
+      reply = scriptReply as unknown[];
+      const [waitError, waitReply] = replies?.[1] ?? [new Error("no reply"), null];
+      if (waitError) throw waitError;
+      acknowledged = Number(waitReply);
+    }
+    const status = reply?.[0];
+    if (status === "ok" || status === "dup") {
+      const result: AppendResult = {
+        streamName,
+        nextExpectedVersion: Number(reply[1]),
+        firstVersion: Number(reply[2]),
+        positions: reply.slice(3).map(String),
+        partition: location.partition,
+        duplicate: status === "dup",
+      };
+      if (durability !== undefined && acknowledged !== undefined) {
+        result.replicasAcknowledged = acknowledged;
+        if (acknowledged < durability.replicas)
+          throw new ReplicationTimeoutError(streamName, acknowledged, durability.replicas, result);
+      }
+      return result;
+    }
+    if (status === "conflict") {
+      throw new ConcurrencyError(
+        streamName,
+        appendOptions.expectedVersion ?? "any",
+        Number(reply[1]),
+        Number(reply[2]) === 1,
+      );
+    }
+    if (status === "idempotency") {
+      throw new IdempotencyConflictError(streamName, String(reply[1]), String(reply[2]));
+    }
+    throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);
+  };
+
+  // The append with its span and metrics. Attributes follow the OpenTelemetry conventions' style
+  // (namespaced, snake_case); metrics never carry the stream name, only low-cardinality ones.
+  const appendObserved = async (
+    tracer: TelemetryTracer | undefined,
+    instruments: CoreInstruments | undefined,
+    streamName: AppendArguments[0],
+    newEvents: AppendArguments[1],
+    appendOptions: NonNullable<AppendArguments[2]>,
+  ): Promise<AppendResult> => {
+    const started = performance.now();
+    let category: string | undefined;
+    try {
+      category = parseStreamName(streamName).category;
+    } catch {
+      // appendOnce reports the bad name; the span just goes without a category.
+    }
+    const expectedVersion = appendOptions.expectedVersion ?? "any";
+    const attributes: TelemetryAttributes = {
+      "db.system.name": "redis",
+      "streamstore.stream": String(streamName),
+      "streamstore.event_count": Array.isArray(newEvents) ? newEvents.length : 0,
+      "streamstore.expected_version_kind":
+        typeof expectedVersion === "number" ? "exact" : String(expectedVersion),
+    };
+    if (category !== undefined) attributes["streamstore.category"] = category;
+    if (typeof expectedVersion === "number")
+      attributes["streamstore.expected_version"] = expectedVersion;
+    const span = tracer?.startSpan("streamstore.append", { kind: SPAN_KIND_CLIENT, attributes });
+    const located: { partition?: number } = {};
+    let outcome = "error";
+    try {
+      const result = await appendOnce(streamName, newEvents, appendOptions, located);
+      outcome = result.duplicate ? "duplicate" : "ok";
+      if (span?.isRecording()) {
+        span.setAttributes({
+          "streamstore.conflict": false,
+          "streamstore.duplicate": result.duplicate,
+          "streamstore.next_version": result.nextExpectedVersion,
+        });
+      }
+      if (instruments && !result.duplicate && category !== undefined) {
+        instruments.appendEvents.add(result.positions.length, { "streamstore.category": category });
+      }
+      return result;
+    } catch (error) {
+      const conflict = isConcurrencyError(error);
+      if (conflict) outcome = "conflict";
+      if (span?.isRecording()) {
+        span.setAttributes({ "streamstore.conflict": conflict, "streamstore.duplicate": false });
+        if (conflict) span.setAttribute("streamstore.actual_version", error.actualVersion);
+        failSpan(span, error);
+      }
+      if (conflict && instruments && category !== undefined) {
+        instruments.appendConflicts.add(1, { "streamstore.category": category });
+      }
+      throw error;
+    } finally {
+      if (located.partition !== undefined)
+        span?.setAttribute("streamstore.partition", located.partition);
+      span?.end();
+      instruments?.appendDuration.record(performance.now() - started, {
+        "streamstore.category": category ?? "",
+        "streamstore.outcome": outcome,
+      });
+    }
+  };
+
   const store: EventStore<Catalog> = {
     catalog,
     keys,
 
     async append(streamName, newEvents, appendOptions = {}): Promise<AppendResult> {
-      // Validated first, so a bad name is reported before anything about the events.
-      const name = parseStreamName(streamName);
-      const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
-      const durability = checkDurability(appendOptions.durability);
-      const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
-      const location = await locate(name, true);
-      const args: (string | number)[] = [
-        location.streamKey,
-        location.logKey,
-        expected.kind,
-        expected.version,
-        location.id,
-        encoded.length,
-      ];
-      for (const event of encoded) {
-        args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
-      }
-      let reply: unknown[];
-      let acknowledged: number | undefined;
-      if (durability === undefined) {
-        reply = await scripts.streamstoreAppend1(...args).catch(typedRedisError);
-      } else {
-        // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
-        // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
-        // keyed command, so WAIT reaches the very primary that ran the append (issue 6).
-        let replies: [Error | null, unknown][] | null;
-        for (let redirections = 0; ; redirections++) {
-          const pipeline = redis.pipeline() as unknown as ScriptPipeline;
-          replies = await pipeline
-            .streamstoreAppend1(...args)
-            .call("WAIT", durability.replicas, durability.timeoutMs)
-            .exec();
-          const error = replies?.[0]?.[0];
-          // ioredis re-routes a Cluster pipeline only when every command in it was redirected,
-          // never this one (the keyless WAIT runs): after a failover or resharding, follow
-          // MOVED/ASK/TRYAGAIN/CLUSTERDOWN ourselves. Redis executed nothing then: safe to resend.
-          if (!error || !NOT_EXECUTED.test(error.message) || redirections >= MAX_REDIRECTIONS)
-            break;
-          (redis as { refreshSlotsCache?: () => void }).refreshSlotsCache?.();
-          await new Promise((resolve) => setTimeout(resolve, REDIRECTION_DELAY_MS));
-        }
-        const [scriptError, scriptReply] = replies?.[0] ?? [new Error("no reply"), null];
-        if (scriptError) typedRedisError(scriptError);
-        reply = scriptReply as unknown[];
-        const [waitError, waitReply] = replies?.[1] ?? [new Error("no reply"), null];
-        if (waitError) throw waitError;
-        acknowledged = Number(waitReply);
-      }
-      const status = reply?.[0];
-      if (status === "ok" || status === "dup") {
-        const result: AppendResult = {
-          streamName,
-          nextExpectedVersion: Number(reply[1]),
-          firstVersion: Number(reply[2]),
-          positions: reply.slice(3).map(String),
-          partition: location.partition,
-          duplicate: status === "dup",
-        };
-        if (durability !== undefined && acknowledged !== undefined) {
-          result.replicasAcknowledged = acknowledged;
-          if (acknowledged < durability.replicas)
-            throw new ReplicationTimeoutError(
-              streamName,
-              acknowledged,
-              durability.replicas,
-              result,
-            );
-        }
-        return result;
-      }
-      if (status === "conflict") {
-        throw new ConcurrencyError(
-          streamName,
-          appendOptions.expectedVersion ?? "any",
-          Number(reply[1]),
-          Number(reply[2]) === 1,
-        );
-      }
-      if (status === "idempotency") {
-        throw new IdempotencyConflictError(streamName, String(reply[1]), String(reply[2]));
-      }
-      throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);
+      // The one check telemetry costs when it is off (issue 7): no provider, no extra work.
+      const tracer = telemetry.tracer();
+      const instruments = telemetry.instruments();
+      if (!tracer && !instruments) return appendOnce(streamName, newEvents, appendOptions);
+      return appendObserved(tracer, instruments, streamName, newEvents, appendOptions);
     },
 
     read(streamName, readOptions: ReadOptions = {}) {
@@ -492,5 +588,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
 
     locate: (streamName) => locate(streamName),
   };
+  attachCoreTelemetry(store, telemetry);
+  rememberTelemetryOptions(store, options);
   return store;
 }

@@ -1,0 +1,3 @@
+export * from "./createTelemetry.js";
+export * from "./loadOpenTelemetryApi.js";
+export * from "./TelemetryTypes.js";
