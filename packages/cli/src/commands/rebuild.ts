@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
-import { confirm, sleep, withExamples } from "./shared.js";
+import { confirm, integerOption, sleep, withExamples } from "./shared.js";
 
 /**
  * Progress of a rebuild, as printed (and as the JSON lines of `--json` on stderr).
@@ -205,7 +205,12 @@ export function registerRebuild(projections: Command, runAction: ActionRunner): 
         "Rebuild a projection's read model from the first event into a new build, running a worker here with a progress bar (events/s, ETA); readers switch when it has caught up. Ctrl-C stops cleanly (exit code 130); running the same command again resumes the same build from its checkpoints. Needs the projection in the config module (its runner options are used).",
       )
       .option("--yes", "do not ask for confirmation")
-      .option("--interval <ms>", "progress refresh interval, ms", (value) => Number(value), 250),
+      .option(
+        "--interval <ms>",
+        "progress refresh interval, ms",
+        integerOption("--interval", 50),
+        250,
+      ),
     [
       "streamstore projections rebuild balances --yes",
       "streamstore projections rebuild balances --yes --json 2>progress.ndjson",

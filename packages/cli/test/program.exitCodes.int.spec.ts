@@ -1,0 +1,198 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getFreePort } from "@streamstore/testing";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runCli } from "./support/cli.js";
+
+// Issue 7: the documented exit codes, every command's --help example, and a TLS connection
+// (rediss://) verified against a CA made here with openssl (CI installs openssl, .ci/run).
+
+describe("streamstore exit codes and help", () => {
+  it("exits with 5 for an unreachable Redis, 4 for an unknown stream, 2 for a bad option or command", async () => {
+    // Given a port nobody listens on, and the run's Redis
+    const nobody = `redis://127.0.0.1:${await getFreePort()}`;
+    const redisUrl = inject("redisUrl");
+
+    // When commands fail in each way
+    const unreachable = await runCli(["streams"], { REDIS_URL: nobody });
+    const unknownStream = await runCli(
+      ["stream", "show", "account-nobody", "--prefix", "nothing-here"],
+      { REDIS_URL: redisUrl },
+    );
+    const badLimit = await runCli(["streams", "--limit", "ten"], { REDIS_URL: redisUrl });
+    const unknownOption = await runCli(["streams", "--bogus"], { REDIS_URL: redisUrl });
+    const unknownCommand = await runCli(["stremas"], { REDIS_URL: redisUrl });
+    const badName = await runCli(["stream", "show", "no category"], { REDIS_URL: redisUrl });
+
+    // Then each exit code and message says what to do
+    expect(unreachable.code).toBe(5);
+    expect(unreachable.stderr).toContain(`[streamstore] cannot reach Redis at ${nobody}`);
+    expect(unreachable.stderr).toContain("Check --redis-url or REDIS_URL");
+    expect(unknownStream.code).toBe(4);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain("--limit must be a whole number >= 1");
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("unknown option '--bogus'");
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("(Did you mean streams?)");
+    expect(badName.code).toBe(2);
+  });
+
+  it("shows an example in every command's --help, and the exit codes in the program's", async () => {
+    // Given every command
+    const commands = [
+      ["doctor"],
+      ["streams"],
+      ["stream", "show"],
+      ["categories"],
+      ["tail"],
+      ["projections", "list"],
+      ["projections", "status"],
+      ["projections", "rebuild"],
+      ["dlq", "list"],
+      ["dlq", "show"],
+      ["dlq", "retry"],
+      ["dlq", "discard"],
+    ];
+
+    // When each one's help is printed
+    const helps = await Promise.all(commands.map((command) => runCli([...command, "--help"])));
+    const main = await runCli(["--help"]);
+    const version = await runCli(["--version"]);
+
+    // Then each has an example of itself
+    for (const [index, help] of helps.entries()) {
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(
+        new RegExp(`Examples?:\\n  \\$ streamstore ${(commands[index] ?? []).join(" ")}`),
+      );
+    }
+    expect(main.stdout).toContain("130  interrupted by Ctrl-C");
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe("streamstore over TLS", () => {
+  let dir: string;
+  let server: ChildProcess | undefined;
+  let port: number;
+
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "streamstore-cli-tls-"));
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=cli test CA",
+    );
+    openssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=localhost",
+    );
+    await writeFile(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.crt",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+    );
+    port = await getFreePort();
+    const child = spawn(
+      "redis-server",
+      [
+        "--port",
+        "0",
+        "--tls-port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--tls-cert-file",
+        join(dir, "server.crt"),
+        "--tls-key-file",
+        join(dir, "server.key"),
+        "--tls-ca-cert-file",
+        join(dir, "ca.crt"),
+        "--tls-auth-clients",
+        "no",
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        dir,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    server = child;
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 10_000;
+    while (!/Ready to accept connections/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(
+          `[streamstore] redis-server did not start with TLS (built without BUILD_TLS=yes?):\n${output}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  });
+
+  afterAll(async () => {
+    server?.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("connects with rediss:// verifying the server against the CA, and refuses an unknown CA with exit code 5", async () => {
+    // Given a TLS-only server whose certificate the CA signed
+    const url = `rediss://localhost:${port}`;
+
+    // When doctor runs trusting the CA (NODE_EXTRA_CA_CERTS), then trusting nothing extra
+    const trusted = await runCli(["doctor", "--json"], {
+      REDIS_URL: url,
+      NODE_EXTRA_CA_CERTS: join(dir, "ca.crt"),
+    });
+    const untrusted = await runCli(["doctor"], { REDIS_URL: url });
+
+    // Then the first reads the server's settings, the second cannot connect
+    expect(trusted.code).toBe(0);
+    expect((JSON.parse(trusted.stdout) as { server: string; ok: boolean }).server).toBe(`${url}`);
+    expect(untrusted.code).toBe(5);
+    expect(untrusted.stderr).toContain("[streamstore] cannot reach Redis at rediss://localhost");
+  });
+});
