@@ -1,15 +1,19 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
-  consoleWarningLogger,
   decodeEntry,
   type EventCatalog,
   type EventStore,
+  failSpan,
   InvalidArgumentError,
   keyLayout,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
+  SPAN_KIND_CONSUMER,
+  silentLogger,
+  type TelemetryAttributes,
+  type TelemetryOptions,
 } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError, errorText } from "../errors.js";
@@ -17,6 +21,10 @@ import { createRedisReadModelStore } from "../readModel/createRedisReadModelStor
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
 import { sendCommand } from "../runner/redisCommands.js";
 import { sleep } from "../runner/sleep.js";
+import {
+  createProjectionsTelemetry,
+  telemetryOptionsFor,
+} from "../telemetry/projectionsTelemetry.js";
 import type { Reactor, ReactorContext } from "./defineReactor.js";
 
 /**
@@ -25,7 +33,8 @@ import type { Reactor, ReactorContext } from "./defineReactor.js";
  * @example
  * startReactor(mailer, { redis, store, startFrom: "beginning", maxDeliveries: 3 });
  */
-export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog> {
+export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog>
+  extends TelemetryOptions {
   /** The ioredis client (or the in-memory fake); duplicated once for blocking reads. */
   redis: Redis | Cluster;
   /** The event store the events are appended with (for its prefix and partition counts). */
@@ -36,7 +45,10 @@ export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog> {
   workerId?: string;
   /** Stops the worker: in-flight handlers get an aborted signal and are awaited. */
   signal?: AbortSignal;
-  /** Where failures are logged; pino-compatible. */
+  /**
+   * Where state changes and failures are logged, with structured fields (`reactor`, `worker`,
+   * `partition`, `entryId`, `error`); pino-compatible. Default: silent.
+   */
   logger?: Logger;
   /** Where a new consumer group starts: `"end"` (only events appended from now on) or `"beginning"`. */
   startFrom?: "end" | "beginning";
@@ -132,7 +144,10 @@ export function startReactor<Catalog extends EventCatalog>(
   if (options.maxDeliveries < 1 || options.batchSize < 1) {
     throw new InvalidArgumentError("reactor options", "maxDeliveries and batchSize must be >= 1.");
   }
-  const logger = reactorOptions.logger ?? consoleWarningLogger;
+  const logger = reactorOptions.logger ?? silentLogger;
+  const telemetry = createProjectionsTelemetry(
+    telemetryOptionsFor(reactorOptions, reactorOptions.store),
+  );
   const logs = reactorOptions.store?.keys ?? keyLayout(options.prefix);
   const group = `rx:${reactor.name}`;
   const tag = `${logs.prefix}:{rx:${reactor.name}}`;
@@ -158,7 +173,7 @@ export function startReactor<Catalog extends EventCatalog>(
   const setState = (next: ReactorState) => {
     if (state === next) return;
     logger.info(
-      { reactor: reactor.name, worker: workerId },
+      { reactor: reactor.name, worker: workerId, from: state, to: next },
       `[streamstore] reactor "${reactor.name}" ${workerId}: ${state} -> ${next}`,
     );
     state = next;
@@ -229,10 +244,67 @@ export function startReactor<Catalog extends EventCatalog>(
     );
   };
 
-  const handle = async (source: (typeof sources)[number], entry: RawStreamEntry): Promise<void> => {
+  // One `streamstore.reactor.handle` span per entry (handlers run concurrently, so a batch span
+  // would not say which one was slow); metrics count what was acked and redelivered.
+  const handle = (
+    source: (typeof sources)[number],
+    entry: RawStreamEntry,
+    claimed = false,
+  ): Promise<unknown> => {
+    const tracer = telemetry.tracer();
+    const instruments = telemetry.instruments();
+    if (!tracer && !instruments) return handleOnce(source, entry);
+    const attributes: TelemetryAttributes = {
+      "streamstore.reactor.name": reactor.name,
+      "streamstore.category": source.category,
+      "streamstore.partition": source.partition,
+    };
+    if (claimed) {
+      instruments?.reactorRedeliveries.add(1, {
+        ...attributes,
+        "streamstore.redelivery.reason": "claimed",
+      });
+    }
+    const run = async (span?: { setAttributes(a: TelemetryAttributes): unknown }) => {
+      const outcome = await handleOnce(source, entry, attributes);
+      span?.setAttributes({ "streamstore.outcome": outcome });
+      if (outcome !== "retry-later") instruments?.reactorEvents.add(1, attributes);
+    };
+    if (!tracer) return run();
+    return tracer.startActiveSpan(
+      "streamstore.reactor.handle",
+      {
+        kind: SPAN_KIND_CONSUMER,
+        attributes: {
+          ...attributes,
+          "streamstore.entry_id": entry[0],
+          "streamstore.worker.id": workerId,
+        },
+      },
+      async (span) => {
+        try {
+          await run(span);
+        } catch (error) {
+          failSpan(span, error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
+  const handleOnce = async (
+    source: (typeof sources)[number],
+    entry: RawStreamEntry,
+    attributes?: TelemetryAttributes,
+  ): Promise<"handled" | "skipped" | "dead-lettered" | "retry-later"> => {
     const [id, fields] = entry;
     const ack = () => sendCommand(redis, "xack", source.logKey, group, id);
-    if (fields === null) return void (await ack());
+    if (fields === null) {
+      await ack();
+      return "skipped";
+    }
     let event: RecordedEvent;
     try {
       event = decodeEntry(reactor.catalog, entry, {
@@ -243,10 +315,20 @@ export function startReactor<Catalog extends EventCatalog>(
       });
     } catch (error) {
       await deadLetter(source, entry, "corrupt", 1, error);
-      return void (await ack());
+      if (attributes) {
+        telemetry.instruments()?.reactorDeadLetters.add(1, {
+          ...attributes,
+          "streamstore.dead_letter.reason": "corrupt",
+        });
+      }
+      await ack();
+      return "dead-lettered";
     }
     const handler = handlers[event.type];
-    if (!handler) return void (await ack());
+    if (!handler) {
+      await ack();
+      return "skipped";
+    }
     const attemptField = `${source.logKey}:${id}`;
     for (;;) {
       const attempt = await redis.hincrby(attemptsKey, attemptField, 1);
@@ -254,24 +336,43 @@ export function startReactor<Catalog extends EventCatalog>(
         await handler(event, { reactor: reactor.name, attempt, signal: stopController.signal });
         await ack();
         await redis.hdel(attemptsKey, attemptField);
-        return;
+        return "handled";
       } catch (error) {
         if (attempt >= options.maxDeliveries) {
           logger.error(
-            { reactor: reactor.name, entryId: id, attempts: attempt, error: errorText(error) },
+            {
+              reactor: reactor.name,
+              worker: workerId,
+              partition: `${source.category}:${source.partition}`,
+              entryId: id,
+              attempts: attempt,
+              error: errorText(error),
+            },
             `[streamstore] reactor "${reactor.name}": entry ${id} failed ${attempt} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
           );
           await deadLetter(source, entry, "handler", attempt, error);
+          if (attributes) {
+            telemetry.instruments()?.reactorDeadLetters.add(1, {
+              ...attributes,
+              "streamstore.dead_letter.reason": "handler",
+            });
+          }
           await ack();
           await redis.hdel(attemptsKey, attemptField);
-          return;
+          return "dead-lettered";
         }
         await sleep(
           Math.min(options.retryBackoffMs * 2 ** (attempt - 1), options.retryBackoffMaxMs),
           stopController.signal,
         );
         // Stopping: leave it pending; another worker (or this one restarted) claims it.
-        if (stopController.signal.aborted) return;
+        if (stopController.signal.aborted) return "retry-later";
+        if (attributes) {
+          telemetry.instruments()?.reactorRedeliveries.add(1, {
+            ...attributes,
+            "streamstore.redelivery.reason": "retry",
+          });
+        }
       }
     }
   };
@@ -306,7 +407,7 @@ export function startReactor<Catalog extends EventCatalog>(
               "COUNT",
               options.batchSize,
             )) as [string, RawStreamEntry[], string[]?];
-            await Promise.all(reply[1].map((entry) => handle(source, entry)));
+            await Promise.all(reply[1].map((entry) => handle(source, entry, true)));
             if (reply[2]?.length)
               await sendCommand(redis, "xack", source.logKey, group, ...reply[2]);
           }
@@ -347,7 +448,7 @@ export function startReactor<Catalog extends EventCatalog>(
           ...sources.map((source) => source.logKey),
           ...sources.map(() => ">"),
         )) as [string, RawStreamEntry[]][] | null;
-        const work: Promise<void>[] = [];
+        const work: Promise<unknown>[] = [];
         for (const [logKey, entries] of reply ?? []) {
           const source = sources.find((candidate) => candidate.logKey === logKey);
           if (source) for (const entry of entries) work.push(handle(source, entry));
@@ -356,7 +457,7 @@ export function startReactor<Catalog extends EventCatalog>(
       } catch (error) {
         if (stopController.signal.aborted) break;
         logger.warn(
-          { reactor: reactor.name, error: errorText(error) },
+          { reactor: reactor.name, worker: workerId, error: errorText(error) },
           `[streamstore] reactor "${reactor.name}" ${workerId}: ${errorText(error)}; retrying in ${options.reconnectDelayMs} ms.`,
         );
         await sleep(options.reconnectDelayMs, stopController.signal);

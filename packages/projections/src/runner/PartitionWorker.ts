@@ -1,9 +1,12 @@
 import {
   decodeEntry,
   type EventCatalog,
+  failSpan,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
+  SPAN_KIND_CONSUMER,
+  type TelemetryAttributes,
 } from "@streamstore/core";
 import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
@@ -24,8 +27,9 @@ import type {
   ReadModelStore,
   StoredDocument,
 } from "../readModel/ReadModelStore.js";
+import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
-import { readAfter, sendCommand } from "./redisCommands.js";
+import { pairs, readAfter, sendCommand } from "./redisCommands.js";
 import { sleep } from "./sleep.js";
 import { compareStreamIds } from "./streamIds.js";
 
@@ -53,6 +57,8 @@ export interface PartitionWorkerContext {
   options: ResolvedRunnerOptions;
   logger: Logger;
   onCommit: ((info: CommitInfo) => void) | undefined;
+  /** Spans and metrics; both off (one check per batch) without an OpenTelemetry provider. */
+  telemetry: ProjectionsTelemetry;
   /** The failure policy stopped this partition (the runner fails). */
   onFailed: (error: unknown) => void;
 }
@@ -64,6 +70,13 @@ interface WorkingDocument {
 }
 
 type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
+
+/** What the commits of one traced batch did, for its span. */
+interface BatchRecord {
+  size: number;
+  deadLetters: number;
+  lag: number | undefined;
+}
 
 const RESTART = Symbol("restart");
 const GAP = Symbol("gap");
@@ -89,6 +102,12 @@ export class PartitionWorker {
   private blocking: Redis | undefined;
   private readonly cache = new Map<string, StoredDocument>();
   private last = "0-0";
+  /** Log entries gone past (the checkpoint's `applied`), for the lag after each batch. */
+  private applied = 0;
+  /** The batch being traced, while its span is open. */
+  private batch: BatchRecord | undefined;
+  /** Low-cardinality attributes of this partition's metrics and spans. */
+  private readonly attributes: TelemetryAttributes;
   /** Sessions that failed in a row without a commit in between (for the retry backoff). */
   private failureStreak = 0;
   private lastWarningAt = 0;
@@ -112,6 +131,12 @@ export class PartitionWorker {
     this.leaseValidUntil = leaseValidUntil;
     this.group = context.keys.group(context.build);
     this.catalog = context.projection.catalog;
+    this.attributes = {
+      "streamstore.projection.name": context.projection.name,
+      "streamstore.projection.build": context.build,
+      "streamstore.category": category,
+      "streamstore.partition": partition,
+    };
     this.done = this.run();
   }
 
@@ -133,6 +158,18 @@ export class PartitionWorker {
     this.blocking?.disconnect();
   }
 
+  /** The structured fields of every record this partition logs. */
+  private fields(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const { projection, build, workerId } = this.context;
+    return {
+      projection: projection.name,
+      build,
+      partition: this.field,
+      worker: workerId,
+      ...extra,
+    };
+  }
+
   private get halted(): boolean {
     return this.stopRequested || this.leaseLost;
   }
@@ -141,9 +178,9 @@ export class PartitionWorker {
     const previous = this.state;
     if (previous === next) return;
     this.state = next;
-    const { logger, projection, build, workerId } = this.context;
+    const { logger, projection } = this.context;
     logger.info(
-      { projection: projection.name, build, partition: this.field, worker: workerId },
+      this.fields({ from: previous, to: next }),
       `[streamstore] projection "${projection.name}" partition ${this.field}: ${previous} -> ${next}`,
     );
     this.publishState();
@@ -173,7 +210,7 @@ export class PartitionWorker {
         await this.session();
       } catch (error) {
         if (isProjectionFencedError(error)) {
-          logger.warn({ partition: this.field }, error.message);
+          logger.warn(this.fields({ error: error.message }), error.message);
           this.leaseLost = true;
           break;
         }
@@ -197,7 +234,11 @@ export class PartitionWorker {
         if (this.failureStreak === 0 || performance.now() - this.lastWarningAt > 5000) {
           this.lastWarningAt = performance.now();
           logger.warn(
-            { projection: projection.name, partition: this.field, error: errorText(error) },
+            this.fields({
+              error: errorText(error),
+              retryInMs: delayMs,
+              failuresInARow: this.failureStreak + 1,
+            }),
             `[streamstore] projection "${projection.name}" partition ${this.field}: ${errorText(error)}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
           );
         }
@@ -208,6 +249,11 @@ export class PartitionWorker {
     }
     this.closeBlocking();
     this.setState("stopped");
+    this.context.telemetry.lags.delete(this.lagKey);
+  }
+
+  private get lagKey(): string {
+    return `${this.context.build}|${this.field}`;
   }
 
   private closeBlocking(): void {
@@ -221,6 +267,7 @@ export class PartitionWorker {
       const { readModel, build } = this.context;
       const checkpoint = (await readModel.readCheckpoints(build)).get(this.field);
       this.last = checkpoint?.position ?? "0-0";
+      this.applied = checkpoint?.applied ?? 0;
       this.cache.clear();
       this.setState("catching-up");
       await this.ensureGroup();
@@ -291,6 +338,14 @@ export class PartitionWorker {
       // Entries deleted from the log while pending: nothing to apply.
       for (const id of reply[2] ?? []) settled.push(id);
     } while (cursor !== "0-0");
+    // Entries above the checkpoint were delivered before (to us or a dead owner) and are applied
+    // again by the catch-up: redeliveries, which a healthy partition rarely has.
+    if (above.length > 0) {
+      this.context.telemetry.instruments()?.redeliveries.add(above.length, {
+        ...this.attributes,
+        "streamstore.redelivery.reason": "claimed",
+      });
+    }
     await this.ack(settled);
     await this.removeIdleConsumers();
     return above;
@@ -387,7 +442,7 @@ export class PartitionWorker {
       this.continuity = readAfter(redis, this.logKey, after, 1).then(([following]) => {
         if (following?.[0] === expected) return true;
         this.context.logger.warn(
-          { partition: this.field, after, got: expected, expected: following?.[0] },
+          this.fields({ after, got: expected, expected: following?.[0] }),
           `[streamstore] projection "${this.context.projection.name}" partition ${this.field}: gap after ${after}; claiming and catching up again.`,
         );
         return false;
@@ -466,7 +521,8 @@ export class PartitionWorker {
     const { options, readModel, build, projection } = this.context;
     let rest = entries;
     while (rest.length > 0 && !this.leaseLost) {
-      const failure = await this.applyAndCommit(rest);
+      const batch = rest;
+      const failure = await this.traced(() => this.applyAndCommit(batch));
       if (failure === undefined) return;
       const entry = rest[failure.index] as RawStreamEntry;
       const attemptKey = `${this.field}:${entry[0]}`;
@@ -479,14 +535,17 @@ export class PartitionWorker {
           });
         }
         this.context.logger.error(
-          { partition: this.field, entryId: entry[0], attempts, error: errorText(failure.error) },
+          this.fields({ entryId: entry[0], attempts, error: errorText(failure.error) }),
           `[streamstore] projection "${projection.name}" partition ${this.field}: entry ${entry[0]} failed ${attempts} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
         );
-        await this.commitOrThrow(
-          [entry],
-          [],
-          [deadLetterOf(this.field, entry, "handler", attempts, failure.error)],
-        );
+        await this.traced(async () => {
+          await this.commitOrThrow(
+            [entry],
+            [],
+            [deadLetterOf(this.field, entry, "handler", attempts, failure.error)],
+          );
+          return undefined;
+        });
         rest = rest.slice(failure.index + 1);
       } else {
         const delay = Math.min(
@@ -495,9 +554,53 @@ export class PartitionWorker {
         );
         await sleep(delay, this.halt.signal);
         if (this.halted) return;
+        this.context.telemetry
+          .instruments()
+          ?.redeliveries.add(1, { ...this.attributes, "streamstore.redelivery.reason": "retry" });
         rest = rest.slice(failure.index);
       }
     }
+  }
+
+  /**
+   * Runs one batch attempt in a `streamstore.projection.batch` span (when a tracer is there): what
+   * its commits did is gathered in `this.batch` by `commit`, and a handler failure marks it
+   * failed. The span is active, so Redis client spans (an ioredis instrumentation) nest in it.
+   */
+  private traced(
+    attempt: () => Promise<{ index: number; error: unknown } | undefined>,
+  ): Promise<{ index: number; error: unknown } | undefined> {
+    const tracer = this.context.telemetry.tracer();
+    if (!tracer) return attempt();
+    const attributes: TelemetryAttributes = {
+      ...this.attributes,
+      "streamstore.projection.phase": this.state === "live" ? "live" : "catch-up",
+      "streamstore.worker.id": this.context.workerId,
+    };
+    return tracer.startActiveSpan(
+      "streamstore.projection.batch",
+      { kind: SPAN_KIND_CONSUMER, attributes },
+      async (span) => {
+        const batch: BatchRecord = { size: 0, deadLetters: 0, lag: undefined };
+        this.batch = batch;
+        try {
+          const failure = await attempt();
+          if (failure !== undefined) failSpan(span, failure.error);
+          return failure;
+        } catch (error) {
+          failSpan(span, error);
+          throw error;
+        } finally {
+          this.batch = undefined;
+          span.setAttributes({
+            "streamstore.batch.size": batch.size,
+            "streamstore.batch.dead_letters": batch.deadLetters,
+          });
+          if (batch.lag !== undefined) span.setAttribute("streamstore.batch.lag", batch.lag);
+          span.end();
+        }
+      },
+    );
   }
 
   /**
@@ -681,6 +784,13 @@ export class PartitionWorker {
     }
   }
 
+  private entriesAdded(): Promise<number | undefined> {
+    return sendCommand(this.context.redis, "xinfo", "STREAM", this.logKey).then(
+      entriesAddedOf,
+      () => undefined,
+    );
+  }
+
   private async commit(
     entries: readonly RawStreamEntry[],
     documents: DocumentWrite[],
@@ -693,7 +803,7 @@ export class PartitionWorker {
     for (const entry of entries) {
       if (this.failedEntries.has(entry[0])) clearAttempts.push(`${this.field}:${entry[0]}`);
     }
-    const outcome = await readModel.commit({
+    const committing = readModel.commit({
       build,
       partition: this.field,
       fenceToken: this.token,
@@ -704,9 +814,38 @@ export class PartitionWorker {
       deadLetters,
       clearAttempts,
     });
+    // The lag after the batch, only when someone looks (a span or the lag gauge): XINFO is sent
+    // right behind the commit on the same connection, so it costs no extra round trip.
+    const instruments = this.context.telemetry.instruments();
+    const addedEntries =
+      this.batch || instruments ? this.entriesAdded() : Promise.resolve(undefined);
+    const outcome = await committing;
     switch (outcome.status) {
       case "ok": {
         this.last = position;
+        this.applied += entries.length;
+        const added = await addedEntries;
+        const lag = added === undefined ? undefined : Math.max(0, added - this.applied);
+        if (this.batch) {
+          this.batch.size += entries.length;
+          this.batch.deadLetters += deadLetters.length;
+          if (lag !== undefined) this.batch.lag = lag;
+        }
+        if (instruments) {
+          instruments.events.add(entries.length, this.attributes);
+          for (const letter of deadLetters) {
+            instruments.deadLetters.add(1, {
+              ...this.attributes,
+              "streamstore.dead_letter.reason": letter.reason,
+            });
+          }
+          if (lag !== undefined) {
+            this.context.telemetry.lags.set(this.lagKey, {
+              value: lag,
+              attributes: this.attributes,
+            });
+          }
+        }
         this.failureStreak = 0;
         for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.context.options.documentCacheSize)
@@ -739,6 +878,12 @@ export class PartitionWorker {
         return "revision";
     }
   }
+}
+
+/** XINFO STREAM's `entries-added` (every entry ever added to the log), or undefined. */
+function entriesAddedOf(reply: unknown): number | undefined {
+  const added = Number(pairs(reply).get("entries-added"));
+  return Number.isFinite(added) ? added : undefined;
 }
 
 function deadLetterOf(

@@ -1,4 +1,4 @@
-import type { EventCatalog, EventStore, Logger } from "@streamstore/core";
+import type { EventCatalog, EventStore, Logger, TelemetryOptions } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 
@@ -25,7 +25,8 @@ export interface CommitInfo {
  * @example
  * startProjection(balances, { redis, store, maxDeliveries: 3, onHandlerFailure: "stop" });
  */
-export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCatalog> {
+export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCatalog>
+  extends TelemetryOptions {
   /**
    * The ioredis client (or the in-memory fake). The runner duplicates it once per owned
    * partition for its blocking reads.
@@ -41,7 +42,10 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
   workerId?: string;
   /** Stops the runner: the in-flight batch is committed (or abandoned before its commit), leases released. */
   signal?: AbortSignal;
-  /** Where state changes and failures are logged; pino-compatible. Default: warnings to stderr. */
+  /**
+   * Where state changes and failures are logged, with structured fields (`projection`, `build`,
+   * `partition`, `worker`, `error`); pino-compatible. Default: silent.
+   */
   logger?: Logger;
   /** Called after every commit (keep it cheap). */
   onCommit?: (info: CommitInfo) => void;

@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
   type AppendResult,
-  consoleWarningLogger,
   type EventCatalog,
   type EventStore,
   getRedisEventStore,
   InvalidArgumentError,
   parseStreamName,
+  silentLogger,
 } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
@@ -22,6 +22,10 @@ import {
   RENEW_LEASE_SCRIPT,
 } from "../readModel/scripts.js";
 import { getProjectionStatus, type ProjectionStatus } from "../status/getProjectionStatus.js";
+import {
+  createProjectionsTelemetry,
+  telemetryOptionsFor,
+} from "../telemetry/projectionsTelemetry.js";
 import { type PartitionState, PartitionWorker } from "./PartitionWorker.js";
 import {
   DEFAULT_PROJECTION_RUNNER_OPTIONS,
@@ -165,7 +169,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     );
   }
   const options = resolveOptions(runnerOptions as ProjectionRunnerOptions<EventCatalog>);
-  const logger = runnerOptions.logger ?? consoleWarningLogger;
+  const logger = runnerOptions.logger ?? silentLogger;
   const eventStore: EventStore<Catalog> =
     runnerOptions.store ??
     getRedisEventStore({
@@ -175,6 +179,10 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       serverCheck: "off",
       logger,
     });
+  // The runner's own providers, else the store's, else the global ones.
+  const telemetry = createProjectionsTelemetry(
+    telemetryOptionsFor(runnerOptions, runnerOptions.store),
+  );
   const prefix = eventStore.keys.prefix;
   const keys = projectionKeys(prefix, projection.name);
   const readModel =
@@ -198,7 +206,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     if (previous === next) return;
     state = next;
     logger.info(
-      { projection: projection.name, build, worker: workerId },
+      { projection: projection.name, build, worker: workerId, from: previous, to: next },
       `[streamstore] projection "${projection.name}" runner ${workerId}: ${previous} -> ${next}`,
     );
   };
@@ -237,6 +245,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     options,
     logger,
     onCommit: runnerOptions.onCommit,
+    telemetry,
     onFailed: (error: unknown) => {
       failure ??= error;
       stopController.abort();
@@ -286,7 +295,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
             worker.publishState();
           } else {
             logger.warn(
-              { partition: field },
+              { projection: projection.name, build, partition: field, worker: workerId },
               `[streamstore] projection "${projection.name}" lost the lease of ${field}; another worker owns it now.`,
             );
             worker.loseLease();
@@ -343,7 +352,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     }
     if (active !== null && active !== build && isNewer(active, build)) {
       logger.warn(
-        { projection: projection.name, build, active },
+        { projection: projection.name, build, active, worker: workerId },
         `[streamstore] projection "${projection.name}" build ${build} was replaced by ${active}: this runner stops. Deploy the new version to every worker.`,
       );
       return false;
@@ -362,7 +371,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
           Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + options.rebuildGraceMs;
         await redis.hset(keys.retired(), active, String(deleteAt));
         logger.info(
-          { projection: projection.name, from: active, to: build },
+          { projection: projection.name, build, from: active, to: build, worker: workerId },
           `[streamstore] projection "${projection.name}": readers switched from ${active} to ${build}; ${active} is deleted in ${options.rebuildGraceMs} ms.`,
         );
       }
@@ -416,7 +425,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
         if (performance.now() - lastWarning > 5000) {
           lastWarning = performance.now();
           logger.warn(
-            { projection: projection.name, error: String(error) },
+            { projection: projection.name, build, worker: workerId, error: String(error) },
             `[streamstore] projection "${projection.name}" runner ${workerId}: ${String(error)}; retrying every ${options.heartbeatMs} ms.`,
           );
         }
