@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDashboard } from "../dashboard/registerDashboard.js";
 import type { ActionRunner } from "../program.js";
 import { registerCategories } from "./categories.js";
 import { registerDlq } from "./dlq.js";
@@ -19,4 +20,5 @@ export function registerCommands(program: Command, runAction: ActionRunner): voi
   registerCategories(program, runAction);
   registerRebuild(registerProjections(program, runAction), runAction);
   registerDlq(program, runAction);
+  registerDashboard(program, runAction);
 }
