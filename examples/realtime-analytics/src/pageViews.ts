@@ -48,3 +48,32 @@ export const viewsPerMinute = defineProjection(pageViewEvents, {
     },
   },
 });
+
+/** The counters of one path over all time. */
+export interface PathCounters {
+  views: number;
+  /** The latest view's time (ms). */
+  lastViewAt: number;
+}
+
+/**
+ * Views per path, all time: a second read model of the same page views (the live mode runs both,
+ * so the dashboard has more than one projection to chart).
+ *
+ * @example
+ * const runner = startProjection(viewsPerPath, { redis, store });
+ * await runner.get("path:/pricing");
+ */
+export const viewsPerPath = defineProjection(pageViewEvents, {
+  name: "views-per-path",
+  version: 1,
+  source: ["session"],
+  key: (event) => `path:${event.data.path}`,
+  initialState: (): PathCounters => ({ views: 0, lastViewAt: 0 }),
+  handlers: {
+    PageViewed: (draft, event) => {
+      draft.views++;
+      draft.lastViewAt = Math.max(draft.lastViewAt, event.data.at);
+    },
+  },
+});
