@@ -118,6 +118,13 @@ export async function runLive(options: LiveOptions): Promise<LiveSummary> {
       }
       await sleep(TICK_MS, stop.signal);
     }
+    // Traffic stops first and the projections apply what was appended, so a stopped run leaves
+    // no lag behind: lag seen later is the next run's doing.
+    await Promise.all(
+      runners.map((runner) =>
+        runner.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 }).catch(() => undefined),
+      ),
+    );
     print(
       `live: stopped after ${appended} page views; the keys under "${options.prefix}:" are kept (delete them with: redis-cli --scan --pattern '${options.prefix}:*' | xargs redis-cli unlink)`,
     );
