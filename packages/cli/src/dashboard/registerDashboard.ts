@@ -37,7 +37,7 @@ function integerOption(name: string, min: number, max: number) {
 }
 
 /**
- * Serves the dashboard until SIGINT or SIGTERM (or `signal`), then closes the server and its
+ * Serves the dashboard until Ctrl-C (the context's interrupt, or `signal`) or SIGTERM, then closes the server and its
  * event streams and resolves exit code 0: stopping a status page is how it normally ends.
  *
  * @example
@@ -105,16 +105,17 @@ export async function runDashboard(
   }
   context.output.line(`streamstore dashboard on ${server.url}`);
   context.output.note(`Press Ctrl-C to stop.`);
+  // Ctrl-C arrives through the context (bin.ts owns SIGINT); SIGTERM is how service managers stop it.
+  const interrupted = signal ?? context.interrupt();
   await new Promise<void>((resolve) => {
     const stop = () => {
-      process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      signal?.removeEventListener("abort", stop);
+      interrupted.removeEventListener("abort", stop);
       resolve();
     };
-    process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
-    signal?.addEventListener("abort", stop, { once: true });
+    if (interrupted.aborted) stop();
+    else interrupted.addEventListener("abort", stop, { once: true });
   });
   await server.close();
   await redis.quit().catch(() => redis.disconnect());

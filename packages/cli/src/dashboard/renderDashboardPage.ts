@@ -169,10 +169,16 @@ function drawChart(svg, series, yTitle, floor) {
   svg.append(svgEl("line", { class: "axis", x1: left, x2: left + plotWidth, y1: top + plotHeight, y2: top + plotHeight }));
   svg.append(svgEl("text", { x: left + plotWidth / 2, y: height - 4, "text-anchor": "middle" }, "time (" + config.intervalMs / 1000 + " s samples)"));
   svg.append(svgEl("text", { x: 0, y: 0, transform: "translate(12 " + (top + plotHeight / 2) + ") rotate(-90)", "text-anchor": "middle" }, yTitle));
-  for (const line of [...series].reverse()) {
+  // Lines that coincide (projections equally behind) stay visible: earlier lines are drawn wider
+  // beneath later ones, and the dashed total goes on top.
+  const solid = series.filter((line) => !line.dashed);
+  const drawn = [...solid, ...series.filter((line) => line.dashed)];
+  for (const line of drawn) {
+    const index = solid.indexOf(line);
+    const strokeWidth = index < 0 ? 2 : 2 + 1.5 * Math.min(3, solid.length - 1 - index);
     const points = line.points.filter(([at]) => at >= start).map(([at, value]) => x(at).toFixed(1) + "," + y(value).toFixed(1));
     if (points.length === 0) continue;
-    svg.append(svgEl("polyline", { points: points.join(" "), fill: "none", stroke: line.color, "stroke-width": 2, "stroke-linejoin": "round", "stroke-dasharray": line.dashed ? "6 4" : "none", "data-series": line.name }));
+    svg.append(svgEl("polyline", { points: points.join(" "), fill: "none", stroke: line.color, "stroke-width": strokeWidth, "stroke-linejoin": "round", "stroke-dasharray": line.dashed ? "6 4" : "none", "data-series": line.name }));
     const [at, value] = line.points[line.points.length - 1];
     svg.append(svgEl("circle", { cx: x(at), cy: y(value), r: 3, fill: line.color }));
   }
@@ -364,7 +370,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
   <div class="cards">
     <div class="card"><div class="label">Total lag (events)</div><div class="value" id="total-lag">0</div></div>
     <div class="card"><div class="label">Appended / s</div><div class="value" id="appended-rate">0</div></div>
-    <div class="card"><div class="label">Applied / s (all projections)</div><div class="value" id="applied-rate">0</div></div>
+    <div class="card"><div class="label">Applied / s (sum)</div><div class="value" id="applied-rate">0</div></div>
     <div class="card"><div class="label">Dead letters</div><div class="value" id="dead-letters">0</div></div>
     <div class="card"><div class="label">Projections healthy</div><div class="value" id="healthy">0 / 0</div></div>
   </div>
