@@ -153,7 +153,7 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
         await redis.ping();
       } catch (error) {
         redis.disconnect();
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
         throw new CliError(
           EXIT_CODES.unreachable,
           `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,

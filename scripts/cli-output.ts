@@ -1,0 +1,133 @@
+/**
+ * Keeps the CLI output shown in docs/operations.md real: every block preceded by
+ * `<!-- cli-output: <args> -->` is replaced by what `streamstore <args>` prints against a private
+ * redis-server seeded by the bank example (plus two poison deposits that `fragile-balances`
+ * dead-letters). `$UNSAFE` in the args names a second server with no persistence and an evicting
+ * policy, for `doctor`'s failure output.
+ *
+ *   pnpm exec tsx --conditions=@streamstore/source scripts/cli-output.ts   # after `pnpm build`
+ */
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { type ProjectionRunner, startProjection } from "@streamstore/projections";
+import { startRedisServer } from "@streamstore/testing";
+import { Redis } from "ioredis";
+import { accountEvents } from "../examples/bank-account/src/account.js";
+import { balances } from "../examples/bank-account/src/balances.js";
+import { main as bankMain } from "../examples/bank-account/src/main.js";
+import { fragileBalances } from "../packages/cli/test/fixtures/fragileBalances.js";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const documents = ["docs/operations.md"];
+const bin = `${root}packages/cli/dist/bin.js`;
+const config = `${root}packages/cli/test/fixtures/streamstore.config.ts`;
+const MARKER = /<!-- cli-output: (.+?) -->\n```text\n[\s\S]*?\n?```/g;
+const prefix = "bank";
+
+const safe = await startRedisServer({
+  args: ["--appendonly", "yes", "--appendfsync", "always", "--maxmemory", "1gb"],
+});
+const unsafe = await startRedisServer({ args: ["--maxmemory-policy", "allkeys-lru"] });
+const redis = new Redis(safe.url);
+const runners: ProjectionRunner<unknown>[] = [];
+try {
+  process.env.STREAMSTORE_EXAMPLE_PREFIX = prefix;
+  await bankMain({ redisUrl: safe.url, print: () => {} });
+  const store = getRedisEventStore({
+    redis,
+    events: accountEvents,
+    prefix,
+    serverCheck: "off",
+    logger: silentLogger,
+  });
+  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
+  // More history, so that the rebuild below has something to show progress on.
+  for (let customer = 0; customer < 300; customer++) {
+    await store.append(`account-customer${customer}`, [
+      { type: "AccountOpened", data: { owner: `Customer ${customer}` } },
+      ...Array.from({ length: 99 }, (_, index) => ({
+        type: "Deposited" as const,
+        data: { amount: index + 1 },
+      })),
+    ]);
+  }
+  for (const projection of [balances, fragileBalances] as const) {
+    const runner = startProjection(projection as typeof balances, {
+      redis,
+      prefix,
+      logger: silentLogger,
+      maxDeliveries: 1,
+      workerId: `worker-${projection.name}`,
+    });
+    runners.push(runner as ProjectionRunner<unknown>);
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+  }
+  // Let the partitions report "live" before status is printed.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+
+  // Asynchronous on purpose: the projection workers run in this process, and a synchronous spawn
+  // would stop their heartbeats, so status would show them gone.
+  const invoke = (argv: string[]) =>
+    new Promise<{ stdout: string; printed: string; status: number }>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...argv], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1", REDIS_URL: safe.url, STREAMSTORE_CONFIG: config },
+      });
+      // stdout and stderr in the order they arrived, as a terminal shows them.
+      let stdout = "";
+      let printed = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        printed += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        printed += chunk.toString();
+      });
+      child.once("error", reject);
+      child.once("close", (status) => resolve({ stdout, printed, status: status ?? 1 }));
+    });
+  const listed = await invoke(["dlq", "list", "fragile-balances", "--prefix", prefix, "--json"]);
+  const deadLetter = (JSON.parse(listed.stdout) as { deadLetters: { id: string }[] }).deadLetters[0]
+    ?.id;
+  if (!deadLetter) throw new Error(`no dead letter to show: ${listed.printed}`);
+
+  const run = async (args: string): Promise<string> => {
+    const argv = args
+      .replaceAll("$UNSAFE", unsafe.url)
+      .replaceAll("$DEAD_LETTER", deadLetter)
+      .split(" ")
+      .filter((part) => part !== "");
+    const result = await invoke(argv);
+    const printed = result.printed
+      .replaceAll(new URL(safe.url).port, "6379")
+      .replaceAll(new URL(unsafe.url).port, "6380")
+      .trimEnd();
+    const shown = args
+      .replaceAll("$UNSAFE", "redis://10.0.0.9:6380")
+      .replaceAll("$DEAD_LETTER", deadLetter);
+    const exit = result.status === 0 ? "" : `\n(exit code ${result.status})`;
+    return `$ streamstore ${shown}\n${printed.replaceAll("127.0.0.1:6380", "10.0.0.9:6380")}${exit}`;
+  };
+
+  for (const document of documents) {
+    const path = `${root}${document}`;
+    const text = await readFile(path, "utf8");
+    let updated = text;
+    for (const [block, args = ""] of text.matchAll(MARKER)) {
+      const output = await run(args);
+      updated = updated.replace(
+        block,
+        () => `<!-- cli-output: ${args} -->\n\`\`\`text\n${output}\n\`\`\``,
+      );
+    }
+    await writeFile(path, updated);
+    console.log(`${document}: ${[...text.matchAll(MARKER)].length} outputs refreshed`);
+  }
+} finally {
+  await Promise.all(runners.map((runner) => runner.stop()));
+  await redis.quit();
+  await safe.stop();
+  await unsafe.stop();
+}
