@@ -1,11 +1,11 @@
 /**
  * Keeps the CLI output shown in docs/operations.md real: every block preceded by
  * `<!-- cli-output: <args> -->` is replaced by what `streamstore <args>` prints against a private
- * redis-server seeded by the bank example (plus two poison deposits that `fragile-balances`
- * dead-letters). `$UNSAFE` in the args names a second server with no persistence and an evicting
+ * redis-server seeded by the bank example, 300 more accounts of 100 events each, and one poison
+ * deposit that `fragile-balances` dead-letters. `$UNSAFE` in the args names a second server with no persistence and an evicting
  * policy, for `doctor`'s failure output.
  *
- *   pnpm exec tsx --conditions=@streamstore/source scripts/cli-output.ts   # after `pnpm build`
+ *   pnpm run docs:cli-output
  */
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
