@@ -25,6 +25,7 @@ describe("streamstore exit codes and help", () => {
     const unknownOption = await runCli(["streams", "--bogus"], { REDIS_URL: redisUrl });
     const unknownCommand = await runCli(["stremas"], { REDIS_URL: redisUrl });
     const badName = await runCli(["stream", "show", "no category"], { REDIS_URL: redisUrl });
+    const globPrefix = await runCli(["streams", "--prefix", "*"], { REDIS_URL: redisUrl });
 
     // Then each exit code and message says what to do
     expect(unreachable.code).toBe(5);
@@ -38,6 +39,10 @@ describe("streamstore exit codes and help", () => {
     expect(unknownCommand.code).toBe(2);
     expect(unknownCommand.stderr).toContain("(Did you mean streams?)");
     expect(badName.code).toBe(2);
+    // A glob in the prefix would widen every SCAN pattern to other tenants' keys.
+    expect(globPrefix.code).toBe(2);
+    expect(globPrefix.stderr).toContain('[streamstore] prefix "*" is not a key prefix');
+    expect(globPrefix.stdout).toBe("");
   });
 
   it("shows an example in every command's --help, and the exit codes in the program's", async () => {

@@ -1,4 +1,4 @@
-import type { Logger } from "@streamstore/core";
+import { assertKeyPrefix, type Logger } from "@streamstore/core";
 import type { Projection } from "@streamstore/projections";
 import { Redis } from "ioredis";
 import type { StreamstoreConfig } from "../config/defineConfig.js";
@@ -87,6 +87,15 @@ export interface CommandContext {
 
 const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
+function isKeyPrefix(prefix: unknown): boolean {
+  try {
+    assertKeyPrefix(prefix);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function hidePassword(url: string): string {
   try {
     const parsed = new URL(url);
@@ -134,7 +143,17 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     interrupt: () => io.interrupt?.handle() ?? never,
     stderrIsTTY: (io.stderr as { isTTY?: boolean }).isTTY === true,
     stdoutIsTTY: (io.stdout as { isTTY?: boolean }).isTTY === true,
-    prefix: async () => options.prefix ?? (await config()).prefix ?? "ss",
+    async prefix() {
+      const prefix = options.prefix ?? (await config()).prefix ?? "ss";
+      // Validated before it reaches a SCAN pattern: "*" would list every tenant's keys.
+      if (!isKeyPrefix(prefix)) {
+        throw new CliError(
+          EXIT_CODES.usage,
+          `[streamstore] prefix ${JSON.stringify(prefix)} is not a key prefix: 1–64 letters, digits, "_", ".", ":" or "-". Pass the prefix your event store uses (--prefix or the config's prefix).`,
+        );
+      }
+      return prefix;
+    },
     config,
     redisUrlForDisplay: async () => hidePassword(await redisUrl()),
     async redis() {

@@ -65,6 +65,19 @@ export function projectionKeys(prefix: string, name: string) {
  */
 export type ProjectionKeys = ReturnType<typeof projectionKeys>;
 
+/**
+ * The SCAN pattern of every projection's active-build key under a prefix
+ * (`<prefix>:rm:*:active`), for finding projections without their code. Refuses a prefix that is
+ * not a key prefix, so the pattern can never widen beyond it.
+ *
+ * @example
+ * activeBuildKeyPattern("shop"); // "shop:rm:*:active"
+ */
+export function activeBuildKeyPattern(prefix: string): string {
+  assertKeyPrefix(prefix);
+  return `${prefix}:rm:*:active`;
+}
+
 const BUILD_ID = /^v[0-9]{1,15}(\.[0-9]{1,15})?$/;
 
 /**

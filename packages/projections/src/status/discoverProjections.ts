@@ -1,6 +1,6 @@
 import { keyLayout } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
-import { isBuildId, projectionKeys } from "../keys/projectionKeys.js";
+import { activeBuildKeyPattern, isBuildId, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
 
@@ -73,12 +73,16 @@ export async function discoverProjections(
     }
     return value;
   };
-  // The prefix never holds glob characters (assertKeyPrefix), so the pattern stays this narrow.
-  const activePattern = `${projectionKeys(prefix, "x").active().slice(0, -`x${ACTIVE_SUFFIX}`.length)}*${ACTIVE_SUFFIX}`;
   const activeKeys: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", activePattern, "COUNT", 1000);
+    const [next, keys] = await redis.scan(
+      cursor,
+      "MATCH",
+      activeBuildKeyPattern(prefix),
+      "COUNT",
+      1000,
+    );
     cursor = next;
     activeKeys.push(...keys);
   } while (cursor !== "0");
