@@ -1,8 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { getFreePort } from "@streamstore/testing";
+import { getFreePort, startTlsRedisServer, type TlsRedisServerHandle } from "@streamstore/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runCli } from "./support/cli.js";
 
@@ -80,107 +76,20 @@ describe("streamstore exit codes and help", () => {
 });
 
 describe("streamstore over TLS", () => {
-  let dir: string;
-  let server: ChildProcess | undefined;
+  let server: TlsRedisServerHandle | undefined;
   let port: number;
-
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  let caFile: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "streamstore-cli-tls-"));
-    openssl(
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=cli test CA",
-    );
-    openssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      "server.key",
-      "-out",
-      "server.csr",
-      "-subj",
-      "/CN=localhost",
-    );
-    await writeFile(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "server.crt",
-      "-days",
-      "2",
-      "-extfile",
-      "san.ext",
-    );
-    port = await getFreePort();
-    const child = spawn(
-      "redis-server",
-      [
-        "--port",
-        "0",
-        "--tls-port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--tls-cert-file",
-        join(dir, "server.crt"),
-        "--tls-key-file",
-        join(dir, "server.key"),
-        "--tls-ca-cert-file",
-        join(dir, "ca.crt"),
-        "--tls-auth-clients",
-        "no",
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--dir",
-        dir,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    server = child;
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
+    // Persistence on: doctor exits 0 only on a server it finds safe.
+    server = await startTlsRedisServer({
+      args: ["--appendonly", "yes", "--appendfsync", "always"],
     });
-    const deadline = Date.now() + 10_000;
-    while (!/Ready to accept connections/.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null) {
-        throw new Error(
-          `[streamstore] redis-server did not start with TLS (built without BUILD_TLS=yes?):\n${output}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    ({ port, caFile } = server);
   });
 
   afterAll(async () => {
-    server?.kill("SIGKILL");
-    await rm(dir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   it("connects with rediss:// verifying the server against the CA, and refuses an unknown CA with exit code 5", async () => {
@@ -190,7 +99,7 @@ describe("streamstore over TLS", () => {
     // When doctor runs trusting the CA (NODE_EXTRA_CA_CERTS), then trusting nothing extra
     const trusted = await runCli(["doctor", "--json"], {
       REDIS_URL: url,
-      NODE_EXTRA_CA_CERTS: join(dir, "ca.crt"),
+      NODE_EXTRA_CA_CERTS: caFile,
     });
     const untrusted = await runCli(["doctor"], { REDIS_URL: url });
 

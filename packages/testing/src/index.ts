@@ -35,11 +35,5 @@ export {
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
 export * from "./redisCluster/index.js";
-export {
-  getFreePort,
-  hasRedisServerBinary,
-  type RedisServerHandle,
-  type StartRedisServerOptions,
-  startRedisServer,
-} from "./redisServer/startRedisServer.js";
+export * from "./redisServer/index.js";
 export * from "./specification/index.js";

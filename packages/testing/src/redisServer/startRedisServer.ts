@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, Socket } from "node:net";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect as connectTcp, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
 
 /** Options of {@link startRedisServer}. */
 export interface StartRedisServerOptions {
@@ -19,11 +20,27 @@ export interface StartRedisServerOptions {
   dir?: string;
   /** How long to wait for the server to answer PING, in ms. Default 10,000. */
   startTimeoutMs?: number;
+  /**
+   * Serve TLS only, with these files (e.g. from `createTestCertificates`): the port is a
+   * `--tls-port`, the plaintext port is off (`--port 0`), clients need no certificate of their
+   * own, and the handle's `url` is `rediss://`. The redis-server must be built with TLS.
+   */
+  tls?: RedisServerTlsFiles;
+}
+
+/** The certificate files of a TLS-only {@link startRedisServer}. */
+export interface RedisServerTlsFiles {
+  /** The CA certificate (PEM file) that signed `certFile`; also used to check the server is up. */
+  caFile: string;
+  /** The server certificate (PEM file), valid for `localhost` (the name the readiness PING checks). */
+  certFile: string;
+  /** Its private key (PEM file, unencrypted). */
+  keyFile: string;
 }
 
 /** A `redis-server` process started by {@link startRedisServer}. */
 export interface RedisServerHandle {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, or `rediss://127.0.0.1:<port>` with the `tls` option. */
   url: string;
   port: number;
   /** The data directory of this server. */
@@ -64,21 +81,25 @@ export function getFreePort(): Promise<number> {
   });
 }
 
-function pingOnce(port: number): Promise<boolean> {
+/** Whether the server on `port` answers PING; over TLS, verified against `ca`, when it is given. */
+function pingOnce(port: number, ca?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new Socket();
     let answer = "";
+    const ping = () => socket.write("PING\r\n");
+    const socket =
+      ca === undefined
+        ? connectTcp(port, "127.0.0.1", ping)
+        : connectTls({ port, host: "127.0.0.1", ca, servername: "localhost" }, ping);
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once("error", () => done(false));
-    socket.on("data", (chunk) => {
+    socket.on("data", (chunk: Buffer) => {
       answer += chunk.toString("latin1");
       if (answer.includes("\r\n")) done(answer.startsWith("+PONG"));
     });
-    socket.connect(port, "127.0.0.1", () => socket.write("PING\r\n"));
   });
 }
 
@@ -100,13 +121,30 @@ export async function startRedisServer(
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "streamstore-redis-")));
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const tls = options.tls;
+  // Read once: the readiness PING checks the server's certificate against it.
+  const ca = tls && (await readFile(tls.caFile, "utf8"));
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await getFreePort());
     const child = spawn(
       binary,
       [
-        "--port",
-        String(port),
+        ...(tls
+          ? [
+              "--port",
+              "0",
+              "--tls-port",
+              String(port),
+              "--tls-cert-file",
+              tls.certFile,
+              "--tls-key-file",
+              tls.keyFile,
+              "--tls-ca-cert-file",
+              tls.caFile,
+              "--tls-auth-clients",
+              "no",
+            ]
+          : ["--port", String(port)]),
         "--bind",
         "127.0.0.1",
         "--save",
@@ -139,9 +177,9 @@ export async function startRedisServer(
     );
     const deadline = Date.now() + startTimeoutMs;
     while (!exited && Date.now() < deadline) {
-      if (await pingOnce(port)) {
+      if (await pingOnce(port, ca)) {
         return {
-          url: `redis://127.0.0.1:${port}`,
+          url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
           port,
           dir,
           process: child,
@@ -164,8 +202,11 @@ export async function startRedisServer(
     if (options.port === undefined && attempt < 3 && /Address already in use/i.test(output))
       continue;
     if (ownDir) await rm(dir, { recursive: true, force: true });
+    const hint = tls
+      ? "was it built with TLS (BUILD_TLS=yes)? Debian's and Redis' own packages are"
+      : "install redis-server (>= 7) or set REDIS_URL";
     throw new Error(
-      `[streamstore] redis-server did not start on port ${port}: install redis-server (>= 7) or set REDIS_URL. Its output:\n${output}`,
+      `[streamstore] redis-server did not start on port ${port}: ${hint}. Its output:\n${output}`,
     );
   }
 }

@@ -1,0 +1,14 @@
+export {
+  type CreateTestCertificatesOptions,
+  createTestCertificates,
+  type TestCertificates,
+} from "./createTestCertificates.js";
+export {
+  getFreePort,
+  hasRedisServerBinary,
+  type RedisServerHandle,
+  type RedisServerTlsFiles,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from "./startRedisServer.js";
+export { startTlsRedisServer, type TlsRedisServerHandle } from "./startTlsRedisServer.js";
