@@ -8,6 +8,7 @@ import {
   createCommandContext,
   type GlobalOptions,
 } from "./context/CommandContext.js";
+import { noPermissionError } from "./context/noPermissionError.js";
 import { CliError, EXIT_CODES, EXIT_CODES_HELP } from "./exitCodes.js";
 import { isLogLevel } from "./output/cliLogger.js";
 
@@ -21,6 +22,14 @@ import { isLogLevel } from "./output/cliLogger.js";
 export type ActionRunner = <Args extends unknown[]>(
   action: (context: CommandContext, ...args: Args) => Promise<number | undefined>,
 ) => (...args: Args) => Promise<void>;
+
+function usernameOf(url: string | undefined): string | undefined {
+  try {
+    return url ? decodeURIComponent(new URL(url).username) || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function packageVersion(): string {
   const manifest = JSON.parse(
@@ -85,7 +94,13 @@ export function createProgram(io: CommandIo): {
       const context = createCommandContext(options, io);
       try {
         exitCode.value = (await action(context, ...args)) ?? EXIT_CODES.ok;
-      } catch (error) {
+      } catch (thrown) {
+        // NOPERM: say which permission is missing and where the operator rule is, not a stack.
+        const error =
+          noPermissionError(thrown, {
+            prefix: await context.prefix().catch(() => undefined),
+            user: usernameOf(options.redisUrl ?? io.env.REDIS_URL),
+          }) ?? thrown;
         if (error instanceof CliError) {
           io.stderr.write(`${error.message}\n`);
           exitCode.value = error.exitCode;

@@ -40,7 +40,7 @@ async function categories(context: CommandContext): Promise<number> {
       const [info, groups, memory] = await Promise.all([
         redis.call("XINFO", "STREAM", key).catch(() => []),
         redis.call("XINFO", "GROUPS", key).catch(() => []),
-        // MEMORY is not among the toolkit's ACL commands (aclRuleFor): show "-" for such a user.
+        // MEMORY USAGE is in the operator ACL rule, not the runtime one: "-" for a runtime user.
         redis.call("MEMORY", "USAGE", key).catch(() => {
           memoryDenied = true;
           return null;
@@ -103,7 +103,11 @@ async function categories(context: CommandContext): Promise<number> {
               .join("\n"),
       ]),
     );
-    if (memoryDenied) output.note("memory: MEMORY USAGE is not allowed to this Redis user.");
+    if (memoryDenied) {
+      output.note(
+        `memory: MEMORY USAGE is not allowed to this Redis user; the operator ACL rule allows it (\`streamstore doctor --prefix ${prefix}\` prints it).`,
+      );
+    }
   });
   return EXIT_CODES.ok;
 }

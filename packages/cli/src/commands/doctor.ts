@@ -260,13 +260,21 @@ async function doctor(context: CommandContext): Promise<number> {
     });
     checks.push(...(await checkNode(redis, self)));
   }
-  const rules = aclRuleFor(prefix);
-  const aclCommand = `ACL SETUSER streamstore-${prefix.replace(/[^A-Za-z0-9_-]/g, "-")} on >CHANGE-ME ${rules.join(" ")}`;
+  // Three users: the application's (runtime), the operator's (this CLI and the dashboard, with
+  // rebuild and dead-letter repair), and a read-only one for watching. Printed ready to paste.
+  const userBase = `streamstore-${prefix.replace(/[^A-Za-z0-9_-]/g, "-")}`;
+  const aclRole = (role: "runtime" | "operator" | "operator-readonly", name: string) => {
+    const rules = aclRuleFor(prefix, { role });
+    return { rules, command: `ACL SETUSER ${name} on >CHANGE-ME ${rules.join(" ")}` };
+  };
+  const runtimeAcl = aclRole("runtime", userBase);
+  const operatorAcl = aclRole("operator", `${userBase}-operator`);
+  const readonlyAcl = aclRole("operator-readonly", `${userBase}-readonly`);
   let user: string | undefined;
   try {
     user = String(await redis.call("ACL", "WHOAMI"));
   } catch {
-    // ACL WHOAMI is not among the toolkit's commands: a restricted user cannot tell its own name.
+    // ACL WHOAMI is in the operator rules, not the runtime one: such a user cannot tell its name.
   }
   const failed = checks.filter((check) => check.status === "fail");
   const warned = checks.filter((check) => check.status === "warn");
@@ -278,7 +286,7 @@ async function doctor(context: CommandContext): Promise<number> {
       user: user ?? null,
       ok: failed.length === 0,
       checks,
-      acl: { rules, command: aclCommand },
+      acl: { ...runtimeAcl, operator: operatorAcl, operatorReadonly: readonlyAcl },
     },
     () => {
       output.line(`${c.bold("streamstore doctor")}  ${url}  prefix "${prefix}"`);
@@ -301,10 +309,19 @@ async function doctor(context: CommandContext): Promise<number> {
       }
       output.line();
       output.line(
-        `ACL rules the toolkit needs for prefix "${prefix}" (paste into redis-cli; pick the user name and password${user ? `; connected as "${user}"` : ""}):`,
+        `ACL rules for prefix "${prefix}" (paste into redis-cli; pick the user names and passwords${user ? `; connected as "${user}"` : ""}):`,
       );
       output.line();
-      output.line(`  ${aclCommand}`);
+      output.line("  the application (event store, projections, reactors):");
+      output.line(`  ${runtimeAcl.command}`);
+      output.line();
+      output.line(
+        "  an operator (this CLI and the dashboard: tail, categories, doctor, rebuild, dlq retry/discard):",
+      );
+      output.line(`  ${operatorAcl.command}`);
+      output.line();
+      output.line("  a read-only operator (every command but rebuild and dlq retry/discard):");
+      output.line(`  ${readonlyAcl.command}`);
       output.line();
       if (failed.length > 0) {
         output.line(

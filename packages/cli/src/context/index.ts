@@ -1,1 +1,2 @@
 export * from "./CommandContext.js";
+export * from "./noPermissionError.js";

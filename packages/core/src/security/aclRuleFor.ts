@@ -1,7 +1,27 @@
+import { InvalidArgumentError } from "../errors/index.js";
 import { assertKeyPrefix } from "../keys/keyLayout.js";
+
+/**
+ * Who the rule is for (see {@link AclRuleOptions.role}).
+ *
+ * @example
+ * const role: AclRole = "operator-readonly";
+ */
+export type AclRole = "runtime" | "operator" | "operator-readonly";
 
 /** Options of {@link aclRuleFor}. */
 export interface AclRuleOptions {
+  /**
+   * `"runtime"` (default): what the application needs (event store, projections, reactors).
+   * `"operator"`: that, plus the read-only inspection commands of the `streamstore` CLI and its
+   * dashboard (`XREAD` for `tail`, `MEMORY USAGE` for `categories`, `CLUSTER NODES` and
+   * `ACL WHOAMI` for `doctor`); `projections rebuild` and `dlq retry|discard` run the runtime's
+   * write paths. `"operator-readonly"`: the reads of both, no command that writes: every CLI
+   * command but `projections rebuild` and `dlq retry|discard`, and the dashboard. Neither
+   * operator role gets `CONFIG` (it shows secrets such as `masterauth`): `doctor` reads the
+   * settings from `INFO` and reports `appendfsync` as unknown. See docs/security.md.
+   */
+  role?: AclRole;
   /**
    * Allow `SCAN`, which projections use to delete the keys of a retired build (and the contract
    * suites to clean up). Redis does not filter `SCAN` by key pattern: it shows the user the
@@ -16,7 +36,7 @@ export interface AclRuleOptions {
 }
 
 /** The defaults of {@link AclRuleOptions}. */
-export const DEFAULT_ACL_RULE_OPTIONS = { scan: true, wait: true } as const;
+export const DEFAULT_ACL_RULE_OPTIONS = { role: "runtime", scan: true, wait: true } as const;
 
 // Every command streamstore sends, directly or from its Lua scripts (Redis checks the commands a
 // script calls against the caller's ACL too). Derived from core (append/read/version/snapshot
@@ -78,16 +98,53 @@ const COMMANDS = [
   "info",
 ] as const;
 
+// The runtime commands that only read: an "operator-readonly" user keeps these. EVALSHA and EVAL
+// stay out: a script's own commands are checked against the ACL too, but no read path of the CLI
+// (status, discovery, dead-letter listing, stream reads) runs a script.
+const READ_COMMANDS: ReadonlySet<string> = new Set([
+  "xrange",
+  "xrevrange",
+  "xlen",
+  "xinfo|stream",
+  "xinfo|groups",
+  "xinfo|consumers",
+  "hget",
+  "hgetall",
+  "get",
+  "mget",
+  "exists",
+  "type",
+  "time",
+  "ping",
+  "info",
+]);
+
+// What the `streamstore` CLI and dashboard send on top of the runtime's reads, from its sources
+// (packages/cli/src; issue 7): every one reads, none returns a secret.
+const INSPECTION_COMMANDS = [
+  // `tail`: follows the partition logs without a consumer group
+  "xread",
+  // `categories`: the memory of each partition log
+  "memory|usage",
+  // `doctor`: the primaries of a Cluster (INFO cluster tells cluster mode), the user's name
+  "cluster|nodes",
+  "acl|whoami",
+] as const;
+
 /**
  * The `ACL SETUSER` rules for a Redis user that can run streamstore (event store, projections,
  * reactors) under one key prefix and nothing else: its keys only (`~<prefix>:*`), no pub/sub
  * channels, and only the commands streamstore sends. Prepend the user name, `on` and a password:
  * `ACL SETUSER app on >secret <rules...>`. A prefix that extends this one after a `:`
- * (`shop:eu`) is inside it. See docs/security.md.
+ * (`shop:eu`) is inside it. `{ role: "operator" }` adds what the `streamstore` CLI needs to
+ * inspect the prefix; `{ role: "operator-readonly" }` gives those reads only. See
+ * docs/security.md.
  *
  * @example
  * await admin.call("ACL", "SETUSER", "shop", "on", ">s3cret", ...aclRuleFor("shop"));
  * const store = getRedisEventStore({ redis: new Redis({ username: "shop", password: "s3cret" }), events, prefix: "shop" });
+ * // The operator running `streamstore tail`, `categories`, `projections rebuild`, `dlq retry`:
+ * await admin.call("ACL", "SETUSER", "ops", "on", ">0ps", ...aclRuleFor("shop", { role: "operator" }));
  */
 export function aclRuleFor(prefix: string, options: AclRuleOptions = {}): string[] {
   // Prefixes are letters, digits, "_", ".", ":" and "-": never a glob character, so the key
@@ -95,13 +152,26 @@ export function aclRuleFor(prefix: string, options: AclRuleOptions = {}): string
   assertKeyPrefix(prefix);
   const scan = options.scan ?? DEFAULT_ACL_RULE_OPTIONS.scan;
   const wait = options.wait ?? DEFAULT_ACL_RULE_OPTIONS.wait;
+  const role = options.role ?? DEFAULT_ACL_RULE_OPTIONS.role;
+  if (role !== "runtime" && role !== "operator" && role !== "operator-readonly") {
+    throw new InvalidArgumentError(
+      "role",
+      `${JSON.stringify(role)} must be "runtime", "operator" or "operator-readonly".`,
+    );
+  }
+  const readonly = role === "operator-readonly";
+  const commands: readonly string[] = readonly
+    ? COMMANDS.filter((command) => READ_COMMANDS.has(command))
+    : COMMANDS;
   return [
     "resetkeys",
     `~${prefix}:*`,
     "resetchannels",
     "-@all",
-    ...COMMANDS.map((command) => `+${command}`),
+    ...commands.map((command) => `+${command}`),
+    ...(role === "runtime" ? [] : INSPECTION_COMMANDS.map((command) => `+${command}`)),
     ...(scan ? ["+scan"] : []),
-    ...(wait ? ["+wait"] : []),
+    // WAIT makes a write durable on replicas: a reader never needs it.
+    ...(wait && !readonly ? ["+wait"] : []),
   ];
 }
