@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type CommitRequest, createRedisReadModelStore, projectionKeys } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { testBackends } from "./support/backends.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 const request = (overrides: Partial<CommitRequest> = {}): CommitRequest => ({
   build: "v1",
@@ -17,21 +17,11 @@ const request = (overrides: Partial<CommitRequest> = {}): CommitRequest => ({
 });
 
 describe.each(testBackends())("createRedisReadModelStore on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
 
   it("refuses a zombie's commit (stale fence token) and writes nothing", async () => {
     // Given a partition whose fence moved on to token 2 (another worker took the lease)
+    const { redis, prefix } = keyspace;
     const store = createRedisReadModelStore({ redis, prefix, name: "p" });
     await redis.set(projectionKeys(prefix, "p").fence("v1", "account:0"), "2");
 
@@ -46,6 +36,7 @@ describe.each(testBackends())("createRedisReadModelStore on $name", (backend) =>
 
   it("commits documents, checkpoint and dead letters together, and refuses stale checkpoints and revisions", async () => {
     // Given the current owner (token 1)
+    const { redis, prefix } = keyspace;
     const store = createRedisReadModelStore({ redis, prefix, name: "p" });
     await redis.set(projectionKeys(prefix, "p").fence("v1", "account:0"), "1");
     await store.recordAttempt("v1", "account:0:4-0");

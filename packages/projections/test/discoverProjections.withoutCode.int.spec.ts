@@ -1,39 +1,20 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { discoverProjections, getProjectionStatus, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { accountsProjection, bankEvents } from "./support/fixtures.js";
+import { testBackends } from "./support/backends.js";
+import { accountsProjection, depositOnceEach } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 // Issue 7: `streamstore projections status` without a config module finds projections in Redis
 // alone and reports them through the same getProjectionStatus as with the code.
 describe.each(testBackends())("discoverProjections on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
 
   it("finds a projection's name, version, sources and builds from its keys and consumer groups, and its status equals the one computed with the code", async () => {
     // Given a projection that caught up on 2 partitions and went live, and another tenant's projection
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    for (let i = 0; i < 10; i++) {
-      await store.append(`account-${i}`, [{ type: "Deposited", data: { amount: 1 } }]);
-    }
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
+    await depositOnceEach(store, 10);
     const projection = accountsProjection({ name: "accounts", version: 3 });
     const runner = startProjection(projection, { redis, store, logger: silentLogger });
     await runner.waitUntilCaughtUp();
@@ -70,13 +51,8 @@ describe.each(testBackends())("discoverProjections on $name", (backend) => {
 
   it("finds nothing under a prefix no projection ran on", async () => {
     // Given only events
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store();
     await store.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]);
 
     // When projections are discovered

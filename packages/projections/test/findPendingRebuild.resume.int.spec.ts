@@ -1,14 +1,14 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import {
   findPendingRebuild,
   projectionKeys,
   requestRebuild,
   startProjection,
 } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { accountsProjection, bankEvents } from "./support/fixtures.js";
+import { testBackends } from "./support/backends.js";
+import { accountsProjection, depositOnceEach } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 const FAST = {
   heartbeatMs: 100,
@@ -22,31 +22,13 @@ const FAST = {
 // Issue 7: `streamstore projections rebuild` run again after Ctrl-C must resume the requested
 // build from its checkpoints, not request another generation (which starts over from 0).
 describe.each(testBackends())("findPendingRebuild on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
 
   it("names a requested build until readers switched to it, and never a retired one", async () => {
     // Given a projection built once
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    for (let i = 0; i < 20; i++) {
-      await store.append(`account-${i}`, [{ type: "Deposited", data: { amount: 1 } }]);
-    }
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store();
+    await depositOnceEach(store, 20);
     const projection = accountsProjection();
     const first = startProjection(projection, { redis, store, ...FAST });
     await first.waitUntilCaughtUp();

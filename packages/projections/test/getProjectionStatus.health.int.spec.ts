@@ -1,37 +1,18 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { getProjectionStatus, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { accountsProjection, bankEvents } from "./support/fixtures.js";
+import { testBackends } from "./support/backends.js";
+import { accountsProjection, depositOnceEach } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 describe.each(testBackends())("getProjectionStatus on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
 
   it("reports state, checkpoint, lag, pending and consumers per partition, with or without a runner", async () => {
     // Given 20 events in 2 partitions and a runner that caught up
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    for (let i = 0; i < 20; i++) {
-      await store.append(`account-${i}`, [{ type: "Deposited", data: { amount: 1 } }]);
-    }
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
+    await depositOnceEach(store, 20);
     const projection = accountsProjection();
     const runner = startProjection(projection, { redis, store, logger: silentLogger });
     await runner.waitUntilCaughtUp();

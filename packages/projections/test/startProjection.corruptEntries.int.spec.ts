@@ -1,9 +1,9 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { defineProjection, type ProjectionRunner, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { testBackends } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 // Issue 8: log entries written by hand or by older code, one kind of garbage each, between good
 // events. The runner must dead-letter each at once (reason "corrupt") and go on: every good event
@@ -48,30 +48,13 @@ const sum = (name: string) =>
   });
 
 describe.each(testBackends())("startProjection with corrupt log entries on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
+  const { runners } = keyspace;
 
   it("dead-letters every kind of corrupt log entry at once and applies every good event around them", async () => {
     // Given good events with a hand-written corrupt entry of each kind after each of them
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis } = keyspace;
+    const store = keyspace.store();
     const logKey = store.keys.log("account", 0);
     const planted: string[] = [];
     let expectedTotal = 0;

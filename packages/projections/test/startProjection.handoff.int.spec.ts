@@ -1,45 +1,23 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { testBackends } from "./support/backends.js";
 import {
   type AccountState,
   accountsProjection,
-  bankEvents,
   readLogs,
   referenceFold,
 } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 describe.each(testBackends())("startProjection on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
-
-  const storeOf = () =>
-    getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+  const keyspace = useTestKeyspace(backend);
+  const { runners } = keyspace;
 
   it("applies every event appended before and during the catch-up exactly once", async () => {
     // Given 12,000 events in 2 partitions, and a producer that keeps appending while the runner catches up
-    const store = storeOf();
+    const { redis } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
     const accounts = 120;
     for (let round = 0; round < 10; round++) {
       await Promise.all(
@@ -58,7 +36,7 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
     const statesSeenByProducer = new Set<string>();
     let runner: ProjectionRunner<AccountState> | undefined;
     let producing = true;
-    const producerStore = storeOf();
+    const producerStore = keyspace.store({ partitions: 2 });
     const producer = (async () => {
       let appended = 0;
       while (producing || appended < 1500) {
@@ -104,7 +82,8 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
 
   it("lets a reader read its own write after waitUntilCaughtUp(appendResult)", async () => {
     // Given a live runner
-    const store = storeOf();
+    const { redis } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
     const runner = startProjection(accountsProjection(), { redis, store, logger: silentLogger });
     runners.push(runner as ProjectionRunner<unknown>);
     await runner.waitUntilCaughtUp();

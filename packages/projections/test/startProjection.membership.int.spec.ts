@@ -1,15 +1,14 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { testBackends } from "./support/backends.js";
 import {
   type AccountState,
   accountsProjection,
-  bankEvents,
   readLogs,
   referenceFold,
 } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 const FAST = {
   heartbeatMs: 100,
@@ -30,33 +29,13 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<numbe
 }
 
 describe.each(testBackends())("startProjection with several workers on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
-  const clients: Redis[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    for (const client of clients.splice(0)) client.disconnect();
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
+  const { runners, clients } = keyspace;
 
   it("spreads partitions over the workers, and moves a dead worker's partitions within a second", async () => {
     // Given two workers on four partitions
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 4,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store({ partitions: 4 });
     for (let i = 0; i < 400; i++)
       await store.append(`account-${i % 40}`, [{ type: "Deposited", data: { amount: i } }]);
     const doomedRedis = backend.connect();

@@ -1,6 +1,5 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   defineProjection,
   isCorruptCheckpointError,
@@ -9,8 +8,9 @@ import {
   type ProjectionRunner,
   startProjection,
 } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { testBackends } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 let fixed = false;
 const totals = (name: string) =>
@@ -30,34 +30,17 @@ const totals = (name: string) =>
   });
 
 describe.each(testBackends())("startProjection with failing handlers on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
+  const keyspace = useTestKeyspace(backend);
+  const { runners } = keyspace;
 
   beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
     fixed = false;
   });
 
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
-
-  const storeOf = () =>
-    getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-
   it("dead-letters a poison event after maxDeliveries, applies every other one, and applies it once when retried", async () => {
     // Given a handler that throws on one event, and a corrupt entry written by hand
-    const store = storeOf();
+    const { redis } = keyspace;
+    const store = keyspace.store();
     for (let i = 1; i <= 30; i++) {
       await store.append(`account-${i % 3}`, [{ type: "Deposited", data: { amount: i } }]);
     }
@@ -119,7 +102,8 @@ describe.each(testBackends())("startProjection with failing handlers on $name", 
 
   it("stops the partition before the poison event when the policy is stop", async () => {
     // Given a poison event between two good ones
-    const store = storeOf();
+    const { redis } = keyspace;
+    const store = keyspace.store();
     await store.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]);
     const poison = await store.append("account-1", [{ type: "Deposited", data: { amount: 13 } }]);
     await store.append("account-1", [{ type: "Deposited", data: { amount: 2 } }]);
@@ -147,7 +131,8 @@ describe.each(testBackends())("startProjection with failing handlers on $name", 
 
   it("stops the partition with a typed error, instead of looping, when its checkpoint was overwritten by hand", async () => {
     // Given a projection that caught up, then a checkpoint overwritten with garbage
-    const store = storeOf();
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store();
     const appended = await store.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]);
     const first = startProjection(totals("checked"), { redis, store, logger: silentLogger });
     runners.push(first);

@@ -1,6 +1,5 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import {
   createProjectionReader,
   defineProjection,
@@ -8,8 +7,9 @@ import {
   requestRebuild,
   startProjection,
 } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { bankEvents } from "./support/fixtures.js";
+import { testBackends } from "./support/backends.js";
+import { bankEvents, depositInRounds } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 interface Totals {
   count: number;
@@ -43,42 +43,15 @@ const FAST = {
 };
 
 describe.each(testBackends())("startProjection rebuilding a new version on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
+  const { runners } = keyspace;
 
   it("builds v2 beside v1 while appends go on, and readers switch from complete v1 to caught-up v2", async () => {
     // Given v1 caught up on 6,000 events of 20 accounts
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
     const keys = Array.from({ length: 20 }, (_, a) => `account-${a}`);
-    for (let round = 0; round < 30; round++) {
-      await Promise.all(
-        keys.map((key) =>
-          store.append(
-            key,
-            Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
-          ),
-        ),
-      );
-    }
+    await depositInRounds(store, keys, 30);
     const v1 = startProjection(totals(1), { redis, store, ...FAST });
     runners.push(v1 as ProjectionRunner<unknown>);
     await v1.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
@@ -151,25 +124,10 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
   }, 60_000);
   it("rebuilds the same version on requestRebuild while serving the old build, then switches", async () => {
     // Given a caught-up runner of v1 and a producer that keeps appending
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis, prefix } = keyspace;
+    const store = keyspace.store({ partitions: 2 });
     const keys = Array.from({ length: 10 }, (_, a) => `account-${a}`);
-    for (let round = 0; round < 20; round++) {
-      await Promise.all(
-        keys.map((key) =>
-          store.append(
-            key,
-            Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
-          ),
-        ),
-      );
-    }
+    await depositInRounds(store, keys, 20);
     const runner = startProjection(totals(1), {
       redis,
       store,

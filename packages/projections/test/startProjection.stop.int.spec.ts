@@ -1,46 +1,20 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
-import { type AccountState, accountsProjection, bankEvents } from "./support/fixtures.js";
+import { testBackends } from "./support/backends.js";
+import { type AccountState, accountsProjection, depositInRounds } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 describe.each(testBackends())("startProjection stopped by an AbortSignal on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ProjectionRunner<unknown>[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
+  const { runners } = keyspace;
 
   it("leaves a read model consistent with its checkpoint mid catch-up, and a restart finishes it exactly", async () => {
     // Given 6,000 events and a runner catching up in small batches
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const { redis } = keyspace;
+    const store = keyspace.store();
     const keys = Array.from({ length: 30 }, (_, a) => `account-${a}`);
-    for (let round = 0; round < 20; round++) {
-      await Promise.all(
-        keys.map((key) =>
-          store.append(
-            key,
-            Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
-          ),
-        ),
-      );
-    }
+    await depositInRounds(store, keys, 20);
     const controller = new AbortController();
     let commits = 0;
     const runner = startProjection(accountsProjection(), {

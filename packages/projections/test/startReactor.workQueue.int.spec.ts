@@ -1,9 +1,9 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import type { Redis } from "ioredis";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { defineReactor, type ReactorRunner, startReactor } from "../src/index.js";
-import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
+import { silentLogger } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
+import { defineReactor, startReactor } from "../src/index.js";
+import { testBackends } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
+import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 async function until(
   condition: () => boolean | Promise<boolean>,
@@ -17,25 +17,12 @@ async function until(
 }
 
 describe.each(testBackends())("startReactor on $name", (backend) => {
-  let redis: Redis;
-  let prefix: string;
-  const runners: ReactorRunner[] = [];
-  const clients: Redis[] = [];
-
-  beforeEach(() => {
-    redis = backend.connect();
-    prefix = randomPrefix();
-  });
-
-  afterEach(async () => {
-    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    for (const client of clients.splice(0)) client.disconnect();
-    await deleteKeysUnder(redis, prefix);
-    await redis.quit();
-  });
+  const keyspace = useTestKeyspace(backend);
+  const { runners, clients } = keyspace;
 
   it("shares events among competing workers, retries, dead-letters, and takes over a dead worker's pending events", async () => {
     // Given a reactor whose handler fails twice on one event and always on another
+    const { redis, prefix } = keyspace;
     const calls = new Map<string, number>();
     const reactor = defineReactor(bankEvents, {
       name: "mailer",
@@ -49,14 +36,7 @@ describe.each(testBackends())("startReactor on $name", (backend) => {
         },
       },
     });
-    const store = getRedisEventStore({
-      redis,
-      events: bankEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
+    const store = keyspace.store({ partitions: 2 });
     const fast = {
       prefix,
       startFrom: "beginning" as const,

@@ -1,4 +1,4 @@
-import { defineEvents } from "@streamstore/core";
+import { defineEvents, type EventStore } from "@streamstore/core";
 import { z } from "zod";
 import { defineProjection } from "../../src/index.js";
 
@@ -94,4 +94,35 @@ export async function readLogs(
     }
   }
   return all;
+}
+
+/** Appends one `Deposited` of 1 to each of `account-0` … `account-<accounts - 1>`, in turn. */
+export async function depositOnceEach(
+  store: EventStore<typeof bankEvents>,
+  accounts: number,
+): Promise<void> {
+  for (let i = 0; i < accounts; i++) {
+    await store.append(`account-${i}`, [{ type: "Deposited", data: { amount: 1 } }]);
+  }
+}
+
+/**
+ * Appends `rounds` times 10 `Deposited` of 1 to every stream of `keys`, the streams of a round
+ * concurrently: many events fast, in interleaved log order.
+ */
+export async function depositInRounds(
+  store: EventStore<typeof bankEvents>,
+  keys: string[],
+  rounds: number,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    await Promise.all(
+      keys.map((key) =>
+        store.append(
+          key,
+          Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: { amount: 1 } })),
+        ),
+      ),
+    );
+  }
 }
