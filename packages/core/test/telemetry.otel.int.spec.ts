@@ -1,12 +1,5 @@
-import { context, metrics, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import { metrics, trace } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import {
   type Decider,
   defineEvents,
@@ -16,36 +9,20 @@ import {
   silentLogger,
 } from "@streamstore/core";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import {
+  inMemoryTelemetry,
+  pointsOf,
+  sumOf,
+  useAsyncContextManager,
+} from "./support/inMemoryTelemetry.js";
 
 const events = defineEvents({ Counted: z.object({ by: z.string() }) });
 type CounterEvent = EventOf<typeof events>;
 
-/** A reader collected by hand: the test decides when metrics are read, no timers. */
-class CollectingReader extends MetricReader {
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
-}
-
-/** A metric's data points (a counter's value is a number, a histogram's an object). */
-type Point = { attributes: Record<string, unknown>; value: unknown };
-
-async function pointsOf(reader: MetricReader, name: string): Promise<Point[]> {
-  const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics
-    .flatMap((scope) => scope.metrics)
-    .filter((metric) => metric.descriptor.name === name)
-    .flatMap((metric) => metric.dataPoints as Point[]);
-}
-
-function sumOf(points: Point[]): number {
-  return points.reduce((total, point) => total + Number(point.value), 0);
-}
-
 const prefix = `otel-${Date.now().toString(36)}`;
 const clients: Redis[] = [];
-const contextManager = new AsyncLocalStorageContextManager();
 
 function client(): Redis {
   const redis = new Redis(inject("redisUrl"));
@@ -53,11 +30,7 @@ function client(): Redis {
   return redis;
 }
 
-beforeAll(() => {
-  // What NodeSDK does: without a context manager no span can be the parent of another across
-  // awaits, in any library.
-  context.setGlobalContextManager(contextManager.enable());
-});
+useAsyncContextManager();
 
 afterEach(() => {
   trace.disable();
@@ -65,7 +38,6 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  context.disable();
   const raw = client();
   let cursor = "0";
   do {
@@ -76,23 +48,13 @@ afterAll(async () => {
   for (const redis of clients) redis.disconnect();
 });
 
-function telemetry() {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const reader = new CollectingReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  return { exporter, tracerProvider, reader, meterProvider };
-}
-
 const byName = (spans: ReadableSpan[], name: string) => spans.filter((span) => span.name === name);
 
 describe("handleCommand", () => {
   it("traces a retried command as one span whose children are the conflicting and the winning append", async () => {
     // Given two writers with their own connections, and a decider that lets both decide on the
     // same loaded version before either appends: a real race, made certain to conflict once
-    const { exporter, tracerProvider, reader, meterProvider } = telemetry();
+    const { exporter, tracerProvider, reader, meterProvider } = inMemoryTelemetry();
     const stores = [client(), client()].map((redis) =>
       getRedisEventStore({
         redis,
@@ -215,7 +177,7 @@ describe("getRedisEventStore", () => {
       logger: silentLogger,
     });
     await store.append("counter-2", [{ type: "Counted", data: { by: "early" } }]);
-    const { exporter, tracerProvider, reader, meterProvider } = telemetry();
+    const { exporter, tracerProvider, reader, meterProvider } = inMemoryTelemetry();
 
     // When providers are registered globally, then an append is made
     trace.setGlobalTracerProvider(tracerProvider);

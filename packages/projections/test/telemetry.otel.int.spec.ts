@@ -1,15 +1,13 @@
-import { context } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import type { InMemorySpanExporter, ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
+import {
+  inMemoryTelemetry,
+  pointsOf,
+  sumOf,
+  useAsyncContextManager,
+} from "../../core/test/support/inMemoryTelemetry.js";
 import {
   defineProjection,
   defineReactor,
@@ -21,24 +19,6 @@ import {
 } from "../src/index.js";
 import { deleteKeysUnder, randomPrefix } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
-
-/** A reader collected by hand: the test decides when metrics are read, no timers. */
-class CollectingReader extends MetricReader {
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
-}
-
-type Point = { attributes: Record<string, unknown>; value: unknown };
-
-async function pointsOf(reader: MetricReader, name: string): Promise<Point[]> {
-  const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics
-    .flatMap((scope) => scope.metrics)
-    .filter((metric) => metric.descriptor.name === name)
-    .flatMap((metric) => metric.dataPoints as Point[]);
-}
-
-const sumOf = (points: Point[]) => points.reduce((total, point) => total + Number(point.value), 0);
 
 const totals = (name: string) =>
   defineProjection(bankEvents, {
@@ -55,14 +35,11 @@ const totals = (name: string) =>
     },
   });
 
-const contextManager = new AsyncLocalStorageContextManager();
 const clients: Redis[] = [];
 const runners: ProjectionRunner<unknown>[] = [];
 let prefix: string;
 
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
+useAsyncContextManager();
 
 afterEach(async () => {
   await Promise.all(runners.splice(0).map((runner) => runner.stop()));
@@ -71,7 +48,6 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  context.disable();
   for (const redis of clients) redis.disconnect();
 });
 
@@ -79,16 +55,6 @@ function connect(): Redis {
   const redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
   clients.push(redis);
   return redis;
-}
-
-function telemetry() {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const reader = new CollectingReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  return { exporter, tracerProvider, reader, meterProvider };
 }
 
 const batchesOf = (exporter: InMemorySpanExporter): ReadableSpan[] =>
@@ -109,7 +75,7 @@ describe("startProjection telemetry", () => {
     for (let i = 0; i < 600; i++) {
       await store.append(`account-${i % 7}`, [{ type: "Deposited", data: { amount: 1 } }]);
     }
-    const { exporter, tracerProvider, reader, meterProvider } = telemetry();
+    const { exporter, tracerProvider, reader, meterProvider } = inMemoryTelemetry();
 
     // When a runner with providers catches up in batches of 100, then tails 40 more events
     const runner = startProjection(totals("otel-totals"), {
@@ -178,7 +144,7 @@ describe("startProjection telemetry", () => {
     for (const amount of [1, 13, 2]) {
       await store.append("account-1", [{ type: "Deposited", data: { amount } }]);
     }
-    const first = telemetry();
+    const first = inMemoryTelemetry();
     const projection = totals("otel-poison");
     const runner = startProjection(projection, {
       redis,
@@ -226,7 +192,7 @@ describe("startProjection telemetry", () => {
     expect(read[0]?.[1]).toHaveLength(2);
 
     // When a new runner takes the partition
-    const second = telemetry();
+    const second = inMemoryTelemetry();
     const next = startProjection(projection, {
       redis,
       store,
@@ -251,7 +217,7 @@ describe("startReactor telemetry", () => {
     // Given five events, one of which always fails, and a tracer and meter given to the store only
     prefix = randomPrefix();
     const redis = connect();
-    const { exporter, tracerProvider, reader, meterProvider } = telemetry();
+    const { exporter, tracerProvider, reader, meterProvider } = inMemoryTelemetry();
     const store = getRedisEventStore({
       redis,
       events: bankEvents,
