@@ -1,0 +1,241 @@
+import { spawn } from "node:child_process";
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { projectionKeys, startProjection } from "@streamstore/projections";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { accountEvents } from "../../../examples/bank-account/src/account.js";
+import { balances } from "../../../examples/bank-account/src/balances.js";
+import { main as bankMain } from "../../../examples/bank-account/src/main.js";
+import { fragileBalances } from "./fixtures/fragileBalances.js";
+import {
+  BIN,
+  CONFIG,
+  deleteKeysUnder,
+  ROOT,
+  randomPrefix,
+  seedWithExample,
+} from "./support/cli.js";
+
+// Issue 7: on a terminal `projections rebuild` draws a cli-progress bar and asks before acting;
+// the pipe tests never see either. Here the real binary runs in a pseudo-terminal made by
+// util-linux `script` (no native node-pty): what it prints is what a user sees, and Ctrl-C and
+// answers are typed into the terminal, so the kernel's line discipline delivers the SIGINT.
+
+const redisUrl = inject("redisUrl");
+const prefix = randomPrefix("tty");
+const balanceKeys = projectionKeys(prefix, "balances");
+const fragileKeys = projectionKeys(prefix, "fragile-balances");
+let redis: Redis;
+let eventsInLog = 0;
+
+/** The binary running in a pseudo-terminal: everything it printed so far, and typing into it. */
+interface TerminalRun {
+  screen(): string;
+  type(text: string): void;
+  /** Resolves once the screen matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  done: Promise<{ code: number | null; screen: string }>;
+}
+
+function inTerminal(args: string[], env: Record<string, string> = {}): TerminalRun {
+  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+  // `exec`: node itself is the terminal's foreground process, not a shell waiting on it, so the
+  // Ctrl-C reaches only the CLI and script's -e returns the CLI's own exit code.
+  const command = `exec ${[process.execPath, BIN, ...args].map(quote).join(" ")}`;
+  const { REDIS_URL: _ignored, STREAMSTORE_CONFIG: _config, ...inherited } = process.env;
+  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+    cwd: ROOT,
+    env: { ...inherited, NO_COLOR: "1", TERM: "xterm", COLUMNS: "160", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let screen = "";
+  const waiting = new Set<() => void>();
+  child.stdout.on("data", (chunk: Buffer) => {
+    screen += chunk.toString();
+    for (const check of waiting) check();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    screen += chunk.toString();
+  });
+  const done = new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => {
+      for (const check of waiting) check();
+      resolve({ code, screen });
+    });
+  });
+  return {
+    screen: () => screen,
+    type: (text) => child.stdin.write(text),
+    waitFor(pattern, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(screen);
+          if (match) {
+            waiting.delete(check);
+            clearTimeout(timer);
+            resolve(match);
+          } else if (child.exitCode !== null) {
+            waiting.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`exited (${child.exitCode}) before ${pattern}:\n${screen}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiting.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${screen}`));
+        }, timeoutMs);
+        waiting.add(check);
+        check();
+      });
+    },
+    done,
+  };
+}
+
+const cliArgs = (...args: string[]) => [...args, "--config", CONFIG, "--prefix", prefix];
+
+async function deadLetterIds(): Promise<string[]> {
+  return (await redis.xrange(fragileKeys.deadLetters("v1"), "-", "+")).map(([id]) => id);
+}
+
+beforeAll(async () => {
+  redis = new Redis(redisUrl);
+  const summary = await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
+  const store = getRedisEventStore({
+    redis,
+    events: accountEvents,
+    prefix,
+    serverCheck: "off",
+    logger: silentLogger,
+  });
+  // 30,000 more events, so that a rebuild takes a few seconds to interrupt, and
+  // one poison deposit (13) that fragile-balances dead-letters.
+  for (let account = 0; account < 300; account++) {
+    await store.append(
+      `account-${account}`,
+      Array.from({ length: 100 }, (_, index) => ({
+        type: "Deposited" as const,
+        data: { amount: index === 12 ? 1013 : index + 1 },
+      })),
+    );
+  }
+  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
+  eventsInLog = summary.finalVersion + 2 + 30_000 + 1;
+  for (const projection of [balances, fragileBalances]) {
+    const runner = startProjection(projection, {
+      redis,
+      prefix,
+      logger: silentLogger,
+      batchSize: 2000,
+      maxDeliveries: 1,
+    });
+    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });
+    await runner.stop();
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await deleteKeysUnder(redis, prefix);
+  await redis.quit();
+});
+
+describe("streamstore projections rebuild", () => {
+  it('asks on a terminal and, answered "y", draws a redrawn progress bar with percentage, ev/s and ETA until Ctrl-C stops it with exit code 130', async () => {
+    // Given balances caught up in build v1 over 30,000+ events
+    expect(await redis.get(balanceKeys.active())).toBe("v1");
+
+    // When the rebuild runs on a terminal without --yes, the question is answered "y"
+    const run = inTerminal(cliArgs("projections", "rebuild", "balances", "--interval", "50"), {
+      REDIS_URL: redisUrl,
+      STREAMSTORE_TEST_BATCH_SIZE: "10",
+    });
+    await run.waitFor(/Rebuild projection "balances" from the first event .*\? \[y\/N\] /);
+    run.type("y\r");
+    // ... and Ctrl-C is typed once the bar has been redrawn with a rate and an ETA three times
+    await run.waitFor(/(\d+% \| [1-9]\d*\/\d+ events \| [1-9]\d* ev\/s \| ETA \d+s[\s\S]*?){3}/);
+    run.type("\x03");
+    const { code, screen } = await run.done;
+
+    // Then the bar was drawn in place on one line: each draw moves to column 1 (ESC [1G) and
+    // erases the rest of the line (ESC [0K), with no newline between draws; the cursor is hidden
+    // while it runs and shown again at the end
+    expect(screen).toContain('Rebuilding "balances" into build v1.1 from the first event');
+    const bar = screen.slice(screen.indexOf("\x1b[?25l"), screen.indexOf("\x1b[?25h"));
+    expect(bar).not.toContain("\n");
+    const draws = [
+      ...bar.matchAll(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequences are the point.
+        /\x1b\[1Gbalances v1\.1 \[[=-]{30}\] (\d+)% \| (\d+)\/(\d+) events \| (\d+) ev\/s \| ETA (\?|\d+s)\x1b\[0K/g,
+      ),
+    ];
+    expect(draws.length).toBeGreaterThanOrEqual(4);
+    expect(draws[0]?.slice(1)).toEqual(["0", "0", String(eventsInLog), "0", "?"]);
+    const applied = draws.map((draw) => Number(draw[2]));
+    expect(applied).toEqual([...applied].sort((left, right) => left - right));
+    expect(draws.every((draw) => Number(draw[3]) === eventsInLog)).toBe(true);
+    // (the plain per-interval lines are for pipes only)
+    expect(screen).not.toContain("progress balances v1.1:");
+    // And Ctrl-C stopped it cleanly, readers still on v1, with the resume hint and exit code 130
+    const stopped =
+      /interrupted at (\d+) of (\d+) events of build v1\.1; run the same command again to resume/.exec(
+        screen,
+      );
+    expect(stopped).not.toBeNull();
+    expect(Number(stopped?.[1])).toBeGreaterThanOrEqual(applied[applied.length - 1] ?? 0);
+    expect(Number(stopped?.[1])).toBeLessThan(eventsInLog);
+    expect(Number(stopped?.[2])).toBe(eventsInLog);
+    expect(code).toBe(130);
+    expect(await redis.get(balanceKeys.active())).toBe("v1");
+  });
+
+  it('changes nothing when the question is answered "n" on a terminal', async () => {
+    // Given fragile-balances in build v1 with no rebuild requested
+    const generationBefore = await redis.get(fragileKeys.generation(1));
+
+    // When the rebuild is asked for on a terminal and answered "n"
+    const run = inTerminal(cliArgs("projections", "rebuild", "fragile-balances"), {
+      REDIS_URL: redisUrl,
+    });
+    await run.waitFor(/\[y\/N\] /);
+    run.type("n\r");
+    const { code, screen } = await run.done;
+
+    // Then it ends with exit code 1 and the build, generation and readers are unchanged
+    expect(code).toBe(1);
+    expect(screen).toContain("[streamstore] cancelled; nothing was changed.");
+    expect(await redis.get(fragileKeys.generation(1))).toBe(generationBefore);
+    expect(await redis.get(fragileKeys.active())).toBe("v1");
+  });
+});
+
+describe("streamstore dlq discard", () => {
+  it('keeps the dead letter when answered "n" on a terminal and discards it when answered "y"', async () => {
+    // Given fragile-balances' one dead letter (the deposit of 13)
+    const [id] = await deadLetterIds();
+    expect(id).toBeDefined();
+
+    // When discard is asked for on a terminal, answered "n", then again answered "y"
+    const refused = inTerminal(cliArgs("dlq", "discard", "fragile-balances", id ?? ""), {
+      REDIS_URL: redisUrl,
+    });
+    await refused.waitFor(/Discard 1 dead letter of "fragile-balances" build v1 .*\[y\/N\] /);
+    refused.type("n\r");
+    const no = await refused.done;
+    const afterNo = await deadLetterIds();
+    const accepted = inTerminal(cliArgs("dlq", "discard", "fragile-balances", id ?? ""), {
+      REDIS_URL: redisUrl,
+    });
+    await accepted.waitFor(/\[y\/N\] /);
+    accepted.type("y\r");
+    const yes = await accepted.done;
+
+    // Then "n" left it (exit 1), "y" removed it (exit 0)
+    expect(no.code).toBe(1);
+    expect(no.screen).toContain("cancelled; nothing was changed");
+    expect(afterNo).toEqual([id]);
+    expect(yes.code).toBe(0);
+    expect(yes.screen).toContain('Discarded 1 dead letter of "fragile-balances" build v1.');
+    expect(await deadLetterIds()).toEqual([]);
+  });
+});
