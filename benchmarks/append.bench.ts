@@ -8,40 +8,19 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
-import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
-import { z } from "zod";
+import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
+import { benchEvents, benchPayload } from "./support/benchEvents.js";
+import { benchFlag } from "./support/benchFlag.js";
+import { type AppendStep, runAppenders } from "./support/runAppenders.js";
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const SECONDS = argument("seconds", 3);
-const APPENDERS = argument("appenders", 64);
+const SECONDS = benchFlag("seconds", 3);
+const APPENDERS = benchFlag("appenders", 64);
 const STREAMS = 10_000;
 
-// The bare minimum an atomic append needs: read the version, compare, two XADDs per event.
-const BARE_SCRIPT = `
-local current = 0
-local last = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)
-if #last > 0 then current = tonumber(string.match(last[1][1], "^(%d+)%-")) end
-if ARGV[1] ~= "any" and tonumber(ARGV[1]) ~= current then return {"conflict", current} end
-local n = tonumber(ARGV[3])
-for k = 1, n do
-  local o = 4 + (k - 1) * 3
-  local v = current + k
-  local p = redis.call("XADD", KEYS[2], "*", "i", ARGV[o], "t", ARGV[o + 1], "d", ARGV[o + 2], "a", ARGV[2], "v", v)
-  redis.call("XADD", KEYS[1], v .. "-0", "i", ARGV[o], "t", ARGV[o + 1], "d", ARGV[o + 2], "p", p)
-end
-return {"ok", current + n}
-`;
-
-const events = defineEvents({
-  Deposited: z.object({ amount: z.number(), currency: z.string(), note: z.string() }),
-});
-const payload = { amount: 42.5, currency: "EUR", note: "x".repeat(150) };
-const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
+const payloadBytes = Buffer.byteLength(JSON.stringify(benchPayload));
 
 interface Scenario {
   name: string;
@@ -55,35 +34,18 @@ const scenarios: Scenario[] = [
   { name: "one hot stream, 10 events/append", eventsPerAppend: 10, hot: true },
 ];
 
-type AppendFn = (
-  appender: number,
-  stream: number,
-  version: number | "any",
-  n: number,
-) => Promise<void>;
-
-async function measure(clients: Redis[], scenario: Scenario, append: AppendFn): Promise<number> {
-  // Each appender owns a disjoint slice of the streams, so exact expected versions never
-  // conflict; the hot stream uses "any" (64 exact writers would only measure retries).
-  const versions = new Map<number, number>();
-  let appended = 0;
-  const deadline = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    clients.map(async (_, appender) => {
-      let turn = 0;
-      while (performance.now() < deadline) {
-        const stream = scenario.hot
-          ? -1
-          : appender + APPENDERS * (turn++ % Math.floor(STREAMS / APPENDERS));
-        const version = scenario.hot ? "any" : (versions.get(stream) ?? 0);
-        await append(appender, stream, version, scenario.eventsPerAppend);
-        if (!scenario.hot) versions.set(stream, (version as number) + scenario.eventsPerAppend);
-        appended += scenario.eventsPerAppend;
-      }
-    }),
+async function measure(scenario: Scenario, append: AppendStep): Promise<number> {
+  const run = await runAppenders(
+    {
+      appenders: APPENDERS,
+      streams: STREAMS,
+      seconds: SECONDS,
+      eventsPerAppend: scenario.eventsPerAppend,
+      hot: scenario.hot,
+    },
+    append,
   );
-  return appended / ((performance.now() - started) / 1000);
+  return run.events / run.seconds;
 }
 
 async function main() {
@@ -92,8 +54,7 @@ async function main() {
   const admin = new Redis(server.url);
   const results: Record<string, unknown>[] = [];
   try {
-    for (const client of clients)
-      client.defineCommand("bareAppend", { numberOfKeys: 2, lua: BARE_SCRIPT });
+    for (const client of clients) defineBareAppend(client);
     let run = 0;
     for (const scenario of scenarios) {
       const bareRates: number[] = [];
@@ -103,25 +64,14 @@ async function main() {
         const barePrefix = `bare${run}`;
         const runBare = async () =>
           bareRates.push(
-            await measure(clients, scenario, async (appender, stream, version, n) => {
-              const args: (string | number)[] = [
-                `${barePrefix}:{account:0}:s:${stream}`,
-                `${barePrefix}:{account:0}:log`,
-                version,
-                String(stream),
-                n,
-              ];
-              for (let k = 0; k < n; k++)
-                args.push(crypto.randomUUID(), "Deposited", JSON.stringify(payload));
-              await (
-                clients[appender] as unknown as { bareAppend(...a: unknown[]): Promise<unknown> }
-              ).bareAppend(...args);
-            }),
+            await measure(scenario, (appender, stream, version, n) =>
+              bareAppend(clients[appender] as Redis, barePrefix, stream, version, n),
+            ),
           );
         const stores = clients.map((redis) =>
           getRedisEventStore({
             redis,
-            events,
+            events: benchEvents,
             prefix: `store${run}`,
             logger: silentLogger,
             serverCheck: "off",
@@ -129,10 +79,13 @@ async function main() {
         );
         const runStore = async () =>
           storeRates.push(
-            await measure(clients, scenario, async (appender, stream, version, n) => {
+            await measure(scenario, async (appender, stream, version, n) => {
               await stores[appender]?.append(
                 `account-${stream}`,
-                Array.from({ length: n }, () => ({ type: "Deposited" as const, data: payload })),
+                Array.from({ length: n }, () => ({
+                  type: "Deposited" as const,
+                  data: benchPayload,
+                })),
                 { expectedVersion: version },
               );
             }),
@@ -164,7 +117,7 @@ async function main() {
     const before = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
     const memoryStore = getRedisEventStore({
       redis: admin,
-      events,
+      events: benchEvents,
       prefix: "mem",
       logger: silentLogger,
     });
@@ -172,7 +125,7 @@ async function main() {
     for (let stream = 0; stream < 2000; stream++) {
       await memoryStore.append(
         `account-${stream}`,
-        Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: payload })),
+        Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: benchPayload })),
       );
     }
     const after = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);

@@ -14,26 +14,20 @@
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { defineEvents, type EventStore, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { type EventStore, getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisCluster, startRedisServer } from "@streamstore/testing";
 import { Cluster, Redis } from "ioredis";
-import { z } from "zod";
+import { benchEvents, benchPayload } from "./support/benchEvents.js";
+import { benchFlag } from "./support/benchFlag.js";
+import { type AppendStep, runAppenders } from "./support/runAppenders.js";
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const SECONDS = argument("seconds", 3);
-const APPENDERS = argument("appenders", 64);
-const ROUNDS = argument("rounds", 3);
+const SECONDS = benchFlag("seconds", 3);
+const APPENDERS = benchFlag("appenders", 64);
+const ROUNDS = benchFlag("rounds", 3);
 const STREAMS = 10_000;
 const PARTITIONS = 8;
 
-const events = defineEvents({
-  Deposited: z.object({ amount: z.number(), currency: z.string(), note: z.string() }),
-});
-const payload = { amount: 42.5, currency: "EUR", note: "x".repeat(150) };
-const payloadText = JSON.stringify(payload);
+const payloadText = JSON.stringify(benchPayload);
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
@@ -58,33 +52,16 @@ interface Sample {
   clientCpu: number;
 }
 
-async function measure(
-  target: Target,
-  step: (appender: number, stream: number, version: number) => Promise<void>,
-): Promise<Sample> {
-  // Each appender owns a disjoint slice of the streams, so exact expected versions never conflict.
-  const versions = new Map<number, number>();
-  let appended = 0;
+async function measure(target: Target, step: AppendStep): Promise<Sample> {
   const redisBefore = target.pids.map(cpuSeconds);
   const clientBefore = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: APPENDERS }, async (_, appender) => {
-      let turn = 0;
-      while (performance.now() < deadline) {
-        const stream = appender + APPENDERS * (turn++ % Math.floor(STREAMS / APPENDERS));
-        const version = versions.get(stream) ?? 0;
-        await step(appender, stream, version);
-        versions.set(stream, version + 1);
-        appended += 1;
-      }
-    }),
+  const { events, seconds } = await runAppenders(
+    { appenders: APPENDERS, streams: STREAMS, seconds: SECONDS },
+    step,
   );
-  const seconds = (performance.now() - started) / 1000;
   const client = process.cpuUsage(clientBefore);
   return {
-    eventsPerSecond: appended / seconds,
+    eventsPerSecond: events / seconds,
     redisCpu: target.pids.map(
       (pid, index) => (cpuSeconds(pid) - (redisBefore[index] ?? 0)) / seconds,
     ),
@@ -129,7 +106,7 @@ async function main() {
       const warm = target.clients.map((redis) =>
         getRedisEventStore({
           redis,
-          events,
+          events: benchEvents,
           prefix: "warm",
           partitions: PARTITIONS,
           logger: silentLogger,
@@ -139,7 +116,9 @@ async function main() {
       await Promise.all(
         warm.map(async (store, index) => {
           for (let k = 0; k < 16; k++)
-            await store.append(`account-${index}-${k}`, [{ type: "Deposited", data: payload }]);
+            await store.append(`account-${index}-${k}`, [
+              { type: "Deposited", data: benchPayload },
+            ]);
         }),
       );
     }
@@ -164,10 +143,10 @@ async function main() {
             );
           }),
         );
-        const stores: EventStore<typeof events>[] = target.clients.map((redis) =>
+        const stores: EventStore<typeof benchEvents>[] = target.clients.map((redis) =>
           getRedisEventStore({
             redis,
-            events,
+            events: benchEvents,
             prefix: `store${run}`,
             partitions: PARTITIONS,
             logger: silentLogger,
@@ -179,7 +158,7 @@ async function main() {
           await measure(target, async (appender, stream, version) => {
             await stores[appender]?.append(
               `account-${stream}`,
-              [{ type: "Deposited", data: payload }],
+              [{ type: "Deposited", data: benchPayload }],
               { expectedVersion: version },
             );
           }),

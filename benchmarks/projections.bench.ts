@@ -26,14 +26,11 @@ import {
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { z } from "zod";
+import { benchFlag } from "./support/benchFlag.js";
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const EVENTS = argument("events", 1_000_000);
-const RATE = argument("rate", 5_000);
-const SECONDS = argument("seconds", 6);
+const EVENTS = benchFlag("events", 1_000_000);
+const RATE = benchFlag("rate", 5_000);
+const SECONDS = benchFlag("seconds", 6);
 const AGGREGATES = 10_000;
 
 const events = defineEvents({

@@ -12,12 +12,9 @@ import { cpus } from "node:os";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { runSoak, type SoakResult } from "./soak/runSoak.js";
+import { benchFlag } from "./support/benchFlag.js";
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const MINUTES = argument("minutes", 10);
+const MINUTES = benchFlag("minutes", 10);
 const WARM_UP_S = 60;
 
 function median(values: number[]): number {
@@ -119,9 +116,9 @@ const result: SoakResult = process.argv.includes("--render-only")
   ? (JSON.parse(await readFile(new URL("soak.json", out), "utf8")) as SoakResult)
   : await runSoak({
       durationMs: MINUTES * 60_000,
-      killEveryMs: argument("kill-every", 30) * 1000,
-      sampleEveryMs: argument("sample-every", 5) * 1000,
-      rate: argument("rate", 300),
+      killEveryMs: benchFlag("kill-every", 30) * 1000,
+      sampleEveryMs: benchFlag("sample-every", 5) * 1000,
+      rate: benchFlag("rate", 300),
       partitions: 4,
       accounts: 2_000,
       log: (line) => console.log(line),

@@ -18,40 +18,18 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { createTelemetry, defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { createTelemetry, getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
-import { z } from "zod";
+import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
+import { benchEvents, benchPayload } from "./support/benchEvents.js";
+import { benchFlag } from "./support/benchFlag.js";
+import { type AppendStep, runAppenders } from "./support/runAppenders.js";
 
-const argument = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const SECONDS = argument("seconds", 3);
-const APPENDERS = argument("appenders", 64);
+const SECONDS = benchFlag("seconds", 3);
+const APPENDERS = benchFlag("appenders", 64);
 const STREAMS = 10_000;
 const ROUNDS = 2;
-
-// The same bare script as bench:append: the version check and the two XADDs, nothing else.
-const BARE_SCRIPT = `
-local current = 0
-local last = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)
-if #last > 0 then current = tonumber(string.match(last[1][1], "^(%d+)%-")) end
-if ARGV[1] ~= "any" and tonumber(ARGV[1]) ~= current then return {"conflict", current} end
-local n = tonumber(ARGV[3])
-for k = 1, n do
-  local o = 4 + (k - 1) * 3
-  local v = current + k
-  local p = redis.call("XADD", KEYS[2], "*", "i", ARGV[o], "t", ARGV[o + 1], "d", ARGV[o + 2], "a", ARGV[2], "v", v)
-  redis.call("XADD", KEYS[1], v .. "-0", "i", ARGV[o], "t", ARGV[o + 1], "d", ARGV[o + 2], "p", p)
-end
-return {"ok", current + n}
-`;
-
-const events = defineEvents({
-  Deposited: z.object({ amount: z.number(), currency: z.string(), note: z.string() }),
-});
-const payload = { amount: 42.5, currency: "EUR", note: "x".repeat(150) };
 
 /** Drops every span: measures what recording and batching cost, not an exporter's network. */
 class DroppingExporter implements SpanExporter {
@@ -69,27 +47,12 @@ class IdleReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
 }
 
-type AppendFn = (appender: number, stream: number, version: number) => Promise<void>;
-
-async function measure(append: AppendFn): Promise<number> {
-  // Each appender owns a disjoint slice of the streams: exact versions, no conflicts.
-  const versions = new Map<number, number>();
-  let appended = 0;
-  const deadline = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: APPENDERS }, async (_, appender) => {
-      let turn = 0;
-      while (performance.now() < deadline) {
-        const stream = appender + APPENDERS * (turn++ % Math.floor(STREAMS / APPENDERS));
-        const version = versions.get(stream) ?? 0;
-        await append(appender, stream, version);
-        versions.set(stream, version + 1);
-        appended += 1;
-      }
-    }),
+async function measure(append: AppendStep): Promise<number> {
+  const run = await runAppenders(
+    { appenders: APPENDERS, streams: STREAMS, seconds: SECONDS },
+    append,
   );
-  return appended / ((performance.now() - started) / 1000);
+  return run.events / run.seconds;
 }
 
 /** ns per append of the check telemetry makes when no provider is registered. */
@@ -117,8 +80,7 @@ async function main() {
   });
   const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
   try {
-    for (const client of clients)
-      client.defineCommand("bareAppend", { numberOfKeys: 2, lua: BARE_SCRIPT });
+    for (const client of clients) defineBareAppend(client);
     const checkNs = checkCost();
     console.log(`check with no provider: ${checkNs.toFixed(1)} ns per append`);
     const rates: Record<"bare" | "off" | "tracer" | "meter" | "sdk", number[]> = {
@@ -132,20 +94,9 @@ async function main() {
     const sides: Record<keyof typeof rates, () => Promise<number>> = {
       bare: () => {
         const prefix = `bare${run}`;
-        return measure(async (appender, stream, version) => {
-          await (
-            clients[appender] as unknown as { bareAppend(...a: unknown[]): Promise<unknown> }
-          ).bareAppend(
-            `${prefix}:{account:0}:s:${stream}`,
-            `${prefix}:{account:0}:log`,
-            version,
-            String(stream),
-            1,
-            crypto.randomUUID(),
-            "Deposited",
-            JSON.stringify(payload),
-          );
-        });
+        return measure((appender, stream, version, count) =>
+          bareAppend(clients[appender] as Redis, prefix, stream, version, count),
+        );
       },
       off: () => measureStore(`off${run}`),
       tracer: async () => {
@@ -177,12 +128,18 @@ async function main() {
     };
     const measureStore = (prefix: string) => {
       const stores = clients.map((redis) =>
-        getRedisEventStore({ redis, events, prefix, logger: silentLogger, serverCheck: "off" }),
+        getRedisEventStore({
+          redis,
+          events: benchEvents,
+          prefix,
+          logger: silentLogger,
+          serverCheck: "off",
+        }),
       );
       return measure(async (appender, stream, version) => {
         await stores[appender]?.append(
           `account-${stream}`,
-          [{ type: "Deposited" as const, data: payload }],
+          [{ type: "Deposited" as const, data: benchPayload }],
           { expectedVersion: version },
         );
       });
