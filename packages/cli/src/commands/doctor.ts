@@ -214,7 +214,8 @@ async function clusterPrimaries(redis: Redis): Promise<string[]> {
 }
 
 async function doctor(context: CommandContext): Promise<number> {
-  const redis = await context.redis();
+  // Any node of a Cluster will do: doctor finds the primaries with CLUSTER NODES.
+  const redis = await context.redis({ clusterNode: true });
   const prefix = await context.prefix();
   const url = await context.redisUrlForDisplay();
   const { output } = context;

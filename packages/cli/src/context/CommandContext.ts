@@ -67,8 +67,12 @@ export interface CommandContext {
   config(): Promise<StreamstoreConfig>;
   /** The URL connected to, password removed (for messages). */
   redisUrlForDisplay(): Promise<string>;
-  /** A connected client; throws a {@link CliError} with exit code 5 when Redis cannot be reached. */
-  redis(): Promise<Redis>;
+  /**
+   * A connected client; throws a {@link CliError} with exit code 5 when Redis cannot be reached,
+   * and exit code 1 on a Cluster node unless `options.clusterNode` (only `doctor` reads a Cluster:
+   * the other commands would see one node's keys and report a part as the whole).
+   */
+  redis(options?: { clusterNode?: boolean }): Promise<Redis>;
   /** A projection of the config by name; exit code 4 (with the known names) when there is none. */
   // biome-ignore lint/suspicious/noExplicitAny: projections of any event catalog and state.
   projection(name: string): Promise<Projection<any, any>>;
@@ -156,7 +160,7 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     },
     config,
     redisUrlForDisplay: async () => hidePassword(await redisUrl()),
-    async redis() {
+    async redis(redisOptions = {}) {
       if (client) return client;
       const url = await redisUrl();
       const redis = new Redis(url, {
@@ -176,6 +180,16 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
         throw new CliError(
           EXIT_CODES.unreachable,
           `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,
+        );
+      }
+      const clusterEnabled = /^cluster_enabled:1\s*$/m.test(
+        String(await redis.info("cluster").catch(() => "")),
+      );
+      if (clusterEnabled && !redisOptions.clusterNode) {
+        redis.disconnect();
+        throw new CliError(
+          EXIT_CODES.failure,
+          `[streamstore] ${hidePassword(url)} is a Redis Cluster node: this command would read that node's keys only (SCAN, multi-key reads) and show part of the data as all of it. Only \`streamstore doctor\` supports a Cluster yet (it checks every primary); run the other commands against a standalone Redis.`,
         );
       }
       client = redis;
