@@ -1,4 +1,3 @@
-import { silentLogger } from "@streamstore/core";
 import { describe, expect, it } from "vitest";
 import {
   findPendingRebuild,
@@ -7,17 +6,10 @@ import {
   startProjection,
 } from "../src/index.js";
 import { testBackends } from "./support/backends.js";
-import { accountsProjection, depositOnceEach } from "./support/fixtures.js";
+import { accountsProjection, depositOnceEach, FAST_RUNNER_OPTIONS } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
-const FAST = {
-  heartbeatMs: 100,
-  memberTtlMs: 500,
-  leaseTtlMs: 800,
-  blockMs: 200,
-  leaseMarginMs: 50,
-  logger: silentLogger,
-};
+const FAST = FAST_RUNNER_OPTIONS;
 
 // Issue 7: `streamstore projections rebuild` run again after Ctrl-C must resume the requested
 // build from its checkpoints, not request another generation (which starts over from 0).

@@ -1,23 +1,17 @@
-import { silentLogger } from "@streamstore/core";
 import { describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
 import { testBackends } from "./support/backends.js";
 import {
   type AccountState,
   accountsProjection,
+  FAST_RUNNER_OPTIONS,
   readLogs,
   referenceFold,
 } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
-const FAST = {
-  heartbeatMs: 100,
-  memberTtlMs: 500,
-  leaseTtlMs: 600,
-  blockMs: 200,
-  leaseMarginMs: 50,
-  logger: silentLogger,
-};
+// A shorter lease than the other suites: the test times how fast a dead worker's partitions move.
+const FAST = { ...FAST_RUNNER_OPTIONS, leaseTtlMs: 600 };
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
   const start = performance.now();

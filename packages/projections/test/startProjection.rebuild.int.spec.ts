@@ -1,4 +1,3 @@
-import { silentLogger } from "@streamstore/core";
 import { describe, expect, it } from "vitest";
 import {
   createProjectionReader,
@@ -8,7 +7,7 @@ import {
   startProjection,
 } from "../src/index.js";
 import { testBackends } from "./support/backends.js";
-import { bankEvents, depositInRounds } from "./support/fixtures.js";
+import { bankEvents, depositInRounds, FAST_RUNNER_OPTIONS } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";
 
 interface Totals {
@@ -33,14 +32,7 @@ const totals = (version: number) =>
     },
   });
 
-const FAST = {
-  heartbeatMs: 100,
-  memberTtlMs: 500,
-  leaseTtlMs: 800,
-  blockMs: 200,
-  leaseMarginMs: 50,
-  logger: silentLogger,
-};
+const FAST = FAST_RUNNER_OPTIONS;
 
 describe.each(testBackends())("startProjection rebuilding a new version on $name", (backend) => {
   const keyspace = useTestKeyspace(backend);

@@ -1,4 +1,4 @@
-import { defineEvents, type EventStore } from "@streamstore/core";
+import { defineEvents, type EventStore, silentLogger } from "@streamstore/core";
 import { z } from "zod";
 import { defineProjection } from "../../src/index.js";
 
@@ -126,3 +126,19 @@ export async function depositInRounds(
     );
   }
 }
+
+/**
+ * Runner timings for tests of membership, leases and rebuilds: a worker's death or a switch is
+ * seen within about a second instead of the production defaults' tens of seconds.
+ *
+ * @example
+ * const runner = startProjection(accountsProjection(), { redis, store, ...FAST_RUNNER_OPTIONS });
+ */
+export const FAST_RUNNER_OPTIONS = {
+  heartbeatMs: 100,
+  memberTtlMs: 500,
+  leaseTtlMs: 800,
+  blockMs: 200,
+  leaseMarginMs: 50,
+  logger: silentLogger,
+};
