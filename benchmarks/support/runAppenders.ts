@@ -36,6 +36,10 @@ export interface AppendersRun {
   events: number;
   /** Wall-clock seconds the loops ran. */
   seconds: number;
+  /** CPU this process used (user + system), in µs per event: what the client side costs. */
+  clientCpuMicrosPerEvent: number;
+  /** Event-loop utilisation during the run: near 1, the client (not Redis) is the limit. */
+  eventLoopUtilization: number;
 }
 
 /**
@@ -56,6 +60,8 @@ export async function runAppenders(
   const count = options.eventsPerAppend ?? 1;
   const versions = new Map<number, number>();
   let appended = 0;
+  const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
   await Promise.all(
@@ -70,5 +76,12 @@ export async function runAppenders(
       }
     }),
   );
-  return { events: appended, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    events: appended,
+    seconds,
+    clientCpuMicrosPerEvent: (cpu.user + cpu.system) / Math.max(appended, 1),
+    eventLoopUtilization: performance.eventLoopUtilization(loopBefore).utilization,
+  };
 }
