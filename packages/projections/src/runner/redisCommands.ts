@@ -81,3 +81,17 @@ export function pairs(reply: unknown): Map<string, unknown> {
   }
   return map;
 }
+
+/**
+ * The servers that together hold every key, for a keyless command such as SCAN: the client
+ * itself, or each primary of an ioredis `Cluster` (which would send it to one random node, and so
+ * see only that node's keys; issue 7).
+ *
+ * @example
+ * for (const server of serversOf(redis)) await server.scan("0", "MATCH", pattern);
+ */
+export function serversOf(redis: Redis | Cluster): Redis[] {
+  return (redis as { isCluster?: boolean }).isCluster === true
+    ? (redis as Cluster).nodes("master")
+    : [redis as Redis];
+}

@@ -32,7 +32,7 @@ import {
   type ProjectionRunnerOptions,
   type ResolvedRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
-import { lastEntryId } from "./redisCommands.js";
+import { lastEntryId, serversOf } from "./redisCommands.js";
 import { sleep } from "./sleep.js";
 import { compareStreamIds } from "./streamIds.js";
 
@@ -383,18 +383,21 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       if (retired === build || !isBuildId(retired) || Number(deleteAt) > now) continue;
       await readModel.dropBuild(retired);
       if (readModel.kind !== "redis") {
-        let cursor = "0";
-        do {
-          const [next, found] = await redis.scan(
-            cursor,
-            "MATCH",
-            keys.buildPattern(retired),
-            "COUNT",
-            1000,
-          );
-          cursor = next;
-          if (found.length > 0) await redis.unlink(...found);
-        } while (cursor !== "0");
+        // Every primary of a Cluster: a keyless SCAN there reaches one random node.
+        for (const server of serversOf(redis)) {
+          let cursor = "0";
+          do {
+            const [next, found] = await server.scan(
+              cursor,
+              "MATCH",
+              keys.buildPattern(retired),
+              "COUNT",
+              1000,
+            );
+            cursor = next;
+            if (found.length > 0) await server.unlink(...found);
+          } while (cursor !== "0");
+        }
       }
       for (const { category, partition } of partitions) {
         await redis

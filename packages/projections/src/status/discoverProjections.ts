@@ -2,7 +2,7 @@ import { keyLayout } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { activeBuildKeyPattern, isBuildId, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
-import { pairs, sendCommand } from "../runner/redisCommands.js";
+import { pairs, sendCommand, serversOf } from "../runner/redisCommands.js";
 
 /**
  * A projection found in Redis without its code: enough to report its status
@@ -51,7 +51,7 @@ function compareBuilds(left: string, right: string): number {
  * and the checkpoints of the active build (which name the source partitions even before a group
  * exists, since a catching-up build reads with XRANGE). For operators' tools that have no
  * projection code (the CLI without a config module). Reactors' groups are not projections and
- * are left out.
+ * are left out. On an ioredis `Cluster` every primary is scanned.
  *
  * @example
  * for (const found of await discoverProjections({ redis, prefix: "shop" })) {
@@ -74,18 +74,21 @@ export async function discoverProjections(
     return value;
   };
   const activeKeys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(
-      cursor,
-      "MATCH",
-      activeBuildKeyPattern(prefix),
-      "COUNT",
-      1000,
-    );
-    cursor = next;
-    activeKeys.push(...keys);
-  } while (cursor !== "0");
+  // On a Cluster the active pointers (outside any hash tag) are spread over every primary.
+  for (const server of serversOf(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await server.scan(
+        cursor,
+        "MATCH",
+        activeBuildKeyPattern(prefix),
+        "COUNT",
+        1000,
+      );
+      cursor = next;
+      activeKeys.push(...keys);
+    } while (cursor !== "0");
+  }
   const namePrefix = `${prefix}:rm:`;
   for (const key of activeKeys) {
     const name = key.slice(namePrefix.length, -ACTIVE_SUFFIX.length);
