@@ -104,24 +104,3 @@ describe("streamstore doctor", () => {
     }
   });
 });
-
-describe("streamstore streams", () => {
-  it("refuses a Cluster node's URL with exit code 1 instead of listing one node's streams as all", async () => {
-    // Given the URL of one node of the cluster
-    // When the commands that read keys run against it
-    const runs = await Promise.all(
-      [["streams"], ["categories"], ["projections", "status"]].map((args) =>
-        runCli([...args, "--prefix", "shop"], { REDIS_URL: url }),
-      ),
-    );
-
-    // Then each ends with exit code 1 and says that only doctor reads a Cluster yet
-    for (const run of runs) {
-      expect(run.code).toBe(1);
-      expect(run.stdout).toBe("");
-      expect(run.stderr).toContain("[streamstore] redis://127.0.0.1:");
-      expect(run.stderr).toContain("is a Redis Cluster node");
-      expect(run.stderr).toContain("Only `streamstore doctor` supports a Cluster yet");
-    }
-  });
-});

@@ -1,6 +1,7 @@
 import { keyLayout, type RawStreamEntry } from "@streamstore/core";
 import type { Command } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
+import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { fieldsOf, sleep, timeOfStreamId, withExamples } from "./shared.js";
@@ -144,10 +145,6 @@ async function tail(
     ...((await context.config()).events ? [(await context.config()).events] : []),
     ...((await context.config()).projections ?? []).map((projection) => projection.catalog),
   ].filter((catalog) => catalog !== undefined);
-  // A connection of its own: XREAD BLOCK holds it, and no consumer group is touched (a tail
-  // must never move a projection's or reactor's delivery state).
-  const reader = redis.duplicate();
-  reader.on("error", () => {});
   const { output } = context;
   if (!output.json) {
     output.note(
@@ -155,7 +152,38 @@ async function tail(
     );
   }
   let shown = 0;
-  try {
+  const show = (partition: number, entry: RawStreamEntry) => {
+    positions[partition] = entry[0];
+    const event = showEntry(catalogs, entry, {
+      streamName: `${category}:${partition}`,
+      category,
+      partition,
+      kind: "log",
+    });
+    shown++;
+    if (output.json) {
+      // One JSON document per line (NDJSON): a tail has no end to close an array at.
+      output.line(JSON.stringify({ partition, ...event }));
+    } else {
+      output.line(
+        `${event.time ?? "-"}  ${category}:${partition}  ${event.stream}@${event.version}  ${output.colors.bold(event.type)}  ${JSON.stringify(event.data)}`,
+      );
+    }
+  };
+  // One XREAD over every log on a standalone server. On a Cluster the logs are on different slots
+  // (CROSSSLOT for one XREAD, even on one node), so each log gets its own reader (issue 7).
+  const partitionsOfReaders = isCluster(redis)
+    ? keys.map((_, partition) => [partition])
+    : [keys.map((_, partition) => partition)];
+  // A connection of its own per reader: XREAD BLOCK holds it, and no consumer group is touched (a
+  // tail must never move a projection's or reactor's delivery state).
+  const readers = partitionsOfReaders.map((partitions) => {
+    const reader: RedisClient = isCluster(redis) ? redis.duplicate() : redis.duplicate();
+    reader.on("error", () => {});
+    return { reader, partitions };
+  });
+  const follow = async ({ reader, partitions }: (typeof readers)[number]) => {
+    const readerKeys = partitions.map((partition) => keys[partition] as string);
     while (!signal.aborted) {
       const reply = (await reader.xread(
         "COUNT",
@@ -163,34 +191,20 @@ async function tail(
         "BLOCK",
         500,
         "STREAMS",
-        ...keys,
-        ...positions,
+        ...readerKeys,
+        ...partitions.map((partition) => positions[partition] as string),
       )) as [string, RawStreamEntry[]][] | null;
       for (const [key, entries] of reply ?? []) {
         const partition = keys.indexOf(key);
-        for (const entry of entries) {
-          positions[partition] = entry[0];
-          const event = showEntry(catalogs, entry, {
-            streamName: `${category}:${partition}`,
-            category,
-            partition,
-            kind: "log",
-          });
-          shown++;
-          if (output.json) {
-            // One JSON document per line (NDJSON): a tail has no end to close an array at.
-            output.line(JSON.stringify({ partition, ...event }));
-          } else {
-            output.line(
-              `${event.time ?? "-"}  ${category}:${partition}  ${event.stream}@${event.version}  ${output.colors.bold(event.type)}  ${JSON.stringify(event.data)}`,
-            );
-          }
-        }
+        for (const entry of entries) show(partition, entry);
       }
       if (!reply) await sleep(0, signal);
     }
+  };
+  try {
+    await Promise.all(readers.map(follow));
   } finally {
-    reader.disconnect();
+    for (const { reader } of readers) reader.disconnect();
   }
   if (!output.json) output.note(`Stopped after ${shown} event${shown === 1 ? "" : "s"}.`);
   return EXIT_CODES.ok;

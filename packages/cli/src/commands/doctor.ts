@@ -215,7 +215,7 @@ async function clusterPrimaries(redis: Redis): Promise<string[]> {
 
 async function doctor(context: CommandContext): Promise<number> {
   // Any node of a Cluster will do: doctor finds the primaries with CLUSTER NODES.
-  const redis = await context.redis({ clusterNode: true });
+  const redis = await context.node();
   const prefix = await context.prefix();
   const url = await context.redisUrlForDisplay();
   const { output } = context;

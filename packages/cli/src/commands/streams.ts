@@ -8,8 +8,8 @@ import {
   type RawStreamEntry,
 } from "@streamstore/core";
 import { type Command, Option } from "commander";
-import type { Redis } from "ioredis";
 import type { CommandContext } from "../context/CommandContext.js";
+import { isCluster, type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { fieldsOf, integerOption, timeOfStreamId, truncate, withExamples } from "./shared.js";
@@ -57,13 +57,14 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Every aggregate stream key under the prefix (SCAN `<prefix>:{<category>:*}:s:*`), parsed.
+ * Every aggregate stream key under the prefix (SCAN `<prefix>:{<category>:*}:s:*`), parsed; on a
+ * Cluster, from every primary (a category's partitions are spread over them).
  *
  * @example
  * const streams = await scanStreamKeys(redis, "ss", "account");
  */
 export async function scanStreamKeys(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   category: string | undefined,
 ): Promise<Omit<StreamSummary, "version" | "lastEventAt">[]> {
@@ -71,36 +72,53 @@ export async function scanStreamKeys(
   const pattern = `${prefix}:{${category ?? "*"}:*}:s:*`;
   const parse = new RegExp(`^${escapeRegExp(prefix)}:\\{([^:{}]+):([0-9]+)\\}:s:(.+)$`);
   const found: Omit<StreamSummary, "version" | "lastEventAt">[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    for (const key of keys) {
-      const match = parse.exec(key);
-      if (!match) continue;
-      const [, keyCategory, partition, id] = match as unknown as [string, string, string, string];
-      found.push({
-        stream: `${keyCategory}-${id}`,
-        category: keyCategory,
-        partition: Number(partition),
-        key,
-      });
-    }
-  } while (cursor !== "0");
+  for (const server of serversOf(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of keys) {
+        const match = parse.exec(key);
+        if (!match) continue;
+        const [, keyCategory, partition, id] = match as unknown as [string, string, string, string];
+        found.push({
+          stream: `${keyCategory}-${id}`,
+          category: keyCategory,
+          partition: Number(partition),
+          key,
+        });
+      }
+    } while (cursor !== "0");
+  }
   return found.sort((left, right) => left.stream.localeCompare(right.stream));
 }
 
 /** Version and last commit time of streams, in one pipeline (XREVRANGE COUNT 1, XINFO when trimmed). */
 async function describeStreams(
-  redis: Redis,
+  redis: RedisClient,
   streams: Omit<StreamSummary, "version" | "lastEventAt">[],
 ): Promise<StreamSummary[]> {
-  const pipeline = redis.pipeline();
-  for (const stream of streams) pipeline.xrevrange(stream.key, "+", "-", "COUNT", 1);
-  const replies = (await pipeline.exec()) ?? [];
+  // A Cluster pipeline must stay on one node: one pipeline per partition, whose keys share a
+  // hash tag and so a slot. A standalone server takes them all in one.
+  const batches = new Map<string, typeof streams>();
+  for (const stream of streams) {
+    const batch = isCluster(redis) ? `${stream.category}:${stream.partition}` : "";
+    batches.set(batch, [...(batches.get(batch) ?? []), stream]);
+  }
+  const replies = new Map<string, [Error | null, unknown]>();
+  await Promise.all(
+    [...batches.values()].map(async (batch) => {
+      const pipeline = redis.pipeline();
+      for (const stream of batch) pipeline.xrevrange(stream.key, "+", "-", "COUNT", 1);
+      const batchReplies = (await pipeline.exec()) ?? [];
+      for (const [index, stream] of batch.entries()) {
+        replies.set(stream.key, batchReplies[index] ?? [null, []]);
+      }
+    }),
+  );
   const result: StreamSummary[] = [];
-  for (const [index, stream] of streams.entries()) {
-    const [error, reply] = replies[index] ?? [null, []];
+  for (const stream of streams) {
+    const [error, reply] = replies.get(stream.key) ?? [null, []];
     const last = (error ? [] : (reply as RawStreamEntry[]))[0];
     let lastId = last?.[0];
     if (!lastId) {

@@ -1,11 +1,12 @@
 import { assertKeyPrefix, type Logger } from "@streamstore/core";
 import type { Projection } from "@streamstore/projections";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { StreamstoreConfig } from "../config/defineConfig.js";
 import { findConfigFile, loadConfig } from "../config/loadConfig.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { createCliLogger, type LogLevel } from "../output/cliLogger.js";
 import { createOutput, type Output } from "../output/Output.js";
+import type { RedisClient } from "./RedisClient.js";
 
 /**
  * The options every command accepts (see `streamstore --help`).
@@ -68,11 +69,16 @@ export interface CommandContext {
   /** The URL connected to, password removed (for messages). */
   redisUrlForDisplay(): Promise<string>;
   /**
-   * A connected client; throws a {@link CliError} with exit code 5 when Redis cannot be reached,
-   * and exit code 1 on a Cluster node unless `options.clusterNode` (only `doctor` reads a Cluster:
-   * the other commands would see one node's keys and report a part as the whole).
+   * A connected client: a `Redis`, or an ioredis `Cluster` seeded with the URL's node when that
+   * node has `cluster_enabled:1` (so that commands see every primary's keys, not one node's).
+   * Throws a {@link CliError} with exit code 5 when Redis cannot be reached.
    */
-  redis(options?: { clusterNode?: boolean }): Promise<Redis>;
+  redis(): Promise<RedisClient>;
+  /**
+   * A connection to the URL's node itself, even when it belongs to a Cluster (`doctor` reads
+   * `INFO` and `CLUSTER NODES` there and then visits each primary). Exit code 5 when unreachable.
+   */
+  node(): Promise<Redis>;
   /** A projection of the config by name; exit code 4 (with the known names) when there is none. */
   // biome-ignore lint/suspicious/noExplicitAny: projections of any event catalog and state.
   projection(name: string): Promise<Projection<any, any>>;
@@ -98,6 +104,21 @@ function isKeyPrefix(prefix: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** Connection settings of every command's client: a CLI reports an unreachable server instead of retrying forever. */
+const FAIL_FAST = {
+  maxRetriesPerRequest: 2,
+  connectTimeout: 5000,
+  retryStrategy: (attempt: number) => (attempt > 2 ? null : 200 * attempt),
+};
+
+function unreachable(url: string, error: unknown): CliError {
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
+  return new CliError(
+    EXIT_CODES.unreachable,
+    `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,
+  );
 }
 
 function hidePassword(url: string): string {
@@ -129,7 +150,8 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     stderr: io.stderr,
   });
   let configPromise: Promise<StreamstoreConfig> | undefined;
-  let client: Redis | undefined;
+  let client: Promise<RedisClient> | undefined;
+  let nodeClient: Promise<Redis> | undefined;
   const config = (): Promise<StreamstoreConfig> => {
     configPromise ??= (async () => {
       const path = findConfigFile(options.config, io.cwd);
@@ -139,6 +161,23 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
   };
   const redisUrl = async (): Promise<string> =>
     options.redisUrl ?? io.env.REDIS_URL ?? (await config()).redisUrl ?? DEFAULT_REDIS_URL;
+
+  const node = async (): Promise<Redis> => {
+    nodeClient ??= (async () => {
+      const url = await redisUrl();
+      const redis = new Redis(url, { lazyConnect: true, ...FAIL_FAST });
+      redis.on("error", () => {});
+      try {
+        await redis.connect();
+        await redis.ping();
+      } catch (error) {
+        redis.disconnect();
+        throw unreachable(url, error);
+      }
+      return redis;
+    })();
+    return nodeClient;
+  };
 
   const never = new AbortController().signal;
   return {
@@ -160,40 +199,41 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     },
     config,
     redisUrlForDisplay: async () => hidePassword(await redisUrl()),
-    async redis(redisOptions = {}) {
-      if (client) return client;
-      const url = await redisUrl();
-      const redis = new Redis(url, {
-        lazyConnect: true,
-        maxRetriesPerRequest: 2,
-        connectTimeout: 5000,
-        // A CLI reports an unreachable server instead of retrying forever.
-        retryStrategy: (attempt) => (attempt > 2 ? null : 200 * attempt),
-      });
-      redis.on("error", () => {});
-      try {
-        await redis.connect();
-        await redis.ping();
-      } catch (error) {
-        redis.disconnect();
-        const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
-        throw new CliError(
-          EXIT_CODES.unreachable,
-          `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,
+    node,
+    async redis() {
+      client ??= (async () => {
+        const seed = await node();
+        const clusterEnabled = /^cluster_enabled:1\s*$/m.test(
+          String(await seed.info("cluster").catch(() => "")),
         );
-      }
-      const clusterEnabled = /^cluster_enabled:1\s*$/m.test(
-        String(await redis.info("cluster").catch(() => "")),
-      );
-      if (clusterEnabled && !redisOptions.clusterNode) {
-        redis.disconnect();
-        throw new CliError(
-          EXIT_CODES.failure,
-          `[streamstore] ${hidePassword(url)} is a Redis Cluster node: this command would read that node's keys only (SCAN, multi-key reads) and show part of the data as all of it. Only \`streamstore doctor\` supports a Cluster yet (it checks every primary); run the other commands against a standalone Redis.`,
-        );
-      }
-      client = redis;
-      return redis;
+        if (!clusterEnabled) return seed;
+        // A keyless SCAN on one node lists that node's keys only, and multi-slot commands fail:
+        // a Cluster client routes each key to its primary and knows every primary (issue 7).
+        const url = await redisUrl();
+        const cluster = new Cluster([{ host: seed.options.host, port: seed.options.port }], {
+          lazyConnect: true,
+          // The same fail-fast behaviour as a standalone Redis: a CLI reports, it does not wait.
+          clusterRetryStrategy: FAIL_FAST.retryStrategy,
+          slotsRefreshTimeout: FAIL_FAST.connectTimeout,
+          redisOptions: {
+            ...FAIL_FAST,
+            // Credentials and TLS of the URL, for every node the cluster client connects to.
+            ...(seed.options.username ? { username: seed.options.username } : {}),
+            ...(seed.options.password ? { password: seed.options.password } : {}),
+            ...(seed.options.tls ? { tls: seed.options.tls } : {}),
+          },
+        });
+        cluster.on("error", () => {});
+        try {
+          await cluster.connect();
+          await cluster.ping();
+        } catch (error) {
+          cluster.disconnect();
+          throw unreachable(url, error);
+        }
+        return cluster;
+      })();
+      return client;
     },
     async projection(name) {
       const projections = (await config()).projections ?? [];
@@ -210,9 +250,14 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
       return found;
     },
     async close() {
-      if (client) {
-        await client.quit().catch(() => client?.disconnect());
-        client = undefined;
+      const opened = await Promise.all([
+        client?.catch(() => undefined),
+        nodeClient?.catch(() => undefined),
+      ]);
+      client = undefined;
+      nodeClient = undefined;
+      for (const redis of new Set(opened)) {
+        if (redis) await redis.quit().catch(() => redis.disconnect());
       }
     },
   };

@@ -1,2 +1,3 @@
 export * from "./CommandContext.js";
 export * from "./noPermissionError.js";
+export * from "./RedisClient.js";

@@ -5,7 +5,7 @@ import {
   type PartitionStatusState,
   type ProjectionIdentity,
 } from "@streamstore/projections";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../context/RedisClient.js";
 
 /**
  * One category of the event store: its partition logs, and how many events they ever received
@@ -85,7 +85,8 @@ export interface DashboardSnapshot {
  * await collectSnapshot({ redis, prefix: "shop", projections: config.projections ?? [] });
  */
 export interface CollectSnapshotOptions {
-  redis: Redis;
+  /** A `Redis`, or an ioredis `Cluster` (every read here is single-key, routed to its slot). */
+  redis: RedisClient;
   /** The event store's key prefix. */
   prefix: string;
   /**

@@ -2,6 +2,7 @@ import { discoverProjections } from "@streamstore/projections";
 import { type Command, InvalidArgumentError } from "commander";
 import { Redis } from "ioredis";
 import type { CommandContext } from "../context/CommandContext.js";
+import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { collectSnapshot } from "./collectSnapshot.js";
@@ -50,13 +51,21 @@ export async function runDashboard(
 ): Promise<number> {
   const checked = await context.redis();
   // The command's client gives up after a few retries (right for one-shot commands); a page
-  // left open for hours must outlive a Redis restart, so it reads through a client that retries.
-  const redis = new Redis({
-    ...checked.options,
-    lazyConnect: false,
-    retryStrategy: (attempt: number) => Math.min(2000, 100 * attempt),
-    maxRetriesPerRequest: 1,
-  });
+  // left open for hours must outlive a Redis restart (or a failover), so it reads through a
+  // client that retries.
+  const retryStrategy = (attempt: number) => Math.min(2000, 100 * attempt);
+  const redis: RedisClient = isCluster(checked)
+    ? checked.duplicate([], {
+        lazyConnect: false,
+        clusterRetryStrategy: retryStrategy,
+        redisOptions: { ...checked.options.redisOptions, retryStrategy, maxRetriesPerRequest: 1 },
+      })
+    : new Redis({
+        ...checked.options,
+        lazyConnect: false,
+        retryStrategy,
+        maxRetriesPerRequest: 1,
+      });
   redis.on("error", () => {});
   const prefix = await context.prefix();
   const configured = (await context.config()).projections ?? [];
