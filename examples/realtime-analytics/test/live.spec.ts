@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { getProjectionStatus } from "@streamstore/projections";
+import { deleteKeys } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { runLive } from "../src/live.js";
@@ -11,12 +12,7 @@ describe("runLive", () => {
 
   afterEach(async () => {
     // The live mode keeps its keys on purpose; the test deletes the ones it made.
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== "0");
+    await deleteKeys(redis, `${prefix}:*`);
   });
 
   afterAll(async () => {

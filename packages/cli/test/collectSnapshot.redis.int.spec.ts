@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
 import { defineProjection, type ProjectionRunner, startProjection } from "@streamstore/projections";
 import { Redis } from "ioredis";
@@ -6,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { collectSnapshot } from "../src/dashboard/collectSnapshot.js";
 import { createSampleHistory } from "../src/dashboard/createSampleHistory.js";
+import { deleteKeysUnder, randomPrefix } from "./support/cli.js";
 
 const itemEvents = defineEvents({ ItemAdded: z.object({ n: z.number() }) });
 
@@ -24,15 +24,6 @@ const itemCounts = defineProjection(itemEvents, {
   },
 });
 
-async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
-}
-
 describe("collectSnapshot", () => {
   let redis: Redis;
   let prefix: string;
@@ -40,7 +31,7 @@ describe("collectSnapshot", () => {
 
   beforeEach(() => {
     redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: 3 });
-    prefix = `dash-${randomBytes(4).toString("hex")}`;
+    prefix = randomPrefix("dash-");
   });
 
   afterEach(async () => {

@@ -9,6 +9,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DashboardSnapshot } from "../src/dashboard/collectSnapshot.js";
 import { startDashboardServer } from "../src/dashboard/startDashboardServer.js";
+import { deleteKeysUnder } from "./support/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = join(ROOT, "packages/cli/dist/bin.js");
@@ -131,15 +132,6 @@ async function waitForLag(
     await page.waitForTimeout(100);
   }
   throw new Error(`the lag chart never reached the expected value; seen: ${seen.join(", ")}`);
-}
-
-async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
 }
 
 describe("streamstore dashboard", () => {

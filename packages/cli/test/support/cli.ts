@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import type { Redis } from "ioredis";
+import { deleteKeys } from "@streamstore/testing/contract";
+import type { Cluster, Redis } from "ioredis";
 
 /** The repository root (the binary runs from there unless a test says otherwise). */
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -65,19 +66,25 @@ export function finished(child: ChildProcess): Promise<CliRun> {
   });
 }
 
-/** A random key prefix: every test keeps to its own keys. */
+/**
+ * A random key prefix: every test keeps to its own keys.
+ *
+ * @example
+ * const prefix = randomPrefix("dlq"); // "dlq3f9a0c1e"
+ */
 export function randomPrefix(base = "cli"): string {
   return `${base}${randomBytes(4).toString("hex")}`;
 }
 
-/** Deletes the keys under `prefix` (and nothing else). */
-export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== "0");
+/**
+ * Deletes the keys under `prefix` (and nothing else), on every primary when given a Cluster: the
+ * contract suites' `deleteKeys`, so one SCAN loop serves every test.
+ *
+ * @example
+ * afterAll(() => deleteKeysUnder(redis, prefix));
+ */
+export async function deleteKeysUnder(redis: Redis | Cluster, prefix: string): Promise<void> {
+  await deleteKeys(redis, `${prefix}:*`);
 }
 
 /**
