@@ -10,14 +10,13 @@
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { silentLogger } from "@streamstore/core";
 import { type ProjectionRunner, startProjection } from "@streamstore/projections";
 import { startRedisServer } from "@streamstore/testing";
-import { Redis } from "ioredis";
-import { accountEvents } from "../examples/bank-account/src/account.js";
+import type { Redis } from "ioredis";
 import { balances } from "../examples/bank-account/src/balances.js";
-import { main as bankMain } from "../examples/bank-account/src/main.js";
 import { fragileBalances } from "../packages/cli/test/fixtures/fragileBalances.js";
+import { seedBankExample } from "../packages/cli/test/support/seedBankExample.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const documents = ["docs/operations.md"];
@@ -30,19 +29,12 @@ const safe = await startRedisServer({
   args: ["--appendonly", "yes", "--appendfsync", "always", "--maxmemory", "1gb"],
 });
 const unsafe = await startRedisServer({ args: ["--maxmemory-policy", "allkeys-lru"] });
-const redis = new Redis(safe.url);
+let redis: Redis | undefined;
 const runners: ProjectionRunner<unknown>[] = [];
 try {
-  process.env.STREAMSTORE_EXAMPLE_PREFIX = prefix;
-  await bankMain({ redisUrl: safe.url, print: () => {} });
-  const store = getRedisEventStore({
-    redis,
-    events: accountEvents,
-    prefix,
-    serverCheck: "off",
-    logger: silentLogger,
-  });
-  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
+  const seeded = await seedBankExample({ redisUrl: safe.url, prefix, poison: ["account-bob"] });
+  redis = seeded.redis;
+  const store = seeded.store;
   // More history, so that the rebuild below has something to show progress on.
   for (let customer = 0; customer < 300; customer++) {
     await store.append(`account-customer${customer}`, [
@@ -127,7 +119,7 @@ try {
   }
 } finally {
   await Promise.all(runners.map((runner) => runner.stop()));
-  await redis.quit();
+  await redis?.quit();
   await safe.stop();
   await unsafe.stop();
 }

@@ -1,10 +1,8 @@
-import { aclRuleFor, getRedisEventStore, silentLogger } from "@streamstore/core";
-import { projectionKeys, startProjection } from "@streamstore/projections";
-import { Redis } from "ioredis";
+import { aclRuleFor, silentLogger } from "@streamstore/core";
+import { projectionKeys } from "@streamstore/projections";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountEvents } from "../../../examples/bank-account/src/account.js";
-import { main as bankMain } from "../../../examples/bank-account/src/main.js";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
+import { catchUp } from "./support/catchUp.js";
 import {
   type CliRun,
   CONFIG,
@@ -12,9 +10,9 @@ import {
   finished,
   randomPrefix,
   runCli,
-  seedWithExample,
   startCli,
 } from "./support/cli.js";
+import { type SeededBank, seedBankExample } from "./support/seedBankExample.js";
 
 // Issue 7: the runtime ACL rule lacks what the CLI sends to inspect (XREAD for tail, MEMORY USAGE
 // for categories, ...). Users made from aclRuleFor(prefix, { role }) on the run's private Redis
@@ -29,8 +27,8 @@ const users = {
   operator: `cli-operator-${prefix}`,
   readonly: `cli-readonly-${prefix}`,
 };
-let redis: Redis;
-let store: ReturnType<typeof getRedisEventStore<typeof accountEvents>>;
+let redis: SeededBank["redis"];
+let store: SeededBank["store"];
 
 function urlAs(user: string): string {
   const url = new URL(redisUrl);
@@ -76,27 +74,17 @@ async function tailAs(user: string): Promise<{ run: CliRun; lines: { type: strin
 }
 
 beforeAll(async () => {
-  redis = new Redis(redisUrl);
-  await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
-  store = getRedisEventStore({
-    redis,
-    events: accountEvents,
-    prefix,
-    serverCheck: "off",
-    logger: silentLogger,
-  });
   // Two poison deposits: fragile-balances dead-letters both (the dlq commands' material).
-  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
-  await store.append("account-alice", [{ type: "Deposited", data: { amount: 13 } }]);
-  const runner = startProjection(fragileBalances, {
-    redis,
+  ({ redis, store } = await seedBankExample({
+    redisUrl,
     prefix,
-    logger: silentLogger,
-    maxDeliveries: 1,
-    blockMs: 300,
-  });
-  await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
-  await runner.stop();
+    poison: ["account-bob", "account-alice"],
+  }));
+  await catchUp(
+    fragileBalances,
+    { redis, prefix, logger: silentLogger, maxDeliveries: 1, blockMs: 300 },
+    20_000,
+  );
   await redis.call("ACL", "SETUSER", users.runtime, "on", ">s3cret", ...aclRuleFor(prefix));
   await redis.call(
     "ACL",

@@ -1,11 +1,10 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { silentLogger } from "@streamstore/core";
 import { type ProjectionRunner, projectionKeys, startProjection } from "@streamstore/projections";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountEvents } from "../../../examples/bank-account/src/account.js";
-import { main as bankMain } from "../../../examples/bank-account/src/main.js";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
-import { CONFIG, deleteKeysUnder, randomPrefix, runCli, seedWithExample } from "./support/cli.js";
+import { CONFIG, deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";
+import { seedBankExample } from "./support/seedBankExample.js";
 
 // Issue 7: projections status (with and without the config module) and the dead-letter commands,
 // on the bank example's Redis plus two poison deposits (13) that fragile-balances dead-letters.
@@ -29,17 +28,11 @@ interface Letter {
 }
 
 beforeAll(async () => {
-  redis = new Redis(redisUrl);
-  await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
-  const store = getRedisEventStore({
-    redis,
-    events: accountEvents,
+  ({ redis } = await seedBankExample({
+    redisUrl,
     prefix,
-    serverCheck: "off",
-    logger: silentLogger,
-  });
-  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
-  await store.append("account-alice", [{ type: "Deposited", data: { amount: 13 } }]);
+    poison: ["account-bob", "account-alice"],
+  }));
   runner = startProjection(fragileBalances, {
     redis,
     prefix,

@@ -1,19 +1,18 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import { projectionKeys, startProjection } from "@streamstore/projections";
-import { Redis } from "ioredis";
+import { silentLogger } from "@streamstore/core";
+import { projectionKeys } from "@streamstore/projections";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountEvents } from "../../../examples/bank-account/src/account.js";
 import { balances } from "../../../examples/bank-account/src/balances.js";
-import { main as bankMain } from "../../../examples/bank-account/src/main.js";
+import { catchUp } from "./support/catchUp.js";
 import {
   CONFIG,
   deleteKeysUnder,
   finished,
   randomPrefix,
   runCli,
-  seedWithExample,
   startCli,
 } from "./support/cli.js";
+import { seedBankExample } from "./support/seedBankExample.js";
 
 // Issue 7: `projections rebuild` shows its progress, survives Ctrl-C and resumes the same build
 // from its checkpoints when run again, ending with readers on the new build.
@@ -23,6 +22,12 @@ const prefix = randomPrefix("rebuild");
 const keys = projectionKeys(prefix, "balances");
 let redis: Redis;
 let eventsInLog = 0;
+
+// Both runs are the same command (that is what resumes), differing only in how they report.
+const rebuildArgs = (...args: string[]) => [
+  ...["projections", "rebuild", "balances", "--yes", "--config", CONFIG, "--prefix", prefix],
+  ...args,
+];
 
 async function documents(build: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
@@ -48,35 +53,12 @@ async function documents(build: string): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  redis = new Redis(redisUrl);
-  const summary = await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
   // 50,000 more events on 500 accounts, so that a rebuild takes long enough to interrupt.
-  const store = getRedisEventStore({
-    redis,
-    events: accountEvents,
-    prefix,
-    serverCheck: "off",
-    logger: silentLogger,
-  });
-  for (let account = 0; account < 500; account++) {
-    await store.append(
-      `account-${account}`,
-      Array.from({ length: 100 }, (_, index) => ({
-        type: "Deposited" as const,
-        data: { amount: index + 1 },
-      })),
-    );
-  }
-  eventsInLog = summary.finalVersion + 2 + 50_000;
+  const seeded = await seedBankExample({ redisUrl, prefix, history: { accounts: 500 } });
+  redis = seeded.redis;
+  eventsInLog = seeded.summary.finalVersion + 2 + 50_000;
   // The current build v1, caught up by a runner of the test.
-  const runner = startProjection(balances, {
-    redis,
-    prefix,
-    logger: silentLogger,
-    batchSize: 2000,
-  });
-  await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });
-  await runner.stop();
+  await catchUp(balances, { redis, prefix, logger: silentLogger, batchSize: 2000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -91,21 +73,10 @@ describe("streamstore projections rebuild", () => {
     expect(before.size).toBe(502);
 
     // When a rebuild with small batches is interrupted once past 10%
-    const child = startCli(
-      [
-        "projections",
-        "rebuild",
-        "balances",
-        "--yes",
-        "--config",
-        CONFIG,
-        "--prefix",
-        prefix,
-        "--interval",
-        "100",
-      ],
-      { REDIS_URL: redisUrl, STREAMSTORE_TEST_BATCH_SIZE: "10" },
-    );
+    const child = startCli(rebuildArgs("--interval", "100"), {
+      REDIS_URL: redisUrl,
+      STREAMSTORE_TEST_BATCH_SIZE: "10",
+    });
     const first = finished(child);
     let interruptedAt = 0;
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -123,20 +94,10 @@ describe("streamstore projections rebuild", () => {
     const activeAfterFirst = await redis.get(keys.active());
 
     // And the same command runs again
-    const resumed = await runCli(
-      [
-        "projections",
-        "rebuild",
-        "balances",
-        "--yes",
-        "--config",
-        CONFIG,
-        "--prefix",
-        prefix,
-        "--json",
-      ],
-      { REDIS_URL: redisUrl, STREAMSTORE_TEST_BATCH_SIZE: "500" },
-    );
+    const resumed = await runCli(rebuildArgs("--json"), {
+      REDIS_URL: redisUrl,
+      STREAMSTORE_TEST_BATCH_SIZE: "500",
+    });
 
     // Then the first run stopped with its message, past 10%, readers still on v1
     expect(interrupted.code).toBe(130);

@@ -1,20 +1,13 @@
 import { spawn } from "node:child_process";
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
-import { projectionKeys, startProjection } from "@streamstore/projections";
-import { Redis } from "ioredis";
+import { silentLogger } from "@streamstore/core";
+import { projectionKeys } from "@streamstore/projections";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountEvents } from "../../../examples/bank-account/src/account.js";
 import { balances } from "../../../examples/bank-account/src/balances.js";
-import { main as bankMain } from "../../../examples/bank-account/src/main.js";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
-import {
-  BIN,
-  CONFIG,
-  deleteKeysUnder,
-  ROOT,
-  randomPrefix,
-  seedWithExample,
-} from "./support/cli.js";
+import { catchUp } from "./support/catchUp.js";
+import { BIN, CONFIG, deleteKeysUnder, ROOT, randomPrefix } from "./support/cli.js";
+import { seedBankExample } from "./support/seedBankExample.js";
 
 // Issue 7: on a terminal `projections rebuild` draws a cli-progress bar and asks before acting;
 // the pipe tests never see either. Here the real binary runs in a pseudo-terminal made by
@@ -100,39 +93,19 @@ async function deadLetterIds(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  redis = new Redis(redisUrl);
-  const summary = await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
-  const store = getRedisEventStore({
-    redis,
-    events: accountEvents,
+  // 30,000 more events (no deposit of 13 among them), so that a rebuild takes a few seconds to
+  // interrupt, and one poison deposit (13) that fragile-balances dead-letters.
+  const seeded = await seedBankExample({
+    redisUrl,
     prefix,
-    serverCheck: "off",
-    logger: silentLogger,
+    history: { accounts: 300, amount: (index) => (index === 12 ? 1013 : index + 1) },
+    poison: ["account-bob"],
   });
-  // 30,000 more events, so that a rebuild takes a few seconds to interrupt, and
-  // one poison deposit (13) that fragile-balances dead-letters.
-  for (let account = 0; account < 300; account++) {
-    await store.append(
-      `account-${account}`,
-      Array.from({ length: 100 }, (_, index) => ({
-        type: "Deposited" as const,
-        data: { amount: index === 12 ? 1013 : index + 1 },
-      })),
-    );
-  }
-  await store.append("account-bob", [{ type: "Deposited", data: { amount: 13 } }]);
-  eventsInLog = summary.finalVersion + 2 + 30_000 + 1;
-  for (const projection of [balances, fragileBalances]) {
-    const runner = startProjection(projection, {
-      redis,
-      prefix,
-      logger: silentLogger,
-      batchSize: 2000,
-      maxDeliveries: 1,
-    });
-    await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });
-    await runner.stop();
-  }
+  redis = seeded.redis;
+  eventsInLog = seeded.summary.finalVersion + 2 + 30_000 + 1;
+  const runnerOptions = { redis, prefix, logger: silentLogger, batchSize: 2000, maxDeliveries: 1 };
+  await catchUp(balances, runnerOptions);
+  await catchUp(fragileBalances, runnerOptions);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,31 +1,19 @@
-import { aclRuleFor, getRedisEventStore, silentLogger } from "@streamstore/core";
-import { Redis } from "ioredis";
+import { aclRuleFor } from "@streamstore/core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { accountEvents } from "../../../examples/bank-account/src/account.js";
-import {
-  type BankAccountSummary,
-  main as bankMain,
-} from "../../../examples/bank-account/src/main.js";
-import {
-  CONFIG,
-  deleteKeysUnder,
-  randomPrefix,
-  runCli,
-  seedWithExample,
-  startCli,
-} from "./support/cli.js";
+import { CONFIG, deleteKeysUnder, randomPrefix, runCli, startCli } from "./support/cli.js";
+import { type SeededBank, seedBankExample } from "./support/seedBankExample.js";
 
 // Issue 7: the inspection commands run as the real binary against a Redis seeded by the bank
 // example, and print what the example appended (table and --json).
 
 const redisUrl = inject("redisUrl");
 const prefix = randomPrefix("bank");
-let redis: Redis;
-let summary: BankAccountSummary;
+let redis: SeededBank["redis"];
+let store: SeededBank["store"];
+let summary: SeededBank["summary"];
 
 beforeAll(async () => {
-  redis = new Redis(redisUrl);
-  summary = await seedWithExample(prefix, () => bankMain({ redisUrl, print: () => {} }));
+  ({ redis, store, summary } = await seedBankExample({ redisUrl, prefix }));
 });
 
 afterAll(async () => {
@@ -158,13 +146,6 @@ describe("streamstore tail", () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
 
     // When two deposits are appended, then Ctrl-C
-    const store = getRedisEventStore({
-      redis,
-      events: accountEvents,
-      prefix,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
     await store.append("account-bob", [{ type: "Deposited", data: { amount: 5 } }]);
     await store.append("account-dave", [{ type: "AccountOpened", data: { owner: "Dave" } }]);
     for (let i = 0; i < 50 && stdout.split("\n").filter(Boolean).length < 2; i++) {
