@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DashboardSnapshot } from "../src/dashboard/collectSnapshot.js";
 import {
   type DashboardServer,
+  type DashboardServerOptions,
   startDashboardServer,
 } from "../src/dashboard/startDashboardServer.js";
 
@@ -41,6 +42,20 @@ function counter(name = "carts") {
   };
 }
 
+/**
+ * A server of {@link counter}'s "carts" samples titled "shop" on a free port; the Redis URL is
+ * only shown, never dialled (the collector is the test's).
+ */
+function startShopServer(options: Partial<DashboardServerOptions> = {}): Promise<DashboardServer> {
+  return startDashboardServer({
+    collect: counter(),
+    title: "shop",
+    redis: "redis://127.0.0.1:1/",
+    port: 0,
+    ...options,
+  });
+}
+
 /** Reads Server-Sent Events from a response until `count` events arrived (or the stream ended). */
 async function readEvents(
   response: Response,
@@ -78,13 +93,7 @@ describe("startDashboardServer", () => {
 
   it("serves the page with a nonce-based Content-Security-Policy, and /api/snapshot as JSON with the kept samples", async () => {
     // Given a server sampling every 50 ms on a free port
-    server = await startDashboardServer({
-      collect: counter(),
-      title: "shop",
-      redis: "redis://127.0.0.1:1/",
-      port: 0,
-      intervalMs: 50,
-    });
+    server = await startShopServer({ intervalMs: 50 });
 
     // When the page and the snapshot are fetched after a few samples
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -124,13 +133,7 @@ describe("startDashboardServer", () => {
 
   it("sends the history when a page connects to /api/events, then one sample per interval, and ends the stream on close", async () => {
     // Given a server sampling every 50 ms
-    server = await startDashboardServer({
-      collect: counter(),
-      title: "shop",
-      redis: "redis://127.0.0.1:1/",
-      port: 0,
-      intervalMs: 50,
-    });
+    server = await startShopServer({ intervalMs: 50 });
 
     // When a client follows the event stream for 3 events
     const response = await fetch(new URL("api/events", server.url));
@@ -158,11 +161,9 @@ describe("startDashboardServer", () => {
   it("escapes what comes from Redis: a hostile name cannot close the script element or add markup", async () => {
     // Given a projection name and a prefix written to break out of the page
     const hostile = "</script><script>window.pwned=1</script><img src=x onerror=alert(1)>";
-    server = await startDashboardServer({
+    server = await startShopServer({
       collect: counter(hostile),
       title: '"><img src=x onerror=alert(1)>',
-      redis: "redis://127.0.0.1:1/",
-      port: 0,
       intervalMs: 50,
     });
 
@@ -187,12 +188,7 @@ describe("startDashboardServer", () => {
 
   it("answers 404 with what it serves for other paths and 405 for other methods", async () => {
     // Given a server
-    server = await startDashboardServer({
-      collect: counter(),
-      title: "shop",
-      redis: "redis://127.0.0.1:1/",
-      port: 0,
-    });
+    server = await startShopServer();
 
     // When other paths and methods are asked for
     const missing = await fetch(new URL("admin", server.url));
@@ -216,13 +212,7 @@ describe("startDashboardServer", () => {
       if (reads === 2) throw new Error("Connection is closed.");
       return snapshotNamed("carts", reads * 1000);
     };
-    server = await startDashboardServer({
-      collect,
-      title: "shop",
-      redis: "redis://127.0.0.1:1/",
-      port: 0,
-      intervalMs: 200,
-    });
+    server = await startShopServer({ collect, intervalMs: 200 });
 
     // When a page follows the events through the failure
     const { events } = await readEvents(await fetch(new URL("api/events", server.url)), 3);
