@@ -13,6 +13,8 @@ interface DoctorReport {
 }
 
 const servers: RedisServerHandle[] = [];
+// The persistence an event store wants (doctor's "ok"), so each case varies only the memory policy.
+const AOF_ALWAYS = ["--appendonly", "yes", "--appendfsync", "always"];
 
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()));
@@ -28,14 +30,7 @@ describe("streamstore doctor", () => {
   it("fails with exit code 3 on maxmemory-policy allkeys-lru, saying that events can be evicted", async () => {
     // Given a server with AOF always but an evicting policy
     // When doctor runs
-    const run = await doctorOn([
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--maxmemory-policy",
-      "allkeys-lru",
-    ]);
+    const run = await doctorOn([...AOF_ALWAYS, "--maxmemory-policy", "allkeys-lru"]);
     const json = JSON.parse(
       (await runCli(["doctor", "--json", "--prefix", "shop"], { REDIS_URL: servers[0]?.url ?? "" }))
         .stdout,
@@ -90,10 +85,7 @@ describe("streamstore doctor", () => {
     // Given a server configured for an event store
     // When doctor runs for prefix "shop"
     const run = await doctorOn([
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
+      ...AOF_ALWAYS,
       "--maxmemory-policy",
       "noeviction",
       "--maxmemory",
