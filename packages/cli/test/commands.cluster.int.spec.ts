@@ -276,6 +276,64 @@ describe("streamstore dlq list", () => {
   });
 });
 
+describe("streamstore dashboard", () => {
+  it("serves a snapshot with all 8 partitions of the category and the projection caught up", async () => {
+    // Given the dashboard started through the seed node, on a free port
+    const child = startCli(
+      ["dashboard", "--port", "0", "--interval", "200", "--prefix", PREFIX, "--config", CONFIG],
+      { REDIS_URL: `redis://127.0.0.1:${seedPort}` },
+    );
+    const exited = finished(child);
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    try {
+      for (let i = 0; i < 100 && !/dashboard on (\S+)/.test(stdout); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const url = /dashboard on (\S+)/.exec(stdout)?.[1];
+      expect(url).toBeDefined();
+
+      // When its snapshot is read once a sample was taken
+      type Snapshot = {
+        categories: { category: string; partitions: number; entriesAdded: number }[];
+        projections: { name: string; state: string; lag: number; deadLetters: number }[];
+      };
+      let snapshot: Snapshot | null = null;
+      for (let i = 0; i < 50 && !snapshot; i++) {
+        const body = (await (await fetch(new URL("/api/snapshot", url))).json()) as {
+          snapshot: Snapshot | null;
+        };
+        snapshot = body.snapshot;
+        if (!snapshot) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      // Then it counts the entries of every partition, and the projection live with no lag
+      const added = (await cli("categories", "--json")).stdout;
+      expect(
+        snapshot?.categories.map(({ category, partitions, entriesAdded }) => ({
+          category,
+          partitions,
+          entriesAdded,
+        })),
+      ).toEqual((JSON.parse(added) as { categories: Snapshot["categories"] }).categories);
+      expect(snapshot?.categories[0]?.partitions).toBe(PARTITIONS);
+      expect(
+        snapshot?.projections.map((projection) => [
+          projection.name,
+          projection.state,
+          projection.lag,
+          projection.deadLetters,
+        ]),
+      ).toEqual([["fragile-balances", "live", 0, 1]]);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect((await exited).code).toBe(0);
+  });
+});
+
 describe("streamstore projections rebuild", () => {
   it("rebuilds the projection over the 8 partitions and switches readers to the new build", async () => {
     // Given the projection live on build v1, its runner stopped
