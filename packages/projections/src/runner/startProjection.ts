@@ -351,10 +351,20 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       active = await readModel.readActiveBuild();
     }
     if (active !== null && active !== build && isNewer(active, build)) {
-      logger.warn(
-        { projection: projection.name, build, active, worker: workerId },
-        `[streamstore] projection "${projection.name}" build ${build} was replaced by ${active}: this runner stops. Deploy the new version to every worker.`,
-      );
+      const fields = { projection: projection.name, build, active, worker: workerId };
+      if (buildOrder(active)[0] === buildOrder(build)[0]) {
+        // A rebuild of this very version replaced it: this process builds that one too (see
+        // onRebuildRequested), so there is nothing to deploy and nothing to warn about.
+        logger.info(
+          fields,
+          `[streamstore] projection "${projection.name}" build ${build} was replaced by its rebuild ${active}; its engine stops.`,
+        );
+      } else {
+        logger.warn(
+          fields,
+          `[streamstore] projection "${projection.name}" build ${build} was replaced by ${active}: this runner stops. Deploy the new version to every worker.`,
+        );
+      }
       return false;
     }
     if (active !== null && active !== build && members[0] === workerId) {
