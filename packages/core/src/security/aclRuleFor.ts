@@ -96,6 +96,11 @@ const COMMANDS = [
   "time",
   "ping",
   "info",
+  // CLUSTER SLOTS and CLUSTER INFO: how an ioredis Cluster client learns which primary serves
+  // which slot and checks the cluster is up; without them a Cluster client never starts ("Failed
+  // to refresh slots cache"). Node addresses and cluster state, no data.
+  "cluster|slots",
+  "cluster|info",
 ] as const;
 
 // The runtime commands that only read: an "operator-readonly" user keeps these. EVALSHA and EVAL
@@ -117,6 +122,8 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
   "time",
   "ping",
   "info",
+  "cluster|slots",
+  "cluster|info",
 ]);
 
 // What the `streamstore` CLI and dashboard send on top of the runtime's reads, from its sources
