@@ -11,6 +11,16 @@ process.on("SIGINT", () => {
   else process.exit(130);
 });
 
+// A reader that stops early (`streamstore streams | head -1`, `| grep -q`) closes the pipe: that
+// is the reader's choice, not a failure, so end quietly as Unix tools do instead of crashing with
+// an unhandled EPIPE. CI's pack-check hit exactly that with `--help | grep -q`.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await runCli(process.argv, {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -1,6 +1,6 @@
 import { getFreePort, startTlsRedisServer, type TlsRedisServerHandle } from "@streamstore/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { runCli } from "./support/cli.js";
+import { finished, runCli, startCli } from "./support/cli.js";
 
 // Issue 7: the documented exit codes, every command's --help example, and a TLS connection
 // (rediss://) verified against a CA made here with openssl (CI installs openssl, .ci/run).
@@ -72,6 +72,20 @@ describe("streamstore exit codes and help", () => {
     }
     expect(main.stdout).toContain("130  interrupted by Ctrl-C");
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("ends quietly with 0 when its reader closes the pipe early, as `| head -1` or `| grep -q` do", async () => {
+    // Given the binary whose stdout reader has gone before it writes (CI's pack-check crashed
+    // with an unhandled EPIPE on `streamstore --help | grep -q doctor`)
+    const child = startCli(["--help"]);
+    child.stdout?.destroy();
+
+    // When it prints its help into the closed pipe
+    const run = await finished(child);
+
+    // Then it ends as Unix tools do: no crash, no stack
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain("EPIPE");
   });
 });
 
