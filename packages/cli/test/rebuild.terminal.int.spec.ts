@@ -125,8 +125,13 @@ describe("streamstore projections rebuild", () => {
     });
     await run.waitFor(/Rebuild projection "balances" from the first event .*\? \[y\/N\] /);
     run.type("y\r");
-    // ... and Ctrl-C is typed once the bar has been redrawn with a rate and an ETA three times
-    await run.waitFor(/(\d+% \| [1-9]\d*\/\d+ events \| [1-9]\d* ev\/s \| ETA \d+s[\s\S]*?){3}/);
+    // ... and Ctrl-C is typed once the bar has been redrawn in full with a rate and an ETA three
+    // times (the same complete draws counted below: on a loaded machine a looser pattern matched
+    // before the third draw had been written out whole)
+    await run.waitFor(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape sequences are the point.
+      /(\x1b\[1Gbalances v1\.1 \[[=-]{30}\] \d+% \| [1-9]\d*\/\d+ events \| [1-9]\d* ev\/s \| ETA \d+s\x1b\[0K[\s\S]*?){3}/,
+    );
     run.type("\x03");
     const { code, screen } = await run.done;
 
@@ -142,8 +147,9 @@ describe("streamstore projections rebuild", () => {
         /\x1b\[1Gbalances v1\.1 \[[=-]{30}\] (\d+)% \| (\d+)\/(\d+) events \| (\d+) ev\/s \| ETA (\?|\d+s)\x1b\[0K/g,
       ),
     ];
-    expect(draws.length).toBeGreaterThanOrEqual(4);
-    expect(draws[0]?.slice(1)).toEqual(["0", "0", String(eventsInLog), "0", "?"]);
+    // At least the three waited for; the first frame (0 of the total, no rate yet) may be merged
+    // into a later one when the machine is loaded (a CI run drew 3 frames, not 4).
+    expect(draws.length).toBeGreaterThanOrEqual(3);
     const applied = draws.map((draw) => Number(draw[2]));
     expect(applied).toEqual([...applied].sort((left, right) => left - right));
     expect(draws.every((draw) => Number(draw[3]) === eventsInLog)).toBe(true);
