@@ -5,7 +5,7 @@ import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { fieldsOf, sleep, timeOfStreamId, withExamples } from "./shared.js";
-import { showEntry } from "./streams.js";
+import { catalogsOf, showEntry } from "./streams.js";
 
 /**
  * One partition log of a category as `streamstore categories` reports it.
@@ -141,10 +141,7 @@ async function tail(
       return last?.[0] ?? "0-0";
     }),
   );
-  const catalogs = [
-    ...((await context.config()).events ? [(await context.config()).events] : []),
-    ...((await context.config()).projections ?? []).map((projection) => projection.catalog),
-  ].filter((catalog) => catalog !== undefined);
+  const catalogs = await catalogsOf(context);
   const { output } = context;
   if (!output.json) {
     output.note(

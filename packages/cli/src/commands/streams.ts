@@ -177,8 +177,13 @@ async function listStreams(
   return EXIT_CODES.ok;
 }
 
-/** The catalogs the config knows: its `events`, then its projections' catalogs. */
-async function catalogsOf(context: CommandContext): Promise<EventCatalog[]> {
+/**
+ * The catalogs the config knows: its `events`, then its projections' catalogs.
+ *
+ * @example
+ * const catalogs = await catalogsOf(context);
+ */
+export async function catalogsOf(context: CommandContext): Promise<EventCatalog[]> {
   const config = await context.config();
   return [
     ...(config.events ? [config.events] : []),
