@@ -45,6 +45,26 @@ async function allDeadLetters(readModel: ReadModelStore, build: string): Promise
   }
 }
 
+/** `retry` and `discard` take one id or `--all`, never both and never neither. */
+function assertIdOrAll(id: string | undefined, all: boolean | undefined): void {
+  if ((id === undefined) === !all) {
+    throw new CliError(
+      EXIT_CODES.usage,
+      "[streamstore] give a dead-letter id or --all (not both).",
+    );
+  }
+}
+
+/** The ids `retry` and `discard` act on: the one given, else every dead letter of the build. */
+async function chosenIds(
+  readModel: ReadModelStore,
+  build: string,
+  id: string | undefined,
+): Promise<string[]> {
+  if (id !== undefined) return [id];
+  return (await allDeadLetters(readModel, build)).map((letter) => letter.id);
+}
+
 function notFound(name: string, id: string): CliError {
   return new CliError(
     EXIT_CODES.notFound,
@@ -123,17 +143,12 @@ async function retry(
   id: string | undefined,
   options: DlqOptions & { all?: boolean },
 ): Promise<number> {
-  if ((id === undefined) === !options.all) {
-    throw new CliError(
-      EXIT_CODES.usage,
-      "[streamstore] give a dead-letter id or --all (not both).",
-    );
-  }
+  assertIdOrAll(id, options.all);
   // Retrying applies the event with the handlers: that needs the projection's code.
   const projection = await context.projection(name);
   const { readModel, build } = await deadLetterStore(context, name, options);
   const deadLetters = createDeadLetters(projection, { readModel, build });
-  const ids = id !== undefined ? [id] : (await allDeadLetters(readModel, build)).map((l) => l.id);
+  const ids = await chosenIds(readModel, build, id);
   const results: { id: string; ok: boolean; key?: string | null; error?: string }[] = [];
   for (const letterId of ids) {
     try {
@@ -169,14 +184,9 @@ async function discard(
   id: string | undefined,
   options: DlqOptions & { all?: boolean; yes?: boolean },
 ): Promise<number> {
-  if ((id === undefined) === !options.all) {
-    throw new CliError(
-      EXIT_CODES.usage,
-      "[streamstore] give a dead-letter id or --all (not both).",
-    );
-  }
+  assertIdOrAll(id, options.all);
   const { readModel, build } = await deadLetterStore(context, name, options);
-  const ids = id !== undefined ? [id] : (await allDeadLetters(readModel, build)).map((l) => l.id);
+  const ids = await chosenIds(readModel, build, id);
   if (id !== undefined && !(await readModel.getDeadLetter(build, id))) throw notFound(name, id);
   await confirm(
     context,
