@@ -72,7 +72,8 @@ function parseAddOrTrimArgs(
     const moreArgs = argv.length - 1 - index;
     const option = argv[index] as string;
     if (xadd && option === "*") break;
-    if (isOption(option, "MAXLEN") && moreArgs > 0) {
+    const isMaxLen = isOption(option, "MAXLEN");
+    if ((isMaxLen || isOption(option, "MINID")) && moreArgs > 0) {
       if (strategy !== undefined) {
         throw replyError(
           "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
@@ -86,27 +87,15 @@ function parseAddOrTrimArgs(
       } else if (moreArgs >= 2 && next === "=") {
         index++;
       }
-      maxLen = parseIntegerArgument(argv[index + 1] as string);
-      if (maxLen < 0) throw replyError("ERR The MAXLEN argument must be >= 0.");
-      index++;
-      strategy = "maxlen";
-    } else if (isOption(option, "MINID") && moreArgs > 0) {
-      if (strategy !== undefined) {
-        throw replyError(
-          "ERR syntax error, MAXLEN and MINID options at the same time are not compatible",
-        );
+      if (isMaxLen) {
+        maxLen = parseIntegerArgument(argv[index + 1] as string);
+        if (maxLen < 0) throw replyError("ERR The MAXLEN argument must be >= 0.");
+        strategy = "maxlen";
+      } else {
+        minId = parseStrictStreamId(argv[index + 1] as string);
+        strategy = "minid";
       }
-      approx = false;
-      const next = argv[index + 1];
-      if (moreArgs >= 2 && next === "~") {
-        approx = true;
-        index++;
-      } else if (moreArgs >= 2 && next === "=") {
-        index++;
-      }
-      minId = parseStrictStreamId(argv[index + 1] as string);
       index++;
-      strategy = "minid";
     } else if (isOption(option, "LIMIT") && moreArgs > 0) {
       limit = parseIntegerArgument(argv[index + 1] as string);
       if (limit < 0) throw replyError("ERR The LIMIT argument must be >= 0.");
