@@ -179,21 +179,25 @@ function xadd(ctx: CommandContext, argv: readonly string[]): Reply {
   return entry.idText;
 }
 
+/** An interval's start as an inclusive id: `(id` is the next id (`streamParseIntervalIDOrReply`). */
+function parseIntervalStart(text: string): StreamId {
+  const start = parseIntervalStreamId(text, 0n);
+  if (!start.exclusive) return start.id;
+  if (start.id === MAX_STREAM_ID) throw replyError("ERR invalid start ID for the interval");
+  return start.id + 1n;
+}
+
+/** An interval's end as an inclusive id: `(id` is the previous id. */
+function parseIntervalEnd(text: string): StreamId {
+  const end = parseIntervalStreamId(text, MAX_SEQ);
+  if (!end.exclusive) return end.id;
+  if (end.id === MIN_STREAM_ID) throw replyError("ERR invalid end ID for the interval");
+  return end.id - 1n;
+}
+
 function xrangeGeneric(ctx: CommandContext, argv: readonly string[], reverse: boolean): Reply {
-  const startText = (reverse ? argv[3] : argv[2]) as string;
-  const endText = (reverse ? argv[2] : argv[3]) as string;
-  const start = parseIntervalStreamId(startText, 0n);
-  let startId = start.id;
-  if (start.exclusive) {
-    if (startId === MAX_STREAM_ID) throw replyError("ERR invalid start ID for the interval");
-    startId++;
-  }
-  const end = parseIntervalStreamId(endText, MAX_SEQ);
-  let endId = end.id;
-  if (end.exclusive) {
-    if (endId === MIN_STREAM_ID) throw replyError("ERR invalid end ID for the interval");
-    endId--;
-  }
+  const startId = parseIntervalStart((reverse ? argv[3] : argv[2]) as string);
+  const endId = parseIntervalEnd((reverse ? argv[2] : argv[3]) as string);
   let count = -1;
   for (let index = 4; index < argv.length; index++) {
     if (isOption(argv[index], "COUNT") && index + 1 < argv.length) {
@@ -646,18 +650,8 @@ function xpending(ctx: CommandContext, argv: readonly string[]): Reply {
     }
     count = parseIntegerArgument(argv[startIndex + 2] as string);
     if (count < 0) count = 0;
-    const startBound = parseIntervalStreamId(argv[startIndex] as string, 0n);
-    start = startBound.id;
-    if (startBound.exclusive) {
-      if (start === MAX_STREAM_ID) throw replyError("ERR invalid start ID for the interval");
-      start++;
-    }
-    const endBound = parseIntervalStreamId(argv[startIndex + 1] as string, MAX_SEQ);
-    end = endBound.id;
-    if (endBound.exclusive) {
-      if (end === MIN_STREAM_ID) throw replyError("ERR invalid end ID for the interval");
-      end--;
-    }
+    start = parseIntervalStart(argv[startIndex] as string);
+    end = parseIntervalEnd(argv[startIndex + 1] as string);
     if (startIndex + 3 < argv.length) consumerName = argv[startIndex + 3];
   }
   const key = argv[1] as string;
@@ -819,12 +813,7 @@ function xautoclaim(ctx: CommandContext, argv: readonly string[]): Reply {
     "ERR Invalid min-idle-time argument for XAUTOCLAIM",
   );
   if (minIdle < 0) minIdle = 0;
-  const startBound = parseIntervalStreamId(argv[5] as string, 0n);
-  let start = startBound.id;
-  if (startBound.exclusive) {
-    if (start === MAX_STREAM_ID) throw replyError("ERR invalid start ID for the interval");
-    start++;
-  }
+  const start = parseIntervalStart(argv[5] as string);
   let count = 100;
   let justId = false;
   for (let index = 6; index < argv.length; index++) {
