@@ -123,6 +123,34 @@ function count(value: unknown): number {
   return Number.isFinite(number) ? number : 0;
 }
 
+/** One projection build's status (`getProjectionStatus`), summed over its partitions. */
+async function projectionSnapshot(
+  redis: RedisClient,
+  prefix: string,
+  projection: CollectSnapshotOptions["projections"][number],
+): Promise<ProjectionSnapshot> {
+  const status = await getProjectionStatus(projection, {
+    redis,
+    prefix,
+    ...(projection.build ? { build: projection.build } : {}),
+  });
+  const sum = (field: "lag" | "applied" | "pending") =>
+    status.partitions.reduce((total, partition) => total + partition[field], 0);
+  return {
+    name: status.projection,
+    build: status.build,
+    activeBuild: status.activeBuild,
+    state: worstState(status.partitions),
+    lag: sum("lag"),
+    applied: sum("applied"),
+    pending: sum("pending"),
+    workers: status.workers.length,
+    deadLetters: status.deadLetters,
+    healthy: status.healthy,
+    partitions: status.partitions,
+  };
+}
+
 /**
  * Reads one {@link DashboardSnapshot}: every category's logs (`<prefix>:categories`, XINFO
  * STREAM), every consumer group on them (XINFO GROUPS), and each projection's status through
@@ -137,59 +165,60 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
   const keys = keyLayout(prefix);
   const at = (options.now ?? Date.now)();
   const partitionCounts = await redis.hgetall(keys.categories());
-  const categories: CategorySnapshot[] = [];
+  const logs = Object.keys(partitionCounts)
+    .sort()
+    .flatMap((category) =>
+      Array.from({ length: count(partitionCounts[category]) }, (_, partition) => ({
+        category,
+        partition,
+      })),
+    );
+  // Every log, and every projection's status, at once rather than one await after another:
+  // ioredis writes the commands without waiting for replies, so the logs cost one round trip
+  // however many partitions there are (on a Cluster, each command still goes to its slot's primary).
+  const [replies, projections] = await Promise.all([
+    Promise.all(
+      logs.map(({ category, partition }) => {
+        const log = keys.log(category, partition);
+        // A category is registered before its first log entry exists: a missing log is empty.
+        return Promise.all([
+          redis.call("XINFO", "STREAM", log).catch(() => undefined),
+          redis.call("XINFO", "GROUPS", log).catch(() => []),
+        ]);
+      }),
+    ),
+    Promise.all(
+      options.projections.map((projection) => projectionSnapshot(redis, prefix, projection)),
+    ),
+  ]);
+  const categories: CategorySnapshot[] = Object.keys(partitionCounts)
+    .sort()
+    .map((category) => ({
+      category,
+      partitions: count(partitionCounts[category]),
+      entriesAdded: 0,
+      length: 0,
+    }));
+  const byName = new Map(categories.map((summary) => [summary.category, summary]));
   const groups: ConsumerGroupSnapshot[] = [];
-  for (const category of Object.keys(partitionCounts).sort()) {
-    const partitions = count(partitionCounts[category]);
-    let entriesAdded = 0;
-    let length = 0;
-    for (let partition = 0; partition < partitions; partition++) {
-      const log = keys.log(category, partition);
-      // A category is registered before its first log entry exists: a missing log is empty.
-      const [stream, groupReplies] = await Promise.all([
-        redis.call("XINFO", "STREAM", log).catch(() => undefined),
-        redis.call("XINFO", "GROUPS", log).catch(() => []),
-      ]);
-      const info = fields(stream);
-      entriesAdded += count(info.get("entries-added"));
-      length += count(info.get("length"));
-      for (const reply of groupReplies as unknown[]) {
-        const group = fields(reply);
-        const lag = group.get("lag");
-        groups.push({
-          category,
-          partition,
-          group: String(group.get("name")),
-          consumers: count(group.get("consumers")),
-          pending: count(group.get("pending")),
-          lag: lag === null || lag === undefined ? null : count(lag),
-        });
-      }
+  for (const [index, { category, partition }] of logs.entries()) {
+    const [stream, groupReplies] = replies[index] as [unknown, unknown];
+    const info = fields(stream);
+    const summary = byName.get(category) as CategorySnapshot;
+    summary.entriesAdded += count(info.get("entries-added"));
+    summary.length += count(info.get("length"));
+    for (const reply of groupReplies as unknown[]) {
+      const group = fields(reply);
+      const lag = group.get("lag");
+      groups.push({
+        category,
+        partition,
+        group: String(group.get("name")),
+        consumers: count(group.get("consumers")),
+        pending: count(group.get("pending")),
+        lag: lag === null || lag === undefined ? null : count(lag),
+      });
     }
-    categories.push({ category, partitions, entriesAdded, length });
-  }
-  const projections: ProjectionSnapshot[] = [];
-  for (const projection of options.projections) {
-    const status = await getProjectionStatus(projection, {
-      redis,
-      prefix,
-      ...(projection.build ? { build: projection.build } : {}),
-    });
-    const sum = (field: "lag" | "applied" | "pending") =>
-      status.partitions.reduce((total, partition) => total + partition[field], 0);
-    projections.push({
-      name: status.projection,
-      build: status.build,
-      activeBuild: status.activeBuild,
-      state: worstState(status.partitions),
-      lag: sum("lag"),
-      applied: sum("applied"),
-      pending: sum("pending"),
-      workers: status.workers.length,
-      deadLetters: status.deadLetters,
-      healthy: status.healthy,
-      partitions: status.partitions,
-    });
   }
   return { at, prefix, categories, projections, groups };
 }
