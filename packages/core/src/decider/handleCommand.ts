@@ -119,8 +119,6 @@ async function observed<Catalog extends EventCatalog, StateType, CommandType>(
   } catch {
     // The store reports the bad name; the span and the metric go without a category.
   }
-  const attributes: TelemetryAttributes = { "streamstore.stream": String(streamName) };
-  if (category !== undefined) attributes["streamstore.category"] = category;
   const progress = { retries: 0 };
   const onRetry = () => {
     progress.retries++;
@@ -148,6 +146,8 @@ async function observed<Catalog extends EventCatalog, StateType, CommandType>(
     }
   };
   if (!tracer) return run(undefined);
+  const attributes: TelemetryAttributes = { "streamstore.stream": String(streamName) };
+  if (category !== undefined) attributes["streamstore.category"] = category;
   // An active span: the appends (and reads) inside are its children wherever the application has
   // a context manager (NodeSDK registers AsyncLocalStorage's).
   return tracer.startActiveSpan(

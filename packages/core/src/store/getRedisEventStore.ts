@@ -176,6 +176,27 @@ function checkVersionBound(name: string, value: unknown): number | undefined {
   return value;
 }
 
+/** The attributes a `streamstore.append` span starts with (built only when a tracer is there). */
+function appendAttributes(
+  streamName: unknown,
+  newEvents: unknown,
+  appendOptions: { expectedVersion?: unknown },
+  category: string | undefined,
+): TelemetryAttributes {
+  const expectedVersion = appendOptions.expectedVersion ?? "any";
+  const attributes: TelemetryAttributes = {
+    "db.system.name": "redis",
+    "streamstore.stream": String(streamName),
+    "streamstore.event_count": Array.isArray(newEvents) ? newEvents.length : 0,
+    "streamstore.expected_version_kind":
+      typeof expectedVersion === "number" ? "exact" : String(expectedVersion),
+  };
+  if (category !== undefined) attributes["streamstore.category"] = category;
+  if (typeof expectedVersion === "number")
+    attributes["streamstore.expected_version"] = expectedVersion;
+  return attributes;
+}
+
 /**
  * Creates an event store on Redis Streams: per-aggregate streams with optimistic versions, a
  * partitioned log per category for projections, atomic and idempotent appends in one round trip.
@@ -304,9 +325,11 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     newEvents: AppendArguments[1],
     appendOptions: NonNullable<AppendArguments[2]>,
     located?: { partition?: number },
+    parsedName?: StreamName,
   ): Promise<AppendResult> => {
-    // Validated first, so a bad name is reported before anything about the events.
-    const name = parseStreamName(streamName);
+    // Validated first, so a bad name is reported before anything about the events (appendObserved
+    // hands over the name it already parsed: one parse per append).
+    const name = parsedName ?? parseStreamName(streamName);
     const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
     const durability = checkDurability(appendOptions.durability);
     const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
@@ -393,29 +416,23 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     newEvents: AppendArguments[1],
     appendOptions: NonNullable<AppendArguments[2]>,
   ): Promise<AppendResult> => {
-    const started = performance.now();
-    let category: string | undefined;
+    // Only the histogram reads the clock: a tracer alone does not need it.
+    const started = instruments ? performance.now() : 0;
+    let name: StreamName | undefined;
     try {
-      category = parseStreamName(streamName).category;
+      name = parseStreamName(streamName);
     } catch {
       // appendOnce reports the bad name; the span just goes without a category.
     }
-    const expectedVersion = appendOptions.expectedVersion ?? "any";
-    const attributes: TelemetryAttributes = {
-      "db.system.name": "redis",
-      "streamstore.stream": String(streamName),
-      "streamstore.event_count": Array.isArray(newEvents) ? newEvents.length : 0,
-      "streamstore.expected_version_kind":
-        typeof expectedVersion === "number" ? "exact" : String(expectedVersion),
-    };
-    if (category !== undefined) attributes["streamstore.category"] = category;
-    if (typeof expectedVersion === "number")
-      attributes["streamstore.expected_version"] = expectedVersion;
-    const span = tracer?.startSpan("streamstore.append", { kind: SPAN_KIND_CLIENT, attributes });
+    const category = name?.category;
+    const span = tracer?.startSpan("streamstore.append", {
+      kind: SPAN_KIND_CLIENT,
+      attributes: appendAttributes(streamName, newEvents, appendOptions, category),
+    });
     const located: { partition?: number } = {};
     let outcome = "error";
     try {
-      const result = await appendOnce(streamName, newEvents, appendOptions, located);
+      const result = await appendOnce(streamName, newEvents, appendOptions, located, name);
       outcome = result.duplicate ? "duplicate" : "ok";
       if (span?.isRecording()) {
         span.setAttributes({
