@@ -1,5 +1,10 @@
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
-import { type LuaValue, SCRIPT_TWIN_FALLBACK, type ScriptTwin } from "./ScriptTwin.js";
+import {
+  type LuaValue,
+  SCRIPT_TWIN_FALLBACK,
+  type ScriptTwin,
+  type ScriptTwinRedis,
+} from "./ScriptTwin.js";
 import { scriptLine } from "./scriptLine.js";
 
 // The fake's Lua (fengari) has 32-bit integers: `2147483647 + 1` wraps and string.format("%d")
@@ -20,18 +25,52 @@ function versionOf(entryId: LuaValue): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** The Lua `field(entry, name)` helper of the append script: first value of `name`, or nil. */
-function field(entry: LuaValue, name: string): string | undefined {
-  if (!Array.isArray(entry)) return undefined;
-  const fields = entry[1];
-  if (!Array.isArray(fields)) return undefined;
-  for (let index = 0; index < fields.length; index += 2) {
-    if (fields[index] === name) {
-      const value = fields[index + 1];
-      return typeof value === "string" ? value : undefined;
-    }
+/** The value after the first `name` in a flat name/value reply (XINFO STREAM, an entry's fields). */
+function valueAfter(pairs: LuaValue, name: string): LuaValue {
+  if (!Array.isArray(pairs)) return undefined;
+  for (let index = 0; index < pairs.length; index += 2) {
+    if (pairs[index] === name) return pairs[index + 1];
   }
   return undefined;
+}
+
+/** The Lua `field(entry, name)` helper of the append script: first value of `name`, or nil. */
+function field(entry: LuaValue, name: string): string | undefined {
+  const value = Array.isArray(entry) ? valueAfter(entry[1], name) : undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The script lines of the reads both the append and the version script start with. */
+interface VersionReadLines {
+  readonly last: number;
+  readonly exists: number;
+  readonly info: number;
+}
+
+/**
+ * The stream's version as the append and version scripts both read it: the last entry's id, else
+ * (a stream emptied by XDEL/XTRIM) XINFO's `last-generated-id`. `undefined` when an id is not
+ * `<version>-<seq>`: only the Lua knows what it does then.
+ */
+function readVersion(
+  redis: ScriptTwinRedis,
+  lines: VersionReadLines,
+  stream: string,
+): { current: number; exists: boolean; lastEntries: LuaValue[] } | undefined {
+  const last = redis.call(lines.last, "XREVRANGE", stream, "+", "-", "COUNT", 1);
+  const lastEntries = last as LuaValue[];
+  if (lastEntries.length > 0) {
+    const current = versionOf((lastEntries[0] as LuaValue[])[0]);
+    return current === undefined ? undefined : { current, exists: true, lastEntries };
+  }
+  if (redis.call(lines.exists, "EXISTS", stream) === 0) {
+    return { current: 0, exists: false, lastEntries };
+  }
+  const info = redis.call(lines.info, "XINFO", "STREAM", stream);
+  const lastId = valueAfter(info, "last-generated-id");
+  if (lastId === undefined) return { current: 0, exists: true, lastEntries };
+  const current = versionOf(lastId);
+  return current === undefined ? undefined : { current, exists: true, lastEntries };
 }
 
 const appendLines = {
@@ -77,26 +116,9 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
     // ARGV[FIRST + (k - 1) * FIELDS + offset], FIRST = 5, FIELDS = 5, ARGV 1-based.
     const arg = (k: number, offset: number): string | undefined => args[4 + (k - 1) * 5 + offset];
 
-    let current = 0;
-    let exists = false;
-    const last = redis.call(appendLines.last, "XREVRANGE", stream, "+", "-", "COUNT", 1);
-    const lastEntries = last as LuaValue[];
-    if (lastEntries.length > 0) {
-      const version = versionOf((lastEntries[0] as LuaValue[])[0]);
-      if (version === undefined) return SCRIPT_TWIN_FALLBACK;
-      current = version;
-      exists = true;
-    } else if (redis.call(appendLines.exists, "EXISTS", stream) === 1) {
-      exists = true;
-      const info = redis.call(appendLines.info, "XINFO", "STREAM", stream) as LuaValue[];
-      for (let index = 0; index < info.length; index += 2) {
-        if (info[index] === "last-generated-id") {
-          const version = versionOf(info[index + 1]);
-          if (version === undefined) return SCRIPT_TWIN_FALLBACK;
-          current = version;
-        }
-      }
-    }
+    const read = readVersion(redis, appendLines, stream);
+    if (read === undefined) return SCRIPT_TWIN_FALLBACK;
+    const { current, exists, lastEntries } = read;
     // Everything below formats versions with %d: beyond int32 only the Lua knows what it does.
     if (current + n > INT32_MAX) return SCRIPT_TWIN_FALLBACK;
 
@@ -270,21 +292,9 @@ export const VERSION_SCRIPT_TWIN: ScriptTwin = {
   run(redis, keys) {
     const stream = keys[0];
     if (stream === undefined) return SCRIPT_TWIN_FALLBACK;
-    const last = redis.call(versionLines.last, "XREVRANGE", stream, "+", "-", "COUNT", 1);
-    const lastEntries = last as LuaValue[];
-    if (lastEntries.length > 0) {
-      const version = versionOf((lastEntries[0] as LuaValue[])[0]);
-      return version === undefined ? SCRIPT_TWIN_FALLBACK : [version, 1];
-    }
-    if (redis.call(versionLines.exists, "EXISTS", stream) === 0) return [0, 0];
-    const info = redis.call(versionLines.info, "XINFO", "STREAM", stream) as LuaValue[];
-    for (let index = 0; index < info.length; index += 2) {
-      if (info[index] === "last-generated-id") {
-        const version = versionOf(info[index + 1]);
-        return version === undefined ? SCRIPT_TWIN_FALLBACK : [version, 1];
-      }
-    }
-    return [0, 1];
+    const read = readVersion(redis, versionLines, stream);
+    if (read === undefined) return SCRIPT_TWIN_FALLBACK;
+    return [read.current, read.exists ? 1 : 0];
   },
 };
 
