@@ -29,12 +29,33 @@ function formatInteger(value: number): string {
 }
 
 /**
- * `tonumber(string.match(stored, "^(%d+):")) or -1` of a read-model document: its revision, -1
- * for a hand-written value without one (`tonumber(nil)` is nil, not an error, in Lua 5.1 and 5.3).
+ * A read-model document's revision from its GET reply: 0 for a missing key, else
+ * `tonumber(string.match(stored, "^(%d+):")) or -1`, -1 for a hand-written value without one
+ * (`tonumber(nil)` is nil, not an error, in Lua 5.1 and 5.3).
  */
-function revisionOf(stored: string): number {
+function revisionOf(stored: LuaValue): number {
+  if (typeof stored !== "string") return 0;
   const match = /^(\d+):/.exec(stored);
   return match === null ? -1 : Number(match[1]);
+}
+
+/**
+ * The expected revisions of `docs` (expected revision, document) ARGV pairs from index `first`;
+ * `undefined` when a pair is missing or a revision is not an integer (the Lua's job then).
+ */
+function expectedRevisionsOf(
+  args: readonly string[],
+  first: number,
+  docs: number,
+): number[] | undefined {
+  if (args.length < first + docs * 2) return undefined;
+  const revisions: number[] = [];
+  for (let i = 0; i < docs; i++) {
+    const expected = integer(args[first + i * 2]);
+    if (expected === undefined) return undefined;
+    revisions.push(expected);
+  }
+  return revisions;
 }
 
 const commitLines = {
@@ -80,14 +101,8 @@ export const COMMIT_SCRIPT_TWIN: ScriptTwin = {
     if (attempts < 0 || keys.length < 4 + docs) return SCRIPT_TWIN_FALLBACK;
     // The whole layout is checked before the first command: past the first write the twin may
     // no longer hand over to the Lua.
-    const expectedRevisions: (number | undefined)[] = [];
-    for (let i = 0; i < docs; i++) {
-      const text = args[8 + i * 2];
-      if (text === undefined || args[9 + i * 2] === undefined) return SCRIPT_TWIN_FALLBACK;
-      const expected = integer(text);
-      if (expected === undefined) return SCRIPT_TWIN_FALLBACK;
-      expectedRevisions.push(expected);
-    }
+    const expectedRevisions = expectedRevisionsOf(args, 8, docs);
+    if (expectedRevisions === undefined) return SCRIPT_TWIN_FALLBACK;
     const deadLetterFields: string[][] = [];
     let at = 8 + docs * 2;
     for (let d = 0; d < deadLetters; d++) {
@@ -120,8 +135,7 @@ export const COMMIT_SCRIPT_TWIN: ScriptTwin = {
     const stale: LuaValue[] = ["revision"];
     for (let i = 1; i <= docs; i++) {
       const current = redis.call(commitLines.document, "GET", keys[3 + i] as string);
-      const revision = typeof current === "string" ? revisionOf(current) : 0;
-      if (revision !== expectedRevisions[i - 1]) stale.push(i);
+      if (revisionOf(current) !== expectedRevisions[i - 1]) stale.push(i);
     }
     if (stale.length > 1) return stale;
     for (let i = 1; i <= docs; i++) {
@@ -171,19 +185,14 @@ export const DEAD_LETTER_COMMIT_SCRIPT_TWIN: ScriptTwin = {
     if (deadLetters === undefined || id === undefined || docs === undefined || docs < 0) {
       return SCRIPT_TWIN_FALLBACK;
     }
-    if (keys.length < 1 + docs || args.length < 2 + docs * 2) return SCRIPT_TWIN_FALLBACK;
-    const expectedRevisions: number[] = [];
-    for (let i = 0; i < docs; i++) {
-      const expected = integer(args[2 + i * 2]);
-      if (expected === undefined) return SCRIPT_TWIN_FALLBACK;
-      expectedRevisions.push(expected);
-    }
+    if (keys.length < 1 + docs) return SCRIPT_TWIN_FALLBACK;
+    const expectedRevisions = expectedRevisionsOf(args, 2, docs);
+    if (expectedRevisions === undefined) return SCRIPT_TWIN_FALLBACK;
     const found = redis.call(deadLetterLines.exists, "XRANGE", deadLetters, id, id) as LuaValue[];
     if (found.length === 0) return ["gone"];
     for (let i = 1; i <= docs; i++) {
       const current = redis.call(deadLetterLines.document, "GET", keys[i] as string);
-      const revision = typeof current === "string" ? revisionOf(current) : 0;
-      if (revision !== expectedRevisions[i - 1]) return ["revision"];
+      if (revisionOf(current) !== expectedRevisions[i - 1]) return ["revision"];
     }
     for (let i = 1; i <= docs; i++) {
       redis.call(
