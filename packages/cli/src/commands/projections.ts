@@ -85,13 +85,14 @@ async function statuses(
       );
     }
   }
-  const result: ProjectionStatus[] = [];
-  for (const projection of projections) {
-    for (const build of buildsToReport(projection)) {
-      result.push(await getProjectionStatus(projection, { redis, prefix, build }));
-    }
-  }
-  return result;
+  // Every build's status at once rather than one after another (a --watch redraw waits for all).
+  return Promise.all(
+    projections.flatMap((projection) =>
+      buildsToReport(projection).map((build) =>
+        getProjectionStatus(projection, { redis, prefix, build }),
+      ),
+    ),
+  );
 }
 
 function renderStatuses(context: CommandContext, list: ProjectionStatus[]): string {
