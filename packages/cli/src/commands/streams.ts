@@ -116,24 +116,25 @@ async function describeStreams(
       }
     }),
   );
-  const result: StreamSummary[] = [];
-  for (const stream of streams) {
-    const [error, reply] = replies.get(stream.key) ?? [null, []];
-    const last = (error ? [] : (reply as RawStreamEntry[]))[0];
-    let lastId = last?.[0];
-    if (!lastId) {
-      // Trimmed empty: the version survives in last-generated-id (docs/key-layout.md).
-      const info = fieldsOf(await redis.call("XINFO", "STREAM", stream.key).catch(() => []));
-      lastId = String(info.get("last-generated-id") ?? "0-0");
-    }
-    const position = last ? fieldsOf(last[1]).get("p") : undefined;
-    result.push({
-      ...stream,
-      version: Number(lastId.split("-")[0]),
-      lastEventAt: timeOfStreamId(position as string | undefined),
-    });
-  }
-  return result;
+  // The trimmed streams' XINFO all at once, not one await per stream.
+  return Promise.all(
+    streams.map(async (stream) => {
+      const [error, reply] = replies.get(stream.key) ?? [null, []];
+      const last = (error ? [] : (reply as RawStreamEntry[]))[0];
+      let lastId = last?.[0];
+      if (!lastId) {
+        // Trimmed empty: the version survives in last-generated-id (docs/key-layout.md).
+        const info = fieldsOf(await redis.call("XINFO", "STREAM", stream.key).catch(() => []));
+        lastId = String(info.get("last-generated-id") ?? "0-0");
+      }
+      const position = last ? fieldsOf(last[1]).get("p") : undefined;
+      return {
+        ...stream,
+        version: Number(lastId.split("-")[0]),
+        lastEventAt: timeOfStreamId(position as string | undefined),
+      };
+    }),
+  );
 }
 
 async function listStreams(
