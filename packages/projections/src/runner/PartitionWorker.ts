@@ -817,14 +817,14 @@ export class PartitionWorker {
     // The lag after the batch, only when someone looks (a span or the lag gauge): XINFO is sent
     // right behind the commit on the same connection, so it costs no extra round trip.
     const instruments = this.context.telemetry.instruments();
-    const addedEntries =
-      this.batch || instruments ? this.entriesAdded() : Promise.resolve(undefined);
+    const addedEntries = this.batch || instruments ? this.entriesAdded() : undefined;
     const outcome = await committing;
     switch (outcome.status) {
       case "ok": {
         this.last = position;
         this.applied += entries.length;
-        const added = await addedEntries;
+        // Telemetry off: no XINFO was sent, and nothing is awaited for it.
+        const added = addedEntries && (await addedEntries);
         const lag = added === undefined ? undefined : Math.max(0, added - this.applied);
         if (this.batch) {
           this.batch.size += entries.length;
