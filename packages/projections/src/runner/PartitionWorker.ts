@@ -362,11 +362,7 @@ export class PartitionWorker {
       this.group,
     )) as unknown[];
     for (const consumer of consumers) {
-      const fields = new Map<string, unknown>();
-      if (Array.isArray(consumer)) {
-        for (let i = 0; i + 1 < consumer.length; i += 2)
-          fields.set(String(consumer[i]), consumer[i + 1]);
-      }
+      const fields = pairs(consumer);
       const name = String(fields.get("name"));
       if (name !== workerId && Number(fields.get("pending")) === 0) {
         await sendCommand(redis, "xgroup", "DELCONSUMER", this.logKey, this.group, name);
