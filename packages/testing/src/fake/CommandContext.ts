@@ -213,3 +213,17 @@ export function isOption(argument: string | undefined, name: string): boolean {
     argument !== undefined && argument.length === name.length && argument.toUpperCase() === name
   );
 }
+
+/**
+ * Ends a write to a hash, set or sorted set: deletes the key when the write left it empty (Redis
+ * keeps no empty collection), otherwise marks it modified for WATCH.
+ *
+ * @example
+ * ```ts
+ * if (removed > 0) deleteIfEmpty(ctx, key, hash.size);
+ * ```
+ */
+export function deleteIfEmpty(ctx: CommandContext, key: string, size: number): void {
+  if (size === 0) ctx.db.delete(key, ctx.now);
+  else ctx.db.touch(key);
+}

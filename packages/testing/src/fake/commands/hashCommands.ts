@@ -1,6 +1,7 @@
 import {
   type CommandContext,
   type CommandTable,
+  deleteIfEmpty,
   lookupTyped,
   parseInt64,
 } from "../CommandContext.js";
@@ -27,11 +28,6 @@ function hset(ctx: CommandContext, argv: readonly string[], name: string): Reply
   }
   ctx.db.touch(key);
   return name === "hmset" ? OK : added;
-}
-
-function deleteIfEmpty(ctx: CommandContext, key: string, size: number): void {
-  if (size === 0) ctx.db.delete(key, ctx.now);
-  else ctx.db.touch(key);
 }
 
 /**

@@ -1,9 +1,4 @@
-import {
-  type CommandContext,
-  type CommandTable,
-  lookupTyped,
-  parseInt64,
-} from "../CommandContext.js";
+import { type CommandTable, deleteIfEmpty, lookupTyped, parseInt64 } from "../CommandContext.js";
 import type { Reply } from "../replyError.js";
 
 const SET_MAX_INTSET_ENTRIES = 512;
@@ -25,11 +20,6 @@ function membersReply(set: Set<string>): Reply[] {
     return numbers.map(String);
   }
   return [...set];
-}
-
-function removeIfEmpty(ctx: CommandContext, key: string, size: number): void {
-  if (size === 0) ctx.db.delete(key, ctx.now);
-  else ctx.db.touch(key);
 }
 
 /**
@@ -71,7 +61,7 @@ export const setCommands: CommandTable = {
       if (set === undefined) return 0;
       let removed = 0;
       for (const member of argv.slice(2)) if (set.delete(member)) removed++;
-      if (removed > 0) removeIfEmpty(ctx, key, set.size);
+      if (removed > 0) deleteIfEmpty(ctx, key, set.size);
       return removed;
     },
   },

@@ -1,6 +1,7 @@
 import {
   type CommandContext,
   type CommandTable,
+  deleteIfEmpty,
   isOption,
   lookupTyped,
   parseIntegerArgument,
@@ -94,8 +95,7 @@ function zadd(ctx: CommandContext, argv: readonly string[]): Reply {
       changed++;
     }
   }
-  if (zset.size === 0) ctx.db.delete(key, ctx.now);
-  else ctx.db.touch(key);
+  deleteIfEmpty(ctx, key, zset.size);
   if (incr) return incrResult === null ? null : formatDouble(incrResult);
   return ch ? added + changed : added;
 }
@@ -155,8 +155,7 @@ export const sortedSetCommands: CommandTable = {
       if (zset === undefined) return 0;
       let removed = 0;
       for (const member of argv.slice(2)) if (zset.delete(member)) removed++;
-      if (zset.size === 0) ctx.db.delete(key, ctx.now);
-      else if (removed > 0) ctx.db.touch(key);
+      if (removed > 0) deleteIfEmpty(ctx, key, zset.size);
       return removed;
     },
   },
