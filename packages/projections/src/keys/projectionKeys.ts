@@ -102,6 +102,31 @@ export function buildId(version: number, generation = 0): string {
 }
 
 /**
+ * The version and generation of a build id, the inverse of {@link buildId} (`[0, 0]` for a string
+ * that is not one).
+ *
+ * @example
+ * buildOrder("v2.1"); // [2, 1]
+ */
+export function buildOrder(build: string): [number, number] {
+  const match = /^v(\d+)(?:\.(\d+))?$/.exec(build);
+  return [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0)];
+}
+
+/**
+ * Orders build ids oldest first: by version, then by rebuild generation (negative when `left` is
+ * older, positive when it is newer).
+ *
+ * @example
+ * ["v2", "v1.1", "v1"].sort(compareBuilds); // ["v1", "v1.1", "v2"]
+ */
+export function compareBuilds(left: string, right: string): number {
+  const [leftVersion, leftGeneration] = buildOrder(left);
+  const [rightVersion, rightGeneration] = buildOrder(right);
+  return leftVersion - rightVersion || leftGeneration - rightGeneration;
+}
+
+/**
  * The field of a source partition in the checkpoint, lease, state and attempt keys.
  *
  * @example

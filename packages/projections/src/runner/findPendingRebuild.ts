@@ -1,6 +1,6 @@
 import type { EventCatalog } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
-import { buildId, projectionKeys } from "../keys/projectionKeys.js";
+import { buildId, compareBuilds, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
@@ -44,14 +44,9 @@ export async function findPendingRebuild<Catalog extends EventCatalog, StateType
   const build = buildId(projection.version, generation);
   const active = await readModel.readActiveBuild();
   if (active === build) return undefined;
-  if (active !== null) {
-    const match = /^v(\d+)(?:\.(\d+))?$/.exec(active);
-    const activeVersion = Number(match?.[1] ?? 0);
-    const activeGeneration = Number(match?.[2] ?? 0);
-    // A newer version is active: this version's runners stop by themselves, nothing is pending.
-    if (activeVersion > projection.version) return undefined;
-    if (activeVersion === projection.version && activeGeneration >= generation) return undefined;
-  }
+  // The requested build or a newer one is active (a newer version's: this version's runners stop
+  // by themselves): nothing is pending.
+  if (active !== null && compareBuilds(active, build) >= 0) return undefined;
   const retired = await redis.hgetall(keys.retired());
   return build in retired ? undefined : build;
 }

@@ -12,7 +12,14 @@ import {
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
 import { CatchUpTimeoutError } from "../errors.js";
-import { buildId, isBuildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
+import {
+  buildId,
+  buildOrder,
+  compareBuilds,
+  isBuildId,
+  partitionField,
+  projectionKeys,
+} from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { createProjectionReader, type ProjectionReader } from "../reader/createProjectionReader.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
@@ -138,20 +145,6 @@ function resolveOptions(options: ProjectionRunnerOptions<EventCatalog>): Resolve
   if (result.maxDeliveries < 1) throw new InvalidArgumentError("maxDeliveries", "must be >= 1.");
   if (result.batchSize < 1) throw new InvalidArgumentError("batchSize", "must be >= 1.");
   return result;
-}
-
-/** `v2.1` → [2, 1] */
-function buildOrder(build: string): [number, number] {
-  const match = /^v(\d+)(?:\.(\d+))?$/.exec(build);
-  return [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0)];
-}
-
-function isNewer(left: string, right: string): boolean {
-  const [leftVersion, leftGeneration] = buildOrder(left);
-  const [rightVersion, rightGeneration] = buildOrder(right);
-  return (
-    leftVersion > rightVersion || (leftVersion === rightVersion && leftGeneration > rightGeneration)
-  );
 }
 
 /** Starts one build's engine; `startProjection` runs one or two of these. */
@@ -350,7 +343,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       await readModel.switchActiveBuild(null, build);
       active = await readModel.readActiveBuild();
     }
-    if (active !== null && active !== build && isNewer(active, build)) {
+    if (active !== null && active !== build && compareBuilds(active, build) > 0) {
       const fields = { projection: projection.name, build, active, worker: workerId };
       if (buildOrder(active)[0] === buildOrder(build)[0]) {
         // A rebuild of this very version replaced it: this process builds that one too (see

@@ -1,6 +1,12 @@
 import { keyLayout } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
-import { activeBuildKeyPattern, isBuildId, projectionKeys } from "../keys/projectionKeys.js";
+import {
+  activeBuildKeyPattern,
+  buildOrder,
+  compareBuilds,
+  isBuildId,
+  projectionKeys,
+} from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { pairs, sendCommand, serversOf } from "../runner/redisCommands.js";
 
@@ -33,17 +39,6 @@ export interface DiscoverProjectionsOptions {
 
 const GROUP = /^rm:([A-Za-z0-9_.-]{1,64}):(v[0-9]{1,15}(?:\.[0-9]{1,15})?)$/;
 const ACTIVE_SUFFIX = ":active";
-
-function order(build: string): [number, number] {
-  const match = /^v(\d+)(?:\.(\d+))?$/.exec(build);
-  return [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0)];
-}
-
-function compareBuilds(left: string, right: string): number {
-  const [leftVersion, leftGeneration] = order(left);
-  const [rightVersion, rightGeneration] = order(right);
-  return leftVersion - rightVersion || leftGeneration - rightGeneration;
-}
 
 /**
  * Finds the projections that ran against a prefix, from Redis alone: the active-build pointers
@@ -131,7 +126,7 @@ export async function discoverProjections(
     const newest = activeBuild ?? builds[builds.length - 1] ?? "v1";
     result.push({
       name,
-      version: order(newest)[0] || 1,
+      version: buildOrder(newest)[0] || 1,
       source: [...value.source].sort(),
       activeBuild,
       builds,
