@@ -110,6 +110,19 @@ function scan(ctx: CommandContext, argv: readonly string[]): Reply {
 }
 
 /**
+ * FLUSHDB/FLUSHALL take at most one of SYNC and ASYNC (`getFlushCommandFlags` in Redis 7.0's
+ * `src/db.c`); the fake flushes at once either way.
+ */
+function checkFlushMode(argv: readonly string[]): void {
+  if (
+    argv.length > 2 ||
+    (argv.length === 2 && !isOption(argv[1], "SYNC") && !isOption(argv[1], "ASYNC"))
+  ) {
+    throw replyError(ERR_SYNTAX);
+  }
+}
+
+/**
  * Generic key commands of the fake, with expiry driven by the fake clock.
  *
  * @example
@@ -209,12 +222,7 @@ export const keyCommands: CommandTable = {
     arity: -1,
     write: true,
     handler: (ctx, argv) => {
-      if (
-        argv.length > 2 ||
-        (argv.length === 2 && !isOption(argv[1], "SYNC") && !isOption(argv[1], "ASYNC"))
-      ) {
-        throw replyError(ERR_SYNTAX);
-      }
+      checkFlushMode(argv);
       ctx.db.flush();
       return OK;
     },
@@ -223,12 +231,7 @@ export const keyCommands: CommandTable = {
     arity: -1,
     write: true,
     handler: (ctx, argv) => {
-      if (
-        argv.length > 2 ||
-        (argv.length === 2 && !isOption(argv[1], "SYNC") && !isOption(argv[1], "ASYNC"))
-      ) {
-        throw replyError(ERR_SYNTAX);
-      }
+      checkFlushMode(argv);
       ctx.server.flushAll();
       return OK;
     },
