@@ -952,13 +952,12 @@ function xinfoStream(stream: RedisStream, argv: readonly string[]): Reply {
     "recorded-first-entry-id",
     formatStreamId(stream.firstId),
   ];
-  const groups = [...stream.groups.values()].sort(byName);
   if (!full) {
     const first = stream.firstEntry();
     const last = stream.lastEntry();
     reply.push(
       "groups",
-      groups.length,
+      stream.groups.size,
       "first-entry",
       first === undefined ? null : entryReply(first),
       "last-entry",
@@ -966,6 +965,8 @@ function xinfoStream(stream: RedisStream, argv: readonly string[]): Reply {
     );
     return reply;
   }
+  // Only FULL lists the groups: the plain reply counts them without sorting (rax order by name).
+  const groups = [...stream.groups.values()].sort(byName);
   reply.push(
     "entries",
     stream.range(MIN_STREAM_ID, MAX_STREAM_ID, count, false).map(entryReply),
