@@ -2,7 +2,7 @@ import { CorruptEventError, ScriptFailedError } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { CorruptCheckpointError } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
-import { unlinkMatching } from "../runner/redisCommands.js";
+import { serversOf } from "../runner/redisCommands.js";
 import type {
   Checkpoint,
   CommitOutcome,
@@ -259,7 +259,20 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
     async dropBuild(build) {
       // A build's keys share its hash tag, so on a Cluster they sit on one primary; a keyless
       // SCAN on the Cluster client would visit one random node, so every primary is scanned.
-      await unlinkMatching(redis, keys.buildPattern(build));
+      for (const server of serversOf(redis)) {
+        let cursor = "0";
+        do {
+          const [next, found] = await server.scan(
+            cursor,
+            "MATCH",
+            keys.buildPattern(build),
+            "COUNT",
+            1000,
+          );
+          cursor = next;
+          if (found.length > 0) await server.unlink(...found);
+        } while (cursor !== "0");
+      }
     },
   };
 }

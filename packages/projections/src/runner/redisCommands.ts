@@ -95,34 +95,3 @@ export function serversOf(redis: Redis | Cluster): Redis[] {
     ? (redis as Cluster).nodes("master")
     : [redis as Redis];
 }
-
-/**
- * The keys matching a SCAN pattern on every server of {@link serversOf}, one page at a time with
- * the server that holds them (a key must be deleted through its own node on a Cluster).
- *
- * @example
- * for await (const { keys } of scanKeys(redis, activeBuildKeyPattern("shop"))) found.push(...keys);
- */
-export async function* scanKeys(
-  redis: Redis | Cluster,
-  pattern: string,
-): AsyncGenerator<{ server: Redis; keys: string[] }> {
-  for (const server of serversOf(redis)) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) yield { server, keys };
-    } while (cursor !== "0");
-  }
-}
-
-/**
- * Deletes (UNLINK) every key matching a SCAN pattern, on every server (see {@link scanKeys}).
- *
- * @example
- * await unlinkMatching(redis, keys.buildPattern("v1"));
- */
-export async function unlinkMatching(redis: Redis | Cluster, pattern: string): Promise<void> {
-  for await (const { server, keys } of scanKeys(redis, pattern)) await server.unlink(...keys);
-}

@@ -39,7 +39,7 @@ import {
   type ProjectionRunnerOptions,
   type ResolvedRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
-import { lastEntryId, unlinkMatching } from "./redisCommands.js";
+import { lastEntryId, serversOf } from "./redisCommands.js";
 import { sleep } from "./sleep.js";
 import { compareStreamIds } from "./streamIds.js";
 
@@ -386,8 +386,21 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       if (retired === build || !isBuildId(retired) || Number(deleteAt) > now) continue;
       await readModel.dropBuild(retired);
       if (readModel.kind !== "redis") {
-        // The build's leases, fences and states are in Redis whatever the read model.
-        await unlinkMatching(redis, keys.buildPattern(retired));
+        // Every primary of a Cluster: a keyless SCAN there reaches one random node.
+        for (const server of serversOf(redis)) {
+          let cursor = "0";
+          do {
+            const [next, found] = await server.scan(
+              cursor,
+              "MATCH",
+              keys.buildPattern(retired),
+              "COUNT",
+              1000,
+            );
+            cursor = next;
+            if (found.length > 0) await server.unlink(...found);
+          } while (cursor !== "0");
+        }
       }
       for (const { category, partition } of partitions) {
         await redis

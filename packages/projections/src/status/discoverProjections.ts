@@ -8,7 +8,7 @@ import {
   projectionKeys,
 } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
-import { pairs, scanKeys, sendCommand } from "../runner/redisCommands.js";
+import { pairs, sendCommand, serversOf } from "../runner/redisCommands.js";
 
 /**
  * A projection found in Redis without its code: enough to report its status
@@ -70,8 +70,19 @@ export async function discoverProjections(
   };
   const activeKeys: string[] = [];
   // On a Cluster the active pointers (outside any hash tag) are spread over every primary.
-  for await (const { keys } of scanKeys(redis, activeBuildKeyPattern(prefix))) {
-    activeKeys.push(...keys);
+  for (const server of serversOf(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await server.scan(
+        cursor,
+        "MATCH",
+        activeBuildKeyPattern(prefix),
+        "COUNT",
+        1000,
+      );
+      cursor = next;
+      activeKeys.push(...keys);
+    } while (cursor !== "0");
   }
   const namePrefix = `${prefix}:rm:`;
   for (const key of activeKeys) {
