@@ -17,6 +17,7 @@ import {
 } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError, errorText } from "../errors.js";
+import { projectionKeys } from "../keys/projectionKeys.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
 import { sendCommand } from "../runner/redisCommands.js";
@@ -165,7 +166,7 @@ export function startReactor<Catalog extends EventCatalog>(
     name: reactor.name,
   });
   const deadLetterBuild = "rx";
-  const deadLetterKey = `${logs.prefix}:{rm:${reactor.name}:${deadLetterBuild}}:dlq`;
+  const deadLetterKey = projectionKeys(logs.prefix, reactor.name).deadLetters(deadLetterBuild);
   const handlers = reactor.handlers as Record<string, Handler | undefined>;
   const stopController = new AbortController();
 
