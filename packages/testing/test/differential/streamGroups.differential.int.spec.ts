@@ -1,15 +1,9 @@
-import type { Redis } from "ioredis";
 import { defineDifferentialSuite } from "./support/defineDifferentialSuite.js";
+import { seedStream } from "./support/seedStream.js";
 import { send } from "./support/send.js";
 
 // XGROUP, XREADGROUP and XACK (Redis 7.0 src/t_stream.c: xgroupCommand, xreadCommand with
 // GROUP, xackCommand; https://redis.io/docs/latest/develop/data-types/streams/).
-
-async function seed(client: Redis, key: string, count: number): Promise<void> {
-  const pipeline = client.pipeline();
-  for (let index = 1; index <= count; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-  await pipeline.exec();
-}
 
 defineDifferentialSuite("XGROUP", {
   "XGROUP CREATE on a missing key without MKSTREAM is an error": async (client, ctx) => {
@@ -38,7 +32,7 @@ defineDifferentialSuite("XGROUP", {
 
   "XGROUP CREATE at $ delivers only entries added afterwards": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "$");
     const before = await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     await client.xadd(key, "4-0", "n", "4");
@@ -47,14 +41,14 @@ defineDifferentialSuite("XGROUP", {
 
   "XGROUP CREATE at an id delivers the entries after it": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 4);
+    await seedStream(client, key, 4);
     await client.xgroup("CREATE", key, "g", "2-0");
     return client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
   },
 
   "XGROUP CREATE ENTRIESREAD sets the group's entries-read and lag": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 5);
+    await seedStream(client, key, 5);
     await send(client, "xgroup", "CREATE", key, "g1", "2-0", "ENTRIESREAD", 2);
     await send(client, "xgroup", "CREATE", key, "g2", "0", "ENTRIESREAD", 0);
     await client.xgroup("CREATE", key, "g3", "3-0");
@@ -66,7 +60,7 @@ defineDifferentialSuite("XGROUP", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 2);
+    await seedStream(client, key, 2);
     return [
       await ctx.attempt(client.xgroup("CREATE", key, "g", "nope")),
       await ctx.attempt(send(client, "xgroup", "CREATE", key, "g", "0", "ENTRIESREAD", "x")),
@@ -78,7 +72,7 @@ defineDifferentialSuite("XGROUP", {
 
   "XGROUP SETID rewinds the group so that entries are delivered again": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     const first = await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     const setid = await client.xgroup("SETID", key, "g", "1-0");
@@ -87,7 +81,7 @@ defineDifferentialSuite("XGROUP", {
 
   "XGROUP SETID with $ and ENTRIESREAD updates XINFO GROUPS": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     const dollar = await client.xgroup("SETID", key, "g", "$");
     const afterDollar = await client.xinfo("GROUPS", key);
@@ -98,13 +92,13 @@ defineDifferentialSuite("XGROUP", {
   "XGROUP SETID on a missing group or key is an error": async (client, ctx) => {
     const key = ctx.key("s");
     const missingKey = await ctx.attempt(client.xgroup("SETID", ctx.key("missing"), "g", "0"));
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     return [missingKey, await ctx.attempt(client.xgroup("SETID", key, "nope", "0"))];
   },
 
   "XGROUP DESTROY returns 1 then 0 and forgets the group": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 2);
+    await seedStream(client, key, 2);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     return [
@@ -133,7 +127,7 @@ defineDifferentialSuite("XGROUP", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "alice", "COUNT", 2, "STREAMS", key, ">");
     await client.xreadgroup("GROUP", "g", "bob", "STREAMS", key, ">");
@@ -150,7 +144,7 @@ defineDifferentialSuite("XGROUP", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     await client.xgroup("CREATE", key, "g", "0");
     await send(client, "xgroup", "SETID", key, "g", "0", "ENTRIESREAD", 99);
     return client.xinfo("GROUPS", key);
@@ -158,7 +152,7 @@ defineDifferentialSuite("XGROUP", {
 
   "XGROUP CREATECONSUMER and DELCONSUMER need an existing key and group": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     return [
       await ctx.attempt(client.xgroup("CREATECONSUMER", ctx.key("missing"), "g", "c")),
       await ctx.attempt(client.xgroup("DELCONSUMER", ctx.key("missing"), "g", "c")),
@@ -190,7 +184,7 @@ defineDifferentialSuite("XGROUP", {
 defineDifferentialSuite("XREADGROUP", {
   "XREADGROUP > delivers new entries and records them as pending": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     return [
       await client.xreadgroup("GROUP", "g", "c", "COUNT", 2, "STREAMS", key, ">"),
@@ -205,7 +199,7 @@ defineDifferentialSuite("XREADGROUP", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 4);
+    await seedStream(client, key, 4);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "alice", "COUNT", 2, "STREAMS", key, ">");
     await client.xreadgroup("GROUP", "g", "bob", "COUNT", 1, "STREAMS", key, ">");
@@ -220,7 +214,7 @@ defineDifferentialSuite("XREADGROUP", {
 
   "XREADGROUP history increments the delivery count of re-read entries": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 2);
+    await seedStream(client, key, 2);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, "0");
@@ -233,7 +227,7 @@ defineDifferentialSuite("XREADGROUP", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     await client.xdel(key, "2-0");
@@ -245,7 +239,7 @@ defineDifferentialSuite("XREADGROUP", {
 
   "XREADGROUP NOACK delivers without recording pending entries": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 2);
+    await seedStream(client, key, 2);
     await client.xgroup("CREATE", key, "g", "0");
     return [
       await client.xreadgroup("GROUP", "g", "c", "NOACK", "STREAMS", key, ">"),
@@ -258,8 +252,8 @@ defineDifferentialSuite("XREADGROUP", {
   "XREADGROUP over several streams reads each with its own group state": async (client, ctx) => {
     const first = ctx.key("a");
     const second = ctx.key("b");
-    await seed(client, first, 2);
-    await seed(client, second, 3);
+    await seedStream(client, first, 2);
+    await seedStream(client, second, 3);
     await client.xgroup("CREATE", first, "g", "0");
     await client.xgroup("CREATE", second, "g", "1-0");
     return [
@@ -273,7 +267,7 @@ defineDifferentialSuite("XREADGROUP", {
     const missingKey = await ctx.attempt(
       client.xreadgroup("GROUP", "g", "c", "STREAMS", ctx.key("missing"), ">"),
     );
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     return [
       missingKey,
       await ctx.attempt(client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">")),
@@ -282,7 +276,7 @@ defineDifferentialSuite("XREADGROUP", {
 
   "XREADGROUP rejects $, bad ids and missing GROUP": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     await client.xgroup("CREATE", key, "g", "0");
     return [
       await ctx.attempt(client.xreadgroup("GROUP", "g", "c", "STREAMS", key, "$")),
@@ -348,7 +342,7 @@ defineDifferentialSuite("XREADGROUP", {
 defineDifferentialSuite("XACK", {
   "XACK removes pending entries and counts only those that were pending": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     return [
@@ -361,7 +355,7 @@ defineDifferentialSuite("XACK", {
 
   "XACK on a missing key or group returns 0 and an invalid id is rejected": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "STREAMS", key, ">");
     return [

@@ -1,16 +1,10 @@
-import type { Redis } from "ioredis";
 import { defineDifferentialSuite } from "./support/defineDifferentialSuite.js";
+import { seedStream } from "./support/seedStream.js";
 import { send } from "./support/send.js";
 
 // XINFO STREAM [FULL], GROUPS and CONSUMERS (Redis 7.0 src/t_stream.c: xinfoCommand,
 // xinfoReplyWithStreamInfo). radix-tree-keys/-nodes (memory layout), idle and the FULL
 // seen-time/delivery-time timestamps are normalised; everything else is compared exactly.
-
-async function seed(client: Redis, key: string, count: number): Promise<void> {
-  const pipeline = client.pipeline();
-  for (let index = 1; index <= count; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-  await pipeline.exec();
-}
 
 defineDifferentialSuite("XINFO", {
   "XINFO STREAM describes length, ids, counters and first and last entries": async (
@@ -18,7 +12,7 @@ defineDifferentialSuite("XINFO", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 4);
+    await seedStream(client, key, 4);
     await client.xgroup("CREATE", key, "g", "0");
     return client.xinfo("STREAM", key);
   },
@@ -28,7 +22,7 @@ defineDifferentialSuite("XINFO", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 6);
+    await seedStream(client, key, 6);
     await client.xdel(key, "3-0");
     await client.xdel(key, "1-0");
     await client.xtrim(key, "MAXLEN", 3);
@@ -56,7 +50,7 @@ defineDifferentialSuite("XINFO", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 3);
+    await seedStream(client, key, 3);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xgroup("CREATE", key, "empty", "$");
     await client.xreadgroup("GROUP", "g", "alice", "COUNT", 2, "STREAMS", key, ">");
@@ -67,7 +61,7 @@ defineDifferentialSuite("XINFO", {
 
   "XINFO STREAM FULL COUNT limits the entries and pending lists": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 5);
+    await seedStream(client, key, 5);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "alice", "STREAMS", key, ">");
     return [
@@ -81,7 +75,7 @@ defineDifferentialSuite("XINFO", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 5);
+    await seedStream(client, key, 5);
     await client.xgroup("CREATE", key, "a", "0");
     await client.xgroup("CREATE", key, "b", "$");
     await client.xgroup("CREATE", key, "c", "0");
@@ -96,7 +90,7 @@ defineDifferentialSuite("XINFO", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    await seed(client, key, 5);
+    await seedStream(client, key, 5);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "c", "COUNT", 1, "STREAMS", key, ">");
     const before = await client.xinfo("GROUPS", key);
@@ -108,7 +102,7 @@ defineDifferentialSuite("XINFO", {
 
   "XINFO GROUPS lag after trimming and after adding more entries": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 5);
+    await seedStream(client, key, 5);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xtrim(key, "MAXLEN", 2);
     const afterTrim = await client.xinfo("GROUPS", key);
@@ -119,7 +113,7 @@ defineDifferentialSuite("XINFO", {
 
   "XINFO CONSUMERS lists name, pending and idle in name order": async (client, ctx) => {
     const key = ctx.key("s");
-    await seed(client, key, 4);
+    await seedStream(client, key, 4);
     await client.xgroup("CREATE", key, "g", "0");
     await client.xreadgroup("GROUP", "g", "zoe", "COUNT", 1, "STREAMS", key, ">");
     await client.xreadgroup("GROUP", "g", "adam", "COUNT", 2, "STREAMS", key, ">");
@@ -133,7 +127,7 @@ defineDifferentialSuite("XINFO", {
   ) => {
     const key = ctx.key("s");
     const str = ctx.key("str");
-    await seed(client, key, 1);
+    await seedStream(client, key, 1);
     await client.set(str, "x");
     return [
       await ctx.attempt(client.xinfo("STREAM", ctx.key("missing"))),

@@ -3,6 +3,7 @@ import {
   type DifferentialContext,
   defineDifferentialSuite,
 } from "./support/defineDifferentialSuite.js";
+import { seedStream } from "./support/seedStream.js";
 import { send } from "./support/send.js";
 
 // XPENDING, XCLAIM and XAUTOCLAIM (Redis 7.0 src/t_stream.c: xpendingCommand, xclaimCommand,
@@ -12,10 +13,8 @@ import { send } from "./support/send.js";
 /** A stream of `count` entries `1-0 … count-0` and a group `g` from 0. */
 async function seedGroup(client: Redis, ctx: DifferentialContext, count: number): Promise<string> {
   const key = ctx.key("s");
-  const pipeline = client.pipeline();
-  for (let index = 1; index <= count; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-  pipeline.xgroup("CREATE", key, "g", "0");
-  await pipeline.exec();
+  await seedStream(client, key, count);
+  await client.xgroup("CREATE", key, "g", "0");
   return key;
 }
 

@@ -1,4 +1,5 @@
 import { defineDifferentialSuite } from "./support/defineDifferentialSuite.js";
+import { seedStream } from "./support/seedStream.js";
 import { send } from "./support/send.js";
 
 // XADD, XLEN, XDEL, XTRIM and XSETID, as specified at https://redis.io/commands/xadd/ (and
@@ -185,14 +186,14 @@ defineDifferentialSuite("XADD", {
 
   "XADD MAXLEN = trims exactly to the newest entries": async (client, ctx) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 6; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 6);
     const added = await client.xadd(key, "MAXLEN", "=", 3, "7-0", "n", "7");
     return [added, await client.xlen(key), await client.xrange(key, "-", "+")];
   },
 
   "XADD MAXLEN without an operator trims exactly": async (client, ctx) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 5; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 5);
     await client.xadd(key, "MAXLEN", 2, "6-0", "n", "6");
     return client.xrange(key, "-", "+");
   },
@@ -218,7 +219,7 @@ defineDifferentialSuite("XADD", {
 
   "XADD MINID = removes every entry below the given id": async (client, ctx) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 6; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 6);
     await send(client, "xadd", key, "MINID", "=", "4", "7-0", "n", "7");
     return client.xrange(key, "-", "+");
   },
@@ -237,9 +238,7 @@ defineDifferentialSuite("XADD", {
   // guarantees: at least MAXLEN entries remain, and they are the newest ones.
   "XADD MAXLEN ~ keeps at least the requested number of newest entries": async (client, ctx) => {
     const key = ctx.key("s");
-    const pipeline = client.pipeline();
-    for (let index = 1; index <= 250; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-    await pipeline.exec();
+    await seedStream(client, key, 250);
     const added = await client.xadd(key, "MAXLEN", "~", 20, "251-0", "n", "251");
     const length = await client.xlen(key);
     const newest = await client.xrevrange(key, "+", "-", "COUNT", 20);
@@ -257,9 +256,7 @@ defineDifferentialSuite("XADD", {
   // Same guarantee as MAXLEN ~: nothing at or above MINID is removed.
   "XADD MINID ~ never removes entries at or above the threshold": async (client, ctx) => {
     const key = ctx.key("s");
-    const pipeline = client.pipeline();
-    for (let index = 1; index <= 250; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-    await pipeline.exec();
+    await seedStream(client, key, 250);
     await send(client, "xadd", key, "MINID", "~", "200", "251-0", "n", "251");
     const first = await client.xrange(key, "-", "+", "COUNT", 1);
     const firstMs = Number(first[0]?.[0].split("-")[0]);
@@ -273,9 +270,7 @@ defineDifferentialSuite("XADD", {
   // LIMIT caps how many entries one approximate trim may remove; which ones is again up to Redis.
   "XADD MAXLEN ~ with LIMIT removes at most LIMIT entries": async (client, ctx) => {
     const key = ctx.key("s");
-    const pipeline = client.pipeline();
-    for (let index = 1; index <= 300; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-    await pipeline.exec();
+    await seedStream(client, key, 300);
     await send(client, "xadd", key, "MAXLEN", "~", 10, "LIMIT", 100, "301-0", "n", "301");
     const length = await client.xlen(key);
     return { removedAtMost100: 301 - length <= 100, atLeast10: length >= 10 };
@@ -352,7 +347,7 @@ defineDifferentialSuite("XADD", {
 defineDifferentialSuite("XDEL", {
   "XDEL removes existing ids and counts only those": async (client, ctx) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 4; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 4);
     return [
       await client.xdel(key, "2-0", "3-0", "9-0", "2-0"),
       await client.xlen(key),
@@ -386,7 +381,7 @@ defineDifferentialSuite("XTRIM", {
     ctx,
   ) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 6; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 6);
     return [
       await client.xtrim(key, "MAXLEN", 4),
       await client.xtrim(key, "MAXLEN", "=", 2),
@@ -397,7 +392,7 @@ defineDifferentialSuite("XTRIM", {
 
   "XTRIM MINID removes entries below the id": async (client, ctx) => {
     const key = ctx.key("s");
-    for (let index = 1; index <= 6; index++) await client.xadd(key, `${index}-0`, "n", `${index}`);
+    await seedStream(client, key, 6);
     return [
       await send(client, "xtrim", key, "MINID", "=", "3-0"),
       await send(client, "xtrim", key, "MINID", "4"),
@@ -409,9 +404,7 @@ defineDifferentialSuite("XTRIM", {
   // what Redis guarantees, never more than asked.
   "XTRIM MAXLEN ~ never leaves fewer entries than requested": async (client, ctx) => {
     const key = ctx.key("s");
-    const pipeline = client.pipeline();
-    for (let index = 1; index <= 250; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-    await pipeline.exec();
+    await seedStream(client, key, 250);
     const removed = Number(await client.xtrim(key, "MAXLEN", "~", 30));
     const length = await client.xlen(key);
     return {
@@ -423,9 +416,7 @@ defineDifferentialSuite("XTRIM", {
 
   "XTRIM ~ with LIMIT removes at most LIMIT entries": async (client, ctx) => {
     const key = ctx.key("s");
-    const pipeline = client.pipeline();
-    for (let index = 1; index <= 300; index++) pipeline.xadd(key, `${index}-0`, "n", `${index}`);
-    await pipeline.exec();
+    await seedStream(client, key, 300);
     const removed = Number(await send(client, "xtrim", key, "MAXLEN", "~", 0, "LIMIT", 100));
     return { atMost100: removed <= 100, consistent: removed + (await client.xlen(key)) === 300 };
   },
