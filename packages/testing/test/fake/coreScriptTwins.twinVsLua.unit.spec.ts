@@ -1,6 +1,7 @@
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeRedis, createManualClock, type FakeRedis } from "../../src/index.js";
+import { type Outcome, outcome } from "./support/outcome.js";
 
 // Each case runs the same raw commands on two fakes, one running core's scripts as native twins
 // and one in the Lua VM, and requires the same replies, the same errors (text included) and the
@@ -26,16 +27,6 @@ function pair(): Pair {
   });
   clients.push(twin, lua);
   return { twin, lua };
-}
-
-type Outcome = { reply: unknown } | { error: string };
-
-async function outcome(promise: Promise<unknown>): Promise<Outcome> {
-  try {
-    return { reply: await promise };
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
 }
 
 /** Every key with its type and full contents, streams with their XINFO. */

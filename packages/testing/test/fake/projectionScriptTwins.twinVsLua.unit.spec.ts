@@ -14,6 +14,7 @@ import {
   type ManualClock,
   PROJECTION_SCRIPT_TWINS,
 } from "../../src/index.js";
+import { type Outcome, outcome } from "./support/outcome.js";
 
 // Each case runs the same raw commands on two fakes, one running the projections' scripts as
 // native twins and one in the Lua VM, and requires the same replies, the same errors (text and
@@ -36,16 +37,6 @@ function side(twins: boolean): Side {
   const redis = createFakeRedis({ clock, scriptTwins: twins ? PROJECTION_SCRIPT_TWINS : false });
   clients.push(redis);
   return { redis, clock };
-}
-
-type Outcome = { reply: unknown } | { error: string };
-
-async function outcome(promise: Promise<unknown>): Promise<Outcome> {
-  try {
-    return { reply: await promise };
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
 }
 
 /** Every key with its type, contents and TTL. */
