@@ -1,5 +1,12 @@
 import { SortedIdMap } from "./SortedIdMap.js";
-import { formatStreamId, MAX_STREAM_ID, MIN_STREAM_ID, type StreamId } from "./StreamId.js";
+import {
+  formatStreamId,
+  MAX_STREAM_ID,
+  MIN_STREAM_ID,
+  makeStreamId,
+  type StreamId,
+  streamIdMs,
+} from "./StreamId.js";
 
 /**
  * One entry of a stream. `fields` alternates field and value, as XADD received them.
@@ -161,8 +168,7 @@ export class RedisStream {
   /** The id XADD `*` generates at `nowMs` (`streamNextID`). */
   nextId(nowMs: number): StreamId {
     const ms = BigInt(Math.max(0, Math.trunc(nowMs)));
-    const lastMs = this.lastId >> 64n;
-    return ms > lastMs ? ms << 64n : this.lastId + 1n;
+    return ms > streamIdMs(this.lastId) ? makeStreamId(ms, 0n) : this.lastId + 1n;
   }
 
   /** Appends an entry whose id the caller has checked to be greater than `lastId`. */
@@ -185,7 +191,7 @@ export class RedisStream {
       this.tail = node;
       this.nodeCount++;
     }
-    let entryBytes = 2 + listpackIntegerSize(id >> 64n) + 2 + 2;
+    let entryBytes = 2 + listpackIntegerSize(streamIdMs(id)) + 2 + 2;
     const compressed = sameFields(fields, node.masterFields);
     if (!compressed) entryBytes += 2;
     for (let index = 0; index < fields.length; index++) {

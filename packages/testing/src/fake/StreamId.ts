@@ -84,7 +84,7 @@ export function streamIdSeq(id: StreamId): bigint {
  * ```
  */
 export function formatStreamId(id: StreamId): string {
-  return `${id >> 64n}-${id & SEQ_MASK}`;
+  return `${streamIdMs(id)}-${streamIdSeq(id)}`;
 }
 
 const DIGITS = /^[0-9]+$/;

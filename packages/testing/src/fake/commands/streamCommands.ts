@@ -36,6 +36,8 @@ import {
   parseStreamIdArgument,
   parseStrictStreamId,
   type StreamId,
+  streamIdMs,
+  streamIdSeq,
 } from "../StreamId.js";
 
 // Every rule and error text below follows Redis 7.0.15's src/t_stream.c (function names cited).
@@ -157,8 +159,8 @@ function xadd(ctx: CommandContext, argv: readonly string[]): Reply {
     id = stream.nextId(ctx.now);
   } else if (explicit.seqGiven) {
     id = explicit.id;
-  } else if (explicit.id >> 64n === stream.lastId >> 64n) {
-    if ((stream.lastId & MAX_SEQ) === MAX_SEQ) {
+  } else if (streamIdMs(explicit.id) === streamIdMs(stream.lastId)) {
+    if (streamIdSeq(stream.lastId) === MAX_SEQ) {
       // streamAppendItem fails here without setting errno, and xaddCommand then picks the
       // ERANGE message: what Redis 7.0 really answers.
       throw replyError("ERR Elements are too large to be stored");
