@@ -195,75 +195,44 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
       const data = arg(k, 2) as string;
       const metadata = arg(k, 3) as string;
       const schema = arg(k, 4) as string;
-      let position: LuaValue;
-      if (metadata === "" && schema === "1") {
-        position = redis.call(
-          appendLines.plainLog,
-          "XADD",
-          log,
-          "*",
-          "i",
-          id,
-          "t",
-          eventType,
-          "d",
-          data,
-          "a",
-          aggregateId,
-          "v",
-          version,
-        );
-        redis.call(
-          appendLines.plainStream,
-          "XADD",
-          stream,
-          `${version}-0`,
-          "i",
-          id,
-          "t",
-          eventType,
-          "d",
-          data,
-          "p",
-          position as string,
-        );
-      } else {
-        const extra: string[] = [];
-        if (metadata !== "") extra.push("m", metadata);
-        if (schema !== "1") extra.push("s", schema);
-        position = redis.call(
-          appendLines.extraLog,
-          "XADD",
-          log,
-          "*",
-          "i",
-          id,
-          "t",
-          eventType,
-          "d",
-          data,
-          "a",
-          aggregateId,
-          "v",
-          version,
-          ...extra,
-        );
-        redis.call(
-          appendLines.extraStream,
-          "XADD",
-          stream,
-          `${version}-0`,
-          "i",
-          id,
-          "t",
-          eventType,
-          "d",
-          data,
-          ...extra,
-          "p",
-          position as string,
-        );
-      }
+      const extra: string[] = [];
+      if (metadata !== "") extra.push("m", metadata);
+      if (schema !== "1") extra.push("s", schema);
+      // The Lua writes the common event (no metadata, schema 1) with two plain calls and the rest
+      // through unpack(): same commands, other script lines for an error to name.
+      const plain = extra.length === 0;
+      const position = redis.call(
+        plain ? appendLines.plainLog : appendLines.extraLog,
+        "XADD",
+        log,
+        "*",
+        "i",
+        id,
+        "t",
+        eventType,
+        "d",
+        data,
+        "a",
+        aggregateId,
+        "v",
+        version,
+        ...extra,
+      );
+      redis.call(
+        plain ? appendLines.plainStream : appendLines.extraStream,
+        "XADD",
+        stream,
+        `${version}-0`,
+        "i",
+        id,
+        "t",
+        eventType,
+        "d",
+        data,
+        ...extra,
+        "p",
+        position as string,
+      );
       reply.push(position);
     }
     return reply;
