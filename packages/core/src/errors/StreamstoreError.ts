@@ -21,7 +21,8 @@ export type StreamstoreErrorCode =
   | "CHECKPOINT_CONFLICT"
   | "HANDLER_FAILED"
   | "CATCH_UP_TIMEOUT"
-  | "DEAD_LETTER_NOT_FOUND";
+  | "DEAD_LETTER_NOT_FOUND"
+  | "LEGACY_LAYOUT";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -188,6 +188,27 @@ export class ScriptFailedError extends StreamstoreError {
 }
 
 /**
+ * The prefix holds data written by a streamstore before the single-copy storage layout (a Redis
+ * stream per aggregate). This version neither reads nor writes it, and refuses before touching
+ * anything. Nothing has been published with that layout, so there is no migration: use a new
+ * `prefix` (or delete the old keys).
+ *
+ * @example
+ * if (isLegacyLayoutError(error)) console.log(error.prefix, error.found);
+ */
+export class LegacyLayoutError extends StreamstoreError {
+  constructor(
+    readonly prefix: string,
+    readonly found: string,
+  ) {
+    super(
+      "LEGACY_LAYOUT",
+      `[streamstore] prefix "${prefix}" was written with an older storage layout (${found}), which this version does not read: use a new prefix, or delete the old keys under "${prefix}:" after exporting what you need. Nothing was read or written. See "Storage layout" in the @streamstore/core README.`,
+    );
+  }
+}
+
+/**
  * An append asked for `durability` was written on the primary, but fewer replicas than required
  * confirmed it within the timeout (Redis `WAIT`). The events are stored and readable; they may be
  * lost if that primary fails before its replicas catch up. Retrying the same append (same event
@@ -237,6 +258,9 @@ export const isIdempotencyConflictError = (error: unknown): error is Idempotency
 /** @example if (isCorruptEventError(error)) console.log(error.streamName, error.version); */
 export const isCorruptEventError = (error: unknown): error is CorruptEventError =>
   isStreamstoreError(error, "CORRUPT_EVENT");
+/** @example if (isLegacyLayoutError(error)) console.log(error.prefix); */
+export const isLegacyLayoutError = (error: unknown): error is LegacyLayoutError =>
+  isStreamstoreError(error, "LEGACY_LAYOUT");
 /** @example if (isPartitionCountMismatchError(error)) console.log(error.recorded); */
 export const isPartitionCountMismatchError = (
   error: unknown,

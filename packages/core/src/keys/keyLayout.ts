@@ -109,12 +109,12 @@ export function partitionOf(id: string, partitions: number): number {
 
 /**
  * Builds every Redis key streamstore uses under one prefix. All keys of one category partition
- * share the hash tag `{<category>:<partition>}`, so one script touching an aggregate stream and
+ * share the hash tag `{<category>:<partition>}`, so one script touching an aggregate's index and
  * its partition log always stays on one Redis Cluster slot. See docs/key-layout.md.
  *
  * @example
  * const keys = keyLayout("shop");
- * keys.stream("cart", 0, "42"); // "shop:{cart:0}:s:42"
+ * keys.index("cart", 0, "42"); // "shop:{cart:0}:i:42"
  */
 export function keyLayout(prefix: string) {
   assertKeyPrefix(prefix);
@@ -123,9 +123,12 @@ export function keyLayout(prefix: string) {
     prefix,
     /** The hash tag of a category partition, braces included. */
     tag,
-    /** An aggregate's own stream: entry ids are `<version>-0`. */
-    stream: (category: string, partition: number, id: string) =>
-      `${tag(category, partition)}:s:${id}`,
+    /**
+     * An aggregate's index: a string of one 12-byte record per version, each the log position of
+     * that version's event (the event itself is stored once, in the log).
+     */
+    index: (category: string, partition: number, id: string) =>
+      `${tag(category, partition)}:i:${id}`,
     /** The category partition log projections read: entry ids assigned by Redis (`*`). */
     log: (category: string, partition: number) => `${tag(category, partition)}:log`,
     /** An aggregate's latest snapshot. */
@@ -133,8 +136,20 @@ export function keyLayout(prefix: string) {
       `${tag(category, partition)}:snap:${id}`,
     /** Hash: category → partition count, fixed at the category's first write. */
     categories: () => `${prefix}:categories`,
+    /**
+     * String: the storage layout version of this prefix (`STORAGE_LAYOUT_VERSION`), written at
+     * the first append. A prefix with categories but no layout key was written by streamstore
+     * before the single-copy layout and is refused.
+     */
+    layout: () => `${prefix}:layout`,
   };
 }
+
+/**
+ * The storage layout this code reads and writes: 2 = each event once in its partition log, with
+ * a 12-byte-per-event index per aggregate (1 was a Redis stream per aggregate plus the log).
+ */
+export const STORAGE_LAYOUT_VERSION = 2;
 
 /** The key builders of one prefix; see {@link keyLayout}. */
 export type KeyLayout = ReturnType<typeof keyLayout>;

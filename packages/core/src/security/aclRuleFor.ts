@@ -48,6 +48,9 @@ const COMMANDS = [
   // scripts: ioredis defineCommand sends EVALSHA, and EVAL once after NOSCRIPT
   "evalsha",
   "eval",
+  // read-only scripts (aggregate reads, versions): EVALSHA_RO, EVAL_RO once after NOSCRIPT
+  "evalsha_ro",
+  "eval_ro",
   // streams
   "xadd",
   "xrange",
@@ -74,9 +77,13 @@ const COMMANDS = [
   "hdel",
   "hgetall",
   "hincrby",
-  // strings: read-model documents, leases, fences, active build, generations
+  // strings: aggregate indexes (also read by the CLI), the layout marker, read-model documents,
+  // leases, fences, active build, generations
   "get",
   "set",
+  "strlen",
+  "getrange",
+  "append",
   "mget",
   "incr",
   "pexpire",
@@ -104,9 +111,13 @@ const COMMANDS = [
 ] as const;
 
 // The runtime commands that only read: an "operator-readonly" user keeps these. EVALSHA and EVAL
-// stay out: a script's own commands are checked against the ACL too, but no read path of the CLI
-// (status, discovery, dead-letter listing, stream reads) runs a script.
+// stay out; EVALSHA_RO and EVAL_RO stay in: Redis refuses every write from them (and a script's
+// own commands are checked against the ACL too), and aggregate reads run with them.
 const READ_COMMANDS: ReadonlySet<string> = new Set([
+  "evalsha_ro",
+  "eval_ro",
+  "strlen",
+  "getrange",
   "xrange",
   "xrevrange",
   "xlen",

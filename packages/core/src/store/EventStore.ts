@@ -84,7 +84,8 @@ export interface StreamLocation {
   category: string;
   id: string;
   partition: number;
-  streamKey: string;
+  /** The aggregate's index: one 12-byte log position per version (see docs/key-layout.md). */
+  indexKey: string;
   logKey: string;
   snapshotKey: string;
 }

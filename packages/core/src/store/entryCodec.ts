@@ -7,15 +7,19 @@ export type RawStreamEntry = [id: string, fields: string[] | null];
 
 /** Where an entry was read from, for decoding and for error messages. */
 export interface EntrySource {
-  /** The stream name to report (and to put on the event when decoding an aggregate stream). */
+  /** The stream name to report (and to put on the event when decoding an aggregate's entry). */
   streamName: string;
   category: string;
   partition: number;
-  /** "stream": an aggregate stream (version from the entry id); "log": a partition log. */
+  /**
+   * "stream": a log entry read through an aggregate's index, which must belong to `streamName`
+   * at `version`; "log": an entry read from a partition log (stream and version from its fields).
+   */
   kind: "stream" | "log";
+  /** With kind "stream": the version the aggregate's index gives this entry. */
+  version?: number;
 }
 
-const VERSION_ID = /^([1-9][0-9]{0,15})-0$/;
 const POSITION = /^([0-9]{1,20})-[0-9]{1,20}$/;
 
 function fieldMap(fields: string[]): Map<string, string> {
@@ -54,22 +58,33 @@ export function decodeEntry<Event extends AnyEvent>(
   const fail = (reason: string): never => {
     throw new CorruptEventError(streamName, version, entryId, reason);
   };
-  if (rawFields === null) fail("the entry was deleted");
+  if (source.kind === "stream") version = source.version;
+  if (rawFields === null) {
+    fail(
+      source.kind === "stream"
+        ? "the category log no longer holds it (trimmed or deleted there)"
+        : "the entry was deleted",
+    );
+  }
   const fields = fieldMap(rawFields as string[]);
-  let position: string;
+  const position = entryId;
+  const aggregateId = fields.get("a") ?? fail('it has no aggregate id ("a")');
+  const versionText = fields.get("v") ?? fail('it has no version ("v")');
+  const entryVersion = Number(versionText);
+  if (!Number.isSafeInteger(entryVersion) || entryVersion < 1)
+    fail(`version "${versionText}" is not a positive integer`);
   if (source.kind === "stream") {
-    const match = VERSION_ID.exec(entryId);
-    if (!match) fail('its id is not "<version>-0"');
-    version = Number(match?.[1]);
-    position = fields.get("p") ?? fail('it has no log position ("p")');
+    // The index and the log must agree: an entry of another aggregate or version means one of
+    // them was written by hand.
+    const entryStream = `${source.category}-${aggregateId}`;
+    if (entryStream !== streamName || entryVersion !== version) {
+      fail(
+        `the index points at the log entry of ${JSON.stringify(entryStream)} version ${entryVersion}`,
+      );
+    }
   } else {
-    position = entryId;
-    const aggregateId = fields.get("a") ?? fail('it has no aggregate id ("a")');
     streamName = `${source.category}-${aggregateId}`;
-    const versionText = fields.get("v") ?? fail('it has no version ("v")');
-    version = Number(versionText);
-    if (!Number.isSafeInteger(version) || version < 1)
-      fail(`version "${versionText}" is not a positive integer`);
+    version = entryVersion;
   }
   const positionMatch = POSITION.exec(position);
   if (!positionMatch) fail(`position "${position}" is not a stream id`);

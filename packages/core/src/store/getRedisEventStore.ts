@@ -18,6 +18,7 @@ import {
   keyLayout,
   parseStreamName,
   partitionOf,
+  STORAGE_LAYOUT_VERSION,
   type StreamName,
 } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
@@ -33,6 +34,7 @@ import {
   type TelemetryOptions,
   type TelemetryTracer,
 } from "../telemetry/TelemetryTypes.js";
+import { checkLayout } from "./checkLayout.js";
 import { checkServer } from "./checkServer.js";
 import type {
   AppendDurability,
@@ -43,7 +45,9 @@ import type {
   StreamLocation,
 } from "./EventStore.js";
 import { encodeEvents } from "./encodeEvents.js";
-import { decodeEntry, type RawStreamEntry } from "./entryCodec.js";
+import { decodeEntry } from "./entryCodec.js";
+import { corruptIndex, readAggregatePage } from "./readAggregatePage.js";
+import { readOnlyScript } from "./readOnlyScript.js";
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 
 /** Options of {@link getRedisEventStore}. */
@@ -94,10 +98,13 @@ export const DEFAULT_EVENT_STORE_OPTIONS = {
 
 /** The script commands registered on the client with ioredis `defineCommand`. */
 interface ScriptCommands {
-  streamstoreAppend1(...args: (string | number)[]): Promise<unknown[]>;
-  streamstoreVersion1(key: string): Promise<[number, number]>;
+  streamstoreAppend2(...args: (string | number)[]): Promise<unknown[]>;
   streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
 }
+
+// The read-only scripts run with EVALSHA_RO (see readOnlyScript.ts); reads go through
+// readAggregatePage.
+const versionScript = readOnlyScript(VERSION_SCRIPT);
 
 // Cluster replies that mean "not executed here": the durable append resends after a slot refresh,
 // as ioredis does for single commands (its `maxRedirections` default is 16).
@@ -107,7 +114,7 @@ const REDIRECTION_DELAY_MS = 100;
 
 /** The append script and WAIT in one ioredis pipeline (one connection, one round trip). */
 interface ScriptPipeline {
-  streamstoreAppend1(...args: (string | number)[]): ScriptPipeline;
+  streamstoreAppend2(...args: (string | number)[]): ScriptPipeline;
   call(command: string, ...args: (string | number)[]): ScriptPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
@@ -115,11 +122,10 @@ interface ScriptPipeline {
 function registerScripts(redis: Redis | Cluster): ScriptCommands {
   const client = redis as unknown as Partial<ScriptCommands> & Pick<Redis, "defineCommand">;
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT: one round trip once cached.
-  if (typeof client.streamstoreAppend1 !== "function") {
-    client.defineCommand("streamstoreAppend1", { numberOfKeys: 2, lua: APPEND_SCRIPT });
-  }
-  if (typeof client.streamstoreVersion1 !== "function") {
-    client.defineCommand("streamstoreVersion1", { numberOfKeys: 1, lua: VERSION_SCRIPT });
+  // The name carries the storage layout: a client shared with an older store never runs the
+  // other layout's script under the same name.
+  if (typeof client.streamstoreAppend2 !== "function") {
+    client.defineCommand("streamstoreAppend2", { numberOfKeys: 2, lua: APPEND_SCRIPT });
   }
   if (typeof client.streamstoreSnapshot1 !== "function") {
     client.defineCommand("streamstoreSnapshot1", { numberOfKeys: 1, lua: SNAPSHOT_SCRIPT });
@@ -297,12 +303,17 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       category,
       id,
       partition,
-      streamKey: keys.stream(category, partition, id),
+      indexKey: keys.index(category, partition, id),
       logKey: keys.log(category, partition),
       snapshotKey: keys.snapshot(category, partition, id),
     };
   };
   let serverReady = false;
+  // Whether the prefix is known to hold this storage layout (checked until it is, then never).
+  let layoutChecked = false;
+  const ensureLayout = async (forWrite: boolean): Promise<void> => {
+    if (!layoutChecked) layoutChecked = (await checkLayout(redis, keys, forWrite)) === "current";
+  };
   const locate = async (
     streamName: string | StreamName,
     forWrite = false,
@@ -313,6 +324,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     if (cached !== undefined && serverReady) return locateWith(name, cached);
     // The check comes first: a refused server must not even get the category registered.
     await ensureServerChecked();
+    await ensureLayout(forWrite);
     const partitions = await resolvePartitions(name.category, forWrite);
     serverReady = true;
     return locateWith(name, partitions);
@@ -336,7 +348,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     const location = await locate(name, true);
     if (located) located.partition = location.partition;
     const args: (string | number)[] = [
-      location.streamKey,
+      location.indexKey,
       location.logKey,
       expected.kind,
       expected.version,
@@ -349,7 +361,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     let reply: unknown[];
     let acknowledged: number | undefined;
     if (durability === undefined) {
-      reply = await scripts.streamstoreAppend1(...args).catch(typedRedisError);
+      reply = await scripts.streamstoreAppend2(...args).catch(typedRedisError);
     } else {
       // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
       // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
@@ -358,7 +370,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       for (let redirections = 0; ; redirections++) {
         const pipeline = redis.pipeline() as unknown as ScriptPipeline;
         replies = await pipeline
-          .streamstoreAppend1(...args)
+          .streamstoreAppend2(...args)
           .call("WAIT", durability.replicas, durability.timeoutMs)
           .exec();
         const error = replies?.[0]?.[0];
@@ -404,6 +416,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     if (status === "idempotency") {
       throw new IdempotencyConflictError(streamName, String(reply[1]), String(reply[2]));
     }
+    if (status === "corrupt") throw corruptIndex(streamName, location.indexKey, reply[1]);
     throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);
   };
 
@@ -502,55 +515,33 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       return {
         async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent<EventOf<Catalog>>> {
           const location = await locate(streamName);
-          const source = {
-            streamName,
-            category: location.category,
-            partition: location.partition,
-            kind: "stream" as const,
-          };
           let remaining = limit;
           const lowest = Math.max(from ?? 1, 1);
-          // The version the next entry must have (undefined: the newest, reading backward from
-          // the end). It is also where the next page starts: versions are contiguous, and a gap
-          // means an entry was deleted or written by hand.
-          let next: number | undefined = direction === "forward" ? lowest : to;
+          // The version the next page starts at (0 reading backward: the newest). Versions come
+          // from the aggregate's index, so they are contiguous by construction.
+          let next = direction === "forward" ? lowest : (to ?? 0);
           while (remaining > 0) {
+            if (direction === "forward" && to !== undefined && next > to) return;
+            if (direction === "backward" && next !== 0 && next < lowest) return;
             const count = Math.min(pageSize, remaining);
-            let page: RawStreamEntry[];
-            if (direction === "forward") {
-              if (to !== undefined && (next as number) > to) return;
-              page = (await redis.xrange(
-                location.streamKey,
-                `${next}-0`,
-                to === undefined ? "+" : `${to}-0`,
-                "COUNT",
-                count,
-              )) as RawStreamEntry[];
-            } else {
-              if (next !== undefined && next < lowest) return;
-              page = (await redis.xrevrange(
-                location.streamKey,
-                next === undefined ? "+" : `${next}-0`,
-                `${lowest}-0`,
-                "COUNT",
-                count,
-              )) as RawStreamEntry[];
+            const page = await readAggregatePage(redis, location, {
+              direction,
+              start: next,
+              stop: direction === "forward" ? (to ?? 0) : lowest,
+              count,
+            });
+            for (const { version, entry } of page.entries) {
+              yield decodeEntry<EventOf<Catalog>>(catalog, entry, {
+                streamName,
+                category: location.category,
+                partition: location.partition,
+                kind: "stream",
+                version,
+              });
+              next = direction === "forward" ? version + 1 : version - 1;
             }
-            for (const entry of page) {
-              const event = decodeEntry<EventOf<Catalog>>(catalog, entry, source);
-              if (next !== undefined && event.version !== next) {
-                throw new CorruptEventError(
-                  streamName,
-                  event.version,
-                  entry[0],
-                  `version gap: expected version ${next} next, found ${event.version} (an entry was deleted or written by hand)`,
-                );
-              }
-              next = direction === "forward" ? event.version + 1 : event.version - 1;
-              yield event;
-            }
-            remaining -= page.length;
-            if (page.length < count) return;
+            remaining -= page.entries.length;
+            if (page.entries.length < count || (direction === "backward" && next < 1)) return;
           }
         },
       };
@@ -558,13 +549,16 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
 
     async version(streamName) {
       const location = await locate(streamName);
-      const [version] = await scripts.streamstoreVersion1(location.streamKey);
+      const [version] = (await versionScript.run(redis, [location.indexKey], [])) as [
+        number,
+        number,
+      ];
       return Number(version);
     },
 
     async exists(streamName) {
       const location = await locate(streamName);
-      return (await redis.exists(location.streamKey)) === 1;
+      return (await redis.exists(location.indexKey)) === 1;
     },
 
     async readSnapshot(streamName) {
@@ -600,6 +594,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     async partitionsOf(category) {
       assertCategory(category);
       await ensureServerChecked();
+      await ensureLayout(false);
       return resolvePartitions(category, false);
     },
 

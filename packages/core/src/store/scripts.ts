@@ -11,7 +11,50 @@
  */
 
 /**
- * KEYS[1] aggregate stream, KEYS[2] category partition log.
+ * Bytes of one record of an aggregate index (the string at `keys.index(...)`): the log position
+ * of version k is the record at byte offset `(k - 1) * INDEX_RECORD_BYTES`, so the version is the
+ * string's length divided by this. See docs/key-layout.md.
+ */
+export const INDEX_RECORD_BYTES = 12;
+
+// Log positions ("<ms>-<seq>") packed into 12 bytes and back, inside the scripts only: each of ms
+// and seq is split into its last 7 decimal digits and the digits before them, each part in 3
+// bytes (< 2^24). Splitting the decimal text keeps every number below 2^31, which both Redis's
+// Lua 5.1 (doubles) and the fake's fengari (32-bit integers, whose tonumber of a 13-digit text
+// wraps) compute exactly. Valid for ms and seq below 1.67e14 (the year 7300).
+const POSITION_CODEC = `
+local W = 12
+local function bytes3(n)
+  return string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256)
+end
+local function split7(digits)
+  local length = #digits
+  if length <= 7 then return 0, tonumber(digits) end
+  return tonumber(string.sub(digits, 1, length - 7)), tonumber(string.sub(digits, length - 6))
+end
+local function encodePosition(position)
+  local ms, seq = string.match(position, "^(%d+)%-(%d+)$")
+  local msHigh, msLow = split7(ms)
+  local seqHigh, seqLow = split7(seq)
+  return bytes3(msHigh) .. bytes3(msLow) .. bytes3(seqHigh) .. bytes3(seqLow)
+end
+local function number3(records, at)
+  local a, b, c = string.byte(records, at, at + 2)
+  return a * 65536 + b * 256 + c
+end
+local function join7(high, low)
+  if high == 0 then return string.format("%d", low) end
+  return string.format("%d%07d", high, low)
+end
+-- The position of the record starting at byte 'at' (1-based) of 'records'.
+local function decodePosition(records, at)
+  return join7(number3(records, at), number3(records, at + 3)) .. "-" ..
+    join7(number3(records, at + 6), number3(records, at + 9))
+end
+`;
+
+/**
+ * KEYS[1] aggregate index, KEYS[2] category partition log.
  * ARGV[1] expected kind: any | no_stream | stream_exists | exact
  * ARGV[2] expected version (exact only), ARGV[3] aggregate id, ARGV[4] event count n,
  * then per event 5 values: event id, type, data JSON, metadata JSON ("" for none), schema version.
@@ -20,22 +63,21 @@
  *          {"dup", version, first version, position...}   (the same ids were appended before)
  *          {"conflict", actual version, exists 0|1}
  *          {"idempotency", event id, reason}
+ *          {"corrupt", index length}                      (the index is not whole records)
  *
- * Every check happens before the first XADD: a Redis script has no rollback.
+ * Each event is stored once, in the log; the index gets one 12-byte record per event (its log
+ * position), so the version is the index length / 12: never XLEN, and trimming the log cannot
+ * move it. Every check happens before the first write: a Redis script has no rollback.
  */
 export const APPEND_SCRIPT = `#!lua
-local stream, log = KEYS[1], KEYS[2]
+local index, log = KEYS[1], KEYS[2]
 local kind = ARGV[1]
 local expected = tonumber(ARGV[2])
 local aggregateId = ARGV[3]
 local n = tonumber(ARGV[4])
 local FIELDS = 5
 local FIRST = 5
-
-local function versionOf(entryId)
-  return tonumber(string.match(entryId, "^(%d+)%-"))
-end
-
+${POSITION_CODEC}
 local function field(entry, name)
   local fields = entry[2]
   if not fields then return nil end
@@ -49,39 +91,43 @@ local function arg(k, offset)
   return ARGV[FIRST + (k - 1) * FIELDS + offset]
 end
 
--- The version is the last entry id of the aggregate stream ("<version>-0"), or the stream's
--- last-generated-id once trimmed empty: never XLEN, which drifts after trimming.
-local current, exists = 0, false
-local last = redis.call("XREVRANGE", stream, "+", "-", "COUNT", 1)
-if #last > 0 then
-  current, exists = versionOf(last[1][1]), true
-elseif redis.call("EXISTS", stream) == 1 then
-  exists = true
-  local info = redis.call("XINFO", "STREAM", stream)
-  for i = 1, #info, 2 do
-    if info[i] == "last-generated-id" then current = versionOf(info[i + 1]) end
+local length = redis.call("STRLEN", index)
+if length % W ~= 0 then return {"corrupt", length} end
+local current = math.floor(length / W)
+local exists = current > 0
+
+-- The log entries of versions first..last, in order, each {position, fields} ({position} when the
+-- entry is gone from the log: trimmed or deleted).
+local function entriesOf(first, last)
+  local records = redis.call("GETRANGE", index, (first - 1) * W, last * W - 1)
+  local entries = {}
+  for version = first, last do
+    local position = decodePosition(records, (version - first) * W + 1)
+    local found = redis.call("XRANGE", log, position, position)
+    if #found > 0 then entries[#entries + 1] = found[1] else entries[#entries + 1] = {position} end
   end
+  return entries
 end
 
 -- Idempotency: a batch whose ids are already stored where this append would have put them is
 -- a retry of an append whose reply was lost. Exact expected versions look where the batch was
 -- expected to land; the others look at the last batch of the stream.
 local candidates = nil
+local firstCandidate = 0
 if kind == "exact" or kind == "no_stream" then
   local base = expected
   if kind == "no_stream" then base = 0 end
   if current > base then
-    candidates = redis.call("XRANGE", stream, string.format("%d-0", base + 1), string.format("%d-0", base + n))
+    firstCandidate = base + 1
+    candidates = entriesOf(base + 1, math.min(base + n, current))
   end
-elseif #last > 0 then
-  local lastId = field(last[1], "i")
+elseif exists then
+  local lastId = field(entriesOf(current, current)[1], "i")
   for k = 1, n do
     if arg(k, 0) == lastId then
       if k ~= n then return {"idempotency", lastId, "as the last event of the stream, but not last in this batch"} end
-      candidates = redis.call("XREVRANGE", stream, "+", "-", "COUNT", n)
-      local reversed = {}
-      for i = #candidates, 1, -1 do reversed[#reversed + 1] = candidates[i] end
-      candidates = reversed
+      firstCandidate = math.max(current - n + 1, 1)
+      candidates = entriesOf(firstCandidate, current)
     end
   end
 end
@@ -94,12 +140,12 @@ if candidates and #candidates > 0 then
     if matched ~= n or #candidates ~= n then
       return {"idempotency", arg(1, 0), "in a batch of another shape"}
     end
-    local reply = {"dup", versionOf(candidates[n][1]), versionOf(candidates[1][1])}
+    local reply = {"dup", firstCandidate + n - 1, firstCandidate}
     for k = 1, n do
       if field(candidates[k], "t") ~= arg(k, 1) or field(candidates[k], "d") ~= arg(k, 2) then
         return {"idempotency", arg(k, 0), "with another type or payload"}
       end
-      reply[#reply + 1] = field(candidates[k], "p") or ""
+      reply[#reply + 1] = candidates[k][1]
     end
     return reply
   end
@@ -116,46 +162,80 @@ if not ok then
 end
 
 local reply = {"ok", current + n, current + 1}
+local records = {}
 for k = 1, n do
   local version = string.format("%d", current + k)
   local id, eventType, data, metadata, schema = arg(k, 0), arg(k, 1), arg(k, 2), arg(k, 3), arg(k, 4)
   local position
-  -- The common event has no metadata and schema version 1: two plain calls, no tables.
+  -- The common event has no metadata and schema version 1: one plain call, no table.
   if metadata == "" and schema == "1" then
     position = redis.call("XADD", log, "*", "i", id, "t", eventType, "d", data, "a", aggregateId, "v", version)
-    redis.call("XADD", stream, version .. "-0", "i", id, "t", eventType, "d", data, "p", position)
   else
-    local extra = {}
-    if metadata ~= "" then extra[#extra + 1] = "m"; extra[#extra + 1] = metadata end
-    if schema ~= "1" then extra[#extra + 1] = "s"; extra[#extra + 1] = schema end
-    local logFields = {"i", id, "t", eventType, "d", data, "a", aggregateId, "v", version}
-    local streamFields = {"i", id, "t", eventType, "d", data}
-    for i = 1, #extra do
-      logFields[#logFields + 1] = extra[i]
-      streamFields[#streamFields + 1] = extra[i]
-    end
-    position = redis.call("XADD", log, "*", unpack(logFields))
-    streamFields[#streamFields + 1] = "p"; streamFields[#streamFields + 1] = position
-    redis.call("XADD", stream, version .. "-0", unpack(streamFields))
+    local fields = {"i", id, "t", eventType, "d", data, "a", aggregateId, "v", version}
+    if metadata ~= "" then fields[#fields + 1] = "m"; fields[#fields + 1] = metadata end
+    if schema ~= "1" then fields[#fields + 1] = "s"; fields[#fields + 1] = schema end
+    position = redis.call("XADD", log, "*", unpack(fields))
   end
+  records[k] = encodePosition(position)
   reply[#reply + 1] = position
+end
+redis.call("APPEND", index, table.concat(records))
+return reply
+`;
+
+/**
+ * KEYS[1] aggregate index, KEYS[2] category partition log. Read-only (runs with EVALSHA_RO, so
+ * a read-only ACL user and replicas can run it).
+ * ARGV[1] "forward" | "backward", ARGV[2] first version to read (0: the newest, backward only),
+ * ARGV[3] last version to read, inclusive (0: no bound), ARGV[4] at most this many events.
+ *
+ * Replies: {"ok", version, first version read, entry...}, each entry {position, fields} as XRANGE
+ * gives it, or {position} when the log no longer holds it (trimmed or deleted);
+ * {"corrupt", index length}.
+ */
+export const READ_SCRIPT = `#!lua flags=no-writes
+local index, log = KEYS[1], KEYS[2]
+local backward = ARGV[1] == "backward"
+local start = tonumber(ARGV[2])
+local stop = tonumber(ARGV[3])
+local count = tonumber(ARGV[4])
+${POSITION_CODEC}
+local length = redis.call("STRLEN", index)
+if length % W ~= 0 then return {"corrupt", length} end
+local current = math.floor(length / W)
+local first, last, step
+if backward then
+  first = start
+  if first == 0 or first > current then first = current end
+  last = math.max(stop, first - count + 1, 1)
+  step = -1
+else
+  first = math.max(start, 1)
+  last = current
+  if stop > 0 and stop < last then last = stop end
+  last = math.min(last, first + count - 1)
+  step = 1
+end
+local reply = {"ok", current, first}
+if (step == 1 and first > last) or (step == -1 and first < last) or current == 0 then return reply end
+local low, high = math.min(first, last), math.max(first, last)
+local records = redis.call("GETRANGE", index, (low - 1) * W, high * W - 1)
+for version = first, last, step do
+  local position = decodePosition(records, (version - low) * W + 1)
+  local found = redis.call("XRANGE", log, position, position)
+  if #found > 0 then reply[#reply + 1] = found[1] else reply[#reply + 1] = {position} end
 end
 return reply
 `;
 
 /**
- * KEYS[1] aggregate stream. Reply: {version, exists 0|1}. Read-only, so it may run on replicas.
+ * KEYS[1] aggregate index. Reply: {version, exists 0|1}. Read-only (runs with EVALSHA_RO).
  */
 export const VERSION_SCRIPT = `#!lua flags=no-writes
-local stream = KEYS[1]
-local last = redis.call("XREVRANGE", stream, "+", "-", "COUNT", 1)
-if #last > 0 then return {tonumber(string.match(last[1][1], "^(%d+)%-")), 1} end
-if redis.call("EXISTS", stream) == 0 then return {0, 0} end
-local info = redis.call("XINFO", "STREAM", stream)
-for i = 1, #info, 2 do
-  if info[i] == "last-generated-id" then return {tonumber(string.match(info[i + 1], "^(%d+)%-")), 1} end
-end
-return {0, 1}
+local length = redis.call("STRLEN", KEYS[1])
+local exists = 0
+if length > 0 then exists = 1 end
+return {math.floor(length / 12), exists}
 `;
 
 /**

@@ -1,0 +1,81 @@
+import type { Cluster, Redis } from "ioredis";
+import { CorruptEventError } from "../errors/index.js";
+import type { StreamLocation } from "./EventStore.js";
+import type { RawStreamEntry } from "./entryCodec.js";
+import { readOnlyScript } from "./readOnlyScript.js";
+import { INDEX_RECORD_BYTES, READ_SCRIPT } from "./scripts.js";
+
+const readScript = readOnlyScript(READ_SCRIPT);
+
+/** What {@link readAggregatePage} reads: versions from `start` towards `stop`, at most `count`. */
+export interface AggregatePageRequest {
+  direction: "forward" | "backward";
+  /** First version to read; 0 reads from the newest (backward only). */
+  start: number;
+  /** Last version to read, inclusive; 0 for no bound. */
+  stop: number;
+  /** At most this many events (>= 1). */
+  count: number;
+}
+
+/** One page of an aggregate, as stored: raw log entries with the versions the index gives them. */
+export interface AggregatePage {
+  /** The aggregate's version when the page was read (0: it does not exist). */
+  version: number;
+  /**
+   * The entries in reading order, each with its version; `fields` is null when the index names a
+   * position the category log no longer holds (trimmed or deleted there).
+   */
+  entries: { version: number; entry: RawStreamEntry }[];
+}
+
+/**
+ * The index was changed by hand: its length is not a whole number of records.
+ *
+ * @example
+ * throw corruptIndex("cart-1", "ss:{cart:0}:i:1", 13);
+ */
+export function corruptIndex(
+  streamName: string,
+  indexKey: string,
+  length: unknown,
+): CorruptEventError {
+  return new CorruptEventError(
+    streamName,
+    undefined,
+    indexKey,
+    `its index holds ${String(length)} bytes, not whole ${INDEX_RECORD_BYTES}-byte records (it was written by hand)`,
+  );
+}
+
+/**
+ * Reads one page of an aggregate in one round trip: the read script looks the versions up in the
+ * aggregate's index and returns their log entries. Entries are not decoded: the store decodes
+ * them with its catalog, the CLI with whatever catalog it has.
+ *
+ * @example
+ * const page = await readAggregatePage(redis, location, { direction: "forward", start: 1, stop: 0, count: 100 });
+ */
+export async function readAggregatePage(
+  redis: Redis | Cluster,
+  location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
+  request: AggregatePageRequest,
+): Promise<AggregatePage> {
+  const reply = (await readScript.run(
+    redis,
+    [location.indexKey, location.logKey],
+    [request.direction, request.start, request.stop, request.count],
+  )) as unknown[];
+  if (reply[0] === "corrupt") throw corruptIndex(location.streamName, location.indexKey, reply[1]);
+  const version = Number(reply[1]);
+  const first = Number(reply[2]);
+  const step = request.direction === "forward" ? 1 : -1;
+  const entries = reply.slice(3).map((item, offset) => {
+    const [position, fields] = item as [string, string[] | undefined];
+    return {
+      version: first + offset * step,
+      entry: [String(position), fields ?? null] as RawStreamEntry,
+    };
+  });
+  return { version, entries };
+}
