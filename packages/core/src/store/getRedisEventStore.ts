@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import {
   ConcurrencyError,
-  CorruptEventError,
   IdempotencyConflictError,
   InvalidArgumentError,
   isConcurrencyError,
@@ -18,7 +17,6 @@ import {
   keyLayout,
   parseStreamName,
   partitionOf,
-  STORAGE_LAYOUT_VERSION,
   type StreamName,
 } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
