@@ -1,2 +1,3 @@
 export * from "./EventStoreContractContext.js";
+export * from "./indexRecords.js";
 export * from "./testEventStore.js";

@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type EventStoreContractContext, scanKeys } from "./EventStoreContractContext.js";
+import { indexPositions, indexRecord } from "./indexRecords.js";
 
 const bankEvents = defineEvents({
   Opened: z.object({ owner: z.string() }),
@@ -68,7 +69,8 @@ async function dumpPrefix(
     const type = await context.redis.type(key);
     if (type === "stream") dump[key] = await context.redis.xrange(key, "-", "+");
     else if (type === "hash") dump[key] = await context.redis.hgetall(key);
-    else if (type === "string") dump[key] = await context.redis.get(key);
+    // Byte for byte: aggregate indexes are binary.
+    else if (type === "string") dump[key] = await context.redis.getBuffer(key);
     else dump[key] = type;
   }
   return dump;
@@ -83,7 +85,8 @@ const deposit = (amount: number, id?: string) => ({
 /**
  * The behaviour every streamstore event store must have, as a vitest suite: expected-version
  * kinds, reads in both directions with bounds and paging, idempotent retries, upcasting,
- * snapshots, versions that survive trimming, and typed errors on hand-written entries. Run it
+ * snapshots, versions that survive trimming the category log, and typed errors on hand-written
+ * entries and indexes. Run it
  * against your own setup (a Redis, a Cluster, the fake) to check it before production does.
  *
  * @example
@@ -324,6 +327,15 @@ export function testEventStore(
         }
         expect(seen.size).toBe(12);
         for (const versions of seen.values()) expect(versions).toEqual([1, 2]);
+        // and each aggregate's index holds the log positions of its versions, in order
+        for (const stream of streams) {
+          const { indexKey } = await partitioned.locate(stream);
+          const positions = (await collect(partitioned.read(stream))).map(
+            (event) => event.position,
+          );
+          expect(positions).toHaveLength(2);
+          expect(indexPositions(await context.redis.getBuffer(indexKey))).toEqual(positions);
+        }
       });
 
       it("refuses a store configured with another partition count than the category was created with", async () => {
@@ -337,20 +349,45 @@ export function testEventStore(
       });
     });
 
-    it("keeps the version after the aggregate stream is trimmed, and still checks it", async () => {
-      const stream = newStream();
-      await store.append(stream, [deposit(1), deposit(2), deposit(3)]);
-      const { streamKey } = await store.locate(stream);
-      await context.redis.xtrim(streamKey, "MAXLEN", 0);
-      expect(await context.redis.xlen(streamKey)).toBe(0);
-      expect(await store.version(stream)).toBe(3);
-      await expectRejects(
-        store.append(stream, [deposit(4)], { expectedVersion: 0 }),
-        isConcurrencyError,
+    it("keeps the version after the category log is trimmed, still checks it, and says the trimmed events are gone", async () => {
+      // Given a stream of 3 events whose category log is then trimmed empty (own prefix: the log
+      // is shared by every stream of the category)
+      const trimmed = context.createStore(bankEvents);
+      const stream = "account-1";
+      const { positions } = await trimmed.append(stream, [deposit(1), deposit(2), deposit(3)]);
+      const { logKey } = await trimmed.locate(stream);
+      await context.redis.xtrim(logKey, "MAXLEN", 0);
+      expect(await context.redis.xlen(logKey)).toBe(0);
+      // Then the version is still 3 and expected versions are still checked against it
+      expect(await trimmed.version(stream)).toBe(3);
+      expect(await trimmed.exists(stream)).toBe(true);
+      for (const stale of [0, 2, "no_stream"] as const) {
+        const conflict = await expectRejects(
+          trimmed.append(stream, [deposit(4)], { expectedVersion: stale }),
+          isConcurrencyError,
+        );
+        expect(conflict).toMatchObject({ actualVersion: 3, streamExists: true });
+      }
+      // And reading the trimmed events is a typed error saying the log no longer holds them
+      const forward = await expectRejects(collect(trimmed.read(stream)), isCorruptEventError);
+      expect(forward).toMatchObject({ streamName: stream, version: 1, entryId: positions[0] });
+      expect((forward as Error).message).toMatch(/category log no longer holds it/);
+      const backward = await expectRejects(
+        collect(trimmed.read(stream, { direction: "backward" })),
+        isCorruptEventError,
       );
-      expect(
-        (await store.append(stream, [deposit(4)], { expectedVersion: 3 })).nextExpectedVersion,
-      ).toBe(4);
+      expect(backward).toMatchObject({ streamName: stream, version: 3, entryId: positions[2] });
+      // And appends go on at the kept version, readable from there
+      const next = await trimmed.append(stream, [deposit(4)], { expectedVersion: 3 });
+      expect(next).toMatchObject({ nextExpectedVersion: 4, firstVersion: 4, duplicate: false });
+      const [fourth, ...rest] = await collect(trimmed.read(stream, { from: 4 }));
+      expect(rest).toEqual([]);
+      expect(fourth).toMatchObject({
+        version: 4,
+        data: { amount: 4 },
+        position: next.positions[0],
+      });
+      expect(await trimmed.version(stream)).toBe(4);
     });
 
     it("upcasts entries written with an older schema version on read", async () => {
@@ -384,36 +421,130 @@ export function testEventStore(
       expect(error).toMatchObject({ streamName: "person-1", version: 2 });
     });
 
-    it("gives a typed error naming stream, version and reason for hand-written entries", async () => {
-      const stream = newStream();
-      await store.append(stream, [deposit(1)]);
-      const { streamKey } = await store.locate(stream);
-      const cases: [string[], RegExp][] = [
-        [["i", "x", "t", "Deposited", "d", "{not json", "p", "1-0"], /not valid JSON/],
-        [["i", "x", "t", "Teleported", "d", "{}", "p", "1-0"], /not in the event catalog/],
-        [
-          ["i", "x", "t", "Deposited", "d", '{"amount":-5}', "p", "1-0"],
-          /does not match the schema/,
-        ],
-        [["t", "Deposited", "d", '{"amount":5}', "p", "1-0"], /no event id/],
-      ];
-      for (const [index, [fields, reason]] of cases.entries()) {
-        const version = index + 2;
-        await context.redis.xadd(streamKey, `${version}-0`, ...fields);
-        const error = await expectRejects(
-          collect(store.read(stream, { from: version })),
-          isCorruptEventError,
-        );
-        expect(error).toMatchObject({ streamName: stream, version });
-        expect((error as Error).message).toMatch(reason);
-      }
-      const gap = newStream();
-      await store.append(gap, [deposit(1), deposit(2), deposit(3)]);
-      const gapKey = (await store.locate(gap)).streamKey;
-      await context.redis.xdel(gapKey, "2-0");
-      const error = await expectRejects(collect(store.read(gap)), isCorruptEventError);
-      expect(error).toMatchObject({ version: 3 });
-      expect((error as Error).message).toMatch(/version gap/);
+    describe("hand-written entries and indexes", () => {
+      /** Writes `fields` to the stream's category log by hand and makes it the stream's next version. */
+      const plant = async (stream: string, fields: string[]): Promise<string> => {
+        const { indexKey, logKey } = await store.locate(stream);
+        const position = (await context.redis.xadd(logKey, "*", ...fields)) as string;
+        await context.redis.append(indexKey, indexRecord(position));
+        return position;
+      };
+      const idOf = (stream: string) => stream.slice(stream.indexOf("-") + 1);
+
+      it("gives a typed error naming stream, version, entry and reason for hand-written log entries", async () => {
+        const stream = newStream();
+        await store.append(stream, [deposit(1)]);
+        const a = idOf(stream);
+        const cases: [(version: string) => string[], RegExp][] = [
+          [(v) => ["i", "x", "t", "Deposited", "d", "{not json", "a", a, "v", v], /not valid JSON/],
+          [
+            (v) => ["i", "x", "t", "Teleported", "d", "{}", "a", a, "v", v],
+            /not in the event catalog/,
+          ],
+          [
+            (v) => ["i", "x", "t", "Deposited", "d", '{"amount":-5}', "a", a, "v", v],
+            /does not match the schema/,
+          ],
+          [(v) => ["t", "Deposited", "d", '{"amount":5}', "a", a, "v", v], /no event id/],
+        ];
+        for (const [index, [fields, reason]] of cases.entries()) {
+          const version = index + 2;
+          const position = await plant(stream, fields(String(version)));
+          expect(await store.version(stream)).toBe(version);
+          const error = await expectRejects(
+            collect(store.read(stream, { from: version })),
+            isCorruptEventError,
+          );
+          expect(error).toMatchObject({ streamName: stream, version, entryId: position });
+          expect((error as Error).message).toMatch(reason);
+        }
+      });
+
+      it("refuses an index record that points at another aggregate's entry or another version", async () => {
+        // Given a stream whose index gets a record of another stream's event, then one of its own
+        // first event again
+        const stream = newStream();
+        const other = newStream();
+        const [own] = (await store.append(stream, [deposit(1)])).positions;
+        const [foreign] = (await store.append(other, [deposit(2)])).positions;
+        const { indexKey } = await store.locate(stream);
+        await context.redis.append(indexKey, indexRecord(foreign as string));
+        await context.redis.append(indexKey, indexRecord(own as string));
+        expect(await store.version(stream)).toBe(3);
+        // When each is read, Then a typed error names the entry it points at
+        const cases: [number, string, RegExp][] = [
+          [2, foreign as string, new RegExp(`log entry of "${other}" version 1`)],
+          [3, own as string, new RegExp(`log entry of "${stream}" version 1`)],
+        ];
+        for (const [version, entryId, reason] of cases) {
+          const error = await expectRejects(
+            collect(store.read(stream, { from: version, to: version })),
+            isCorruptEventError,
+          );
+          expect(error).toMatchObject({ streamName: stream, version, entryId });
+          expect((error as Error).message).toMatch(reason);
+        }
+        // And the version before them still reads
+        const [first] = await collect(store.read(stream, { to: 1 }));
+        expect(first).toMatchObject({ version: 1, position: own, data: { amount: 1 } });
+      });
+
+      it("refuses an index that is not whole records, on append and on read, and writes nothing", async () => {
+        // Given a stream whose index got one stray byte (own prefix, to compare all of it)
+        const prefix = context.newPrefix();
+        const guarded = context.createStore(bankEvents, { prefix });
+        const stream = "account-1";
+        await guarded.append(stream, [deposit(1)]);
+        const { indexKey } = await guarded.locate(stream);
+        await context.redis.append(indexKey, Buffer.from([0]));
+        const before = await dumpPrefix(context, prefix);
+        // When it is appended to (every expected-version kind) and read
+        for (const expectedVersion of ["any", "stream_exists", 1, "no_stream", 0] as const) {
+          const error = await expectRejects(
+            guarded.append(stream, [deposit(2)], { expectedVersion }),
+            isCorruptEventError,
+          );
+          expect(error).toMatchObject({ streamName: stream, entryId: indexKey });
+          expect((error as Error).message).toMatch(/13 bytes, not whole 12-byte records/);
+        }
+        for (const direction of ["forward", "backward"] as const) {
+          const error = await expectRejects(
+            collect(guarded.read(stream, { direction })),
+            isCorruptEventError,
+          );
+          expect(error).toMatchObject({ streamName: stream, entryId: indexKey });
+          expect((error as Error).message).toMatch(/13 bytes, not whole 12-byte records/);
+        }
+        // Then nothing was written
+        expect(await dumpPrefix(context, prefix)).toEqual(before);
+      });
+
+      it("refuses a version whose log entry was deleted, naming it, and reads the others", async () => {
+        // Given a stream of 3 events whose version 2 is deleted from the category log
+        const stream = newStream();
+        const { positions } = await store.append(stream, [deposit(1), deposit(2), deposit(3)]);
+        const { logKey } = await store.locate(stream);
+        expect(await context.redis.xdel(logKey, positions[1] as string)).toBe(1);
+        // Then the version stays 3, and reading over version 2 is a typed error naming it
+        expect(await store.version(stream)).toBe(3);
+        for (const direction of ["forward", "backward"] as const) {
+          const error = await expectRejects(
+            collect(store.read(stream, { direction })),
+            isCorruptEventError,
+          );
+          expect(error).toMatchObject({ streamName: stream, version: 2, entryId: positions[1] });
+          expect((error as Error).message).toMatch(/category log no longer holds it/);
+        }
+        // And the versions around it still read
+        const around = [
+          ...(await collect(store.read(stream, { to: 1 }))),
+          ...(await collect(store.read(stream, { from: 3 }))),
+        ];
+        expect(around.map((event) => [event.version, event.position])).toEqual([
+          [1, positions[0]],
+          [3, positions[2]],
+        ]);
+      });
     });
 
     describe("snapshots", () => {
@@ -463,9 +594,11 @@ export function testEventStore(
         const stream = newStream();
         for (let amount = 1; amount <= 5; amount++)
           await handleCommand(store, stream, snapshotting, { amount });
-        const { snapshotKey, streamKey } = await store.locate(stream);
+        const { snapshotKey, indexKey } = await store.locate(stream);
         expect(await context.redis.exists(snapshotKey)).toBe(1);
-        await context.redis.del(streamKey);
+        // The aggregate starts over: its index is gone, its old events are left in the log
+        await context.redis.del(indexKey);
+        expect(await store.version(stream)).toBe(0);
         await store.append(stream, [deposit(100)]);
         const loaded = await aggregateStream(store, stream, snapshotting);
         expect(loaded).toMatchObject({
