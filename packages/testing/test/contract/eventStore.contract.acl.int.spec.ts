@@ -16,6 +16,7 @@ import {
   type ContractStoreOptions,
   deleteKeys,
   type EventStoreContractContext,
+  indexRecord,
   testEventStore,
 } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
@@ -35,20 +36,30 @@ const PASSWORD = randomBytes(12).toString("hex");
 const server = await startRedisServer();
 const admin = new Redis(server.url);
 await admin.call("ACL", "SETUSER", USER, "on", `>${PASSWORD}`, ...aclRuleFor(TENANT));
-// Another tenant's data, written by the admin: the limited user must never get at it.
-const VICTIM_KEY = "victim:{account:0}:s:1";
-await admin.xadd(
-  VICTIM_KEY,
-  "1-0",
+// Another tenant's data, written by the admin as its store would (layout marker, categories,
+// an event in the category log, the aggregate's index pointing at it): the limited user must
+// never get at it.
+const VICTIM_LOG = "victim:{account:0}:log";
+const VICTIM_INDEX = "victim:{account:0}:i:1";
+const VICTIM_KEYS = ["victim:layout", "victim:categories", VICTIM_LOG, VICTIM_INDEX];
+await admin.set("victim:layout", "2");
+await admin.hset("victim:categories", "account", "1");
+const victimPosition = (await admin.xadd(
+  VICTIM_LOG,
+  "*",
   "i",
   "secret",
   "t",
   "Deposited",
   "d",
   '{"amount":1}',
-  "p",
-  "1-0",
-);
+  "a",
+  "1",
+  "v",
+  "1",
+)) as string;
+const victimIndex = indexRecord(victimPosition);
+await admin.set(VICTIM_INDEX, victimIndex);
 await admin.set("victim:plain", "secret");
 
 const connectAsTenant = () =>
@@ -63,7 +74,7 @@ const connectAsTenant = () =>
 afterAll(async () => {
   const stats = (await admin.info("commandstats")) as string;
   const used = new Set(
-    [...stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)].map((match) => match[1]),
+    [...stats.matchAll(/^cmdstat_([a-z_|]+):calls=(\d+)/gm)].map((match) => match[1]),
   );
   const unused = aclRuleFor(TENANT)
     .filter((rule) => rule.startsWith("+"))
@@ -193,25 +204,49 @@ describe("aclRuleFor", () => {
     try {
       // When it uses a store under another prefix, Then Redis refuses (NOPERM) and nothing is written
       const foreign = getRedisEventStore({ redis, events, prefix: "victim", logger: silentLogger });
-      const appendError = await rejectionOf(
-        foreign.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]),
-      );
-      expect(appendError.message).toMatch(/NOPERM|EXECABORT/);
+      // (to the victim's aggregate, and to a category it has not registered)
+      for (const stream of ["account-1", "loan-1"]) {
+        const appendError = await rejectionOf(
+          foreign.append(stream, [{ type: "Deposited", data: { amount: 1 } }]),
+        );
+        expect(appendError.message).toMatch(/NOPERM|EXECABORT/);
+      }
       const readError = await rejectionOf(
         (async () => {
           for await (const _event of foreign.read("account-1"));
         })(),
       );
       expect(readError.message).toMatch(/NOPERM/);
-      expect(await admin.exists("victim:categories")).toBe(0);
+      for (const refused of [
+        () => foreign.version("account-1"),
+        () => foreign.exists("account-1"),
+        () => foreign.partitionsOf("account"),
+      ]) {
+        expect((await rejectionOf(refused())).message).toMatch(/NOPERM/);
+      }
       // And raw reads and writes of the other prefix's keys are refused
       for (const attempt of [
         () => redis.get("victim:plain"),
-        () => redis.xrange(VICTIM_KEY, "-", "+"),
-        () => redis.xrevrange(VICTIM_KEY, "+", "-"),
-        () => redis.xadd(VICTIM_KEY, "*", "i", "x"),
+        () => redis.get("victim:layout"),
+        () => redis.set("victim:layout", "2"),
+        () => redis.hget("victim:categories", "account"),
+        () => redis.getBuffer(VICTIM_INDEX),
+        () => redis.strlen(VICTIM_INDEX),
+        () => redis.getrange(VICTIM_INDEX, 0, 11),
+        () => redis.append(VICTIM_INDEX, victimIndex),
+        () => redis.xrange(VICTIM_LOG, "-", "+"),
+        () => redis.xrevrange(VICTIM_LOG, "+", "-"),
+        () => redis.xadd(VICTIM_LOG, "*", "i", "x"),
+        () => redis.xdel(VICTIM_LOG, victimPosition),
+        () => redis.xtrim(VICTIM_LOG, "MAXLEN", 0),
         () => redis.del("victim:plain"),
+        () => redis.del(VICTIM_INDEX),
         () => redis.eval("return redis.call('GET', KEYS[1])", 1, "victim:plain"),
+        // The read-only script commands the store reads aggregates with, on the victim's keys
+        () =>
+          redis.call("EVAL_RO", "return redis.call('GETRANGE', KEYS[1], 0, -1)", 1, VICTIM_INDEX),
+        () =>
+          redis.call("EVAL_RO", "return redis.call('XRANGE', KEYS[1], '-', '+')", 1, VICTIM_LOG),
         // A script cannot reach an undeclared key either
         () => redis.eval("return redis.call('GET', 'victim:plain')", 1, `${TENANT}:x`),
         () => redis.call("CONFIG", "GET", "*"),
@@ -224,10 +259,15 @@ describe("aclRuleFor", () => {
         expect((await rejectionOf(attempt())).message).toMatch(/NOPERM|can't access/);
       }
       expect(await admin.get("victim:plain")).toBe("secret");
-      expect(await admin.xlen(VICTIM_KEY)).toBe(1);
+      expect(await admin.get("victim:layout")).toBe("2");
+      expect(await admin.hgetall("victim:categories")).toEqual({ account: "1" });
+      expect(await admin.getBuffer(VICTIM_INDEX)).toEqual(victimIndex);
+      expect((await admin.xrange(VICTIM_LOG, "-", "+")).map(([position]) => position)).toEqual([
+        victimPosition,
+      ]);
       // What it does not protect (docs/security.md): SCAN lists the names of every key, not values
       const [, names] = await redis.scan("0", "MATCH", "victim:*", "COUNT", 1000);
-      expect(names.sort()).toEqual(["victim:plain", VICTIM_KEY].sort());
+      expect(names.sort()).toEqual(["victim:plain", ...VICTIM_KEYS].sort());
     } finally {
       await redis.quit();
     }
