@@ -69,6 +69,8 @@ export function decodeEntry<Event extends AnyEvent>(
   const fields = fieldMap(rawFields as string[]);
   const position = entryId;
   const aggregateId = fields.get("a") ?? fail('it has no aggregate id ("a")');
+  // A log entry is reported under its own stream from here on, even when its version is broken.
+  if (source.kind === "log") streamName = `${source.category}-${aggregateId}`;
   const versionText = fields.get("v") ?? fail('it has no version ("v")');
   const entryVersion = Number(versionText);
   if (!Number.isSafeInteger(entryVersion) || entryVersion < 1)
@@ -83,7 +85,6 @@ export function decodeEntry<Event extends AnyEvent>(
       );
     }
   } else {
-    streamName = `${source.category}-${aggregateId}`;
     version = entryVersion;
   }
   const positionMatch = POSITION.exec(position);
