@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { indexPositions, indexRecord } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
@@ -15,9 +16,10 @@ import {
 } from "../src/index.js";
 
 // Issue 8, "untrusted data on read": entries written by hand or by older code, one broken field
-// at a time, on the aggregate stream (store.read) and on the category log (decodeEntry with
-// kind "log", what projections use). Each must be a CorruptEventError naming the stream, the
-// version where known, the entry id and the reason; never a crash, never a wrong event.
+// at a time, read through an aggregate's index (store.read: a log entry the index points at) and
+// on the category log (decodeEntry with kind "log", what projections use); and indexes changed by
+// hand. Each must be a CorruptEventError naming the stream, the version where known, the entry
+// id (or the index key) and the reason; never a crash, never a wrong event.
 
 const events = defineEvents({
   Deposited: z.object({ amount: z.number().nonnegative() }),
@@ -38,13 +40,21 @@ const events = defineEvents({
 const DEEP = 10_000;
 const deepJson = `${'{"a":'.repeat(DEEP)}1${"}".repeat(DEEP)}`;
 
-/** A valid aggregate-stream entry's fields, with `change` applied (undefined deletes a field). */
-function streamFields(change: Record<string, string | undefined>, position: string): string[] {
+/**
+ * A valid log entry's fields for version `version` of `stream`, with `change` applied (undefined
+ * deletes a field).
+ */
+function logFields(
+  stream: string,
+  version: number,
+  change: Record<string, string | undefined> = {},
+): string[] {
   const fields: Record<string, string | undefined> = {
     i: `evt-${randomBytes(4).toString("hex")}`,
     t: "Deposited",
     d: '{"amount":5}',
-    p: position,
+    a: stream.slice(stream.indexOf("-") + 1),
+    v: String(version),
     ...change,
   };
   return Object.entries(fields).flatMap(([name, value]) =>
@@ -52,13 +62,25 @@ function streamFields(change: Record<string, string | undefined>, position: stri
   );
 }
 
-/** Each broken entry of an aggregate stream, and what the error must say. */
+/** Each broken log entry read through an aggregate's index, and what the error must say. */
 const streamCases: [name: string, change: Record<string, string | undefined>, reason: RegExp][] = [
   ["no event id", { i: undefined }, /no event id/],
   ["no type", { t: undefined }, /no type/],
   ["no data", { d: undefined }, /no data/],
-  ["no log position", { p: undefined }, /no log position/],
-  ["a log position that is not a stream id", { p: "yesterday" }, /is not a stream id/],
+  ["no aggregate id", { a: undefined }, /no aggregate id/],
+  ["no version", { v: undefined }, /no version/],
+  ["a version that is not a number", { v: "two" }, /version "two" is not a positive integer/],
+  ["version 0", { v: "0" }, /version "0" is not a positive integer/],
+  [
+    "the aggregate id of another stream",
+    { a: "someone-else" },
+    /the index points at the log entry of "acct-someone-else" version 2/,
+  ],
+  [
+    "another version of the stream",
+    { v: "7" },
+    /the index points at the log entry of "acct-.*" version 7/,
+  ],
   ["data that is not JSON", { d: "{not json" }, /data is not valid JSON/],
   ["empty data", { d: "" }, /data is not valid JSON/],
   ["data failing the schema", { d: '{"amount":-5}' }, /does not match the schema/],
@@ -119,82 +141,213 @@ async function corruptErrorOf(promise: Promise<unknown>): Promise<CorruptEventEr
   return error;
 }
 
+/** A stream with one good event; returns its name and where it is stored. */
+async function newStream(type: "Deposited" | "Anything" = "Deposited") {
+  const stream = `acct-${randomBytes(4).toString("hex")}`;
+  const data = type === "Deposited" ? { amount: 1 } : { ok: 1 };
+  const { positions } = await store.append(stream, [{ type, data } as never]);
+  return { stream, position: positions[0] as string, ...(await store.locate(stream)) };
+}
+
+/** Writes `fields` to the category log by hand and appends its record to the stream's index. */
+async function plant(location: { indexKey: string; logKey: string }, fields: string[]) {
+  const position = (await redis.xadd(location.logKey, "*", ...fields)) as string;
+  await redis.append(location.indexKey, indexRecord(position));
+  return position;
+}
+
+/** Every key under the prefix with its full contents, byte for byte. */
+async function dumpPrefix(): Promise<Record<string, unknown>> {
+  const dump: Record<string, unknown> = {};
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== "0");
+  for (const key of keys.sort()) {
+    const type = await redis.type(key);
+    if (type === "stream") dump[key] = await redis.xrange(key, "-", "+");
+    else if (type === "hash") dump[key] = await redis.hgetall(key);
+    else if (type === "string") dump[key] = await redis.getBuffer(key);
+    else dump[key] = type;
+  }
+  return dump;
+}
+
 describe("getRedisEventStore", () => {
+  it("writes index records exactly as the test helper encodes them, for positions of any width", async () => {
+    // Given a log whose last entry has a sequence of 11 digits, a minute ahead of the clock, so
+    // that the store's next positions have that ms and sequences above it
+    const stream = `wide-${randomBytes(4).toString("hex")}`;
+    const { logKey } = await store.locate(stream);
+    const ahead = `${Date.now() + 60_000}-12345678901`;
+    expect(await redis.xadd(logKey, ahead, "i", "filler")).toBe(ahead);
+    // When the store appends
+    const { positions } = await store.append(stream, [
+      { type: "Deposited", data: { amount: 1 } },
+      { type: "Deposited", data: { amount: 2 } },
+    ]);
+    const [ms] = ahead.split("-");
+    expect(positions).toEqual([`${ms}-12345678902`, `${ms}-12345678903`]);
+    // Then its index holds the helper's records, and reads give the positions back
+    const { indexKey } = await store.locate(stream);
+    const index = await redis.getBuffer(indexKey);
+    expect(index).toEqual(Buffer.concat(positions.map(indexRecord)));
+    expect(indexPositions(index)).toEqual(positions);
+    expect(
+      (await readAll(stream)).map((event) => (event as { position: string }).position),
+    ).toEqual(positions);
+    // And a record planted by the helper is read back as the store's own
+    const planted = await plant({ indexKey, logKey }, logFields(stream, 3, { d: '{"amount":3}' }));
+    expect(planted).toBe(`${ms}-12345678904`);
+    const read = (await readAll(stream)) as { version: number; position: string; data: unknown }[];
+    expect(read.map((event) => [event.version, event.position, event.data])).toEqual([
+      [1, positions[0], { amount: 1 }],
+      [2, positions[1], { amount: 2 }],
+      [3, planted, { amount: 3 }],
+    ]);
+  });
+
   it.each(streamCases)(
-    "refuses an aggregate entry with %s by a CorruptEventError naming stream, version and entry",
+    "refuses a log entry with %s read through an aggregate's index by a CorruptEventError naming stream, version and entry",
     async (_name, change, reason) => {
-      // Given a stream with one good event and then a hand-written entry at version 2
-      const stream = `acct-${randomBytes(4).toString("hex")}`;
-      const { positions } = await store.append(stream, [
-        { type: "Deposited", data: { amount: 1 } },
-      ]);
-      const { streamKey } = await store.locate(stream);
-      await redis.xadd(streamKey, "2-0", ...streamFields(change, positions[0] as string));
+      // Given a stream with one good event and then a hand-written log entry at version 2
+      const location = await newStream();
+      const { stream } = location;
+      const position = await plant(location, logFields(stream, 2, change));
+      expect(await store.version(stream)).toBe(2);
       // When the stream is read
       const error = await corruptErrorOf(readAll(stream));
       // Then the error names the stream, the version, the entry, and the broken field
-      expect(error).toMatchObject({ streamName: stream, version: 2, entryId: "2-0" });
+      expect(error).toMatchObject({ streamName: stream, version: 2, entryId: position });
       expect(error.message).toMatch(reason);
       expect(error.message).toMatch(/^\[streamstore\]/);
     },
   );
 
-  it("refuses entries whose ids are not versions, and version gaps both ways", async () => {
-    // Given streams with an entry at "2-1", one at "0-5", and one with version 2 deleted
-    const cases: [string, (key: string, position: string) => Promise<void>, RegExp, object][] = [
+  it("refuses index records that point at no log entry, both ways, and reads the versions around them", async () => {
+    // Given streams whose version 2 is a record of a deleted log entry, of a position the log
+    // never had, or 12 bytes of garbage, followed by a good version 3
+    type Location = Awaited<ReturnType<typeof newStream>>;
+    const cases: [string, (location: Location) => Promise<string>][] = [
       [
-        "an entry id with a sequence",
-        async (key, position) => {
-          await redis.xadd(key, "2-1", ...streamFields({}, position));
+        "a deleted log entry",
+        async (location) => {
+          const position = await plant(location, logFields(location.stream, 2));
+          await redis.xdel(location.logKey, position);
+          return position;
         },
-        /is not "<version>-0"/,
-        { entryId: "2-1" },
       ],
       [
-        "a deleted version",
-        async (key, position) => {
-          await redis.xadd(key, "2-0", ...streamFields({}, position));
-          await redis.xadd(key, "3-0", ...streamFields({}, position));
-          await redis.xdel(key, "2-0");
+        "a position the log never had",
+        async (location) => {
+          await redis.append(location.indexKey, indexRecord("1-999"));
+          return "1-999";
         },
-        /version gap: expected version 2 next, found 3/,
-        { version: 3, entryId: "3-0" },
       ],
       [
-        "a version skipped by hand",
-        async (key, position) => {
-          await redis.xadd(key, "5-0", ...streamFields({}, position));
+        "12 bytes of garbage",
+        async (location) => {
+          await redis.append(location.indexKey, Buffer.alloc(12, 0xff));
+          return "1677721516777215-1677721516777215";
         },
-        /version gap: expected version 2 next, found 5/,
-        { version: 5 },
       ],
     ];
-    for (const [name, plant, reason, fields] of cases) {
-      const stream = `acct-${randomBytes(4).toString("hex")}`;
-      const { positions } = await store.append(stream, [
-        { type: "Deposited", data: { amount: 1 } },
+    for (const [name, plantBroken] of cases) {
+      const location = await newStream();
+      const { stream } = location;
+      const entryId = await plantBroken(location);
+      const third = await plant(location, logFields(stream, 3));
+      expect([name, await store.version(stream)]).toEqual([name, 3]);
+      // When it is read forward and backward
+      for (const direction of ["forward", "backward"] as const) {
+        const error = await corruptErrorOf(
+          (async () => {
+            for await (const _event of store.read(stream, { direction }));
+          })(),
+        );
+        // Then a typed error names the version and the position the index gave it
+        expect([name, direction, error.message]).toEqual([
+          name,
+          direction,
+          expect.stringMatching(/the category log no longer holds it \(trimmed or deleted there\)/),
+        ]);
+        expect(error).toMatchObject({ streamName: stream, version: 2, entryId });
+      }
+      // And the versions around it read
+      const around: { version: number; position: string }[] = [];
+      for await (const event of store.read(stream, { to: 1 })) around.push(event);
+      for await (const event of store.read(stream, { from: 3 })) around.push(event);
+      expect([name, around.map((event) => [event.version, event.position])]).toEqual([
+        name,
+        [
+          [1, location.position],
+          [3, third],
+        ],
       ]);
-      await plant((await store.locate(stream)).streamKey, positions[0] as string);
-      // When it is read forward (and, for gaps, backward)
-      const error = await corruptErrorOf(readAll(stream));
-      // Then a typed error names it
-      expect([name, error.message]).toEqual([name, expect.stringMatching(reason)]);
-      expect(error).toMatchObject({ streamName: stream, ...fields });
+    }
+  });
+
+  it("refuses an index that is not whole records on append, read and retry, writing nothing", async () => {
+    // Given streams whose index lost a byte, or got one or eleven more
+    const cases: [string, (indexKey: string) => Promise<unknown>, number][] = [
+      ["one stray byte", (key) => redis.append(key, Buffer.from([1])), 13],
+      ["eleven stray bytes", (key) => redis.append(key, Buffer.alloc(11)), 23],
+      [
+        "a record cut short",
+        async (key) => redis.set(key, await redis.getrangeBuffer(key, 0, 10)),
+        11,
+      ],
+    ];
+    for (const [name, damage, length] of cases) {
+      const { stream, indexKey } = await newStream();
+      await damage(indexKey);
+      expect([name, await redis.strlen(indexKey)]).toEqual([name, length]);
+      const before = await dumpPrefix();
+      const reason = new RegExp(`its index holds ${length} bytes, not whole 12-byte records`);
+      // When it is appended to, with every kind of expected version and a retried id, and read
+      for (const expectedVersion of ["any", "no_stream", "stream_exists", 0, 1, 2] as const) {
+        for (const id of [undefined, "retry-1"]) {
+          const error = await corruptErrorOf(
+            store.append(
+              stream,
+              [{ type: "Deposited", data: { amount: 2 }, ...(id ? { id } : {}) }],
+              {
+                expectedVersion,
+              },
+            ),
+          );
+          // Then each is a typed error naming the index
+          expect([name, error.message]).toEqual([name, expect.stringMatching(reason)]);
+          expect(error).toMatchObject({
+            streamName: stream,
+            version: undefined,
+            entryId: indexKey,
+          });
+        }
+      }
+      for (const direction of ["forward", "backward"] as const) {
+        const error = await corruptErrorOf(
+          (async () => {
+            for await (const _event of store.read(stream, { direction }));
+          })(),
+        );
+        expect([name, error.message]).toEqual([name, expect.stringMatching(reason)]);
+        expect(error).toMatchObject({ streamName: stream, entryId: indexKey });
+      }
+      // And nothing under the prefix changed
+      expect(await dumpPrefix()).toEqual(before);
     }
   });
 
   it("reads a 10,000-level nested payload written by hand without overflowing the stack", async () => {
     // Given a hand-written entry whose data nests 10,000 levels, under a schema that passes it
-    const stream = `acct-${randomBytes(4).toString("hex")}`;
-    const { positions } = await store.append(stream, [{ type: "Anything", data: { ok: 1 } }]);
-    const { streamKey } = await store.locate(stream);
-    await redis.xadd(
-      streamKey,
-      "2-0",
-      ...streamFields({ t: "Anything", d: deepJson }, positions[0] as string),
-    );
+    const location = await newStream("Anything");
+    await plant(location, logFields(location.stream, 2, { t: "Anything", d: deepJson }));
     // When it is read
-    const outcome = await readAll(stream).then(
+    const outcome = await readAll(location.stream).then(
       (read) => ({ read: read.length }),
       (error: unknown) => ({ error }),
     );

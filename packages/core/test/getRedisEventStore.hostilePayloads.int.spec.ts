@@ -140,7 +140,10 @@ afterAll(async () => {
   await redis.quit();
 });
 
-/** Every key under the prefix with its stream length and last id, or its type. */
+/**
+ * Every key under the prefix with its stream length and last id, a string's bytes (aggregate
+ * indexes: one record per version, so a write shows), or its type.
+ */
 async function dumpPrefix(): Promise<string[]> {
   const [, keys] = await redis.scan("0", "MATCH", `${prefix}:*`, "COUNT", 100_000);
   const dump: string[] = [];
@@ -149,7 +152,9 @@ async function dumpPrefix(): Promise<string[]> {
     dump.push(
       type === "stream"
         ? `${key} ${await redis.xlen(key)} ${(await redis.xrevrange(key, "+", "-", "COUNT", 1))[0]?.[0]}`
-        : `${key} ${type}`,
+        : type === "string"
+          ? `${key} ${(await redis.getBuffer(key))?.toString("hex")}`
+          : `${key} ${type}`,
     );
   }
   return dump;
