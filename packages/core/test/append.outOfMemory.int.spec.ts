@@ -5,6 +5,7 @@ import {
   silentLogger,
 } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
+import { indexPositions } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -39,20 +40,31 @@ describe("EventStore.append", () => {
             },
           );
       }
-      // Then the refusal is Redis's OOM error, and the streams and logs hold only whole batches
+      // Then the refusal is Redis's OOM error, and the indexes and the log hold only whole
+      // batches: each index record names a log entry of its stream and version, and the log
+      // holds nothing else
       expect(isRedisOutOfMemoryError(refusal), String(refusal)).toBe(true);
       expect(String((refusal as Error).cause)).toMatch(/^ReplyError: OOM /);
-      let inStreams = 0;
-      for (let i = 0; i < 10; i++) {
-        const { streamKey } = await store.locate(`bulk-${i}`);
-        const length = await redis.xlen(streamKey);
-        expect(length % 2).toBe(0);
-        inStreams += length;
-        expect(await store.version(`bulk-${i}`)).toBe(length);
-      }
       const { logKey } = await store.locate("bulk-0");
-      expect(inStreams).toBe(appended);
-      expect(await redis.xlen(logKey)).toBe(appended);
+      const logged = new Map(
+        (await redis.xrange(logKey, "-", "+")).map(([position, fields]) => [
+          position,
+          `${fields[fields.indexOf("a") + 1]}@${fields[fields.indexOf("v") + 1]}`,
+        ]),
+      );
+      let indexed = 0;
+      for (let i = 0; i < 10; i++) {
+        const { indexKey } = await store.locate(`bulk-${i}`);
+        const positions = indexPositions(await redis.getBuffer(indexKey));
+        expect(positions.length % 2).toBe(0);
+        expect(positions.map((position) => logged.get(position))).toEqual(
+          positions.map((_, index) => `${i}@${index + 1}`),
+        );
+        indexed += positions.length;
+        expect(await store.version(`bulk-${i}`)).toBe(positions.length);
+      }
+      expect(indexed).toBe(appended);
+      expect(logged.size).toBe(appended);
       // And once memory is freed, appends go on
       await redis.config("SET", "maxmemory", "0");
       await expect(
