@@ -1,4 +1,5 @@
 import { type EventStore, isConcurrencyError } from "@streamstore/core";
+import { indexPositions } from "@streamstore/testing/contract";
 import type { Redis } from "ioredis";
 import type { ProjectionReader } from "../../src/index.js";
 import { type AccountState, type bankEvents, readLogs, referenceFold } from "./fixtures.js";
@@ -111,21 +112,30 @@ export function startAcknowledgingProducers(
 /** What {@link auditAppends} found. */
 export interface AppendAudit {
   acknowledged: number;
-  /** Acknowledged events missing from their stream or their log. */
+  /** Acknowledged events missing from their stream's index or from the logs. */
   lost: number;
-  /** Event ids stored more than once (in a stream or in the logs). */
+  /** Event ids stored more than once (at two versions of the indexes, or in the logs). */
   duplicated: number;
   /** Acknowledged events found at another version than the one acknowledged. */
   misplaced: number;
-  /** Streams whose version (the store's) differs from their entry count or has gaps. */
+  /**
+   * Streams whose version (the store's) differs from their index's record count, whose index is
+   * not whole records, or whose records name a log entry of another stream or version.
+   */
   badVersions: number;
   /** Log entries in total. */
   logEntries: number;
 }
 
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
 /**
- * Reads every stream and every partition log back and checks each acknowledged event is there
- * exactly once, at the version acknowledged, and that stream versions are gap-free.
+ * Reads every partition log and every stream's index back (raw, not through the store) and checks
+ * each acknowledged event is there exactly once, at the version acknowledged, that each index
+ * record names the log entry of its stream and version, and that versions match the indexes.
  */
 export async function auditAppends(
   redis: Redis,
@@ -133,28 +143,42 @@ export async function auditAppends(
   acknowledged: Map<string, AcknowledgedEvent>,
   partitions: number,
 ): Promise<AppendAudit> {
+  // "<log key> <position>" → fields: positions are unique within one log only.
+  const logged = new Map<string, string[]>();
+  const inLogs = new Map<string, number>();
+  for (let partition = 0; partition < partitions; partition++) {
+    const logKey = store.keys.log("account", partition);
+    for (const [position, fields] of await redis.xrange(logKey, "-", "+")) {
+      logged.set(`${logKey} ${position}`, fields);
+      const id = fieldOf(fields, "i") as string;
+      inLogs.set(id, (inLogs.get(id) ?? 0) + 1);
+    }
+  }
   const streams = new Set([...acknowledged.values()].map((event) => event.stream));
   const inStreams = new Map<string, { stream: string; version: number }[]>();
   let badVersions = 0;
   for (const stream of streams) {
-    const { streamKey } = await store.locate(stream);
-    const entries = await redis.xrange(streamKey, "-", "+");
-    entries.forEach(([entryId, fields], index) => {
-      const version = Number(entryId.split("-")[0]);
-      if (version !== index + 1) badVersions++;
-      const id = fields[fields.indexOf("i") + 1] as string;
+    const { indexKey, logKey, id: aggregateId } = await store.locate(stream);
+    let positions: string[];
+    try {
+      positions = indexPositions(await redis.getBuffer(indexKey));
+    } catch {
+      badVersions++;
+      continue;
+    }
+    let disagrees = false;
+    positions.forEach((position, index) => {
+      const version = index + 1;
+      const fields = logged.get(`${logKey} ${position}`);
+      // A record of a position the log does not hold: that event is lost (counted below).
+      if (fields === undefined) return;
+      if (fieldOf(fields, "a") !== aggregateId || fieldOf(fields, "v") !== String(version))
+        disagrees = true;
+      const id = fieldOf(fields, "i") as string;
       inStreams.set(id, [...(inStreams.get(id) ?? []), { stream, version }]);
     });
-    if ((await store.version(stream)) !== entries.length) badVersions++;
-  }
-  const inLogs = new Map<string, number>();
-  let logEntries = 0;
-  for (let partition = 0; partition < partitions; partition++) {
-    for (const [, fields] of await redis.xrange(store.keys.log("account", partition), "-", "+")) {
-      logEntries++;
-      const id = fields[fields.indexOf("i") + 1] as string;
-      inLogs.set(id, (inLogs.get(id) ?? 0) + 1);
-    }
+    if (disagrees) badVersions++;
+    if ((await store.version(stream)) !== positions.length) badVersions++;
   }
   let lost = 0;
   let misplaced = 0;
@@ -167,7 +191,14 @@ export async function auditAppends(
   let duplicated = 0;
   for (const found of inStreams.values()) if (found.length > 1) duplicated++;
   for (const count of inLogs.values()) if (count > 1) duplicated++;
-  return { acknowledged: acknowledged.size, lost, duplicated, misplaced, badVersions, logEntries };
+  return {
+    acknowledged: acknowledged.size,
+    lost,
+    duplicated,
+    misplaced,
+    badVersions,
+    logEntries: logged.size,
+  };
 }
 
 /** Documents of the read model that differ from the reference fold of the logs. */
