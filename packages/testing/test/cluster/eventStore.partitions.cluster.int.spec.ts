@@ -85,7 +85,7 @@ describe("getRedisEventStore on a Redis Cluster", () => {
         });
       }
     }
-    // Then every key of a partition (streams, snapshots, its log) is on one slot ...
+    // Then every key of a partition (indexes, snapshots, its log) is on one slot ...
     const owner = await slotOwners();
     const rows: { partition: number; tag: string; slot: number; port: number; keys: number }[] = [];
     for (let partition = 0; partition < PARTITIONS; partition++) {
@@ -94,7 +94,7 @@ describe("getRedisEventStore on a Redis Cluster", () => {
       for (const id of ids) {
         const location = await store.locate(`account-${id}`);
         expect(location.partition).toBe(partition);
-        keys.push(location.streamKey, location.snapshotKey);
+        keys.push(location.indexKey, location.snapshotKey);
       }
       const slots = new Set(await Promise.all(keys.map(keySlot)));
       expect(slots.size, `partition ${partition}: ${keys.join(", ")}`).toBe(1);
