@@ -239,4 +239,30 @@ describe("getRedisEventStore", () => {
       client.disconnect();
     }
   });
+
+  it("lets stores racing to the first appends of a fresh prefix all succeed", async () => {
+    // Given 10 fresh prefixes, each with 32 stores on connections of their own (as 32 processes)
+    for (let round = 0; round < 10; round++) {
+      const prefix = newPrefix();
+      const stores = Array.from({ length: 32 }, () => storeOn(prefix));
+      try {
+        await Promise.all(stores.map(({ client }) => client.ping()));
+        // When they all append at once, each to a stream of its own in one category
+        const results = await Promise.allSettled(
+          stores.map(({ store }, index) =>
+            store.append(`account-${index}`, [{ type: "Deposited", data: { amount: index } }], {
+              expectedVersion: "no_stream",
+            }),
+          ),
+        );
+        // Then none is refused (a check that read the layout key before the categories saw a
+        // concurrent first append's category without its layout key, and called it legacy)
+        expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+        expect(await redis.get(`${prefix}:layout`)).toBe("2");
+        expect(await redis.xlen(`${prefix}:{account:0}:log`)).toBe(32);
+      } finally {
+        for (const { client } of stores) client.disconnect();
+      }
+    }
+  });
 });

@@ -9,8 +9,8 @@ import { type KeyLayout, STORAGE_LAYOUT_VERSION } from "../keys/keyLayout.js";
  * an older layout (categories registered, no layout key) or another one is refused with
  * {@link LegacyLayoutError} before anything is read or written.
  *
- * The layout key is written before the first category is registered, so a reader that sees a
- * category always sees the layout key too.
+ * The layout key is written before the first category is registered, and read after the
+ * categories, so stores racing to the first append of a prefix all accept it.
  *
  * @example
  * await checkLayout(redis, keyLayout("shop"), true); // "current"
@@ -21,6 +21,10 @@ export async function checkLayout(
   forWrite: boolean,
 ): Promise<"current" | "empty"> {
   const expected = String(STORAGE_LAYOUT_VERSION);
+  // Categories first, then the layout key: a writer records the layout before its first
+  // category, so a check that sees a category also sees that writer's layout key (read after).
+  // The other order would call a prefix legacy when a concurrent first append landed in between.
+  const categoriesExist = (await redis.exists(keys.categories())) === 1;
   const recorded = await redis.get(keys.layout());
   if (recorded === expected) return "current";
   if (recorded !== null) {
@@ -29,7 +33,7 @@ export async function checkLayout(
       `${keys.layout()} says layout ${JSON.stringify(recorded)}, this code reads layout ${expected}`,
     );
   }
-  if ((await redis.exists(keys.categories())) === 1) {
+  if (categoriesExist) {
     throw new LegacyLayoutError(
       keys.prefix,
       `${keys.categories()} exists without ${keys.layout()}: a Redis stream per aggregate`,
