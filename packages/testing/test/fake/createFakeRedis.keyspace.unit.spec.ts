@@ -45,6 +45,54 @@ describe("createFakeRedis", () => {
       await redis.set("max", "9223372036854775807");
       await expect(redis.incr("max")).rejects.toThrow("ERR increment or decrement would overflow");
     });
+    it("answers GETRANGE and SUBSTR as Redis 7.0 clamps their bounds", async () => {
+      // Given
+      const redis = fake();
+      await redis.set("k", "abcdefghijklmnop");
+      await redis.hset("h", "f", "v");
+      const ranges = [
+        [0, -1],
+        [-3, -1],
+        [-1, -3],
+        [5, 2],
+        [0, 100],
+        [-100, 2],
+        [20, 30],
+        [3, -100],
+        [-100, -100],
+        [16, 16],
+        [15, 100],
+      ] as const;
+      // When
+      const replies = [];
+      for (const [start, end] of ranges) replies.push(await redis.getrange("k", start, end));
+      // Then: Redis 7.0.15's answers
+      expect(replies).toEqual([
+        "abcdefghijklmnop",
+        "nop",
+        "",
+        "",
+        "abcdefghijklmnop",
+        "abc",
+        "",
+        "",
+        "a",
+        "",
+        "p",
+      ]);
+      expect(await redis.getrange("missing", 0, -1)).toBe("");
+      expect(await redis.call("SUBSTR", "k", 1, 3)).toBe("bcd");
+      await expect(redis.call("GETRANGE", "k", "x", 1)).rejects.toThrow(
+        "ERR value is not an integer or out of range",
+      );
+      await expect(redis.call("GETRANGE", "missing", 0, "9223372036854775808")).rejects.toThrow(
+        "ERR value is not an integer or out of range",
+      );
+      await expect(redis.getrange("h", 0, 1)).rejects.toThrow("WRONGTYPE");
+      await expect(redis.call("GETRANGE", "k", 1)).rejects.toThrow(
+        "ERR wrong number of arguments for 'getrange' command",
+      );
+    });
   });
 
   describe("hashes, sets and sorted sets", () => {

@@ -82,6 +82,27 @@ function deltaArgument(text: string): bigint {
 }
 
 /**
+ * GETRANGE as Redis 7.0's `getrangeCommand` computes it: both bounds are parsed first, negative
+ * ones count from the end, the end is clamped to the last byte, and an empty or inverted range
+ * (or a missing key) is an empty string, never nil. Byte strings make `.length` the byte length.
+ */
+function getRange(ctx: CommandContext, argv: readonly string[]): Reply {
+  let start = parseInt64(argv[2] as string);
+  let end = parseInt64(argv[3] as string);
+  if (start === undefined || end === undefined) throw replyError(ERR_NOT_INTEGER);
+  const value = lookupTyped(ctx, argv[1] as string, "string") ?? "";
+  const length = BigInt(value.length);
+  if (start < 0n && end < 0n && start > end) return "";
+  if (start < 0n) start += length;
+  if (end < 0n) end += length;
+  if (start < 0n) start = 0n;
+  if (end < 0n) end = 0n;
+  if (end >= length) end = length - 1n;
+  if (start > end || length === 0n) return "";
+  return value.slice(Number(start), Number(end) + 1);
+}
+
+/**
  * String commands of the fake (Redis 7.0 arities and replies).
  *
  * @example
@@ -156,6 +177,8 @@ export const stringCommands: CommandTable = {
       return value.length;
     },
   },
+  getrange: { arity: 4, handler: getRange },
+  substr: { arity: 4, handler: getRange },
   strlen: {
     arity: 2,
     handler: (ctx, argv) => (lookupTyped(ctx, argv[1] as string, "string") ?? "").length,
