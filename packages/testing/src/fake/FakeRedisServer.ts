@@ -433,7 +433,14 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     } else {
       sha = scripts.load(argv[1] as string);
     }
-    const noWrites = readOnly || (scripts.flags(sha)?.noWrites ?? false);
+    const flags = scripts.flags(sha);
+    // `scriptPrepareForRun` (Redis 7.0 src/script.c): a script that declares its flags in a
+    // shebang and does not declare no-writes is refused by the *_RO commands before it runs. A
+    // script without a shebang runs, and has its writes refused at the redis.call.
+    if (readOnly && flags?.shebang === true && !flags.noWrites) {
+      return replyError("ERR Can not execute a script with write flag using *_ro command.");
+    }
+    const noWrites = readOnly || (flags?.noWrites ?? false);
     const keys = argv.slice(3, 3 + numberOfKeys);
     const args = argv.slice(3 + numberOfKeys);
     // The script client starts on the caller's database; SELECT inside stays inside.

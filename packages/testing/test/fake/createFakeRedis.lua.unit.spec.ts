@@ -137,6 +137,71 @@ describe("createFakeRedis", () => {
       );
     });
 
+    it("refuses EVAL_RO of a shebang script that may write before running it, and a plain script's writes at the call", async () => {
+      // Given
+      const redis = fake();
+      const declared = "#!lua\nreturn redis.call('GET', 'k')";
+      const plain = "return redis.call('SET', 'k', 'v')";
+      // When
+      const refused = redis.eval_ro(declared, 0);
+      const plainWrite = redis.eval_ro(plain, 0);
+      const readOnly = await redis.eval_ro(
+        "#!lua flags=no-writes\nreturn redis.call('GET', 'k')",
+        0,
+      );
+      // Then: Redis 7.0.15's answers
+      await expect(refused).rejects.toThrow(
+        /^ERR Can not execute a script with write flag using \*_ro command\.$/,
+      );
+      await expect(plainWrite).rejects.toThrow(
+        `ERR Write commands are not allowed from read-only scripts. script: ${sha1(plain)}, on @user_script:1.`,
+      );
+      expect(readOnly).toBeNull();
+      expect(await redis.exists("k")).toBe(0);
+    });
+
+    it("computes with doubles as Lua 5.1 does: tonumber and math.max/min never wrap at 2^31", async () => {
+      // Given
+      const redis = fake();
+      // When: fengari reads 2147483647 as a 32-bit integer, whose + 1 wraps to -2^31
+      const fromText = await redis.eval("return tonumber(ARGV[1]) + 1", 0, "2147483647");
+      const fromMax = await redis.eval("return math.max(2147483647, 1) + 1", 0);
+      const fromMin = await redis.eval("return math.min(ARGV[1], 3)", 0, "2");
+      const big = await redis.eval("return tostring(tonumber(ARGV[1]))", 0, "4294967297");
+      // Then: Redis 7.0.15's answers
+      expect([fromText, fromMax, fromMin, big]).toEqual([2147483648, 2147483648, 2, "4294967297"]);
+      const missing = "return math.min(1, nil)";
+      await expect(redis.eval(missing, 0)).rejects.toThrow(
+        `ERR user_script:1: bad argument #2 to 'min' (number expected, got nil) script: ${sha1(missing)}, on @user_script:1.`,
+      );
+      await expect(redis.eval("return math.max()", 0)).rejects.toThrow(
+        "ERR user_script:1: bad argument #1 to 'max' (number expected, got no value)",
+      );
+    });
+
+    it("runs Lua 5.1's string.char: C casts of its arguments, 'invalid value' for a non-byte", async () => {
+      // Given
+      const redis = fake();
+      const nested =
+        "local function f(n) return string.char(math.floor(n / 65536), 1, 2) end\nreturn f(100000000)";
+      // When
+      const cast = await redis.evalBuffer("return string.char(65.7, '66', 2^32 + 67, 0/0)", 0);
+      const tooBig = redis.eval(nested, 0);
+      const aliased = redis.eval("local c = string.char; return c(-1)", 0);
+      const notNumber = redis.eval("return string.char('x')", 0);
+      // Then: Redis 7.0.15's answers (fengari's own string.char failed with a garbled error)
+      expect((cast as Buffer).toString("hex")).toBe("41424300");
+      await expect(tooBig).rejects.toThrow(
+        `ERR user_script:1: bad argument #1 to 'char' (invalid value) script: ${sha1(nested)}, on @user_script:1.`,
+      );
+      await expect(aliased).rejects.toThrow(
+        "ERR user_script:1: bad argument #1 to 'c' (invalid value)",
+      );
+      await expect(notNumber).rejects.toThrow(
+        "ERR user_script:1: bad argument #1 to 'char' (number expected, got string)",
+      );
+    });
+
     it("provides cjson, unpack, redis.sha1hex, redis.log and the log levels", async () => {
       // Given
       const redis = fake();

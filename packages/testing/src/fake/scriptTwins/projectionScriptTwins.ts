@@ -13,9 +13,9 @@ import { scriptLine } from "./scriptLine.js";
 // was ported from, so an edit there makes the fake run the Lua and projectionScriptTwins.pinned
 // fail until the port is redone.
 
-// These twins follow what real Redis (Lua 5.1, doubles only) computes. Where the fake's Lua
-// (fengari: Lua 5.3 with 32-bit integers) would compute something else — sums past 2^31 wrap,
-// string.format("%d") of a float past 2^31 raises — the twin answers as Redis does.
+// These twins follow what real Redis (Lua 5.1, doubles only) computes, sums and %d formatting
+// past 2^31 included. The fake's Lua does too: its tonumber, math.max/min and string.format are
+// 5.1's (see LuaScriptEngine), where fengari's own (Lua 5.3, 32-bit integers) wrapped or raised.
 
 /** Lua's `tonumber` on the integer texts the toolkit sends; `undefined` for anything else. */
 function integer(text: string | undefined): number | undefined {
