@@ -1,8 +1,20 @@
 import { createHash } from "node:crypto";
+import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
 import { CORE_SCRIPT_TWINS } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
+import { READ_SCRIPT_TWIN } from "../../src/fake/index.js";
 
 describe("CORE_SCRIPT_TWINS", () => {
+  it("twin every script the event store runs: append, read, version and snapshot", () => {
+    expect(CORE_SCRIPT_TWINS.map((twin) => [twin.name, twin.source])).toEqual([
+      ["core append", APPEND_SCRIPT],
+      ["core read", READ_SCRIPT],
+      ["core version", VERSION_SCRIPT],
+      ["core snapshot", SNAPSHOT_SCRIPT],
+    ]);
+    expect(CORE_SCRIPT_TWINS).toContain(READ_SCRIPT_TWIN);
+  });
+
   it("are ported from the current text of core's scripts (edit a script, then its twin and its pinned SHA)", () => {
     for (const twin of CORE_SCRIPT_TWINS) {
       const current = createHash("sha1").update(twin.source).digest("hex");

@@ -1,12 +1,15 @@
-import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
+import { createHash } from "node:crypto";
+import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeRedis, createManualClock, type FakeRedis } from "../../src/index.js";
 import { type Outcome, outcome } from "./support/outcome.js";
 
 // Each case runs the same raw commands on two fakes, one running core's scripts as native twins
 // and one in the Lua VM, and requires the same replies, the same errors (text included) and the
-// same data afterwards. The contract suite proves the same through the event store; these reach
-// replies and states the store's API does not show (raw reply shapes, error lines, fallbacks).
+// same data afterwards (index strings byte for byte). The contract suite proves the same through
+// the event store; these reach replies and states the store's API does not show (raw reply
+// shapes, error lines, fallbacks, corrupt indexes). Error texts asserted literally below are the
+// ones Redis 7.0.15 answers to the same calls.
 
 const clients: FakeRedis[] = [];
 afterEach(() => {
@@ -29,7 +32,7 @@ function pair(): Pair {
   return { twin, lua };
 }
 
-/** Every key with its type and full contents, streams with their XINFO. */
+/** Every key with its type and full contents: strings as hex bytes, streams with their XINFO. */
 async function dump(redis: FakeRedis): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = {};
   for (const key of (await redis.keys("*")).sort()) {
@@ -41,8 +44,10 @@ async function dump(redis: FakeRedis): Promise<Record<string, unknown>> {
       };
     } else if (type === "hash") {
       result[key] = await redis.hgetall(key);
+    } else if (type === "string") {
+      result[key] = { hex: (await redis.getBuffer(key))?.toString("hex") };
     } else {
-      result[key] = { type, value: type === "string" ? await redis.get(key) : undefined };
+      result[key] = { type };
     }
   }
   return result;
@@ -64,8 +69,13 @@ async function same(
   const luaOutcomes = await run(lua);
   expect(twinOutcomes).toEqual(luaOutcomes);
   expect(await dump(twin)).toEqual(await dump(lua));
+  expect(lua.scriptRunCounts().twin).toBe(0);
   return { twin, outcomes: twinOutcomes };
 }
+
+/** Replies, or error texts, in order. */
+const results = (outcomes: Outcome[]) =>
+  outcomes.map((item) => ("reply" in item ? item.reply : item.error));
 
 interface TestEvent {
   id: string;
@@ -81,7 +91,7 @@ function append(
   kind: string,
   expected: number | string,
   events: TestEvent[],
-  keys: [string, string] = ["agg", "log"],
+  keys: [string, string] = ["idx", "log"],
 ): Promise<unknown> {
   const args = [kind, String(expected), "acc-1", String(events.length)];
   for (const event of events) {
@@ -96,12 +106,37 @@ function append(
   return redis.eval(APPEND_SCRIPT, 2, ...keys, ...args);
 }
 
+/** EVAL_RO of the read script, as core's readAggregatePage sends it. */
+function read(
+  redis: FakeRedis,
+  direction: string,
+  start: number | string,
+  stop: number | string,
+  count: number | string,
+  keys: [string, string] = ["idx", "log"],
+): Promise<unknown> {
+  return redis.eval_ro(READ_SCRIPT, 2, ...keys, direction, start, stop, count);
+}
+
+/** EVAL_RO of the version script. */
+const version = (redis: FakeRedis, key = "idx") => redis.eval_ro(VERSION_SCRIPT, 1, key);
+
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+
 /** The steps of one case, in order. */
 const sequential = (...steps: Step[]): Step[] => steps;
 
+/** The log entry of an appended test event, as XRANGE gives it. */
+const logged = (position: string, id: string, v: number, ...extra: string[]) => [
+  position,
+  ["i", id, "t", "Deposited", "d", `{"id":"${id}"}`, "a", "acc-1", "v", String(v), ...extra],
+];
+
+const P = (seq: number) => `1700000000000-${seq}`;
+
 describe("core script twins", () => {
   describe("append", () => {
-    it("replies ok with versions and positions, writing metadata and schema-version fields", async () => {
+    it("replies ok with versions and positions, one log entry per event, one 12-byte record per event in the index", async () => {
       // Given / When
       const { twin, outcomes } = await same((redis) =>
         sequential(
@@ -113,36 +148,29 @@ describe("core script twins", () => {
         ),
       );
       // Then
-      expect(outcomes[0]).toEqual({
-        reply: ["ok", 2, 1, "1700000000000-0", "1700000000000-1"],
-      });
-      expect(await twin.xrange("agg", "3-0", "4-0")).toEqual([
-        [
-          "3-0",
-          ["i", "e3", "t", "Deposited", "d", '{"id":"e3"}', "s", "2", "p", "1700000000000-2"],
-        ],
-        [
-          "4-0",
-          [
-            "i",
-            "e4",
-            "t",
-            "Deposited",
-            "d",
-            '{"id":"e4"}',
-            "m",
-            '{"m":1}',
-            "s",
-            "3",
-            "p",
-            "1700000000000-3",
-          ],
-        ],
+      expect(results(outcomes)).toEqual([
+        ["ok", 2, 1, P(0), P(1)],
+        ["ok", 3, 3, P(2)],
+        ["ok", 4, 4, P(3)],
+        ["ok", 6, 5, P(4), P(5)],
       ]);
+      expect(await twin.xrange("log", "-", "+")).toEqual([
+        logged(P(0), "e1", 1),
+        logged(P(1), "e2", 2, "m", '{"by":"ann"}'),
+        logged(P(2), "e3", 3, "s", "2"),
+        logged(P(3), "e4", 4, "m", '{"m":1}', "s", "3"),
+        logged(P(4), "e5", 5),
+        logged(P(5), "e6", 6),
+      ]);
+      // 1700000000000-k: ms 170000|0000000, seq 0|k, each part in 3 big-endian bytes
+      const record = (seq: number) => `029810000000000000${seq.toString(16).padStart(6, "0")}`;
+      expect((await twin.getBuffer("idx"))?.toString("hex")).toBe(
+        [0, 1, 2, 3, 4, 5].map(record).join(""),
+      );
       expect(twin.scriptRunCounts()).toEqual({ twin: 4, lua: 0 });
     });
 
-    it("replies conflict with the actual version and whether the stream exists", async () => {
+    it("replies conflict with the actual version and whether the aggregate exists", async () => {
       // Given / When
       const { outcomes } = await same((redis) =>
         sequential(
@@ -151,99 +179,132 @@ describe("core script twins", () => {
           () => append(redis, "any", 0, [{ id: "e1" }, { id: "e2" }]),
           () => append(redis, "no_stream", 0, [{ id: "e9" }]),
           () => append(redis, "exact", 1, [{ id: "e9" }]),
+          () => append(redis, "exact", 99_999_999_999, [{ id: "e9" }]),
         ),
       );
       // Then
-      expect(outcomes.map((item) => ("reply" in item ? item.reply : item.error))).toEqual([
+      expect(results(outcomes)).toEqual([
         ["conflict", 0, 0],
         ["conflict", 0, 0],
-        ["ok", 2, 1, "1700000000000-0", "1700000000000-1"],
+        ["ok", 2, 1, P(0), P(1)],
+        ["conflict", 2, 1],
         ["conflict", 2, 1],
         ["conflict", 2, 1],
       ]);
     });
 
-    it("replies dup and each kind of idempotency refusal as the Lua does", async () => {
+    it("replies dup and each kind of idempotency refusal, reading the candidates through the index", async () => {
       // Given / When
-      const { outcomes } = await same((redis) =>
+      const { twin, outcomes } = await same((redis) =>
         sequential(
           () => append(redis, "no_stream", 0, [{ id: "a" }, { id: "b" }]),
-          // exact retry of the same batch, and no_stream retry: dup with the first positions
+          () => append(redis, "any", 0, [{ id: "c" }]),
+          // exact retry of the first batch, and no_stream retry: dup with the first positions
           () => append(redis, "exact", 0, [{ id: "a" }, { id: "b" }]),
           () => append(redis, "no_stream", 0, [{ id: "a" }, { id: "b" }]),
-          // any retry: found as the last batch of the stream
-          () => append(redis, "any", 0, [{ id: "a" }, { id: "b" }]),
-          // the stream's last id, but not last in this batch
-          () => append(redis, "any", 0, [{ id: "b" }, { id: "c" }]),
-          // a prefix of the stored batch is itself a stored batch; a longer one is another shape
+          // any/stream_exists retry: found as the last batch of the aggregate
+          () => append(redis, "any", 0, [{ id: "c" }]),
+          () => append(redis, "stream_exists", 0, [{ id: "b" }, { id: "c" }]),
+          // the aggregate's last id, but not last in this batch
+          () => append(redis, "any", 0, [{ id: "c" }, { id: "d" }]),
+          // a prefix of a stored batch is itself a stored batch; a longer one is another shape
           () => append(redis, "exact", 0, [{ id: "a" }]),
-          () => append(redis, "exact", 0, [{ id: "a" }, { id: "b" }, { id: "c" }]),
+          () => append(redis, "exact", 1, [{ id: "b" }, { id: "c" }, { id: "d" }]),
           // same ids, another payload or type
           () => append(redis, "exact", 0, [{ id: "a" }, { id: "b", data: "{}" }]),
-          () => append(redis, "any", 0, [{ id: "a" }, { id: "b", type: "Withdrawn" }]),
-          // ids past the end of the batch are compared to absent ARGV values (nil == nil in Lua)
+          () => append(redis, "any", 0, [{ id: "b" }, { id: "c", type: "Withdrawn" }]),
+          // no id matches where the batch was expected: a plain conflict
           () => append(redis, "exact", 1, [{ id: "x" }]),
+          // a batch longer than the aggregate, ending with its last id: the candidates are
+          // versions 1..3, compared with the batch's first three ids, none lines up, and the
+          // batch is appended (its "c" a second time), as the Lua does
+          () => append(redis, "any", 0, [{ id: "z" }, { id: "y" }, { id: "x" }, { id: "c" }]),
         ),
       );
       // Then
-      expect(outcomes.map((item) => ("reply" in item ? item.reply : item.error))).toEqual([
-        ["ok", 2, 1, "1700000000000-0", "1700000000000-1"],
-        ["dup", 2, 1, "1700000000000-0", "1700000000000-1"],
-        ["dup", 2, 1, "1700000000000-0", "1700000000000-1"],
-        ["dup", 2, 1, "1700000000000-0", "1700000000000-1"],
-        ["idempotency", "b", "as the last event of the stream, but not last in this batch"],
-        ["dup", 1, 1, "1700000000000-0"],
-        ["idempotency", "a", "in a batch of another shape"],
+      expect(results(outcomes)).toEqual([
+        ["ok", 2, 1, P(0), P(1)],
+        ["ok", 3, 3, P(2)],
+        ["dup", 2, 1, P(0), P(1)],
+        ["dup", 2, 1, P(0), P(1)],
+        ["dup", 3, 3, P(2)],
+        ["dup", 3, 2, P(1), P(2)],
+        ["idempotency", "c", "as the last event of the stream, but not last in this batch"],
+        ["dup", 1, 1, P(0)],
+        ["idempotency", "b", "in a batch of another shape"],
         ["idempotency", "b", "with another type or payload"],
-        ["idempotency", "b", "with another type or payload"],
-        ["conflict", 2, 1],
+        ["idempotency", "c", "with another type or payload"],
+        ["conflict", 3, 1],
+        ["ok", 7, 4, P(3), P(4), P(5), P(6)],
       ]);
+      expect(await twin.xlen("log")).toBe(7);
     });
 
-    it("reads the version of a stream trimmed to empty from XINFO's last-generated-id", async () => {
+    it("compares a retry with what the log still holds: a candidate gone from the log matches no id", async () => {
       // Given / When
       const { outcomes } = await same((redis) =>
         sequential(
-          () => append(redis, "no_stream", 0, [{ id: "a" }, { id: "b" }, { id: "c" }]),
-          () => redis.xtrim("agg", "MAXLEN", 0),
-          () => redis.eval(VERSION_SCRIPT, 1, "agg"),
-          () => append(redis, "no_stream", 0, [{ id: "d" }]),
-          () => append(redis, "exact", 2, [{ id: "d" }]),
-          () => append(redis, "exact", 3, [{ id: "d" }]),
-          () => redis.eval(VERSION_SCRIPT, 1, "agg"),
-          () => redis.eval(VERSION_SCRIPT, 1, "missing"),
+          () => append(redis, "no_stream", 0, [{ id: "a" }, { id: "b" }]),
+          () => append(redis, "any", 0, [{ id: "c" }]),
+          () => redis.xdel("log", P(1)),
+          // one of two candidates gone: the batch no longer has the stored shape
+          () => append(redis, "exact", 0, [{ id: "a" }, { id: "b" }]),
+          // the only candidate gone: no match, the expected version decides
+          () => append(redis, "exact", 1, [{ id: "b" }]),
+          () => redis.xdel("log", P(2)),
+          // the last event gone: an any retry is not recognised and appends again
+          () => append(redis, "any", 0, [{ id: "c" }]),
         ),
       );
       // Then
-      expect(outcomes.map((item) => ("reply" in item ? item.reply : item.error))).toEqual([
-        ["ok", 3, 1, "1700000000000-0", "1700000000000-1", "1700000000000-2"],
-        3,
-        [3, 1],
+      expect(results(outcomes)).toEqual([
+        ["ok", 2, 1, P(0), P(1)],
+        ["ok", 3, 3, P(2)],
+        1,
+        ["idempotency", "a", "in a batch of another shape"],
         ["conflict", 3, 1],
-        ["conflict", 3, 1],
-        ["ok", 4, 4, "1700000000000-3"],
-        [4, 1],
-        [0, 0],
+        1,
+        ["ok", 4, 4, P(3)],
       ]);
+    });
+
+    it("replies corrupt, writing nothing, when the index is not whole 12-byte records", async () => {
+      // Given / When
+      const { twin, outcomes } = await same((redis) =>
+        sequential(
+          () => redis.set("idx", Buffer.alloc(13, 1)),
+          () => append(redis, "any", 0, [{ id: "a" }]),
+          () => append(redis, "no_stream", 0, [{ id: "a" }]),
+          () => redis.set("idx", Buffer.alloc(11, 0)),
+          () => append(redis, "exact", 0, [{ id: "a" }]),
+        ),
+      );
+      // Then
+      expect(results(outcomes)).toEqual([
+        "OK",
+        ["corrupt", 13],
+        ["corrupt", 13],
+        "OK",
+        ["corrupt", 11],
+      ]);
+      expect(await twin.exists("log")).toBe(0);
     });
 
     it("raises the same script errors, naming the same script line", async () => {
       // Given / When
       const { outcomes } = await same((redis) =>
         sequential(
+          () => redis.hset("hash", "f", "v"),
           () => redis.set("text", "not a stream"),
-          // XREVRANGE on a string: WRONGTYPE at the first redis.call
-          () => append(redis, "any", 0, [{ id: "a" }], ["text", "log"]),
+          // STRLEN on a hash: WRONGTYPE at the first redis.call
+          () => append(redis, "any", 0, [{ id: "a" }], ["hash", "log"]),
           // XADD to a log that is a string, plain and with extra fields
-          () => append(redis, "any", 0, [{ id: "a" }], ["agg", "text"]),
-          () => append(redis, "any", 0, [{ id: "a", schema: "2" }], ["agg", "text"]),
-          // the aggregate stream's top id moved past the version: the log XADD lands, the stream
-          // XADD fails (a script has no rollback, in Lua as in the twin)
+          () => append(redis, "any", 0, [{ id: "a" }], ["idx", "text"]),
+          () => append(redis, "any", 0, [{ id: "a", schema: "2" }], ["idx", "text"]),
+          // XRANGE of a candidate in a log that is a string
           () => append(redis, "no_stream", 0, [{ id: "a" }]),
-          () => redis.xsetid("agg", "9-0"),
-          () => append(redis, "any", 0, [{ id: "b" }]),
-          () => append(redis, "any", 0, [{ id: "c", metadata: "{}" }]),
-          // read-only EVAL refuses the writes
+          () => append(redis, "exact", 0, [{ id: "a" }], ["idx", "text"]),
+          // read-only EVAL: Redis refuses a script that may write before running it
           () =>
             redis.eval_ro(
               APPEND_SCRIPT,
@@ -260,38 +321,105 @@ describe("core script twins", () => {
               "",
               "1",
             ),
-          () => redis.eval(VERSION_SCRIPT, 1, "text"),
+          () => version(redis, "hash"),
           () => redis.eval(SNAPSHOT_SCRIPT, 1, "text", "1", "{}"),
         ),
       );
       // Then
-      const errors = outcomes.flatMap((item) => ("error" in item ? [item.error] : []));
-      expect(errors).toHaveLength(8);
-      expect(errors[0]).toMatch(/^WRONGTYPE .* script: \w{40}, on @user_script:30\.$/);
-      expect(errors[1]).toMatch(/on @user_script:100\.$/);
-      expect(errors[2]).toMatch(/on @user_script:112\.$/);
-      expect(errors[3]).toMatch(/^ERR The ID specified in XADD .* on @user_script:101\.$/);
-      expect(errors[4]).toMatch(/on @user_script:114\.$/);
-      expect(errors[5]).toMatch(/^ERR Write commands are not allowed from read-only scripts\./);
-      expect(errors[6]).toMatch(/^WRONGTYPE .* on @user_script:3\.$/);
-      expect(errors[7]).toMatch(/^WRONGTYPE .* on @user_script:4\.$/);
+      const sha = sha1(APPEND_SCRIPT);
+      const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+      expect(results(outcomes).filter((item) => typeof item === "string" && item !== "OK")).toEqual(
+        [
+          `${wrongType} script: ${sha}, on @user_script:52.`,
+          `${wrongType} script: ${sha}, on @user_script:130.`,
+          `${wrongType} script: ${sha}, on @user_script:135.`,
+          `${wrongType} script: ${sha}, on @user_script:64.`,
+          "ERR Can not execute a script with write flag using *_ro command.",
+          `${wrongType} script: ${sha1(VERSION_SCRIPT)}, on @user_script:2.`,
+          `${wrongType} script: ${sha1(SNAPSHOT_SCRIPT)}, on @user_script:4.`,
+        ],
+      );
     });
 
-    it("hands input beyond its port to the Lua, which then answers", async () => {
-      // Given / When: versions past 2^31 (the fake's Lua has 32-bit integers), a non-numeric
-      // count, a missing key
+    it("raises Lua's string.char error for a position the codec cannot hold, after the XADD, as the Lua does", async () => {
+      // Given / When: log ids past 1.67e14 (ms or seq), where a 3-byte part overflows
       const { twin, outcomes } = await same((redis) =>
         sequential(
-          () => redis.xadd("agg", "2147483647-0", "i", "planted"),
+          () => redis.xadd("log", "200000000000000-0", "x", "planted"),
           () => append(redis, "any", 0, [{ id: "a" }]),
-          () => redis.eval(APPEND_SCRIPT, 2, "agg", "log", "any", "0", "acc-1", "one"),
-          () => redis.eval(APPEND_SCRIPT, 1, "agg", "any", "0", "acc-1", "0"),
-          () => append(redis, "exact", "1.5", [{ id: "a" }], ["fresh", "log"]),
+          // the first event fits (seq 167772159999999), the second does not (seq 1.67e14)
+          () => redis.xadd("log2", "1800000000000-167772159999998", "x", "planted"),
+          () => append(redis, "any", 0, [{ id: "b" }, { id: "c" }], ["idx2", "log2"]),
+        ),
+      );
+      // Then: the script ends at bytes3's line; the log keeps what was added, the index nothing
+      const error = `ERR user_script:12: bad argument #1 to 'char' (invalid value) script: ${sha1(APPEND_SCRIPT)}, on @user_script:12.`;
+      expect(results(outcomes)).toEqual([
+        "200000000000000-0",
+        error,
+        "1800000000000-167772159999998",
+        error,
+      ]);
+      expect(await twin.exists("idx", "idx2")).toBe(0);
+      expect((await twin.xrange("log", "-", "+")).map(([id]) => id)).toEqual([
+        "200000000000000-0",
+        "200000000000000-1",
+      ]);
+      expect((await twin.xrange("log2", "-", "+")).map(([id]) => id)).toEqual([
+        "1800000000000-167772159999998",
+        "1800000000000-167772159999999",
+        "1800000000000-167772160000000",
+      ]);
+    });
+
+    it("encodes positions at the edges of the codec so that reading them back gives them again", async () => {
+      // Given / When
+      const { twin, outcomes } = await same((redis) =>
+        sequential(
+          // seq 10000000: the first seq with digits before its last 7
+          () => redis.xadd("log", "1800000000000-9999999", "x", "planted"),
+          () => append(redis, "any", 0, [{ id: "a" }]),
+          () => read(redis, "forward", 1, 0, 10),
+          // the largest ms and seq the 3-byte parts hold
+          () => redis.xadd("log2", "167772159999999-167772159999998", "x", "planted"),
+          () => append(redis, "any", 0, [{ id: "b" }], ["idx2", "log2"]),
+          () => read(redis, "backward", 0, 0, 10, ["idx2", "log2"]),
         ),
       );
       // Then
-      expect(outcomes.every((item) => "error" in item || item.reply !== undefined)).toBe(true);
+      expect(results(outcomes)).toEqual([
+        "1800000000000-9999999",
+        ["ok", 1, 1, "1800000000000-10000000"],
+        ["ok", 1, 1, ["1800000000000-10000000", logged("", "a", 1)[1]]],
+        "167772159999999-167772159999998",
+        ["ok", 1, 1, "167772159999999-167772159999999"],
+        ["ok", 1, 1, ["167772159999999-167772159999999", logged("", "b", 1)[1]]],
+      ]);
+      expect((await twin.getBuffer("idx"))?.toString("hex")).toBe("02bf20000000000001000000");
+      expect((await twin.getBuffer("idx2"))?.toString("hex")).toBe("ffffff98967fffffff98967f");
+    });
+
+    it("hands input beyond its port to the Lua, which then answers", async () => {
+      // Given / When: a non-numeric count, a missing key (an empty batch, so no XADD needs it),
+      // fractional and 16-digit versions
+      const { twin, outcomes } = await same((redis) =>
+        sequential(
+          () => redis.eval(APPEND_SCRIPT, 2, "idx", "log", "any", "0", "acc-1", "one"),
+          () => redis.eval(APPEND_SCRIPT, 1, "idx", "any", "0", "acc-1", "0"),
+          () => append(redis, "exact", "1.5", [{ id: "a" }]),
+          () => append(redis, "exact", "9007199254740991", [{ id: "a" }]),
+        ),
+      );
+      // Then
+      expect(results(outcomes)).toEqual([
+        `ERR user_script:122: attempt to perform arithmetic on local 'n' (a nil value) script: ${sha1(APPEND_SCRIPT)}, on @user_script:122.`,
+        ["ok", 0, 1],
+        ["conflict", 0, 0],
+        ["conflict", 0, 0],
+      ]);
       expect(twin.scriptRunCounts()).toEqual({ twin: 0, lua: 4 });
+      // APPEND of no records still creates the index, as Redis's APPEND does
+      expect((await twin.getBuffer("idx"))?.toString("hex")).toBe("");
     });
 
     it("wakes a reader blocked on the log after the script, as the Lua run does", async () => {
@@ -299,22 +427,251 @@ describe("core script twins", () => {
       const { twin } = pair();
       const reader = twin.duplicate();
       clients.push(reader as FakeRedis);
-      const read = reader.xread("BLOCK", 0, "STREAMS", "log", "$");
+      const blocked = reader.xread("BLOCK", 0, "STREAMS", "log", "$");
       await new Promise((resolve) => setImmediate(resolve));
       // When
       const reply = await append(twin, "any", 0, [{ id: "a" }]);
       // Then
-      expect(reply).toEqual(["ok", 1, 1, "1700000000000-0"]);
-      expect(await read).toEqual([
-        [
-          "log",
-          [
-            [
-              "1700000000000-0",
-              ["i", "a", "t", "Deposited", "d", '{"id":"a"}', "a", "acc-1", "v", "1"],
-            ],
-          ],
-        ],
+      expect(reply).toEqual(["ok", 1, 1, P(0)]);
+      expect(await blocked).toEqual([["log", [logged(P(0), "a", 1)]]]);
+    });
+  });
+
+  describe("read", () => {
+    /** Six events a..f at versions 1..6, positions 1700000000000-0..5. */
+    const six = (redis: FakeRedis) => () =>
+      append(
+        redis,
+        "no_stream",
+        0,
+        ["a", "b", "c", "d", "e", "f"].map((id) => ({ id })),
+      );
+    /** The versions a read reply holds, from the positions of the fixture's events. */
+    const versions = (reply: unknown) =>
+      (reply as unknown[])
+        .slice(3)
+        .map((entry) => Number(String((entry as unknown[])[0]).split("-")[1]) + 1);
+
+    it("reads forward from start to stop, at most count events", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => read(redis, "forward", 1, 0, 100),
+          () => read(redis, "forward", 2, 4, 100),
+          () => read(redis, "forward", 3, 0, 2),
+          () => read(redis, "forward", 0, 0, 1),
+          () => read(redis, "forward", 6, 0, 5),
+          () => read(redis, "forward", 7, 0, 5),
+          () => read(redis, "forward", 5, 3, 10),
+          () => read(redis, "forward", 1, 0, 0),
+          () => read(redis, "forward", 2, 0, 2_147_483_647),
+          () => read(redis, "forward", 1, 4_294_967_297, 3),
+          () => read(redis, "forward", 4_294_967_297, 0, 5),
+        ),
+      );
+      // Then: [version, first version read, versions read]
+      expect(
+        outcomes.slice(1).map((item) => {
+          const reply = (item as { reply: unknown[] }).reply;
+          return [reply[0], reply[1], reply[2], versions(reply)];
+        }),
+      ).toEqual([
+        ["ok", 6, 1, [1, 2, 3, 4, 5, 6]],
+        ["ok", 6, 2, [2, 3, 4]],
+        ["ok", 6, 3, [3, 4]],
+        ["ok", 6, 1, [1]],
+        ["ok", 6, 6, [6]],
+        ["ok", 6, 7, []],
+        ["ok", 6, 5, []],
+        ["ok", 6, 1, []],
+        // first + count - 1 is past 2^31: fengari's 32-bit integers must not wrap it
+        ["ok", 6, 2, [2, 3, 4, 5, 6]],
+        ["ok", 6, 1, [1, 2, 3]],
+        ["ok", 6, 4_294_967_297, []],
+      ]);
+      expect((outcomes[2] as { reply: unknown }).reply).toEqual([
+        "ok",
+        6,
+        2,
+        logged(P(1), "b", 2),
+        logged(P(2), "c", 3),
+        logged(P(3), "d", 4),
+      ]);
+    });
+
+    it("reads backward from start (0: the newest) down to stop, at most count events", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => read(redis, "backward", 0, 0, 100),
+          () => read(redis, "backward", 0, 1, 2),
+          () => read(redis, "backward", 4, 2, 100),
+          () => read(redis, "backward", 99, 1, 3),
+          () => read(redis, "backward", 3, 5, 10),
+          () => read(redis, "backward", 3, 0, 0),
+          () => read(redis, "backward", 6, 1, 2_147_483_647),
+          () => read(redis, "backward", 4_294_967_297, 0, 2),
+        ),
+      );
+      // Then
+      expect(
+        outcomes.slice(1).map((item) => {
+          const reply = (item as { reply: unknown[] }).reply;
+          return [reply[0], reply[1], reply[2], versions(reply)];
+        }),
+      ).toEqual([
+        ["ok", 6, 6, [6, 5, 4, 3, 2, 1]],
+        ["ok", 6, 6, [6, 5]],
+        ["ok", 6, 4, [4, 3, 2]],
+        ["ok", 6, 6, [6, 5, 4]],
+        ["ok", 6, 3, []],
+        ["ok", 6, 3, []],
+        ["ok", 6, 6, [6, 5, 4, 3, 2, 1]],
+        ["ok", 6, 6, [6, 5]],
+      ]);
+      expect((outcomes[3] as { reply: unknown }).reply).toEqual([
+        "ok",
+        6,
+        4,
+        logged(P(3), "d", 4),
+        logged(P(2), "c", 3),
+        logged(P(1), "b", 2),
+      ]);
+    });
+
+    it("replies the version 0 and nothing for an aggregate without an index", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          () => read(redis, "forward", 1, 0, 10),
+          () => read(redis, "backward", 0, 0, 10),
+          () => redis.set("idx", ""),
+          () => read(redis, "backward", 0, 0, 10),
+        ),
+      );
+      // Then
+      expect(results(outcomes)).toEqual([["ok", 0, 1], ["ok", 0, 0], "OK", ["ok", 0, 0]]);
+    });
+
+    it("replies only the position of a version whose log entry is gone", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => redis.xdel("log", P(1)),
+          () => redis.xtrim("log", "MINID", P(4)),
+          () => read(redis, "forward", 1, 3, 10),
+          () => read(redis, "backward", 5, 4, 10),
+        ),
+      );
+      // Then
+      expect(results(outcomes).slice(3)).toEqual([
+        ["ok", 6, 1, [P(0)], [P(1)], [P(2)]],
+        ["ok", 6, 5, logged(P(4), "e", 5), [P(3)]],
+      ]);
+    });
+
+    it("replies corrupt when the index length is not whole records, and decodes any 12 bytes as a position", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          () => redis.set("idx", Buffer.alloc(13, 1)),
+          () => read(redis, "forward", 1, 0, 10),
+          () => read(redis, "backward", 0, 0, 10),
+          () => redis.set("idx", Buffer.alloc(11, 0)),
+          () => read(redis, "forward", 1, 0, 10),
+          () => redis.set("idx", Buffer.alloc(24, 0xff)),
+          () => read(redis, "forward", 1, 0, 10),
+          () => redis.set("idx", "123456789012"),
+          () => read(redis, "backward", 0, 0, 1),
+        ),
+      );
+      // Then
+      const garbage = "1677721516777215-1677721516777215";
+      expect(results(outcomes)).toEqual([
+        "OK",
+        ["corrupt", 13],
+        ["corrupt", 13],
+        "OK",
+        ["corrupt", 11],
+        "OK",
+        ["ok", 2, 1, [garbage], [garbage]],
+        "OK",
+        // "123" "456" "789" "012": 0x313233, 0x343536, 0x373839, 0x303132
+        ["ok", 1, 1, ["32241153421494-36188733158322"]],
+      ]);
+    });
+
+    it("raises the same errors for keys of another type, naming the same line", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => redis.hset("hash", "f", "v"),
+          () => redis.set("text", "not a stream"),
+          () => read(redis, "forward", 1, 0, 1, ["hash", "log"]),
+          () => read(redis, "forward", 1, 0, 1, ["idx", "text"]),
+        ),
+      );
+      // Then
+      const sha = sha1(READ_SCRIPT);
+      const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
+      expect(results(outcomes).slice(3)).toEqual([
+        `${wrongType} script: ${sha}, on @user_script:37.`,
+        `${wrongType} script: ${sha}, on @user_script:59.`,
+      ]);
+    });
+
+    it("hands arguments that are not plain decimals to the Lua, which answers as Redis does", async () => {
+      // Given / When
+      const { twin, outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => read(redis, "forward", "x", 0, 2),
+          () => read(redis, "backward", 1, "", 1),
+          () => read(redis, "forward", 1, 0, "0x2"),
+          () => read(redis, "forward", -1, 0, 2),
+          () => read(redis, "backward", -3, 0, 3),
+        ),
+      );
+      // Then: Lua 5.1's math.max checks its arguments are numbers
+      const sha = sha1(READ_SCRIPT);
+      expect(results(outcomes).slice(1)).toEqual([
+        `ERR user_script:47: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:47.`,
+        `ERR user_script:44: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:44.`,
+        ["ok", 6, 1, logged(P(0), "a", 1), logged(P(1), "b", 2)],
+        ["ok", 6, 1, logged(P(0), "a", 1), logged(P(1), "b", 2)],
+        ["ok", 6, -3],
+      ]);
+      expect(twin.scriptRunCounts()).toEqual({ twin: 1, lua: 5 });
+    });
+  });
+
+  describe("version", () => {
+    it("replies the whole records of the index and whether it is non-empty", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          () => version(redis),
+          () => append(redis, "any", 0, [{ id: "a" }, { id: "b" }]),
+          () => version(redis),
+          () => redis.set("short", Buffer.alloc(11, 0)),
+          () => version(redis, "short"),
+          () => redis.set("long", Buffer.alloc(13, 0)),
+          () => version(redis, "long"),
+        ),
+      );
+      // Then
+      expect(results(outcomes)).toEqual([
+        [0, 0],
+        ["ok", 2, 1, P(0), P(1)],
+        [2, 1],
+        "OK",
+        [0, 1],
+        "OK",
+        [1, 1],
       ]);
     });
   });
@@ -334,9 +691,7 @@ describe("core script twins", () => {
         ),
       );
       // Then
-      expect(outcomes.map((item) => ("reply" in item ? item.reply : item.error))).toEqual([
-        1, 0, 0, 1, 0, 1, 0,
-      ]);
+      expect(results(outcomes)).toEqual([1, 0, 0, 1, 0, 1, 0]);
       expect(await twin.hgetall("snap")).toEqual({ v: "12", doc: '{"v":12}' });
       // "0x10" is Lua's 16: only the Lua knows every number syntax, so the twin handed it over.
       expect(twin.scriptRunCounts()).toEqual({ twin: 5, lua: 1 });
@@ -349,12 +704,12 @@ describe("core script twins", () => {
       const { twin, lua } = pair();
       const sha = (await twin.script("LOAD", APPEND_SCRIPT)) as string;
       const steps = async (redis: FakeRedis) => [
-        await outcome(redis.evalsha(sha, 2, "agg", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
         await outcome(redis.script("EXISTS", sha)),
         await outcome(redis.script("LOAD", APPEND_SCRIPT)),
-        await outcome(redis.evalsha(sha, 2, "agg", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
         await outcome(redis.script("FLUSH")),
-        await outcome(redis.evalsha(sha, 2, "agg", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
       ];
       // When
       await twin.script("FLUSH");
@@ -369,6 +724,23 @@ describe("core script twins", () => {
       expect(snapshot.scripts).toEqual([VERSION_SCRIPT]);
     });
 
+    it("runs the read-only scripts' twins for EVALSHA_RO and EVAL_RO", async () => {
+      // Given
+      const { twin } = pair();
+      await append(twin, "any", 0, [{ id: "a" }]);
+      const readSha = (await twin.script("LOAD", READ_SCRIPT)) as string;
+      const versionSha = (await twin.script("LOAD", VERSION_SCRIPT)) as string;
+      // When
+      const page = await twin.evalsha_ro(readSha, 2, "idx", "log", "backward", 0, 0, 10);
+      const current = await twin.evalsha_ro(versionSha, 1, "idx");
+      const viaEval = await version(twin);
+      // Then
+      expect(page).toEqual(["ok", 1, 1, logged(P(0), "a", 1)]);
+      expect(current).toEqual([1, 1]);
+      expect(viaEval).toEqual([1, 1]);
+      expect(twin.scriptRunCounts()).toEqual({ twin: 4, lua: 0 });
+    });
+
     it("runs an edited script in Lua: a stale twin is never chosen", async () => {
       // Given: one character of difference gives another SHA, so the twin is not found
       const { twin } = pair();
@@ -378,13 +750,13 @@ describe("core script twins", () => {
       );
       expect(edited).not.toBe(APPEND_SCRIPT);
       // When
-      const reply = await twin.eval(edited, 2, "agg", "log", "stream_exists", "0", "acc-1", "0");
+      const reply = await twin.eval(edited, 2, "idx", "log", "stream_exists", "0", "acc-1", "0");
       // Then
       expect(reply).toEqual(["conflict", 0, 0, "edited"]);
       expect(twin.scriptRunCounts()).toEqual({ twin: 0, lua: 1 });
     });
 
-    it("serves the event store's defineCommand calls from the twins", async () => {
+    it("serves the event store's appends, reads and versions from the twins", async () => {
       // Given
       const { getRedisEventStore, defineEvents, silentLogger } = await import("@streamstore/core");
       const { z } = await import("zod");
@@ -396,9 +768,13 @@ describe("core script twins", () => {
       });
       // When
       await store.append("acc-1", [{ type: "Opened", data: {} }], { expectedVersion: "no_stream" });
-      await store.version("acc-1");
+      const events = [];
+      for await (const event of store.read("acc-1")) events.push(event.type);
+      const current = await store.version("acc-1");
       // Then
-      expect(twin.scriptRunCounts()).toEqual({ twin: 2, lua: 0 });
+      expect(events).toEqual(["Opened"]);
+      expect(current).toBe(1);
+      expect(twin.scriptRunCounts()).toEqual({ twin: 3, lua: 0 });
     });
   });
 });

@@ -45,6 +45,14 @@ export interface ScriptTwinRedis {
   call(line: number, command: string, ...args: (string | number)[]): LuaValue;
   /** `redis.pcall`: like {@link call}, but an error reply comes back as `{ err }`. */
   pcall(command: string, ...args: (string | number)[]): LuaValue;
+  /**
+   * Raises the runtime error the Lua raises at `line` outside `redis.call`, such as a library
+   * function refusing an argument: `message` is Lua 5.1's text without its position, e.g.
+   * `bad argument #1 to 'char' (invalid value)`. The script ends with the error Redis builds:
+   * `ERR user_script:<line>: <message> script: <sha>, on @user_script:<line>.` Only for errors
+   * met after a write, where falling back to the Lua is no longer allowed.
+   */
+  raise(line: number, message: string): never;
 }
 
 /**
@@ -89,7 +97,8 @@ export interface ScriptTwin {
   readonly portedFromSha1?: string;
   /**
    * Runs the port. `keys` and `args` are KEYS and ARGV (0-based). Throwing is reserved for the
-   * error `redis.call` raises; anything else the Lua would raise must be a fallback instead.
+   * errors `redis.call` and `redis.raise` raise; anything else the Lua would raise must be a
+   * fallback instead (or, after a write, `redis.raise` with Lua's text).
    */
   run(
     redis: ScriptTwinRedis,

@@ -1,4 +1,4 @@
-import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
+import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
 import {
   type LuaValue,
   SCRIPT_TWIN_FALLBACK,
@@ -7,25 +7,17 @@ import {
 } from "./ScriptTwin.js";
 import { scriptLine } from "./scriptLine.js";
 
-// The fake's Lua (fengari) has 32-bit integers: `2147483647 + 1` wraps and string.format("%d")
-// refuses larger floats. Twins cover what both agree on and hand bigger versions to the Lua, so a
-// twin never answers differently from the script it replaces.
-const INT32_MAX = 2_147_483_647;
-
-/** Lua's `tonumber` on the plain decimal texts the toolkit sends; other texts go to Lua. */
+/**
+ * Lua's `tonumber` on the plain decimal texts the toolkit sends; other texts (signs, fractions,
+ * hex, exponents, spaces) go to the Lua. Up to 15 digits a decimal is exact as a double, which
+ * is what a number is in Redis's Lua 5.1 and, since `tonumber` answers floats, in the fake's.
+ */
 function decimal(text: string | undefined, digits = 9): number | undefined {
   if (text === undefined) return undefined;
   return new RegExp(`^\\d{1,${digits}}$`).test(text) ? Number(text) : undefined;
 }
 
-/** `tonumber(string.match(entryId, "^(%d+)%-"))`. */
-function versionOf(entryId: LuaValue): number | undefined {
-  if (typeof entryId !== "string") return undefined;
-  const match = /^(\d+)-/.exec(entryId);
-  return match === null ? undefined : Number(match[1]);
-}
-
-/** The value after the first `name` in a flat name/value reply (XINFO STREAM, an entry's fields). */
+/** The value after the first `name` in a flat name/value reply (an entry's fields). */
 function valueAfter(pairs: LuaValue, name: string): LuaValue {
   if (!Array.isArray(pairs)) return undefined;
   for (let index = 0; index < pairs.length; index += 2) {
@@ -40,54 +32,127 @@ function field(entry: LuaValue, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** The script lines of the reads both the append and the version script start with. */
-interface VersionReadLines {
-  readonly last: number;
-  readonly exists: number;
-  readonly info: number;
+/** `W` of core's `POSITION_CODEC`: bytes of one index record. */
+const W = 12;
+
+/**
+ * The `POSITION_CODEC` lines a twin may name in an error: `bytes3`'s `string.char` call (the
+ * same text in every script that embeds the codec, at another line in each).
+ */
+function codecLines(source: string): { char: number } {
+  return { char: scriptLine(source, "return string.char(math.floor(n / 65536)") };
 }
 
 /**
- * The stream's version as the append and version scripts both read it: the last entry's id, else
- * (a stream emptied by XDEL/XTRIM) XINFO's `last-generated-id`. `undefined` when an id is not
- * `<version>-<seq>`: only the Lua knows what it does then.
+ * The codec's `split7`: a run of decimal digits as its last 7 digits and the digits before them
+ * (0 when there are none), each read by `tonumber` (exact: at most 13 digits are left in front
+ * of the last 7 of an id part, which has at most 20).
  */
-function readVersion(
+function split7(digits: string): [number, number] {
+  const length = digits.length;
+  if (length <= 7) return [0, Number(digits)];
+  return [Number(digits.slice(0, length - 7)), Number(digits.slice(length - 7))];
+}
+
+/**
+ * The codec's `encodePosition`: a log position as its 12-byte record, in the fake's byte-string
+ * form (one char per byte). A part of 2^24 or more is refused by `bytes3`'s `string.char` with
+ * Lua 5.1's message, at `bytes3`'s line: in the append script this happens after the event's
+ * XADD, so, as in the Lua, the log keeps the entry and the index does not get its record.
+ */
+function encodePosition(redis: ScriptTwinRedis, lines: { char: number }, position: string): string {
+  const match = /^(\d+)-(\d+)$/.exec(position);
+  // XADD answers "<ms>-<seq>" and nothing else: anything else is a fake that broke, not Lua.
+  if (match === null) throw new Error(`[streamstore] XADD answered ${position}`);
+  let record = "";
+  for (const part of [...split7(match[1] as string), ...split7(match[2] as string)]) {
+    // bytes3: string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256). The last
+    // two are bytes for any n >= 0; the first is one below 2^24 only.
+    const high = Math.floor(part / 65536);
+    if (high > 255) redis.raise(lines.char, "bad argument #1 to 'char' (invalid value)");
+    record += String.fromCharCode(high, Math.floor(part / 256) % 256, part % 256);
+  }
+  return record;
+}
+
+/** The codec's `number3`: the 3-byte big-endian number at 0-based `at`, or undefined if cut. */
+function number3(records: string, at: number): number | undefined {
+  if (at + 3 > records.length) return undefined;
+  return (
+    records.charCodeAt(at) * 65536 + records.charCodeAt(at + 1) * 256 + records.charCodeAt(at + 2)
+  );
+}
+
+/** The codec's `join7`: `string.format("%d", low)`, or `"%d%07d"` when there are high digits. */
+function join7(high: number, low: number): string {
+  if (high === 0) return String(low);
+  return `${high}${String(low).padStart(7, "0")}`;
+}
+
+/**
+ * The codec's `decodePosition` for the record at 0-based byte `at` (the Lua's `at` is 1-based).
+ * `undefined` when `records` ends before the record does, where the Lua does arithmetic on nil:
+ * the scripts only read whole records of an index whose length they checked, so only a broken
+ * port meets it, and it hands the script to the Lua rather than guess.
+ */
+function decodePosition(records: string, at: number): string | undefined {
+  const msHigh = number3(records, at);
+  const msLow = number3(records, at + 3);
+  const seqHigh = number3(records, at + 6);
+  const seqLow = number3(records, at + 9);
+  if (msHigh === undefined || msLow === undefined) return undefined;
+  if (seqHigh === undefined || seqLow === undefined) return undefined;
+  return `${join7(msHigh, msLow)}-${join7(seqHigh, seqLow)}`;
+}
+
+/** The script lines of the calls the append and read scripts share (`entriesOf` / the read loop). */
+interface IndexReadLines {
+  readonly getRange: number;
+  readonly xrange: number;
+}
+
+/**
+ * The log entries of versions `first..last` through the index, as the append script's
+ * `entriesOf` and the read script's loop look them up: one GETRANGE of their records, then one
+ * XRANGE per version in `first`→`last` order, each `{position, fields}` or `{position}` when the
+ * log no longer holds it. `low`/`high` bound the GETRANGE. `undefined` if a record was cut.
+ */
+function entriesThroughIndex(
   redis: ScriptTwinRedis,
-  lines: VersionReadLines,
-  stream: string,
-): { current: number; exists: boolean; lastEntries: LuaValue[] } | undefined {
-  const last = redis.call(lines.last, "XREVRANGE", stream, "+", "-", "COUNT", 1);
-  const lastEntries = last as LuaValue[];
-  if (lastEntries.length > 0) {
-    const current = versionOf((lastEntries[0] as LuaValue[])[0]);
-    return current === undefined ? undefined : { current, exists: true, lastEntries };
+  lines: IndexReadLines,
+  index: string,
+  log: string,
+  range: { first: number; last: number; low: number; high: number },
+): LuaValue[] | undefined {
+  const { first, last, low, high } = range;
+  const records = redis.call(lines.getRange, "GETRANGE", index, (low - 1) * W, high * W - 1);
+  if (typeof records !== "string") return undefined;
+  const step = first <= last ? 1 : -1;
+  const entries: LuaValue[] = [];
+  for (let version = first; step === 1 ? version <= last : version >= last; version += step) {
+    const position = decodePosition(records, (version - low) * W);
+    if (position === undefined) return undefined;
+    const found = redis.call(lines.xrange, "XRANGE", log, position, position) as LuaValue[];
+    entries.push(found.length > 0 ? found[0] : [position]);
   }
-  if (redis.call(lines.exists, "EXISTS", stream) === 0) {
-    return { current: 0, exists: false, lastEntries };
-  }
-  const info = redis.call(lines.info, "XINFO", "STREAM", stream);
-  const lastId = valueAfter(info, "last-generated-id");
-  if (lastId === undefined) return { current: 0, exists: true, lastEntries };
-  const current = versionOf(lastId);
-  return current === undefined ? undefined : { current, exists: true, lastEntries };
+  return entries;
 }
 
 const appendLines = {
-  last: scriptLine(APPEND_SCRIPT, 'local last = redis.call("XREVRANGE"'),
-  exists: scriptLine(APPEND_SCRIPT, 'elseif redis.call("EXISTS"'),
-  info: scriptLine(APPEND_SCRIPT, 'local info = redis.call("XINFO"'),
-  range: scriptLine(APPEND_SCRIPT, 'candidates = redis.call("XRANGE"'),
-  tail: scriptLine(APPEND_SCRIPT, 'candidates = redis.call("XREVRANGE"'),
-  plainLog: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", "i"'),
-  plainStream: scriptLine(APPEND_SCRIPT, 'redis.call("XADD", stream, version .. "-0", "i"'),
-  extraLog: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", unpack'),
-  extraStream: scriptLine(APPEND_SCRIPT, 'redis.call("XADD", stream, version .. "-0", unpack'),
+  strlen: scriptLine(APPEND_SCRIPT, 'local length = redis.call("STRLEN"'),
+  getRange: scriptLine(APPEND_SCRIPT, 'local records = redis.call("GETRANGE"'),
+  xrange: scriptLine(APPEND_SCRIPT, 'local found = redis.call("XRANGE"'),
+  plainXadd: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", "i"'),
+  extraXadd: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", unpack'),
+  append: scriptLine(APPEND_SCRIPT, 'redis.call("APPEND", index'),
+  ...codecLines(APPEND_SCRIPT),
 };
 
 /**
- * Twin of core's `APPEND_SCRIPT`: version check, idempotency check, then the two XADDs per
- * event, statement for statement as the Lua does them (same commands, same order, same replies).
+ * Twin of core's `APPEND_SCRIPT` (storage layout 2): the index length check, the idempotency
+ * lookups through the index (GETRANGE, then one XRANGE of the log per version), the version
+ * check, one XADD to the log per event and one APPEND of the records to the index, statement
+ * for statement as the Lua does them (same commands, same order, same replies).
  *
  * @example
  * ```ts
@@ -97,45 +162,44 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
-  portedFromSha1: "9a38961fb3e19dd1a2c4e5ae22b826c55e9c0f10",
+  portedFromSha1: "a6895c81f70e88fe9c729c61449ace1bba495213",
   run(redis, keys, args) {
-    const stream = keys[0];
+    const index = keys[0];
     const log = keys[1];
     const kind = args[0];
     const aggregateId = args[2];
     const n = decimal(args[3]);
-    if (stream === undefined || log === undefined || kind === undefined)
-      return SCRIPT_TWIN_FALLBACK;
+    if (index === undefined || log === undefined || kind === undefined) return SCRIPT_TWIN_FALLBACK;
     if (aggregateId === undefined || n === undefined || args.length < 4 + 5 * n) {
       return SCRIPT_TWIN_FALLBACK;
     }
-    const expected = kind === "exact" ? decimal(args[1]) : undefined;
-    if (kind === "exact" && (expected === undefined || expected + n > INT32_MAX)) {
-      return SCRIPT_TWIN_FALLBACK;
-    }
+    const expected = kind === "exact" ? decimal(args[1], 15) : undefined;
+    if (kind === "exact" && expected === undefined) return SCRIPT_TWIN_FALLBACK;
     // ARGV[FIRST + (k - 1) * FIELDS + offset], FIRST = 5, FIELDS = 5, ARGV 1-based.
     const arg = (k: number, offset: number): string | undefined => args[4 + (k - 1) * 5 + offset];
+    const entriesOf = (first: number, last: number) =>
+      entriesThroughIndex(redis, appendLines, index, log, { first, last, low: first, high: last });
 
-    const read = readVersion(redis, appendLines, stream);
-    if (read === undefined) return SCRIPT_TWIN_FALLBACK;
-    const { current, exists, lastEntries } = read;
-    // Everything below formats versions with %d: beyond int32 only the Lua knows what it does.
-    if (current + n > INT32_MAX) return SCRIPT_TWIN_FALLBACK;
+    const length = redis.call(appendLines.strlen, "STRLEN", index) as number;
+    if (length % W !== 0) return ["corrupt", length];
+    // A string holds at most 512 MB: versions stay far below 2^31, where the fake's Lua (32-bit
+    // integers) would format them differently from Redis's.
+    const current = Math.floor(length / W);
+    const exists = current > 0;
 
     let candidates: LuaValue[] | undefined;
+    let firstCandidate = 0;
     if (kind === "exact" || kind === "no_stream") {
       const base = kind === "no_stream" ? 0 : (expected as number);
       if (current > base) {
-        candidates = redis.call(
-          appendLines.range,
-          "XRANGE",
-          stream,
-          `${base + 1}-0`,
-          `${base + n}-0`,
-        ) as LuaValue[];
+        firstCandidate = base + 1;
+        candidates = entriesOf(base + 1, Math.min(base + n, current));
+        if (candidates === undefined) return SCRIPT_TWIN_FALLBACK;
       }
-    } else if (lastEntries.length > 0) {
-      const lastId = field(lastEntries[0], "i");
+    } else if (exists) {
+      const last = entriesOf(current, current);
+      if (last === undefined) return SCRIPT_TWIN_FALLBACK;
+      const lastId = field(last[0], "i");
       for (let k = 1; k <= n; k++) {
         if (arg(k, 0) === lastId) {
           if (k !== n) {
@@ -145,16 +209,9 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
               "as the last event of the stream, but not last in this batch",
             ];
           }
-          const tail = redis.call(
-            appendLines.tail,
-            "XREVRANGE",
-            stream,
-            "+",
-            "-",
-            "COUNT",
-            n,
-          ) as LuaValue[];
-          candidates = [...tail].reverse();
+          firstCandidate = Math.max(current - n + 1, 1);
+          candidates = entriesOf(firstCandidate, current);
+          if (candidates === undefined) return SCRIPT_TWIN_FALLBACK;
         }
       }
     }
@@ -167,15 +224,13 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
         if (matched !== n || candidates.length !== n) {
           return ["idempotency", arg(1, 0), "in a batch of another shape"];
         }
-        const newest = versionOf((candidates[n - 1] as LuaValue[])[0]);
-        const oldest = versionOf((candidates[0] as LuaValue[])[0]);
-        const reply: LuaValue[] = ["dup", newest, oldest];
+        const reply: LuaValue[] = ["dup", firstCandidate + n - 1, firstCandidate];
         for (let k = 1; k <= n; k++) {
           const candidate = candidates[k - 1];
           if (field(candidate, "t") !== arg(k, 1) || field(candidate, "d") !== arg(k, 2)) {
             return ["idempotency", arg(k, 0), "with another type or payload"];
           }
-          reply.push(field(candidate, "p") ?? "");
+          reply.push((candidate as LuaValue[])[0]);
         }
         return reply;
       }
@@ -188,6 +243,7 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
     if (!ok) return ["conflict", current, exists ? 1 : 0];
 
     const reply: LuaValue[] = ["ok", current + n, current + 1];
+    const records: string[] = [];
     for (let k = 1; k <= n; k++) {
       const version = String(current + k);
       const id = arg(k, 0) as string;
@@ -198,11 +254,10 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
       const extra: string[] = [];
       if (metadata !== "") extra.push("m", metadata);
       if (schema !== "1") extra.push("s", schema);
-      // The Lua writes the common event (no metadata, schema 1) with two plain calls and the rest
-      // through unpack(): same commands, other script lines for an error to name.
-      const plain = extra.length === 0;
+      // The Lua writes the common event (no metadata, schema 1) with a plain call and the rest
+      // through unpack(): the same command, another script line for an error to name.
       const position = redis.call(
-        plain ? appendLines.plainLog : appendLines.extraLog,
+        extra.length === 0 ? appendLines.plainXadd : appendLines.extraXadd,
         "XADD",
         log,
         "*",
@@ -217,37 +272,87 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
         "v",
         version,
         ...extra,
-      );
-      redis.call(
-        plain ? appendLines.plainStream : appendLines.extraStream,
-        "XADD",
-        stream,
-        `${version}-0`,
-        "i",
-        id,
-        "t",
-        eventType,
-        "d",
-        data,
-        ...extra,
-        "p",
-        position as string,
-      );
+      ) as string;
+      records.push(encodePosition(redis, appendLines, position));
       reply.push(position);
     }
+    redis.call(appendLines.append, "APPEND", index, records.join(""));
+    return reply;
+  },
+};
+
+const readLines = {
+  strlen: scriptLine(READ_SCRIPT, 'local length = redis.call("STRLEN"'),
+  getRange: scriptLine(READ_SCRIPT, 'local records = redis.call("GETRANGE"'),
+  xrange: scriptLine(READ_SCRIPT, 'local found = redis.call("XRANGE"'),
+};
+
+/**
+ * Twin of core's `READ_SCRIPT`: one page of an aggregate, forward or backward, through its index
+ * (`flags=no-writes`, run with EVALSHA_RO/EVAL_RO: the fake refuses writes from it as from its
+ * Lua, the flag being read from the same shebang).
+ *
+ * @example
+ * ```ts
+ * createFakeRedis({ scriptTwins: [READ_SCRIPT_TWIN] });
+ * ```
+ */
+export const READ_SCRIPT_TWIN: ScriptTwin = {
+  name: "core read",
+  source: READ_SCRIPT,
+  portedFromSha1: "fb23ead5f8d0e14e514987dd39e00f197b01e3b7",
+  run(redis, keys, args) {
+    const index = keys[0];
+    const log = keys[1];
+    const backward = args[0] === "backward";
+    // The Lua uses all three in either direction (a nil one is an arithmetic or compare error
+    // there): what is not a plain decimal goes to the Lua before any call.
+    const start = decimal(args[1], 15);
+    const stop = decimal(args[2], 15);
+    const count = decimal(args[3], 15);
+    if (index === undefined || log === undefined) return SCRIPT_TWIN_FALLBACK;
+    if (start === undefined || stop === undefined || count === undefined) {
+      return SCRIPT_TWIN_FALLBACK;
+    }
+
+    const length = redis.call(readLines.strlen, "STRLEN", index) as number;
+    if (length % W !== 0) return ["corrupt", length];
+    const current = Math.floor(length / W);
+    let first: number;
+    let last: number;
+    let step: 1 | -1;
+    if (backward) {
+      first = start;
+      if (first === 0 || first > current) first = current;
+      last = Math.max(stop, first - count + 1, 1);
+      step = -1;
+    } else {
+      first = Math.max(start, 1);
+      last = current;
+      if (stop > 0 && stop < last) last = stop;
+      last = Math.min(last, first + count - 1);
+      step = 1;
+    }
+    const reply: LuaValue[] = ["ok", current, first];
+    if ((step === 1 && first > last) || (step === -1 && first < last) || current === 0) {
+      return reply;
+    }
+    const low = Math.min(first, last);
+    const high = Math.max(first, last);
+    const entries = entriesThroughIndex(redis, readLines, index, log, { first, last, low, high });
+    if (entries === undefined) return SCRIPT_TWIN_FALLBACK;
+    reply.push(...entries);
     return reply;
   },
 };
 
 const versionLines = {
-  last: scriptLine(VERSION_SCRIPT, 'local last = redis.call("XREVRANGE"'),
-  exists: scriptLine(VERSION_SCRIPT, 'if redis.call("EXISTS"'),
-  info: scriptLine(VERSION_SCRIPT, 'local info = redis.call("XINFO"'),
+  strlen: scriptLine(VERSION_SCRIPT, 'local length = redis.call("STRLEN"'),
 };
 
 /**
- * Twin of core's `VERSION_SCRIPT` (`flags=no-writes`: the fake refuses writes from it exactly as
- * from its Lua, the flag being read from the same shebang).
+ * Twin of core's `VERSION_SCRIPT`: the index length in whole records, and whether it is
+ * non-empty (`flags=no-writes`, run with EVALSHA_RO).
  *
  * @example
  * ```ts
@@ -257,13 +362,12 @@ const versionLines = {
 export const VERSION_SCRIPT_TWIN: ScriptTwin = {
   name: "core version",
   source: VERSION_SCRIPT,
-  portedFromSha1: "1e3e02648ace2f10f86f98534d00962321191361",
+  portedFromSha1: "4f46052043127975f4ce51daa0d7e10693017393",
   run(redis, keys) {
-    const stream = keys[0];
-    if (stream === undefined) return SCRIPT_TWIN_FALLBACK;
-    const read = readVersion(redis, versionLines, stream);
-    if (read === undefined) return SCRIPT_TWIN_FALLBACK;
-    return [read.current, read.exists ? 1 : 0];
+    const index = keys[0];
+    if (index === undefined) return SCRIPT_TWIN_FALLBACK;
+    const length = redis.call(versionLines.strlen, "STRLEN", index) as number;
+    return [Math.floor(length / 12), length > 0 ? 1 : 0];
   },
 };
 
@@ -306,7 +410,8 @@ export const SNAPSHOT_SCRIPT_TWIN: ScriptTwin = {
 };
 
 /**
- * The twins of `@streamstore/core`'s scripts, used by {@link createFakeRedis} by default.
+ * The twins of `@streamstore/core`'s scripts, used by {@link createFakeRedis} by default: the
+ * append, read, version and snapshot scripts, every script the event store runs.
  *
  * @example
  * ```ts
@@ -315,6 +420,7 @@ export const SNAPSHOT_SCRIPT_TWIN: ScriptTwin = {
  */
 export const CORE_SCRIPT_TWINS: readonly ScriptTwin[] = [
   APPEND_SCRIPT_TWIN,
+  READ_SCRIPT_TWIN,
   VERSION_SCRIPT_TWIN,
   SNAPSHOT_SCRIPT_TWIN,
 ];

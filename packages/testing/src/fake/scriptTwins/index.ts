@@ -1,6 +1,7 @@
 export {
   APPEND_SCRIPT_TWIN,
   CORE_SCRIPT_TWINS,
+  READ_SCRIPT_TWIN,
   SNAPSHOT_SCRIPT_TWIN,
   VERSION_SCRIPT_TWIN,
 } from "./coreScriptTwins.js";

@@ -100,6 +100,11 @@ export function runScriptTwin(
     pcall(command, ...args) {
       return toLuaValue(dispatch(toArgv(command, args)));
     },
+    raise(line, message) {
+      // What Redis's error handler makes of a Lua runtime error: 'ERR ' .. the message with the
+      // position luaL_error prefixes (the script line calling the library function).
+      throw new ScriptTwinRaise(`ERR user_script:${line}: ${message}`, line);
+    },
   };
   let result: LuaValue | typeof SCRIPT_TWIN_FALLBACK;
   try {
