@@ -342,6 +342,35 @@ describe("getRedisEventStore", () => {
     }
   });
 
+  it("refuses an append whose log position no index record can hold, keeping none of its entries", async () => {
+    // Given a category log whose ids were set by hand past what a record holds (ms >= 1.67e14)
+    // (a first append to another aggregate of the category registers it and the prefix's layout)
+    const stream = `farfuture-${randomBytes(4).toString("hex")}`;
+    await store.append(`${stream}-other`, [{ type: "Deposited", data: { amount: 0 } }]);
+    const { logKey, indexKey } = await store.locate(stream);
+    expect(await redis.xadd(logKey, "200000000000000-0", "i", "planted")).toBe("200000000000000-0");
+    const before = await dumpPrefix();
+    // When a batch of two events is appended there
+    const error = await store
+      .append(stream, [
+        { type: "Deposited", data: { amount: 1 } },
+        { type: "Deposited", data: { amount: 2 } },
+      ])
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    // Then a typed error names the position, and nothing under the prefix changed: the log keeps
+    // only the planted entry, no index was created
+    expect(error).toMatchObject({ code: "SCRIPT_FAILED" });
+    expect((error as Error).message).toMatch(
+      /gave position 200000000000000-1, beyond what an aggregate index records/,
+    );
+    expect(await dumpPrefix()).toEqual(before);
+    expect(await redis.exists(indexKey)).toBe(0);
+    expect(await store.version(stream)).toBe(0);
+  });
+
   it("reads a 10,000-level nested payload written by hand without overflowing the stack", async () => {
     // Given a hand-written entry whose data nests 10,000 levels, under a schema that passes it
     const location = await newStream("Anything");

@@ -17,6 +17,7 @@ export {
   type LuaValue,
   type ManualClock,
   PROJECTION_SCRIPT_TWINS,
+  READ_SCRIPT_TWIN,
   RENEW_LEASE_SCRIPT_TWIN,
   SCRIPT_TWIN_FALLBACK,
   type ScriptRunCounts,

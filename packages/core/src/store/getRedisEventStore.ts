@@ -415,6 +415,11 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       throw new IdempotencyConflictError(streamName, String(reply[1]), String(reply[2]));
     }
     if (status === "corrupt") throw corruptIndex(streamName, location.indexKey, reply[1]);
+    if (status === "position") {
+      throw new ScriptFailedError(
+        `the category log ${location.logKey} gave position ${String(reply[1])}, beyond what an aggregate index records (milliseconds and sequence below 1.67e14): its ids were set by hand (XADD with an explicit id, XSETID); the script deleted the entries it had added`,
+      );
+    }
     throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);
   };
 
@@ -479,6 +484,14 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     }
   };
 
+  // The version and existence of a stream, from its index (one read-only script call).
+  const versionOf = async (streamName: string): Promise<{ version: number; exists: boolean }> => {
+    const location = await locate(streamName);
+    const reply = (await versionScript.run(redis, [location.indexKey], [])) as unknown[];
+    if (reply[0] === "corrupt") throw corruptIndex(streamName, location.indexKey, reply[1]);
+    return { version: Number(reply[0]), exists: Number(reply[1]) === 1 };
+  };
+
   const store: EventStore<Catalog> = {
     catalog,
     keys,
@@ -512,6 +525,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       }
       return {
         async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent<EventOf<Catalog>>> {
+          // Version 0 holds no event (and a backward page starting at 0 means "the newest").
+          if (to === 0) return;
           const location = await locate(streamName);
           let remaining = limit;
           const lowest = Math.max(from ?? 1, 1);
@@ -546,17 +561,11 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     },
 
     async version(streamName) {
-      const location = await locate(streamName);
-      const [version] = (await versionScript.run(redis, [location.indexKey], [])) as [
-        number,
-        number,
-      ];
-      return Number(version);
+      return (await versionOf(streamName)).version;
     },
 
     async exists(streamName) {
-      const location = await locate(streamName);
-      return (await redis.exists(location.indexKey)) === 1;
+      return (await versionOf(streamName)).exists;
     },
 
     async readSnapshot(streamName) {

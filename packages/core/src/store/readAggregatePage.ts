@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
-import { CorruptEventError } from "../errors/index.js";
+import { CorruptEventError, InvalidArgumentError } from "../errors/index.js";
 import type { StreamLocation } from "./EventStore.js";
 import type { RawStreamEntry } from "./entryCodec.js";
 import { readOnlyScript } from "./readOnlyScript.js";
@@ -61,6 +61,22 @@ export async function readAggregatePage(
   location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
   request: AggregatePageRequest,
 ): Promise<AggregatePage> {
+  // The script does arithmetic on these: a fraction would read records at the wrong offsets.
+  if (request.direction !== "forward" && request.direction !== "backward") {
+    throw new InvalidArgumentError(
+      "direction",
+      `${String(request.direction)} is not "forward" or "backward".`,
+    );
+  }
+  for (const [name, value, lowest] of [
+    ["start", request.start, 0],
+    ["stop", request.stop, 0],
+    ["count", request.count, 1],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < lowest) {
+      throw new InvalidArgumentError(name, `${String(value)} must be an integer >= ${lowest}.`);
+    }
+  }
   const reply = (await readScript.run(
     redis,
     [location.indexKey, location.logKey],

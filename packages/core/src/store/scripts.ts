@@ -19,11 +19,13 @@ export const INDEX_RECORD_BYTES = 12;
 
 // Log positions ("<ms>-<seq>") packed into 12 bytes and back, inside the scripts only: each of ms
 // and seq is split into its last 7 decimal digits and the digits before them, each part in 3
-// bytes (< 2^24). Splitting the decimal text keeps every number below 2^31, which both Redis's
-// Lua 5.1 (doubles) and the fake's fengari (32-bit integers, whose tonumber of a 13-digit text
-// wraps) compute exactly. Valid for ms and seq below 1.67e14 (the year 7300).
+// bytes (< 2^24). Splitting the decimal text keeps every number below 2^31, so the arithmetic is
+// plain integer arithmetic in Redis's Lua 5.1 (doubles) and in the fake's fengari alike. Valid for
+// ms and seq below 1.67e14 (the year 7300): encodePosition answers nil beyond, which only a log
+// whose ids were set by hand (XADD with an explicit id, XSETID) can reach.
 const POSITION_CODEC = `
 local W = 12
+local PART_LIMIT = 16777216
 local function bytes3(n)
   return string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256)
 end
@@ -36,6 +38,7 @@ local function encodePosition(position)
   local ms, seq = string.match(position, "^(%d+)%-(%d+)$")
   local msHigh, msLow = split7(ms)
   local seqHigh, seqLow = split7(seq)
+  if msHigh >= PART_LIMIT or seqHigh >= PART_LIMIT then return nil end
   return bytes3(msHigh) .. bytes3(msLow) .. bytes3(seqHigh) .. bytes3(seqLow)
 end
 local function number3(records, at)
@@ -64,10 +67,14 @@ end
  *          {"conflict", actual version, exists 0|1}
  *          {"idempotency", event id, reason}
  *          {"corrupt", index length}                      (the index is not whole records)
+ *          {"position", log position}                     (beyond what a record holds; undone)
  *
  * Each event is stored once, in the log; the index gets one 12-byte record per event (its log
  * position), so the version is the index length / 12: never XLEN, and trimming the log cannot
- * move it. Every check happens before the first write: a Redis script has no rollback.
+ * move it. Every check happens before the first write: a Redis script has no rollback. The one
+ * thing known only after an XADD is the position Redis gave it; one beyond what a record holds
+ * (a log whose ids were set by hand) makes the script delete the entries it added and refuse:
+ * inside one script no client has seen them.
  */
 export const APPEND_SCRIPT = `#!lua
 local index, log = KEYS[1], KEYS[2]
@@ -176,8 +183,12 @@ for k = 1, n do
     if schema ~= "1" then fields[#fields + 1] = "s"; fields[#fields + 1] = schema end
     position = redis.call("XADD", log, "*", unpack(fields))
   end
-  records[k] = encodePosition(position)
   reply[#reply + 1] = position
+  records[k] = encodePosition(position)
+  if not records[k] then
+    for added = 4, #reply do redis.call("XDEL", log, reply[added]) end
+    return {"position", position}
+  end
 end
 redis.call("APPEND", index, table.concat(records))
 return reply
@@ -229,10 +240,12 @@ return reply
 `;
 
 /**
- * KEYS[1] aggregate index. Reply: {version, exists 0|1}. Read-only (runs with EVALSHA_RO).
+ * KEYS[1] aggregate index. Reply: {version, exists 0|1}, or {"corrupt", index length}.
+ * Read-only (runs with EVALSHA_RO).
  */
 export const VERSION_SCRIPT = `#!lua flags=no-writes
 local length = redis.call("STRLEN", KEYS[1])
+if length % 12 ~= 0 then return {"corrupt", length} end
 local exists = 0
 if length > 0 then exists = 1 end
 return {math.floor(length / 12), exists}

@@ -218,6 +218,10 @@ export function testEventStore(
         expect(await versions({ limit: 3, pageSize: 2 })).toEqual([1, 2, 3]);
         expect(await versions({ from: 11 })).toEqual([]);
         expect(await versions({ limit: 0 })).toEqual([]);
+        // Version 0 holds no event, whichever the direction
+        expect(await versions({ to: 0 })).toEqual([]);
+        expect(await versions({ direction: "backward", to: 0 })).toEqual([]);
+        expect(await versions({ direction: "backward", to: 3, from: 5 })).toEqual([]);
       });
 
       it("reads nothing from a missing stream", async () => {
@@ -489,7 +493,7 @@ export function testEventStore(
         expect(first).toMatchObject({ version: 1, position: own, data: { amount: 1 } });
       });
 
-      it("refuses an index that is not whole records, on append and on read, and writes nothing", async () => {
+      it("refuses an index that is not whole records, on append, read, version and exists, and writes nothing", async () => {
         // Given a stream whose index got one stray byte (own prefix, to compare all of it)
         const prefix = context.newPrefix();
         const guarded = context.createStore(bankEvents, { prefix });
@@ -514,6 +518,10 @@ export function testEventStore(
           );
           expect(error).toMatchObject({ streamName: stream, entryId: indexKey });
           expect((error as Error).message).toMatch(/13 bytes, not whole 12-byte records/);
+        }
+        for (const call of [() => guarded.version(stream), () => guarded.exists(stream)]) {
+          const error = await expectRejects(call(), isCorruptEventError);
+          expect(error).toMatchObject({ streamName: stream, entryId: indexKey });
         }
         // Then nothing was written
         expect(await dumpPrefix(context, prefix)).toEqual(before);

@@ -185,7 +185,11 @@ describe("createFakeRedis", () => {
       const nested =
         "local function f(n) return string.char(math.floor(n / 65536), 1, 2) end\nreturn f(100000000)";
       // When
-      const cast = await redis.evalBuffer("return string.char(65.7, '66', 2^32 + 67, 0/0)", 0);
+      const cast = await redis.callBuffer(
+        "EVAL",
+        "return string.char(65.7, '66', 2^32 + 67, 0/0)",
+        0,
+      );
       const tooBig = redis.eval(nested, 0);
       const aliased = redis.eval("local c = string.char; return c(-1)", 0);
       const notNumber = redis.eval("return string.char('x')", 0);

@@ -34,14 +34,8 @@ function field(entry: LuaValue, name: string): string | undefined {
 
 /** `W` of core's `POSITION_CODEC`: bytes of one index record. */
 const W = 12;
-
-/**
- * The `POSITION_CODEC` lines a twin may name in an error: `bytes3`'s `string.char` call (the
- * same text in every script that embeds the codec, at another line in each).
- */
-function codecLines(source: string): { char: number } {
-  return { char: scriptLine(source, "return string.char(math.floor(n / 65536)") };
-}
+/** `PART_LIMIT` of `POSITION_CODEC`: 2^24, the first number 3 bytes do not hold. */
+const PART_LIMIT = 16_777_216;
 
 /**
  * The codec's `split7`: a run of decimal digits as its last 7 digits and the digits before them
@@ -56,21 +50,23 @@ function split7(digits: string): [number, number] {
 
 /**
  * The codec's `encodePosition`: a log position as its 12-byte record, in the fake's byte-string
- * form (one char per byte). A part of 2^24 or more is refused by `bytes3`'s `string.char` with
- * Lua 5.1's message, at `bytes3`'s line: in the append script this happens after the event's
- * XADD, so, as in the Lua, the log keeps the entry and the index does not get its record.
+ * form (one char per byte); `undefined` (the Lua's nil) when the ms or seq part before the last 7
+ * digits is 2^24 or more (the last 7 digits are always below it).
  */
-function encodePosition(redis: ScriptTwinRedis, lines: { char: number }, position: string): string {
+function encodePosition(position: string): string | undefined {
   const match = /^(\d+)-(\d+)$/.exec(position);
   // XADD answers "<ms>-<seq>" and nothing else: anything else is a fake that broke, not Lua.
   if (match === null) throw new Error(`[streamstore] XADD answered ${position}`);
+  const parts = [...split7(match[1] as string), ...split7(match[2] as string)];
+  if ((parts[0] as number) >= PART_LIMIT || (parts[2] as number) >= PART_LIMIT) return undefined;
   let record = "";
-  for (const part of [...split7(match[1] as string), ...split7(match[2] as string)]) {
-    // bytes3: string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256). The last
-    // two are bytes for any n >= 0; the first is one below 2^24 only.
-    const high = Math.floor(part / 65536);
-    if (high > 255) redis.raise(lines.char, "bad argument #1 to 'char' (invalid value)");
-    record += String.fromCharCode(high, Math.floor(part / 256) % 256, part % 256);
+  // bytes3: string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256).
+  for (const part of parts) {
+    record += String.fromCharCode(
+      Math.floor(part / 65536),
+      Math.floor(part / 256) % 256,
+      part % 256,
+    );
   }
   return record;
 }
@@ -144,8 +140,8 @@ const appendLines = {
   xrange: scriptLine(APPEND_SCRIPT, 'local found = redis.call("XRANGE"'),
   plainXadd: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", "i"'),
   extraXadd: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", unpack'),
+  xdel: scriptLine(APPEND_SCRIPT, 'redis.call("XDEL", log'),
   append: scriptLine(APPEND_SCRIPT, 'redis.call("APPEND", index'),
-  ...codecLines(APPEND_SCRIPT),
 };
 
 /**
@@ -162,7 +158,7 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
-  portedFromSha1: "a6895c81f70e88fe9c729c61449ace1bba495213",
+  portedFromSha1: "9e2d850902de71eb42563ec320d3754fbf373706",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -273,8 +269,15 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
         version,
         ...extra,
       ) as string;
-      records.push(encodePosition(redis, appendLines, position));
       reply.push(position);
+      const record = encodePosition(position);
+      if (record === undefined) {
+        for (let added = 3; added < reply.length; added++) {
+          redis.call(appendLines.xdel, "XDEL", log, reply[added] as string);
+        }
+        return ["position", position];
+      }
+      records.push(record);
     }
     redis.call(appendLines.append, "APPEND", index, records.join(""));
     return reply;
@@ -300,7 +303,7 @@ const readLines = {
 export const READ_SCRIPT_TWIN: ScriptTwin = {
   name: "core read",
   source: READ_SCRIPT,
-  portedFromSha1: "fb23ead5f8d0e14e514987dd39e00f197b01e3b7",
+  portedFromSha1: "4c4cfa57dcd9c2bbc7298773022307519df9bfe3",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -362,12 +365,13 @@ const versionLines = {
 export const VERSION_SCRIPT_TWIN: ScriptTwin = {
   name: "core version",
   source: VERSION_SCRIPT,
-  portedFromSha1: "4f46052043127975f4ce51daa0d7e10693017393",
+  portedFromSha1: "399580cda68b9076b0380ee4ecdb7292e82fed43",
   run(redis, keys) {
     const index = keys[0];
     if (index === undefined) return SCRIPT_TWIN_FALLBACK;
     const length = redis.call(versionLines.strlen, "STRLEN", index) as number;
-    return [Math.floor(length / 12), length > 0 ? 1 : 0];
+    if (length % W !== 0) return ["corrupt", length];
+    return [Math.floor(length / W), length > 0 ? 1 : 0];
   },
 };
 
