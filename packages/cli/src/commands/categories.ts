@@ -1,4 +1,4 @@
-import { keyLayout, type RawStreamEntry } from "@streamstore/core";
+import { checkLayout, keyLayout, type RawStreamEntry } from "@streamstore/core";
 import type { Command } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
@@ -32,6 +32,8 @@ async function categories(context: CommandContext): Promise<number> {
   const redis = await context.redis();
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
+  // A prefix of the stream-per-aggregate layout: say so rather than report its logs as this one's.
+  await checkLayout(redis, layout, false);
   const registry = await redis.hgetall(layout.categories());
   let memoryDenied = false;
   const partitions = Object.keys(registry)
@@ -131,6 +133,7 @@ async function tail(
   const redis = await context.redis();
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
+  await checkLayout(redis, layout, false);
   const count = await redis.hget(layout.categories(), category);
   if (count === null) {
     const known = Object.keys(await redis.hgetall(layout.categories())).sort();

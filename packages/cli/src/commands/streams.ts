@@ -1,33 +1,42 @@
 import {
   assertCategory,
+  CorruptEventError,
+  checkLayout,
   decodeEntry,
+  type EntrySource,
   type EventCatalog,
+  INDEX_RECORD_BYTES,
   keyLayout,
   parseStreamName,
   partitionOf,
   type RawStreamEntry,
+  readAggregatePage,
 } from "@streamstore/core";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
-import { isCluster, type RedisClient, serversOf } from "../context/RedisClient.js";
+import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { fieldsOf, integerOption, timeOfStreamId, truncate, withExamples } from "./shared.js";
 
 /**
- * One aggregate stream as `streamstore streams` lists it.
+ * One aggregate as `streamstore streams` lists it.
  *
  * @example
- * const row: StreamSummary = { stream: "account-alice", category: "account", partition: 0, version: 7, lastEventAt: "2025-01-01T00:00:00.000Z", key: "ss:{account:0}:s:alice" };
+ * const row: StreamSummary = { stream: "account-alice", category: "account", partition: 0, version: 7, lastEventAt: "2025-01-01T00:00:00.000Z", key: "ss:{account:0}:i:alice" };
  */
 export interface StreamSummary {
   stream: string;
   category: string;
   partition: number;
-  /** The stream's version (its last event's), also after trimming. */
+  /** The aggregate's version: its index's length in records (STRLEN / INDEX_RECORD_BYTES). */
   version: number;
-  /** When the last event was committed (Redis's clock), or null when the stream was trimmed empty. */
+  /**
+   * When the last event was committed (Redis's clock: the time of its log position), or null
+   * when the index is empty or not whole records.
+   */
   lastEventAt: string | null;
+  /** The aggregate's index key. */
   key: string;
 }
 
@@ -52,89 +61,115 @@ export interface ShownEvent {
   decoded: boolean;
 }
 
+/** What {@link scanIndexKeys} found: the aggregates, and the keys it had to leave out. */
+export interface ScannedIndexes {
+  /** Every aggregate index, sorted by stream name, with its version from STRLEN. */
+  streams: StreamSummary[];
+  /** Keys that match the index pattern but are not strings: not written by streamstore. */
+  notStrings: string[];
+  /** Index keys whose length is not whole records (written by hand): `stream show` refuses them. */
+  corrupt: string[];
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
- * Every aggregate stream key under the prefix (SCAN `<prefix>:{<category>:*}:s:*`), parsed; on a
- * Cluster, from every primary (a category's partitions are spread over them).
+ * Every aggregate index under the prefix (SCAN `<prefix>:{<category>:*}:i:*`), parsed, with its
+ * version (STRLEN / {@link INDEX_RECORD_BYTES}, one pipeline per SCAN page); on a Cluster, from
+ * every primary (a category's partitions are spread over them). `lastEventAt` is left null: see
+ * {@link describeStreams}.
  *
  * @example
- * const streams = await scanStreamKeys(redis, "ss", "account");
+ * const { streams } = await scanIndexKeys(redis, "ss", "account");
  */
-export async function scanStreamKeys(
+export async function scanIndexKeys(
   redis: RedisClient,
   prefix: string,
   category: string | undefined,
-): Promise<Omit<StreamSummary, "version" | "lastEventAt">[]> {
-  // Categories and prefixes never hold glob characters (assertCategory, assertKeyPrefix).
-  const pattern = `${prefix}:{${category ?? "*"}:*}:s:*`;
-  const parse = new RegExp(`^${escapeRegExp(prefix)}:\\{([^:{}]+):([0-9]+)\\}:s:(.+)$`);
-  const found: Omit<StreamSummary, "version" | "lastEventAt">[] = [];
+): Promise<ScannedIndexes> {
+  // Built from validated parts only: keyLayout refuses a prefix with glob characters, and
+  // assertCategory a category with any (a glob would widen SCAN to other tenants' keys).
+  const layout = keyLayout(prefix);
+  const pattern = `${layout.prefix}:{${category === undefined ? "*" : assertCategory(category)}:*}:i:*`;
+  const parse = new RegExp(`^${escapeRegExp(layout.prefix)}:\\{([^:{}]+):([0-9]+)\\}:i:(.+)$`);
+  const scanned: ScannedIndexes = { streams: [], notStrings: [], corrupt: [] };
   for (const server of serversOf(redis)) {
     let cursor = "0";
     do {
       const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 1000);
       cursor = next;
-      for (const key of keys) {
+      const matches = keys.flatMap((key) => {
         const match = parse.exec(key);
-        if (!match) continue;
-        const [, keyCategory, partition, id] = match as unknown as [string, string, string, string];
-        found.push({
+        return match ? [match as unknown as [string, string, string, string]] : [];
+      });
+      if (matches.length === 0) continue;
+      // The page's keys are all on this server: one pipeline of STRLEN on it (a WRONGTYPE reply
+      // marks a key that is not an index).
+      const pipeline = server.pipeline();
+      for (const [key] of matches) pipeline.strlen(key);
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [index, [key, keyCategory, partition, id]] of matches.entries()) {
+        const [error, length] = replies[index] ?? [new Error("no reply"), null];
+        if (error) {
+          if (error.message.startsWith("WRONGTYPE")) {
+            scanned.notStrings.push(key);
+            continue;
+          }
+          throw error;
+        }
+        if (Number(length) % INDEX_RECORD_BYTES !== 0) scanned.corrupt.push(key);
+        scanned.streams.push({
           stream: `${keyCategory}-${id}`,
           category: keyCategory,
           partition: Number(partition),
+          version: Math.floor(Number(length) / INDEX_RECORD_BYTES),
+          lastEventAt: null,
           key,
         });
       }
     } while (cursor !== "0");
   }
-  return found.sort((left, right) => left.stream.localeCompare(right.stream));
+  scanned.streams.sort((left, right) => left.stream.localeCompare(right.stream));
+  return scanned;
 }
 
-/** Version and last commit time of streams, in one pipeline (XREVRANGE COUNT 1, XINFO when trimmed). */
+/**
+ * Adds each stream's last event time: its last version read with `readAggregatePage` (backward,
+ * count 1), whose log position is the commit time; the version is the one that read saw. All at
+ * once (each routed to its slot on a Cluster) after a first read that loads the script.
+ */
 async function describeStreams(
   redis: RedisClient,
-  streams: Omit<StreamSummary, "version" | "lastEventAt">[],
+  prefix: string,
+  streams: readonly StreamSummary[],
+  corrupt: readonly string[],
 ): Promise<StreamSummary[]> {
-  // A Cluster pipeline must stay on one node: one pipeline per partition, whose keys share a
-  // hash tag and so a slot. A standalone server takes them all in one.
-  const batches = new Map<string, typeof streams>();
-  for (const stream of streams) {
-    const batch = isCluster(redis) ? `${stream.category}:${stream.partition}` : "";
-    batches.set(batch, [...(batches.get(batch) ?? []), stream]);
-  }
-  const replies = new Map<string, [Error | null, unknown]>();
-  await Promise.all(
-    [...batches.values()].map(async (batch) => {
-      const pipeline = redis.pipeline();
-      for (const stream of batch) pipeline.xrevrange(stream.key, "+", "-", "COUNT", 1);
-      const batchReplies = (await pipeline.exec()) ?? [];
-      for (const [index, stream] of batch.entries()) {
-        replies.set(stream.key, batchReplies[index] ?? [null, []]);
-      }
-    }),
-  );
-  // The trimmed streams' XINFO all at once, not one await per stream.
-  return Promise.all(
-    streams.map(async (stream) => {
-      const [error, reply] = replies.get(stream.key) ?? [null, []];
-      const last = (error ? [] : (reply as RawStreamEntry[]))[0];
-      let lastId = last?.[0];
-      if (!lastId) {
-        // Trimmed empty: the version survives in last-generated-id (docs/key-layout.md).
-        const info = fieldsOf(await redis.call("XINFO", "STREAM", stream.key).catch(() => []));
-        lastId = String(info.get("last-generated-id") ?? "0-0");
-      }
-      const position = last ? fieldsOf(last[1]).get("p") : undefined;
-      return {
-        ...stream,
-        version: Number(lastId.split("-")[0]),
-        lastEventAt: timeOfStreamId(position as string | undefined),
-      };
-    }),
-  );
+  const layout = keyLayout(prefix);
+  const describe = async (stream: StreamSummary): Promise<StreamSummary> => {
+    if (stream.version === 0 || corrupt.includes(stream.key)) return stream;
+    const page = await readAggregatePage(
+      redis,
+      {
+        streamName: stream.stream,
+        indexKey: stream.key,
+        logKey: layout.log(stream.category, stream.partition),
+      },
+      { direction: "backward", start: 0, stop: 0, count: 1 },
+    );
+    const last = page.entries[0];
+    return {
+      ...stream,
+      version: page.version,
+      lastEventAt: last ? timeOfStreamId(last.entry[0]) : null,
+    };
+  };
+  const [first, ...rest] = streams;
+  if (!first) return [];
+  // The first read sends EVAL_RO once after NOSCRIPT; the others then find the script cached.
+  const described = await describe(first);
+  return [described, ...(await Promise.all(rest.map(describe)))];
 }
 
 async function listStreams(
@@ -150,31 +185,58 @@ async function listStreams(
   }
   const redis = await context.redis();
   const prefix = await context.prefix();
-  const all = await scanStreamKeys(redis, prefix, options.category);
-  const shown = await describeStreams(redis, all.slice(0, options.limit));
+  // A prefix of the stream-per-aggregate layout has no index keys: say so rather than "no streams".
+  await checkLayout(redis, keyLayout(prefix), false);
+  const scanned = await scanIndexKeys(redis, prefix, options.category);
+  const all = scanned.streams;
+  const shown = await describeStreams(redis, prefix, all.slice(0, options.limit), scanned.corrupt);
   const { output } = context;
-  output.data({ prefix, total: all.length, streams: shown }, () => {
-    if (all.length === 0) {
-      output.line(
-        `No streams under prefix "${prefix}"${options.category ? ` in category "${options.category}"` : ""}. Check --prefix (or the config's prefix).`,
+  // In the table's output only: the JSON carries the same as `skipped` and `corrupt`.
+  const notes = () => {
+    if (scanned.notStrings.length > 0) {
+      output.note(
+        `skipped ${scanned.notStrings.length} key${scanned.notStrings.length === 1 ? "" : "s"} named like an aggregate index but not a string (not written by streamstore), e.g. ${scanned.notStrings[0]}`,
       );
-      return;
     }
-    output.table(
-      ["stream", "version", "last event", "partition"],
-      shown.map((stream) => [
-        stream.stream,
-        stream.version,
-        stream.lastEventAt ?? "-",
-        `${stream.category}:${stream.partition}`,
-      ]),
-    );
-    output.line(
-      all.length > shown.length
-        ? `${shown.length} of ${all.length} streams (raise --limit to see more)`
-        : `${all.length} stream${all.length === 1 ? "" : "s"}`,
-    );
-  });
+    if (scanned.corrupt.length > 0) {
+      output.note(
+        `${scanned.corrupt.length} aggregate index${scanned.corrupt.length === 1 ? " is" : "es are"} not whole ${INDEX_RECORD_BYTES}-byte records (written by hand; the store refuses to read ${scanned.corrupt.length === 1 ? "it" : "them"}), e.g. ${scanned.corrupt[0]}`,
+      );
+    }
+  };
+  output.data(
+    {
+      prefix,
+      total: all.length,
+      streams: shown,
+      skipped: scanned.notStrings.length,
+      corrupt: scanned.corrupt,
+    },
+    () => {
+      if (all.length === 0) {
+        output.line(
+          `No streams under prefix "${prefix}"${options.category ? ` in category "${options.category}"` : ""}. Check --prefix (or the config's prefix).`,
+        );
+        notes();
+        return;
+      }
+      output.table(
+        ["stream", "version", "last event", "partition"],
+        shown.map((stream) => [
+          stream.stream,
+          stream.version,
+          stream.lastEventAt ?? "-",
+          `${stream.category}:${stream.partition}`,
+        ]),
+      );
+      output.line(
+        all.length > shown.length
+          ? `${shown.length} of ${all.length} streams (raise --limit to see more)`
+          : `${all.length} stream${all.length === 1 ? "" : "s"}`,
+      );
+      notes();
+    },
+  );
   return EXIT_CODES.ok;
 }
 
@@ -194,16 +256,27 @@ export async function catalogsOf(context: CommandContext): Promise<EventCatalog[
 
 /**
  * Decodes a stored entry with the first catalog that knows its type (validated and upcast, as
- * the store reads it), or shows it raw.
+ * the store reads it), or shows it raw. With kind "stream" the entry is a log entry read through
+ * the aggregate's index (`source.version` is the version the index gives it); with kind "log" it
+ * was read from a partition log, and names its aggregate and version itself.
  *
  * @example
- * const event = showEntry(catalogs, entry, source);
+ * const event = showEntry(catalogs, entry, { streamName: "account-alice", category: "account", partition: 0, kind: "stream", version: 1 });
  */
 export function showEntry(
   catalogs: readonly EventCatalog[],
   entry: RawStreamEntry,
-  source: { streamName: string; category: string; partition: number; kind: "stream" | "log" },
+  source: EntrySource,
 ): ShownEvent & { stream: string } {
+  if (entry[1] === null) {
+    // The index names a position the log no longer holds: refused as the store's read refuses it.
+    throw new CorruptEventError(
+      source.streamName,
+      source.version,
+      entry[0],
+      "the category log no longer holds it (trimmed or deleted there)",
+    );
+  }
   const fields = fieldsOf(entry[1]);
   const type = String(fields.get("t") ?? "?");
   const schemaVersion = Number(fields.get("s") ?? 1);
@@ -231,13 +304,13 @@ export function showEntry(
       return String(text);
     }
   };
-  const position = source.kind === "stream" ? String(fields.get("p") ?? "") : entry[0];
+  const position = entry[0];
   return {
     stream:
       source.kind === "stream"
         ? source.streamName
         : `${source.category}-${String(fields.get("a") ?? "?")}`,
-    version: Number(source.kind === "stream" ? entry[0].split("-")[0] : fields.get("v")),
+    version: Number(source.kind === "stream" ? source.version : fields.get("v")),
     type,
     time: timeOfStreamId(position),
     id: String(fields.get("i") ?? ""),
@@ -248,6 +321,9 @@ export function showEntry(
     decoded: false,
   };
 }
+
+/** Versions read per round trip by `stream show` (the store's default read page). */
+const SHOW_PAGE = 1000;
 
 async function showStream(
   context: CommandContext,
@@ -263,6 +339,7 @@ async function showStream(
   const redis = await context.redis();
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
+  await checkLayout(redis, layout, false);
   const count = await redis.hget(layout.categories(), parsed.category);
   const notFound = () =>
     new CliError(
@@ -271,29 +348,41 @@ async function showStream(
     );
   if (count === null) throw notFound();
   const partition = partitionOf(parsed.id, Number(count));
-  const key = layout.stream(parsed.category, partition, parsed.id);
-  if ((await redis.exists(key)) === 0) throw notFound();
-  const entries = (
-    options.newestFirst
-      ? await redis.xrevrange(
-          key,
-          options.from === undefined ? "+" : `${options.from}-0`,
-          "-",
-          "COUNT",
-          options.limit,
-        )
-      : await redis.xrange(key, `${options.from ?? 1}-0`, "+", "COUNT", options.limit)
-  ) as RawStreamEntry[];
-  const [described] = await describeStreams(redis, [
-    { stream: name, category: parsed.category, partition, key },
-  ]);
+  const location = {
+    streamName: name,
+    indexKey: layout.index(parsed.category, partition, parsed.id),
+    logKey: layout.log(parsed.category, partition),
+  };
+  const direction = options.newestFirst ? "backward" : "forward";
+  // Page by page through the index (one round trip each), as the store reads: forward from
+  // --from (default 1), backward from --from (default the newest) down to version 1.
+  const entries: { version: number; entry: RawStreamEntry }[] = [];
+  let next = options.newestFirst ? (options.from ?? 0) : (options.from ?? 1);
+  let version = 0;
+  for (;;) {
+    const want = Math.min(SHOW_PAGE, options.limit - entries.length);
+    const page = await readAggregatePage(redis, location, {
+      direction,
+      start: next,
+      stop: 0,
+      count: want,
+    });
+    version = page.version;
+    entries.push(...page.entries);
+    const last = page.entries[page.entries.length - 1];
+    if (!last || page.entries.length < want || entries.length >= options.limit) break;
+    next = options.newestFirst ? last.version - 1 : last.version + 1;
+    if (next < 1) break;
+  }
+  if (version === 0) throw notFound();
   const catalogs = await catalogsOf(context);
-  const events = entries.map((entry) => {
+  const events = entries.map(({ version: entryVersion, entry }) => {
     const { stream: _stream, ...event } = showEntry(catalogs, entry, {
       streamName: name,
       category: parsed.category,
       partition,
       kind: "stream",
+      version: entryVersion,
     });
     return event;
   });
@@ -303,12 +392,12 @@ async function showStream(
       stream: name,
       category: parsed.category,
       partition,
-      version: described?.version ?? 0,
+      version,
       events,
     },
     () => {
       output.line(
-        `${output.colors.bold(name)}  version ${described?.version ?? 0}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
+        `${output.colors.bold(name)}  version ${version}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
       );
       output.table(
         ["version", "type", "time", "id", "data", "metadata"],
@@ -324,7 +413,7 @@ async function showStream(
       const last = events[events.length - 1];
       if (events.length === options.limit && last) {
         const next = options.newestFirst ? last.version - 1 : last.version + 1;
-        if (next >= 1 && next <= (described?.version ?? 0)) {
+        if (next >= 1 && next <= version) {
           output.line(
             `${events.length} events shown; continue with --from ${next}${options.newestFirst ? " --newest-first" : ""}`,
           );

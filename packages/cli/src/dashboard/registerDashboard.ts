@@ -1,3 +1,4 @@
+import { checkLayout, keyLayout } from "@streamstore/core";
 import { discoverProjections } from "@streamstore/projections";
 import { type Command, InvalidArgumentError } from "commander";
 import { Redis } from "ioredis";
@@ -50,6 +51,9 @@ export async function runDashboard(
   signal?: AbortSignal,
 ): Promise<number> {
   const checked = await context.redis();
+  const prefix = await context.prefix();
+  // A prefix of the stream-per-aggregate layout is refused before the page starts.
+  await checkLayout(checked, keyLayout(prefix), false);
   // The command's client gives up after a few retries (right for one-shot commands); a page
   // left open for hours must outlive a Redis restart (or a failover), so it reads through a
   // client that retries.
@@ -67,7 +71,6 @@ export async function runDashboard(
         maxRetriesPerRequest: 1,
       });
   redis.on("error", () => {});
-  const prefix = await context.prefix();
   const configured = (await context.config()).projections ?? [];
   // Projections that ran against this prefix but are not in the config are shown too (found from
   // their keys and consumer groups). Discovery SCANs the keyspace, so it runs every
