@@ -1,5 +1,6 @@
-import { aclRuleFor, silentLogger } from "@streamstore/core";
+import { aclRuleFor, INDEX_RECORD_BYTES, keyLayout, silentLogger } from "@streamstore/core";
 import { projectionKeys } from "@streamstore/projections";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
 import { catchUp } from "./support/catchUp.js";
@@ -126,11 +127,24 @@ describe("aclRuleFor", () => {
       "+acl|whoami",
     ]);
     expect(runtime.filter((rule) => !operator.includes(rule))).toEqual([]);
-    // And the read-only one has no write, no script and no WAIT, and no CONFIG in any role
-    for (const write of ["+xadd", "+xdel", "+set", "+hset", "+del", "+evalsha", "+eval", "+wait"]) {
+    // And the read-only one has no write, no writing script and no WAIT, and no CONFIG in any role
+    for (const write of [
+      "+xadd",
+      "+xdel",
+      "+set",
+      "+hset",
+      "+del",
+      "+append",
+      "+evalsha",
+      "+eval",
+      "+wait",
+    ]) {
       expect(readonly).not.toContain(write);
     }
-    expect(readonly).toContain("+xread");
+    // (aggregates are read through their index with read-only scripts: EVALSHA_RO, EVAL_RO)
+    for (const read of ["+xread", "+evalsha_ro", "+eval_ro", "+strlen", "+getrange"]) {
+      expect(readonly).toContain(read);
+    }
     expect([...runtime, ...operator, ...readonly].some((rule) => rule.includes("config"))).toBe(
       false,
     );
@@ -229,6 +243,13 @@ describe("streamstore as an operator ACL user", () => {
       expect(run.stderr).not.toContain("NOPERM");
       expect(run.code).toBe(0);
     }
+    // (stream show read account-bob through its index with EVALSHA_RO: the example's two events
+    // and the poison deposit)
+    expect(
+      (JSON.parse(reads[1]?.stdout ?? "") as { events: { version: number }[] }).events.map(
+        (event) => event.version,
+      ),
+    ).toEqual([1, 2, 3]);
     expect(tail.lines.length).toBeGreaterThan(0);
     expect(doctor.stderr).not.toContain("NOPERM");
     expect((JSON.parse(doctor.stdout) as { user: string }).user).toBe(users.readonly);
@@ -240,6 +261,46 @@ describe("streamstore as an operator ACL user", () => {
     expect(rebuild.stderr).toContain('role: "operator"');
     expect(rebuild.stderr).not.toContain("This looks like a bug");
     expect(await redis.get(projectionKeys(prefix, "balances").active())).toBe(activeBefore);
+  });
+});
+
+describe("the read-only operator's scripts", () => {
+  it("runs read-only scripts, and is refused EVAL, EVALSHA and every write from EVAL_RO", async () => {
+    // Given connections as the read-only operator and as the operator, and a cached script
+    const readonly = new Redis(urlAs(users.readonly));
+    const operator = new Redis(urlAs(users.operator));
+    const sha = String(await redis.call("SCRIPT", "LOAD", "return 1"));
+    const index = keyLayout(prefix).index("account", 0, "bob");
+    const append = "return redis.call('APPEND', KEYS[1], 'x')";
+    const outcome = (command: Promise<unknown>) =>
+      command.then(
+        (reply) => reply,
+        (error: Error) => error.message,
+      );
+    try {
+      // When the read-only operator reads with EVAL_RO, then tries to write with a script each
+      // way, and the operator (who may APPEND) tries it with EVAL_RO
+      const length = await outcome(
+        readonly.call("EVAL_RO", "return redis.call('STRLEN', KEYS[1])", 1, index),
+      );
+      const evalWrite = await outcome(readonly.call("EVAL", append, 1, index));
+      const evalshaWrite = await outcome(readonly.call("EVALSHA", sha, 0));
+      const readonlyRoWrite = await outcome(readonly.call("EVAL_RO", append, 1, index));
+      const operatorRoWrite = await outcome(operator.call("EVAL_RO", append, 1, index));
+
+      // Then the read answers account-bob's three versions; EVAL and EVALSHA are not its
+      // commands, nor is APPEND inside a script; and Redis refuses any write from EVAL_RO, whoever
+      // runs it. The index is unchanged.
+      expect(length).toBe(3 * INDEX_RECORD_BYTES);
+      expect(evalWrite).toMatch(/^NOPERM .*'eval'/);
+      expect(evalshaWrite).toMatch(/^NOPERM .*'evalsha'/);
+      expect(readonlyRoWrite).toMatch(/The user executing the script can't run this command/);
+      expect(operatorRoWrite).toMatch(/Write commands are not allowed from read-only scripts/);
+      expect(await redis.strlen(index)).toBe(3 * INDEX_RECORD_BYTES);
+    } finally {
+      readonly.disconnect();
+      operator.disconnect();
+    }
   });
 });
 
