@@ -1,4 +1,9 @@
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import {
+  getRedisEventStore,
+  INDEX_RECORD_BYTES,
+  readAggregatePage,
+  silentLogger,
+} from "@streamstore/core";
 import {
   getProjectionStatus,
   type ProjectionStatus,
@@ -37,8 +42,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The retention rule of this shop: derived streams (notifications) are trimmed to a length, the
- * event store's keys never are. An aggregate stream is the source of truth, and the category log is
- * what a projection rebuild replays from the start.
+ * event store's keys never are. The category log holds every event once (the source of truth, and
+ * what a projection rebuild replays from the start); an aggregate's index only points into it, so
+ * trimming the log would make the aggregate unreadable.
  */
 async function trimDerivedStream(
   redis: Redis,
@@ -60,8 +66,9 @@ function describeStatus(status: ProjectionStatus): string {
 
 /**
  * Builds some history (orders, a projection, a notification stream with mailers), then shows what
- * an operator looks at: XINFO STREAM/GROUPS/CONSUMERS, XPENDING, the projection status with its
- * lag while stopped and after a restart, and retention that trims only the derived stream.
+ * an operator looks at: an aggregate's index and the log entries it points at, XINFO
+ * STREAM/GROUPS/CONSUMERS, XPENDING, the projection status with its lag while stopped and after a
+ * restart, and retention that trims only the derived stream.
  *
  * @example
  * await main({ redisUrl: process.env.REDIS_URL });
@@ -137,10 +144,28 @@ export async function main(options: MainOptions = {}): Promise<StreamManagementS
     );
 
     print("");
-    print("1. Streams (XINFO STREAM)");
+    print("1. Where the events are: an aggregate's index, and streams (STRLEN, XINFO STREAM)");
+    // Each event is stored once, in its category partition log; an aggregate is a string index
+    // of 12 bytes per version, each the log position of that version's event.
     const order7 = await store.locate("order-7");
+    const indexBytes = await redis.strlen(order7.indexKey);
+    print(
+      `   aggregate order-7: index ${order7.indexKey}, ${indexBytes} bytes = ${indexBytes / INDEX_RECORD_BYTES} versions of ${INDEX_RECORD_BYTES} bytes, each a position in ${order7.logKey}`,
+    );
+    const page = await readAggregatePage(redis, order7, {
+      direction: "forward",
+      start: 1,
+      stop: 0,
+      count: 10,
+    });
+    for (const { version, entry } of page.entries) {
+      const [position, fields] = entry;
+      const field = (name: string) => fields?.[fields.indexOf(name) + 1];
+      print(
+        `     version ${version} -> log entry ${position}: ${field("t")} of order-${field("a")} version ${field("v")}`,
+      );
+    }
     for (const [label, key] of [
-      ["aggregate order-7", order7.streamKey],
       ["category log of order", order7.logKey],
       ["notifications", notifications],
     ] as const) {
@@ -223,7 +248,7 @@ export async function main(options: MainOptions = {}): Promise<StreamManagementS
     print(
       `   notifications: ${trimmed} trimmed, ${kept} kept (whole nodes only, so at least 100), entries added still ${afterTrim.stream["entries-added"]}`,
     );
-    for (const key of [order7.streamKey, order7.logKey]) {
+    for (const key of [order7.indexKey, order7.logKey]) {
       try {
         await trimDerivedStream(redis, prefix, key, 100);
       } catch (error) {

@@ -13,8 +13,24 @@ describe.each([
     const summary = await main({ redisUrl, quick: true, print: (line) => lines.push(line) });
     const output = lines.join("\n");
 
-    // Then XINFO STREAM shows the aggregate, its category log and the derived stream
-    expect(output).toContain("aggregate order-7: length 3, entries added 3, last id 3-0, groups 0");
+    // Then the aggregate is an index of 3 records, each pointing at its event in the category log
+    expect(output).toMatch(
+      /aggregate order-7: index \S+:\{order:0\}:i:7, 36 bytes = 3 versions of 12 bytes, each a position in \S+:\{order:0\}:log/,
+    );
+    const pointed = lines.flatMap((line) => {
+      const match = /^ {5}version (\d) -> log entry (\d+-\d+): (\w+) of (\S+) version (\d)$/.exec(
+        line,
+      );
+      return match ? [match.slice(1)] : [];
+    });
+    expect(
+      pointed.map(([version, , type, stream, logVersion]) => [version, type, stream, logVersion]),
+    ).toEqual([
+      ["1", "OrderPlaced", "order-7", "1"],
+      ["2", "OrderPaid", "order-7", "2"],
+      ["3", "OrderShipped", "order-7", "3"],
+    ]);
+    // and XINFO STREAM shows the category log and the derived stream
     expect(output).toMatch(
       /category log of order: length 180, entries added 180, last id \d+-\d+, groups 1/,
     );
@@ -48,7 +64,7 @@ describe.each([
     expect(output).toMatch(
       /notifications: \d+ trimmed, \d+ kept \(whole nodes only, so at least 100\), entries added still 240/,
     );
-    expect(output).toMatch(/refused to trim \S+:\{order:0\}:s:7: it is event store history/);
+    expect(output).toMatch(/refused to trim \S+:\{order:0\}:i:7: it is event store history/);
     expect(output).toMatch(/refused to trim \S+:\{order:0\}:log: it is event store history/);
     expect(output).toContain(
       "order-7 is still at version 3 with 3 events; the order log keeps all 240 entries",

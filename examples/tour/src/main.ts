@@ -120,7 +120,7 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
   const operations = await section(
     5,
     "stream-management",
-    "What an operator looks at: XINFO STREAM/GROUPS/CONSUMERS, XPENDING, the projection status (lag\nwhile stopped, gone after a restart), and retention that trims derived streams only.",
+    "What an operator looks at: an aggregate's index and the log entries it points at, XINFO\nSTREAM/GROUPS/CONSUMERS, XPENDING, the projection status (lag while stopped, gone after a\nrestart), and retention that trims derived streams only.",
     (out) => streamManagement({ print: out, quick }),
   );
   add("stream-management", "events appended", operations.eventsAppended);
