@@ -3,7 +3,8 @@
  * 3-primary Redis Cluster (no replicas, so both sides do the same work per event), in the same
  * run, with the same concurrency: 64 appenders over 10,000 streams of one category with 8
  * partitions, 1 event per append, exact expected versions. The baseline on each target is the raw
- * ioredis XADD rate (one XADD per call, keys spread by the same hash tags), so "store / raw" says
+ * ioredis XADD rate (one XADD per call to the category's partition logs, the streams the store
+ * appends each event to, so keys spread by the same hash tags), so "store / raw" says
  * what streamstore costs on that target, and "cluster / 1 node" what the cluster gives.
  * CPU seconds of every redis-server and of this process are sampled per measurement, because on a
  * small machine the answer is usually "the client ran out of CPU", not "Redis did".
@@ -132,7 +133,7 @@ async function main() {
           `${target.name} / raw XADD`,
           await measure(target, async (appender, stream) => {
             await target.clients[appender]?.xadd(
-              `${rawPrefix}:{account:${stream % PARTITIONS}}:s:${stream}`,
+              `${rawPrefix}:{account:${stream % PARTITIONS}}:log`,
               "*",
               "i",
               crypto.randomUUID(),
@@ -233,7 +234,7 @@ async function main() {
 ${meta.date}, Node ${meta.node}, ${meta.cores} cores (${meta.cpu}), Redis ${meta.redis} (private, no persistence).
 ${APPENDERS} concurrent appenders, each on its own client (a \`Redis\`, or a \`Cluster\` with one connection per primary), over ${STREAMS} streams of one category with ${PARTITIONS} partitions, 1 event (${Buffer.byteLength(payloadText)} B of JSON) per append, exact expected versions, ${SECONDS} s per measurement, ${ROUNDS} alternating rounds (medians shown; every sample is in cluster.json). Load average at the end: ${meta.loadAverageAtEnd.join(", ")} (the machine is shared with other work). The cluster has 3 primaries and no replicas, so each side does the same work per event.
 
-Raw XADD = one ioredis \`XADD\` per call to keys with the same hash tags: what the client and the server can do at all on that target. CPU = busy fraction of one core during the streamstore measurement (from /proc), per redis-server and for the benchmark process that runs all ${APPENDERS} appenders.
+Raw XADD = one ioredis \`XADD\` per call to the partition logs (keys with the same hash tags as the store's): what the client and the server can do at all on that target. CPU = busy fraction of one core during the streamstore measurement (from /proc), per redis-server and for the benchmark process that runs all ${APPENDERS} appenders.
 
 ${table.join("\n")}
 
