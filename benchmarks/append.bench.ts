@@ -1,23 +1,30 @@
 /**
  * pnpm bench:append — append throughput of @streamstore/core against the bare minimum on the
- * same Redis in the same run: a Lua script doing only the version check and the two XADDs (same
- * fields), through ioredis, with the same concurrency, payloads and streams. Also Redis memory
- * per stored event. Writes benchmarks/results/append.{json,md}.
+ * same Redis in the same run: a Lua script doing only what storage layout 2 must do (STRLEN of
+ * the index, the version check, one XADD per event into the log with the same fields, one APPEND
+ * of 12-byte positions to the index), through ioredis, with the same concurrency, payloads and
+ * streams; beside it the previous layout's bare script (two XADDs per event), to show whether an
+ * append got cheaper or dearer for Redis, with redis-server's CPU per event for each side. Also
+ * Redis memory per stored event. Writes benchmarks/results/append.{json,md}.
  *
- * Flags: --seconds N (per measurement, default 3), --appenders N (default 64).
+ * Flags: --seconds N (per measurement, default 1.5), --appenders N (default 64), --rounds N
+ * (default 7). Short measurements, many rounds: on a shared machine the sides then see the same
+ * bursts of outside load, and the median of the per-round ratios ignores the worst of them.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
+import { infoNumber, redisCpuSeconds, redisVersion } from "./support/redisInfo.js";
 import { type AppendStep, runAppenders } from "./support/runAppenders.js";
 
-const SECONDS = benchFlag("seconds", 3);
+const SECONDS = benchFlag("seconds", 1.5);
 const APPENDERS = benchFlag("appenders", 64);
+const ROUNDS = benchFlag("rounds", 7);
 const STREAMS = 10_000;
 
 const payloadBytes = Buffer.byteLength(JSON.stringify(benchPayload));
@@ -34,7 +41,16 @@ const scenarios: Scenario[] = [
   { name: "one hot stream, 10 events/append", eventsPerAppend: 10, hot: true },
 ];
 
-async function measure(scenario: Scenario, append: AppendStep): Promise<number> {
+interface Measurement {
+  eventsPerSecond: number;
+  /** redis-server CPU (user + system) per event: what an append costs Redis itself. */
+  redisCpuMicrosPerEvent: number;
+  /** This process's CPU per event: what an append costs the client (all 64 loops run here). */
+  clientCpuMicrosPerEvent: number;
+}
+
+async function measure(admin: Redis, scenario: Scenario, append: AppendStep): Promise<Measurement> {
+  const cpuBefore = await redisCpuSeconds(admin);
   const run = await runAppenders(
     {
       appenders: APPENDERS,
@@ -45,8 +61,26 @@ async function measure(scenario: Scenario, append: AppendStep): Promise<number> 
     },
     append,
   );
-  return run.events / run.seconds;
+  const cpu = (await redisCpuSeconds(admin)) - cpuBefore;
+  // Each measurement starts on an empty Redis: no side runs on a fuller one.
+  await admin.flushall("SYNC");
+  return {
+    eventsPerSecond: run.events / run.seconds,
+    redisCpuMicrosPerEvent: (cpu * 1e6) / run.events,
+    clientCpuMicrosPerEvent: run.clientCpuMicrosPerEvent,
+  };
 }
+
+type Side = "bare" | "previous" | "store";
+const SIDES: Side[] = ["bare", "previous", "store"];
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 
 async function main() {
   const server = await startRedisServer();
@@ -57,64 +91,91 @@ async function main() {
     for (const client of clients) defineBareAppend(client);
     let run = 0;
     for (const scenario of scenarios) {
-      const bareRates: number[] = [];
-      const storeRates: number[] = [];
-      // A B A B: this machine is shared and noisy, so both sides see the same conditions.
-      for (let round = 0; round < 2; round++) {
-        const barePrefix = `bare${run}`;
-        const runBare = async () =>
-          bareRates.push(
-            await measure(scenario, (appender, stream, version, n) =>
-              bareAppend(clients[appender] as Redis, barePrefix, stream, version, n),
+      const measured: Record<Side, Measurement[]> = { bare: [], previous: [], store: [] };
+      const runSide = async (side: Side) => {
+        const prefix = `${side}${run}`;
+        if (side !== "store") {
+          measured[side].push(
+            await measure(admin, scenario, (appender, stream, version, n) =>
+              bareAppend(
+                clients[appender] as Redis,
+                prefix,
+                stream,
+                version,
+                n,
+                side === "bare" ? "index" : "previous",
+              ),
             ),
           );
+          return;
+        }
         const stores = clients.map((redis) =>
           getRedisEventStore({
             redis,
             events: benchEvents,
-            prefix: `store${run}`,
+            prefix,
             logger: silentLogger,
             serverCheck: "off",
           }),
         );
-        const runStore = async () =>
-          storeRates.push(
-            await measure(scenario, async (appender, stream, version, n) => {
-              await stores[appender]?.append(
-                `account-${stream}`,
-                Array.from({ length: n }, () => ({
-                  type: "Deposited" as const,
-                  data: benchPayload,
-                })),
-                { expectedVersion: version },
-              );
-            }),
-          );
-        // Alternate which side goes first: the second one runs on a fuller Redis.
-        if (round % 2 === 0) {
-          await runBare();
-          await runStore();
-        } else {
-          await runStore();
-          await runBare();
-        }
+        measured.store.push(
+          await measure(admin, scenario, async (appender, stream, version, n) => {
+            await stores[appender]?.append(
+              `account-${stream}`,
+              Array.from({ length: n }, () => ({
+                type: "Deposited" as const,
+                data: benchPayload,
+              })),
+              { expectedVersion: version },
+            );
+          }),
+        );
+      };
+      // The machine is shared and noisy: the sides take turns, in reverse order every other
+      // round, so they all see the same conditions.
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const side of round % 2 === 0 ? SIDES : [...SIDES].reverse()) await runSide(side);
         run += 1;
       }
-      const bare = bareRates.reduce((a, b) => a + b, 0) / bareRates.length;
-      const store = storeRates.reduce((a, b) => a + b, 0) / storeRates.length;
+      const rate = (side: Side) => median(measured[side].map((m) => m.eventsPerSecond));
+      const cpu = (side: Side) => median(measured[side].map((m) => m.redisCpuMicrosPerEvent));
+      const roundRatio = (over: Side, under: Side) =>
+        median(
+          measured[over].map(
+            (m, round) => m.eventsPerSecond / (measured[under][round]?.eventsPerSecond ?? 1),
+          ),
+        );
+      const clientCpu = (side: Side) =>
+        median(measured[side].map((m) => m.clientCpuMicrosPerEvent));
       const row = {
         scenario: scenario.name,
-        bareEventsPerSecond: Math.round(bare),
-        storeEventsPerSecond: Math.round(store),
-        ratio: Number((store / bare).toFixed(3)),
+        bareEventsPerSecond: Math.round(rate("bare")),
+        previousBareEventsPerSecond: Math.round(rate("previous")),
+        storeEventsPerSecond: Math.round(rate("store")),
+        // The median of each round's ratio: the sides of one round ran seconds apart.
+        ratio: Number(roundRatio("store", "bare").toFixed(3)),
+        bareVsPrevious: Number(roundRatio("bare", "previous").toFixed(3)),
+        redisCpuMicrosPerEvent: {
+          bare: Number(cpu("bare").toFixed(2)),
+          previous: Number(cpu("previous").toFixed(2)),
+          store: Number(cpu("store").toFixed(2)),
+        },
+        clientCpuMicrosPerEvent: {
+          bare: Number(clientCpu("bare").toFixed(2)),
+          previous: Number(clientCpu("previous").toFixed(2)),
+          store: Number(clientCpu("store").toFixed(2)),
+        },
+        rounds: Object.fromEntries(
+          SIDES.map((side) => [side, measured[side].map((m) => Math.round(m.eventsPerSecond))]),
+        ),
       };
       results.push(row);
       console.log(
-        `${row.scenario.padEnd(36)} bare ${String(row.bareEventsPerSecond).padStart(8)} ev/s   streamstore ${String(row.storeEventsPerSecond).padStart(8)} ev/s   ratio ${row.ratio.toFixed(2)}`,
+        `${row.scenario.padEnd(36)} bare ${String(row.bareEventsPerSecond).padStart(7)}  previous bare ${String(row.previousBareEventsPerSecond).padStart(7)}  streamstore ${String(row.storeEventsPerSecond).padStart(7)} ev/s   ratio ${row.ratio.toFixed(2)}   redis µs/event ${row.redisCpuMicrosPerEvent.bare} / ${row.redisCpuMicrosPerEvent.previous} / ${row.redisCpuMicrosPerEvent.store}   client µs/event ${row.clientCpuMicrosPerEvent.bare} / ${row.clientCpuMicrosPerEvent.previous} / ${row.clientCpuMicrosPerEvent.store}`,
       );
     }
     // Memory per stored event: a fresh prefix, 2,000 streams x 10 events, measured by INFO.
-    const before = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
+    const before = await infoNumber(admin, "memory", "used_memory");
     const memoryStore = getRedisEventStore({
       redis: admin,
       events: benchEvents,
@@ -128,27 +189,28 @@ async function main() {
         Array.from({ length: 10 }, () => ({ type: "Deposited" as const, data: benchPayload })),
       );
     }
-    const after = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
-    const { streamKey, logKey } = await memoryStore.locate("account-7");
-    const streamUsage = Number(await admin.call("MEMORY", "USAGE", streamKey, "SAMPLES", "0"));
+    const after = await infoNumber(admin, "memory", "used_memory");
+    const { indexKey, logKey } = await memoryStore.locate("account-7");
+    const indexUsage = Number(await admin.call("MEMORY", "USAGE", indexKey, "SAMPLES", "0"));
     const logUsage = Number(await admin.call("MEMORY", "USAGE", logKey, "SAMPLES", "0"));
     const memory = {
       payloadBytes,
       bytesPerEventInfo: Math.round((after - before) / STORED),
-      aggregateStreamBytesPerEvent: Math.round(streamUsage / 10),
+      indexBytesPerEvent: Math.round(indexUsage / 10),
       logBytesPerEvent: Math.round(logUsage / STORED),
     };
     console.log(
-      `memory: payload ${payloadBytes} B/event; Redis used_memory grows ${memory.bytesPerEventInfo} B/event (aggregate stream ${memory.aggregateStreamBytesPerEvent} B + log ${memory.logBytesPerEvent} B, MEMORY USAGE)`,
+      `memory: payload ${payloadBytes} B/event; Redis used_memory grows ${memory.bytesPerEventInfo} B/event (index ${memory.indexBytesPerEvent} B + log ${memory.logBytesPerEvent} B, MEMORY USAGE)`,
     );
     const meta = {
       date: new Date().toISOString(),
       node: process.version,
       cores: cpus().length,
-      redis: /redis_version:(\S+)/.exec(await admin.info("server"))?.[1],
+      redis: await redisVersion(admin),
       appenders: APPENDERS,
       secondsPerMeasurement: SECONDS,
-      rounds: 2,
+      rounds: ROUNDS,
+      loadAverageAtEnd: loadavg().map((value) => Number(value.toFixed(2))),
     };
     await mkdir(new URL("./results/", import.meta.url), { recursive: true });
     await writeFile(
@@ -156,16 +218,26 @@ async function main() {
       `${JSON.stringify({ meta, results, memory }, null, 2)}\n`,
     );
     const table = [
-      "| scenario | bare script ev/s | streamstore ev/s | ratio |",
-      "| --- | ---: | ---: | ---: |",
-      ...results.map(
-        (row) =>
-          `| ${row.scenario} | ${row.bareEventsPerSecond} | ${row.storeEventsPerSecond} | ${row.ratio} |`,
-      ),
+      "| scenario | bare script ev/s | previous layout's bare script ev/s | bare / previous bare | streamstore ev/s | ratio (streamstore / bare) | target ≥ 0.8 | Redis CPU µs / event: bare · previous bare · streamstore | client CPU µs / event: bare · previous bare · streamstore |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+      ...results.map((row) => {
+        const cpu = row.redisCpuMicrosPerEvent as Record<Side, number>;
+        const client = row.clientCpuMicrosPerEvent as Record<Side, number>;
+        return `| ${row.scenario} | ${row.bareEventsPerSecond} | ${row.previousBareEventsPerSecond} | ${row.bareVsPrevious} | ${row.storeEventsPerSecond} | ${row.ratio} | ${Number(row.ratio) >= 0.8 ? "met" : "**missed**"} | ${cpu.bare} · ${cpu.previous} · ${cpu.store} | ${client.bare} · ${client.previous} · ${client.store} |`;
+      }),
     ];
     await writeFile(
       new URL("./results/append.md", import.meta.url),
-      `# bench:append\n\n${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (private, no persistence), ${APPENDERS} concurrent appenders on their own connections, ${SECONDS} s per measurement, 2 alternating rounds.\n\nBare = a Lua script doing only the version check and the two XADDs with the same fields, called through ioredis. Target: ratio >= 0.8.\n\n${table.join("\n")}\n\nMemory: payload ${payloadBytes} B of JSON per event; Redis used_memory grows ${memory.bytesPerEventInfo} B per event (the event is stored twice: aggregate stream ${memory.aggregateStreamBytesPerEvent} B/event, category log ${memory.logBytesPerEvent} B/event, from MEMORY USAGE).\n`,
+      `# bench:append
+
+${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (private, no persistence), ${APPENDERS} concurrent appenders on their own connections, ${SECONDS} s per measurement, ${ROUNDS} rounds (the sides take turns, in reverse order every other round; FLUSHALL after every measurement); ev/s and CPU figures are the medians of the rounds, ratios the medians of the rounds' ratios (every round's ev/s is in append.json). The machine is shared with other work (load average at the end: ${meta.loadAverageAtEnd.join(", ")}): compare the ratios, measured in the same run, not the absolute rates.
+
+Bare = a Lua script doing only what storage layout 2 must do, with the same fields, called through ioredis: STRLEN of the aggregate's index, the version check, one XADD per event into the category log, one APPEND of the events' 12-byte positions to the index. Previous layout's bare script = the same for the layout before it: the version from the aggregate stream's last id (XREVRANGE COUNT 1), then two XADDs per event (the log, and the aggregate stream with id <version>-0). bare / previous bare > 1: an append got cheaper. Redis CPU = redis-server's user + system CPU during the measurement ÷ events: what an append costs Redis itself, whatever limits the throughput; client CPU = this process's (which runs all ${APPENDERS} loops) ÷ events. Target: ratio ≥ 0.8.
+
+${table.join("\n")}
+
+Memory: payload ${payloadBytes} B of JSON per event; Redis used_memory grows ${memory.bytesPerEventInfo} B per event, 2,000 aggregates of 10 events (each event is stored once: category log ${memory.logBytesPerEvent} B/event, aggregate index ${memory.indexBytesPerEvent} B/event, from MEMORY USAGE, which estimates). bench:memory measures this properly.
+`,
     );
   } finally {
     for (const client of clients) client.disconnect();

@@ -231,7 +231,7 @@ async function main() {
 
 ${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (private, no persistence), ${APPENDERS} concurrent appenders on their own connections, 10,000 streams, 1 event per append with an exact expected version, ${SECONDS} s per measurement, ${ROUNDS} rounds, the second in the reverse order of the first.
 
-Bare = the Lua script of bench:append (version check and the two XADDs) through ioredis. "No provider" = \`@opentelemetry/api\` installed, nothing registered: each append makes one check (the global registry's providers compared with the ones seen last). "SDK" = \`BasicTracerProvider\` with a \`BatchSpanProcessor\` into an exporter that drops the spans, and a \`MeterProvider\` whose reader is not collected during the run, both registered globally: a span with its attributes, a histogram record and a counter add per append.
+Bare = the bare script of bench:append (STRLEN of the index, the version check, one XADD per event into the log, one APPEND to the index) through ioredis. "No provider" = \`@opentelemetry/api\` installed, nothing registered: each append makes one check (the global registry's providers compared with the ones seen last). "SDK" = \`BasicTracerProvider\` with a \`BatchSpanProcessor\` into an exporter that drops the spans, and a \`MeterProvider\` whose reader is not collected during the run, both registered globally: a span with its attributes, a histogram record and a counter add per append.
 
 | side | ev/s | vs bare | vs no provider | client CPU µs / append | event-loop utilisation |
 | --- | ---: | ---: | ---: | ---: | ---: |

@@ -1,9 +1,30 @@
 import type { Redis } from "ioredis";
 import { benchPayload } from "./benchEvents.js";
 
-// The bare minimum an atomic append needs: read the version, compare, two XADDs per event (with
-// the fields streamstore writes). What bench:append and bench:telemetry measure streamstore against.
+// The bare minimum an atomic append of storage layout 2 needs: read the version from the
+// aggregate's index (STRLEN / 12), compare, one XADD per event into the category log (with the
+// fields streamstore writes), then ONE APPEND of the events' 12-byte log positions to the index
+// (ms and seq, 6 bytes each, packed by Redis's struct library). What bench:append and
+// bench:telemetry measure streamstore against.
 const BARE_SCRIPT = `
+local current = redis.call("STRLEN", KEYS[1]) / 12
+if ARGV[1] ~= "any" and tonumber(ARGV[1]) ~= current then return {"conflict", current} end
+local n = tonumber(ARGV[3])
+local records = {}
+for k = 1, n do
+  local o = 4 + (k - 1) * 3
+  local p = redis.call("XADD", KEYS[2], "*", "i", ARGV[o], "t", ARGV[o + 1], "d", ARGV[o + 2], "a", ARGV[2], "v", current + k)
+  local ms, seq = string.match(p, "^(%d+)%-(%d+)$")
+  records[k] = struct.pack(">I6I6", tonumber(ms), tonumber(seq))
+end
+redis.call("APPEND", KEYS[1], table.concat(records))
+return {"ok", current + n}
+`;
+
+// The bare minimum of the PREVIOUS layout (a Redis stream per aggregate beside the log, each
+// event stored twice): the version from the aggregate stream's last id, two XADDs per event.
+// Kept so that bench:append shows whether an append got cheaper or dearer for Redis.
+const BARE_PREVIOUS_SCRIPT = `
 local current = 0
 local last = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)
 if #last > 0 then current = tonumber(string.match(last[1][1], "^(%d+)%-")) end
@@ -19,21 +40,30 @@ return {"ok", current + n}
 `;
 
 /**
- * Defines the `bareAppend` command (the bare script) on a client; call once per client.
+ * Which bare script: `"index"`, storage layout 2's writes (the default), or `"previous"`, the
+ * stream-per-aggregate layout's.
+ */
+export type BareLayout = "index" | "previous";
+
+/**
+ * Defines the bare scripts' commands on a client; call once per client.
  *
  * @example
  * for (const client of clients) defineBareAppend(client);
  */
 export function defineBareAppend(client: Redis): void {
   client.defineCommand("bareAppend", { numberOfKeys: 2, lua: BARE_SCRIPT });
+  client.defineCommand("bareAppendPrevious", { numberOfKeys: 2, lua: BARE_PREVIOUS_SCRIPT });
 }
 
 /**
  * Appends `count` events of {@link benchPayload} to stream `stream` under `prefix` with the bare
- * script, expecting `version` (or `"any"`). The client must have {@link defineBareAppend} run.
+ * script of `layout`, expecting `version` (or `"any"`). The client must have
+ * {@link defineBareAppend} run.
  *
  * @example
  * await bareAppend(clients[0], "bare0", 7, 0, 1);
+ * await bareAppend(clients[0], "old0", 7, 0, 1, "previous");
  */
 export async function bareAppend(
   client: Redis,
@@ -41,9 +71,10 @@ export async function bareAppend(
   stream: number,
   version: number | "any",
   count: number,
+  layout: BareLayout = "index",
 ): Promise<void> {
   const args: (string | number)[] = [
-    `${prefix}:{account:0}:s:${stream}`,
+    layout === "index" ? `${prefix}:{account:0}:i:${stream}` : `${prefix}:{account:0}:s:${stream}`,
     `${prefix}:{account:0}:log`,
     version,
     String(stream),
@@ -51,7 +82,9 @@ export async function bareAppend(
   ];
   for (let k = 0; k < count; k++)
     args.push(crypto.randomUUID(), "Deposited", JSON.stringify(benchPayload));
-  await (client as unknown as { bareAppend(...a: unknown[]): Promise<unknown> }).bareAppend(
-    ...args,
-  );
+  const commands = client as unknown as Record<
+    "bareAppend" | "bareAppendPrevious",
+    (...a: unknown[]) => Promise<unknown>
+  >;
+  await (layout === "index" ? commands.bareAppend(...args) : commands.bareAppendPrevious(...args));
 }
