@@ -13,7 +13,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { APPEND_SCRIPT, encodeEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
@@ -71,9 +71,6 @@ async function measure(admin: Redis, scenario: Scenario, append: AppendStep): Pr
   };
 }
 
-type Side = "bare" | "previous" | "store";
-const SIDES: Side[] = ["bare", "previous", "store"];
-
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -81,6 +78,100 @@ const median = (values: number[]) => {
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
+
+// The store's append script with bench:append's bare position codec (struct.pack of ms and seq)
+// in place of its own (decimal digits split into 3-byte parts, see POSITION_CODEC in core):
+// what the codec costs Redis.
+const PACKED_CODEC_SCRIPT = APPEND_SCRIPT.replace(
+  "records[k] = encodePosition(position)",
+  'local ms, seq = string.match(position, "^(%d+)%-(%d+)$"); records[k] = struct.pack(">I6I6", tonumber(ms), tonumber(seq))',
+);
+
+/**
+ * Redis's own time per append script call (INFO commandstats, EVALSHA), one call at a time on
+ * one connection: the bare script, the store's, and the store's with the bare codec.
+ */
+async function scriptTimes(redis: Redis, admin: Redis) {
+  if (PACKED_CODEC_SCRIPT === APPEND_SCRIPT) throw new Error("the append script's codec moved");
+  redis.defineCommand("appendPackedCodec", { numberOfKeys: 2, lua: PACKED_CODEC_SCRIPT });
+  const packed = redis as unknown as { appendPackedCodec(...a: unknown[]): Promise<unknown> };
+  const store = getRedisEventStore({
+    redis,
+    events: benchEvents,
+    prefix: "calls",
+    logger: silentLogger,
+    serverCheck: "off",
+  });
+  const calls = 1500;
+  const rounds = 3;
+  const cases = [
+    { name: "1 event, exact version, 1,000 streams", count: 1, hot: false },
+    { name: "10 events, exact version, 1,000 streams", count: 10, hot: false },
+    { name: '1 event, "any", one hot stream', count: 1, hot: true },
+  ];
+  type CallSide = "bare" | "store" | "storeWithBareCodec";
+  const rows: Record<string, unknown>[] = [];
+  for (const { name, count, hot } of cases) {
+    // The swapped codec writes records the store's decoder cannot read back: the idempotency
+    // lookup of an "any" append would then miss, so that variant runs with exact versions only.
+    const sides: CallSide[] = hot ? ["bare", "store"] : ["bare", "store", "storeWithBareCodec"];
+    const samples: Record<CallSide, number[]> = { bare: [], store: [], storeWithBareCodec: [] };
+    const versions: Record<CallSide, Map<number, number>> = {
+      bare: new Map(),
+      store: new Map(),
+      storeWithBareCodec: new Map(),
+    };
+    // Sides alternate in short runs: commandstats time is wall-clock time, which other work on
+    // a shared machine inflates; the median of the runs is kept.
+    for (let round = 0; round < rounds; round++) {
+      for (const side of sides) {
+        await admin.config("RESETSTAT");
+        for (let call = 0; call < calls; call++) {
+          const stream = hot ? -1 : call % 1000;
+          const version = hot ? "any" : (versions[side].get(stream) ?? 0);
+          const events = Array.from({ length: count }, () => ({
+            type: "Deposited" as const,
+            data: benchPayload,
+          }));
+          if (side === "bare")
+            await bareAppend(redis, `calls-bare-${count}`, stream, version, count);
+          else if (side === "store")
+            await store.append(`account${count}-${stream}`, events, { expectedVersion: version });
+          else {
+            const args: (string | number)[] = [
+              `calls-packed-${count}:{account:0}:i:${stream}`,
+              `calls-packed-${count}:{account:0}:log`,
+              version === "any" ? "any" : "exact",
+              version === "any" ? 0 : version,
+              String(stream),
+              count,
+            ];
+            const encoded = encodeEvents(benchEvents, events, undefined, {
+              maxEventBytes: 1024 * 1024,
+              maxBatchSize: 1000,
+            });
+            for (const event of encoded)
+              args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
+            await packed.appendPackedCodec(...args);
+          }
+          if (version !== "any") versions[side].set(stream, version + count);
+        }
+        const stats = await admin.info("commandstats");
+        const match = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(stats);
+        samples[side].push(Number(match?.[2]) / Number(match?.[1]));
+      }
+    }
+    const row: Record<string, unknown> = { case: name };
+    for (const side of sides) row[side] = Number(median(samples[side]).toFixed(1));
+    rows.push(row);
+    console.log(`script µs per call, ${name}: ${JSON.stringify(row)}`);
+  }
+  await admin.flushall("SYNC");
+  return rows;
+}
+
+type Side = "bare" | "previous" | "store";
+const SIDES: Side[] = ["bare", "previous", "store"];
 
 async function main() {
   const server = await startRedisServer();
@@ -174,6 +265,7 @@ async function main() {
         `${row.scenario.padEnd(36)} bare ${String(row.bareEventsPerSecond).padStart(7)}  previous bare ${String(row.previousBareEventsPerSecond).padStart(7)}  streamstore ${String(row.storeEventsPerSecond).padStart(7)} ev/s   ratio ${row.ratio.toFixed(2)}   redis µs/event ${row.redisCpuMicrosPerEvent.bare} / ${row.redisCpuMicrosPerEvent.previous} / ${row.redisCpuMicrosPerEvent.store}   client µs/event ${row.clientCpuMicrosPerEvent.bare} / ${row.clientCpuMicrosPerEvent.previous} / ${row.clientCpuMicrosPerEvent.store}`,
       );
     }
+    const calls = await scriptTimes(clients[0] as Redis, admin);
     // Memory per stored event: a fresh prefix, 2,000 streams x 10 events, measured by INFO.
     const before = await infoNumber(admin, "memory", "used_memory");
     const memoryStore = getRedisEventStore({
@@ -215,7 +307,7 @@ async function main() {
     await mkdir(new URL("./results/", import.meta.url), { recursive: true });
     await writeFile(
       new URL("./results/append.json", import.meta.url),
-      `${JSON.stringify({ meta, results, memory }, null, 2)}\n`,
+      `${JSON.stringify({ meta, results, scriptMicrosPerCall: calls, memory }, null, 2)}\n`,
     );
     const table = [
       "| scenario | bare script ev/s | previous layout's bare script ev/s | bare / previous bare | streamstore ev/s | ratio (streamstore / bare) | target ≥ 0.8 | Redis CPU µs / event: bare · previous bare · streamstore | client CPU µs / event: bare · previous bare · streamstore |",
@@ -226,6 +318,13 @@ async function main() {
         return `| ${row.scenario} | ${row.bareEventsPerSecond} | ${row.previousBareEventsPerSecond} | ${row.bareVsPrevious} | ${row.storeEventsPerSecond} | ${row.ratio} | ${Number(row.ratio) >= 0.8 ? "met" : "**missed**"} | ${cpu.bare} · ${cpu.previous} · ${cpu.store} | ${client.bare} · ${client.previous} · ${client.store} |`;
       }),
     ];
+    const callTable = [
+      "| append | bare script µs / call | streamstore's script µs / call | streamstore's script with the bare position codec µs / call |",
+      "| --- | ---: | ---: | ---: |",
+      ...calls.map(
+        (row) => `| ${row.case} | ${row.bare} | ${row.store} | ${row.storeWithBareCodec} |`,
+      ),
+    ];
     await writeFile(
       new URL("./results/append.md", import.meta.url),
       `# bench:append
@@ -235,6 +334,10 @@ ${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (priva
 Bare = a Lua script doing only what storage layout 2 must do, with the same fields, called through ioredis: STRLEN of the aggregate's index, the version check, one XADD per event into the category log, one APPEND of the events' 12-byte positions to the index. Previous layout's bare script = the same for the layout before it: the version from the aggregate stream's last id (XREVRANGE COUNT 1), then two XADDs per event (the log, and the aggregate stream with id <version>-0). bare / previous bare > 1: an append got cheaper. Redis CPU = redis-server's user + system CPU during the measurement ÷ events: what an append costs Redis itself, whatever limits the throughput; client CPU = this process's (which runs all ${APPENDERS} loops) ÷ events. Target: ratio ≥ 0.8.
 
 ${table.join("\n")}
+
+Where the difference goes on the Redis side: Redis's own time per script call (INFO commandstats, EVALSHA), one call at a time on one connection, the sides alternating in runs of 1,500 calls, median of 3 runs (commandstats time is wall-clock time inside Redis, which other work on this shared machine can inflate). "With the bare position codec" = streamstore's script with its position encoding (each of ms and seq split into decimal parts of 3 bytes, written for Lua 5.1 and the fake's fengari alike) replaced by the bare script's \`struct.pack(">I6I6", ms, seq)\`. With \`"any"\` on an existing stream, streamstore's script also looks the stream's last event up in the log (its idempotency check: GETRANGE, decode, XRANGE), which the bare script does not.
+
+${callTable.join("\n")}
 
 Memory: payload ${payloadBytes} B of JSON per event; Redis used_memory grows ${memory.bytesPerEventInfo} B per event, 2,000 aggregates of 10 events (each event is stored once: category log ${memory.logBytesPerEvent} B/event, aggregate index ${memory.indexBytesPerEvent} B/event, from MEMORY USAGE, which estimates). bench:memory measures this properly.
 `,
