@@ -417,7 +417,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     if (status === "corrupt") throw corruptIndex(streamName, location.indexKey, reply[1]);
     if (status === "position") {
       throw new ScriptFailedError(
-        `the category log ${location.logKey} gave position ${String(reply[1])}, beyond what an aggregate index records (milliseconds and sequence below 1.67e14): its ids were set by hand (XADD with an explicit id, XSETID); the script deleted the entries it had added`,
+        `the category log ${location.logKey} gave position ${String(reply[1])}, beyond what an aggregate index records (milliseconds and sequence below 2^48): its ids were set by hand (XADD with an explicit id, XSETID); the script deleted the entries it had added`,
       );
     }
     throw new ScriptFailedError(`the append script answered ${JSON.stringify(reply)}`);

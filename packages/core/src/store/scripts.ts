@@ -17,42 +17,25 @@
  */
 export const INDEX_RECORD_BYTES = 12;
 
-// Log positions ("<ms>-<seq>") packed into 12 bytes and back, inside the scripts only: each of ms
-// and seq is split into its last 7 decimal digits and the digits before them, each part in 3
-// bytes (< 2^24). Splitting the decimal text keeps every number below 2^31, so the arithmetic is
-// plain integer arithmetic in Redis's Lua 5.1 (doubles) and in the fake's fengari alike. Valid for
-// ms and seq below 1.67e14 (the year 7300): encodePosition answers nil beyond, which only a log
-// whose ids were set by hand (XADD with an explicit id, XSETID) can reach.
+// Log positions ("<ms>-<seq>") packed into 12 bytes and back, inside the scripts only: ms and seq
+// as 6-byte big-endian unsigned integers, with Redis's own struct library (in C: bench:append
+// measured the decimal-splitting codec this replaced at 2 µs per event of Redis time). Valid for
+// ms and seq below 2^48 (the year 10889); encodePosition answers nil beyond, which only a log
+// whose ids were set by hand (XADD with an explicit id, XSETID) can reach. Lua 5.1 numbers are
+// doubles: exact there, and the fake's Lua gets the same struct and number semantics.
 const POSITION_CODEC = `
 local W = 12
-local PART_LIMIT = 16777216
-local function bytes3(n)
-  return string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256)
-end
-local function split7(digits)
-  local length = #digits
-  if length <= 7 then return 0, tonumber(digits) end
-  return tonumber(string.sub(digits, 1, length - 7)), tonumber(string.sub(digits, length - 6))
-end
+local POSITION_LIMIT = 281474976710656
 local function encodePosition(position)
   local ms, seq = string.match(position, "^(%d+)%-(%d+)$")
-  local msHigh, msLow = split7(ms)
-  local seqHigh, seqLow = split7(seq)
-  if msHigh >= PART_LIMIT or seqHigh >= PART_LIMIT then return nil end
-  return bytes3(msHigh) .. bytes3(msLow) .. bytes3(seqHigh) .. bytes3(seqLow)
-end
-local function number3(records, at)
-  local a, b, c = string.byte(records, at, at + 2)
-  return a * 65536 + b * 256 + c
-end
-local function join7(high, low)
-  if high == 0 then return string.format("%d", low) end
-  return string.format("%d%07d", high, low)
+  ms, seq = tonumber(ms), tonumber(seq)
+  if ms >= POSITION_LIMIT or seq >= POSITION_LIMIT then return nil end
+  return struct.pack(">I6I6", ms, seq)
 end
 -- The position of the record starting at byte 'at' (1-based) of 'records'.
 local function decodePosition(records, at)
-  return join7(number3(records, at), number3(records, at + 3)) .. "-" ..
-    join7(number3(records, at + 6), number3(records, at + 9))
+  local ms, seq = struct.unpack(">I6I6", records, at)
+  return string.format("%d-%d", ms, seq)
 end
 `;
 

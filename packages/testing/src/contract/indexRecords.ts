@@ -1,22 +1,12 @@
 import { INDEX_RECORD_BYTES } from "@streamstore/core";
 
 // The 12-byte records of an aggregate index (`keys.index(...)`), encoded exactly as
-// POSITION_CODEC in @streamstore/core's scripts does it, so that tests can plant records by hand
-// (APPEND) and check the ones the store wrote: ms and seq of a log position "<ms>-<seq>" are
-// each split into the digits before their last 7 and their last 7 digits, each part in 3 bytes,
-// big-endian, in the order ms high, ms low, seq high, seq low.
+// POSITION_CODEC in @streamstore/core's scripts does it (`struct.pack(">I6I6", ms, seq)`), so
+// that tests can plant records by hand (APPEND) and check the ones the store wrote: ms and seq of
+// a log position "<ms>-<seq>" as 6-byte big-endian unsigned integers.
 
-const LOW_DIGITS = 7;
-const PART_LIMIT = 2 ** 24;
-
-function splitDigits(digits: string): [high: number, low: number] {
-  if (digits.length <= LOW_DIGITS) return [0, Number(digits)];
-  return [Number(digits.slice(0, -LOW_DIGITS)), Number(digits.slice(-LOW_DIGITS))];
-}
-
-function joinDigits(high: number, low: number): string {
-  return high === 0 ? String(low) : `${high}${String(low).padStart(LOW_DIGITS, "0")}`;
-}
+const PART_BYTES = 6;
+const PART_LIMIT = 2n ** 48n;
 
 /**
  * The index record of a log position, as the append script writes it: APPEND it to an aggregate's
@@ -28,11 +18,11 @@ function joinDigits(high: number, low: number): string {
 export function indexRecord(position: string): Buffer {
   const match = /^([0-9]+)-([0-9]+)$/.exec(position);
   if (!match) throw new Error(`indexRecord: "${position}" is not a stream id`);
-  const parts = [...splitDigits(match[1] as string), ...splitDigits(match[2] as string)];
   const record = Buffer.alloc(INDEX_RECORD_BYTES);
-  parts.forEach((part, index) => {
+  [match[1], match[2]].forEach((digits, index) => {
+    const part = BigInt(digits as string);
     if (part >= PART_LIMIT) throw new Error(`indexRecord: "${position}" is beyond the encoding`);
-    record.writeUIntBE(part, index * 3, 3);
+    record.writeUIntBE(Number(part), index * PART_BYTES, PART_BYTES);
   });
   return record;
 }
@@ -51,10 +41,9 @@ export function indexPositions(index: Buffer | null): string[] {
   }
   const positions: string[] = [];
   for (let at = 0; at < index.length; at += INDEX_RECORD_BYTES) {
-    const [msHigh, msLow, seqHigh, seqLow] = [0, 1, 2, 3].map((part) =>
-      index.readUIntBE(at + part * 3, 3),
-    ) as [number, number, number, number];
-    positions.push(`${joinDigits(msHigh, msLow)}-${joinDigits(seqHigh, seqLow)}`);
+    const ms = index.readUIntBE(at, PART_BYTES);
+    const seq = index.readUIntBE(at + PART_BYTES, PART_BYTES);
+    positions.push(`${ms}-${seq}`);
   }
   return positions;
 }

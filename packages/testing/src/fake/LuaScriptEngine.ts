@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { byteStringToBytes, bytesToByteString } from "./byteString.js";
 import { formatDouble } from "./formatDouble.js";
+import { LuaStructError, structPack, structSize, structUnpack } from "./luaStruct.js";
 import { type Reply, replyError, StatusReply } from "./replyError.js";
 
 // fengari ships no type declarations; this is the slice of its C-like API the engine uses.
@@ -407,6 +408,7 @@ export class LuaScriptEngine {
     lualib.luaL_openlibs(L);
     this.installRedisApi();
     this.installCjson();
+    this.installStruct();
     // tostring() formats numbers through luaL_tolstring's own "%f" path, not luaO_tostring.
     lua.lua_pushjsfunction(L, (state) => {
       lua.lua_pushstring(state, to_luastring(formatDouble(lua.lua_tonumber(state, 1), 14)));
@@ -853,6 +855,57 @@ export class LuaScriptEngine {
     });
     lua.lua_setfield(L, -2, to_luastring("decode"));
     lua.lua_setglobal(L, to_luastring("cjson"));
+  }
+
+  /** Redis's `struct` library, for integer formats (see luaStruct.ts). */
+  private installStruct(): void {
+    const L = this.state;
+    const guarded =
+      (body: (state: LuaState) => number): LuaFunction =>
+      (state) => {
+        try {
+          return body(state);
+        } catch (error) {
+          if (!(error instanceof LuaStructError)) throw error;
+          return lauxlib.luaL_error(state, to_luastring(error.message));
+        }
+      };
+    lua.lua_createtable(L, 0, 3);
+    lua.lua_pushjsfunction(
+      L,
+      guarded((state) => {
+        const format = lua.lua_tojsstring(state, 1);
+        const values: number[] = [];
+        for (let index = 2; index <= lua.lua_gettop(state); index++) {
+          values.push(lauxlib.luaL_checknumber(state, index));
+        }
+        lua.lua_pushstring(state, to_luastring(structPack(format, values)));
+        return 1;
+      }),
+    );
+    lua.lua_setfield(L, -2, to_luastring("pack"));
+    lua.lua_pushjsfunction(
+      L,
+      guarded((state) => {
+        const format = lua.lua_tojsstring(state, 1);
+        const data = lua.lua_tojsstring(state, 2);
+        const position = lua.lua_gettop(state) >= 3 ? lauxlib.luaL_checknumber(state, 3) : 1;
+        const { values, next } = structUnpack(format, data, position);
+        for (const value of values) lua.lua_pushnumber(state, value);
+        lua.lua_pushnumber(state, next);
+        return values.length + 1;
+      }),
+    );
+    lua.lua_setfield(L, -2, to_luastring("unpack"));
+    lua.lua_pushjsfunction(
+      L,
+      guarded((state) => {
+        lua.lua_pushnumber(state, structSize(lua.lua_tojsstring(state, 1)));
+        return 1;
+      }),
+    );
+    lua.lua_setfield(L, -2, to_luastring("size"));
+    lua.lua_setglobal(L, to_luastring("struct"));
   }
 
   /** Lua value → JSON value with lua-cjson's rules: a table with keys 1..n is an array. */

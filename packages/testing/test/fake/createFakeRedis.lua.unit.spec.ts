@@ -227,6 +227,40 @@ describe("createFakeRedis", () => {
     });
   });
 
+  describe("struct", () => {
+    it("packs and unpacks integers as Redis 7.0's struct library does", async () => {
+      // Given
+      const redis = fake();
+      // When
+      const run = (script: string) =>
+        redis.callBuffer("EVAL", script, 0).then(
+          (reply) => reply,
+          (error: Error) => error.message.replace(/ script: \w+, on @user_script:1\./, ""),
+        );
+      const replies = [
+        await run('return {struct.unpack(">I6I6", struct.pack(">I6I6", 1796232544319, 5))}'),
+        await run('return struct.pack(">I6I6", 1796232544319, 5)'),
+        await run('return struct.pack("<i2B", -2, 255)'),
+        await run('return {struct.unpack("<i2B", struct.pack("<i2B", -2, 255))}'),
+        await run('return struct.size(">I6I6")'),
+        await run('return struct.pack(">I6", 281474976710656 + 7)'),
+        await run('return {struct.unpack(">I6", "abc")}'),
+      ];
+      // Then: the replies of Redis 7.0.15 to the same scripts
+      expect(
+        replies.map((reply) => (Buffer.isBuffer(reply) ? reply.toString("hex") : reply)),
+      ).toEqual([
+        [1796232544319, 5, 13],
+        "01a237cd803f000000000005",
+        "feffff",
+        [-2, 255, 4],
+        12,
+        "000000000007",
+        "ERR user_script:1: bad argument #2 to 'unpack' (data string too short)",
+      ]);
+    });
+  });
+
   describe("script cache", () => {
     it("loads, checks, runs by sha and flushes scripts", async () => {
       // Given

@@ -1,4 +1,5 @@
 import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
+import { structPack, structUnpack } from "../luaStruct.js";
 import {
   type LuaValue,
   SCRIPT_TWIN_FALLBACK,
@@ -34,71 +35,35 @@ function field(entry: LuaValue, name: string): string | undefined {
 
 /** `W` of core's `POSITION_CODEC`: bytes of one index record. */
 const W = 12;
-/** `PART_LIMIT` of `POSITION_CODEC`: 2^24, the first number 3 bytes do not hold. */
-const PART_LIMIT = 16_777_216;
+/** `POSITION_LIMIT` of `POSITION_CODEC`: 2^48, the first number 6 bytes do not hold. */
+const POSITION_LIMIT = 2 ** 48;
 
 /**
- * The codec's `split7`: a run of decimal digits as its last 7 digits and the digits before them
- * (0 when there are none), each read by `tonumber` (exact: at most 13 digits are left in front
- * of the last 7 of an id part, which has at most 20).
- */
-function split7(digits: string): [number, number] {
-  const length = digits.length;
-  if (length <= 7) return [0, Number(digits)];
-  return [Number(digits.slice(0, length - 7)), Number(digits.slice(length - 7))];
-}
-
-/**
- * The codec's `encodePosition`: a log position as its 12-byte record, in the fake's byte-string
- * form (one char per byte); `undefined` (the Lua's nil) when the ms or seq part before the last 7
- * digits is 2^24 or more (the last 7 digits are always below it).
+ * The codec's `encodePosition`: `struct.pack(">I6I6", ms, seq)` of a log position, in the fake's
+ * byte-string form (one char per byte); `undefined` (the Lua's nil) when `tonumber` of ms or seq
+ * is 2^48 or more (a double's comparison, as in the Lua).
  */
 function encodePosition(position: string): string | undefined {
   const match = /^(\d+)-(\d+)$/.exec(position);
   // XADD answers "<ms>-<seq>" and nothing else: anything else is a fake that broke, not Lua.
   if (match === null) throw new Error(`[streamstore] XADD answered ${position}`);
-  const parts = [...split7(match[1] as string), ...split7(match[2] as string)];
-  if ((parts[0] as number) >= PART_LIMIT || (parts[2] as number) >= PART_LIMIT) return undefined;
-  let record = "";
-  // bytes3: string.char(math.floor(n / 65536), math.floor(n / 256) % 256, n % 256).
-  for (const part of parts) {
-    record += String.fromCharCode(
-      Math.floor(part / 65536),
-      Math.floor(part / 256) % 256,
-      part % 256,
-    );
-  }
-  return record;
-}
-
-/** The codec's `number3`: the 3-byte big-endian number at 0-based `at`, or undefined if cut. */
-function number3(records: string, at: number): number | undefined {
-  if (at + 3 > records.length) return undefined;
-  return (
-    records.charCodeAt(at) * 65536 + records.charCodeAt(at + 1) * 256 + records.charCodeAt(at + 2)
-  );
-}
-
-/** The codec's `join7`: `string.format("%d", low)`, or `"%d%07d"` when there are high digits. */
-function join7(high: number, low: number): string {
-  if (high === 0) return String(low);
-  return `${high}${String(low).padStart(7, "0")}`;
+  const ms = Number(match[1]);
+  const seq = Number(match[2]);
+  if (ms >= POSITION_LIMIT || seq >= POSITION_LIMIT) return undefined;
+  return structPack(">I6I6", [ms, seq]);
 }
 
 /**
- * The codec's `decodePosition` for the record at 0-based byte `at` (the Lua's `at` is 1-based).
- * `undefined` when `records` ends before the record does, where the Lua does arithmetic on nil:
- * the scripts only read whole records of an index whose length they checked, so only a broken
- * port meets it, and it hands the script to the Lua rather than guess.
+ * The codec's `decodePosition` for the record at 0-based byte `at` (the Lua's `at` is 1-based):
+ * `string.format("%d-%d", struct.unpack(">I6I6", records, at))`. `undefined` when `records` ends
+ * before the record does, where the Lua's unpack raises: the scripts only read whole records of an
+ * index whose length they checked, so only a broken port meets it, and it hands the script to the
+ * Lua rather than guess.
  */
 function decodePosition(records: string, at: number): string | undefined {
-  const msHigh = number3(records, at);
-  const msLow = number3(records, at + 3);
-  const seqHigh = number3(records, at + 6);
-  const seqLow = number3(records, at + 9);
-  if (msHigh === undefined || msLow === undefined) return undefined;
-  if (seqHigh === undefined || seqLow === undefined) return undefined;
-  return `${join7(msHigh, msLow)}-${join7(seqHigh, seqLow)}`;
+  if (at + W > records.length) return undefined;
+  const [ms, seq] = structUnpack(">I6I6", records, at + 1).values;
+  return `${ms}-${seq}`;
 }
 
 /** The script lines of the calls the append and read scripts share (`entriesOf` / the read loop). */
@@ -158,7 +123,7 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
-  portedFromSha1: "9e2d850902de71eb42563ec320d3754fbf373706",
+  portedFromSha1: "d63e918cbf6cf3f686273ab942801f62b5fd4f4d",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -303,7 +268,7 @@ const readLines = {
 export const READ_SCRIPT_TWIN: ScriptTwin = {
   name: "core read",
   source: READ_SCRIPT,
-  portedFromSha1: "4c4cfa57dcd9c2bbc7298773022307519df9bfe3",
+  portedFromSha1: "837e926e1b951a18394958ea9c46380d7bbcb632",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
