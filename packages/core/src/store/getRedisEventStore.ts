@@ -554,7 +554,10 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
               next = direction === "forward" ? version + 1 : version - 1;
             }
             remaining -= page.entries.length;
-            if (page.entries.length < count || (direction === "backward" && next < 1)) return;
+            // A short page is the end; so is a full one that reached the version the page saw
+            // (no second round trip for a page that came back empty).
+            if (page.entries.length < count) return;
+            if (direction === "backward" ? next < 1 : next > page.version) return;
           }
         },
       };
