@@ -13,7 +13,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { APPEND_SCRIPT, encodeEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
@@ -79,22 +79,11 @@ const median = (values: number[]) => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-// The store's append script with bench:append's bare position codec (struct.pack of ms and seq)
-// in place of its own (decimal digits split into 3-byte parts, see POSITION_CODEC in core):
-// what the codec costs Redis.
-const PACKED_CODEC_SCRIPT = APPEND_SCRIPT.replace(
-  "records[k] = encodePosition(position)",
-  'local ms, seq = string.match(position, "^(%d+)%-(%d+)$"); records[k] = struct.pack(">I6I6", tonumber(ms), tonumber(seq))',
-);
-
 /**
  * Redis's own time per append script call (INFO commandstats, EVALSHA), one call at a time on
- * one connection: the bare script, the store's, and the store's with the bare codec.
+ * one connection: the bare script and the store's.
  */
 async function scriptTimes(redis: Redis, admin: Redis) {
-  if (PACKED_CODEC_SCRIPT === APPEND_SCRIPT) throw new Error("the append script's codec moved");
-  redis.defineCommand("appendPackedCodec", { numberOfKeys: 2, lua: PACKED_CODEC_SCRIPT });
-  const packed = redis as unknown as { appendPackedCodec(...a: unknown[]): Promise<unknown> };
   const store = getRedisEventStore({
     redis,
     events: benchEvents,
@@ -109,18 +98,12 @@ async function scriptTimes(redis: Redis, admin: Redis) {
     { name: "10 events, exact version, 1,000 streams", count: 10, hot: false },
     { name: '1 event, "any", one hot stream', count: 1, hot: true },
   ];
-  type CallSide = "bare" | "store" | "storeWithBareCodec";
+  type CallSide = "bare" | "store";
   const rows: Record<string, unknown>[] = [];
   for (const { name, count, hot } of cases) {
-    // The swapped codec writes records the store's decoder cannot read back: the idempotency
-    // lookup of an "any" append would then miss, so that variant runs with exact versions only.
-    const sides: CallSide[] = hot ? ["bare", "store"] : ["bare", "store", "storeWithBareCodec"];
-    const samples: Record<CallSide, number[]> = { bare: [], store: [], storeWithBareCodec: [] };
-    const versions: Record<CallSide, Map<number, number>> = {
-      bare: new Map(),
-      store: new Map(),
-      storeWithBareCodec: new Map(),
-    };
+    const sides: CallSide[] = ["bare", "store"];
+    const samples: Record<CallSide, number[]> = { bare: [], store: [] };
+    const versions: Record<CallSide, Map<number, number>> = { bare: new Map(), store: new Map() };
     // Sides alternate in short runs: commandstats time is wall-clock time, which other work on
     // a shared machine inflates; the median of the runs is kept.
     for (let round = 0; round < rounds; round++) {
@@ -135,25 +118,8 @@ async function scriptTimes(redis: Redis, admin: Redis) {
           }));
           if (side === "bare")
             await bareAppend(redis, `calls-bare-${count}`, stream, version, count);
-          else if (side === "store")
+          else
             await store.append(`account${count}-${stream}`, events, { expectedVersion: version });
-          else {
-            const args: (string | number)[] = [
-              `calls-packed-${count}:{account:0}:i:${stream}`,
-              `calls-packed-${count}:{account:0}:log`,
-              version === "any" ? "any" : "exact",
-              version === "any" ? 0 : version,
-              String(stream),
-              count,
-            ];
-            const encoded = encodeEvents(benchEvents, events, undefined, {
-              maxEventBytes: 1024 * 1024,
-              maxBatchSize: 1000,
-            });
-            for (const event of encoded)
-              args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
-            await packed.appendPackedCodec(...args);
-          }
           if (version !== "any") versions[side].set(stream, version + count);
         }
         const stats = await admin.info("commandstats");
@@ -319,10 +285,11 @@ async function main() {
       }),
     ];
     const callTable = [
-      "| append | bare script µs / call | streamstore's script µs / call | streamstore's script with the bare position codec µs / call |",
+      "| append | bare script µs / call | streamstore's script µs / call | streamstore / bare |",
       "| --- | ---: | ---: | ---: |",
       ...calls.map(
-        (row) => `| ${row.case} | ${row.bare} | ${row.store} | ${row.storeWithBareCodec} |`,
+        (row) =>
+          `| ${row.case} | ${row.bare} | ${row.store} | ${(Number(row.store) / Number(row.bare)).toFixed(2)} |`,
       ),
     ];
     await writeFile(
@@ -335,7 +302,7 @@ Bare = a Lua script doing only what storage layout 2 must do, with the same fiel
 
 ${table.join("\n")}
 
-Where the difference goes on the Redis side: Redis's own time per script call (INFO commandstats, EVALSHA), one call at a time on one connection, the sides alternating in runs of 1,500 calls, median of 3 runs (commandstats time is wall-clock time inside Redis, which other work on this shared machine can inflate). "With the bare position codec" = streamstore's script with its position encoding (each of ms and seq split into decimal parts of 3 bytes, written for Lua 5.1 and the fake's fengari alike) replaced by the bare script's \`struct.pack(">I6I6", ms, seq)\`. With \`"any"\` on an existing stream, streamstore's script also looks the stream's last event up in the log (its idempotency check: GETRANGE, decode, XRANGE), which the bare script does not.
+Where the difference goes on the Redis side: Redis's own time per script call (INFO commandstats, EVALSHA), one call at a time on one connection, the sides alternating in runs of 1,500 calls, median of 3 runs (commandstats time is wall-clock time inside Redis, which other work on this shared machine can inflate). Both encode positions the same way (\`struct.pack(">I6I6", ms, seq)\`). With \`"any"\` on an existing stream, streamstore's script also looks the stream's last event up in the log (its idempotency check: GETRANGE, decode, XRANGE), which the bare script does not.
 
 ${callTable.join("\n")}
 
