@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { indexPositions, indexRecord } from "@streamstore/testing/contract";
+import { deleteKeys, dumpKeys, indexPositions, indexRecord } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
@@ -116,12 +116,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeys(redis, `${prefix}:*`);
   await redis.quit();
 });
 
@@ -157,24 +152,7 @@ async function plant(location: { indexKey: string; logKey: string }, fields: str
 }
 
 /** Every key under the prefix with its full contents, byte for byte. */
-async function dumpPrefix(): Promise<Record<string, unknown>> {
-  const dump: Record<string, unknown> = {};
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== "0");
-  for (const key of keys.sort()) {
-    const type = await redis.type(key);
-    if (type === "stream") dump[key] = await redis.xrange(key, "-", "+");
-    else if (type === "hash") dump[key] = await redis.hgetall(key);
-    else if (type === "string") dump[key] = await redis.getBuffer(key);
-    else dump[key] = type;
-  }
-  return dump;
-}
+const dumpPrefix = () => dumpKeys(redis, `${prefix}:*`);
 
 describe("getRedisEventStore", () => {
   it("writes index records exactly as the test helper encodes them, for positions of any width", async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { deleteKeys, dumpKeys } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
@@ -25,14 +26,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  }
+  for (const prefix of prefixes) await deleteKeys(redis, `${prefix}:*`);
   await redis.quit();
 });
 
@@ -52,25 +46,7 @@ function storeOn(prefix: string): { store: EventStore<typeof events>; client: Re
 }
 
 /** Every key under the prefix with its type, TTL and full contents, byte for byte. */
-async function dumpPrefix(prefix: string): Promise<Record<string, unknown>> {
-  const dump: Record<string, unknown> = {};
-  const keys: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== "0");
-  for (const key of keys.sort()) {
-    const type = await redis.type(key);
-    const ttl = await redis.pttl(key);
-    if (type === "stream") dump[key] = { type, ttl, entries: await redis.xrange(key, "-", "+") };
-    else if (type === "hash") dump[key] = { type, ttl, fields: await redis.hgetall(key) };
-    else if (type === "string") dump[key] = { type, ttl, bytes: await redis.getBuffer(key) };
-    else dump[key] = { type, ttl };
-  }
-  return dump;
-}
+const dumpPrefix = (prefix: string) => dumpKeys(redis, `${prefix}:*`);
 
 async function refusalOf(call: () => Promise<unknown>): Promise<LegacyLayoutError> {
   const error = await call().then(

@@ -59,6 +59,33 @@ export async function scanKeys(redis: Redis | Cluster, pattern: string): Promise
 }
 
 /**
+ * Every key matching a `SCAN` pattern with its type, TTL and whole contents (strings byte for
+ * byte: aggregate indexes are binary), sorted by key: compare two dumps to prove a refused call
+ * wrote nothing.
+ *
+ * @example
+ * const before = await dumpKeys(redis, "contract-abc:*");
+ * // ... a call that must be refused ...
+ * expect(await dumpKeys(redis, "contract-abc:*")).toEqual(before);
+ */
+export async function dumpKeys(
+  redis: Redis | Cluster,
+  pattern: string,
+): Promise<Record<string, { type: string; ttl: number; value: unknown }>> {
+  const dump: Record<string, { type: string; ttl: number; value: unknown }> = {};
+  for (const key of (await scanKeys(redis, pattern)).sort()) {
+    const type = await redis.type(key);
+    const ttl = await redis.pttl(key);
+    let value: unknown = null;
+    if (type === "stream") value = await redis.xrange(key, "-", "+");
+    else if (type === "hash") value = await redis.hgetall(key);
+    else if (type === "string") value = await redis.getBuffer(key);
+    dump[key] = { type, ttl, value };
+  }
+  return dump;
+}
+
+/**
  * Deletes every key matching a `SCAN` pattern, one key per command so that keys of different
  * Cluster slots never meet in one `DEL` (CROSSSLOT). Works on a single server, a Cluster or the fake.
  *

@@ -20,7 +20,7 @@ import {
 } from "@streamstore/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type EventStoreContractContext, scanKeys } from "./EventStoreContractContext.js";
+import { dumpKeys, type EventStoreContractContext } from "./EventStoreContractContext.js";
 import { indexPositions, indexRecord } from "./indexRecords.js";
 
 const bankEvents = defineEvents({
@@ -60,21 +60,8 @@ async function expectRejects(
 }
 
 /** Every key under a prefix with its full contents, to prove a refused call wrote nothing. */
-async function dumpPrefix(
-  context: EventStoreContractContext,
-  prefix: string,
-): Promise<Record<string, unknown>> {
-  const dump: Record<string, unknown> = {};
-  for (const key of (await scanKeys(context.redis, `${prefix}:*`)).sort()) {
-    const type = await context.redis.type(key);
-    if (type === "stream") dump[key] = await context.redis.xrange(key, "-", "+");
-    else if (type === "hash") dump[key] = await context.redis.hgetall(key);
-    // Byte for byte: aggregate indexes are binary.
-    else if (type === "string") dump[key] = await context.redis.getBuffer(key);
-    else dump[key] = type;
-  }
-  return dump;
-}
+const dumpPrefix = (context: EventStoreContractContext, prefix: string) =>
+  dumpKeys(context.redis, `${prefix}:*`);
 
 const deposit = (amount: number, id?: string) => ({
   type: "Deposited" as const,
