@@ -324,13 +324,13 @@ async function main() {
         `aggregateStream ${String(group.events).padStart(4)} events: bare p50 ${row.bare.p50}; replay p50 ${row.replay.p50} p99 ${row.replay.p99} ms${row.fromSnapshot ? `; from a snapshot p50 ${row.fromSnapshot.p50} p99 ${row.fromSnapshot.p99} ms` : ""}`,
       );
     }
-    // Replay cost as fixed + per event (a line through the 100- and 1,000-event medians); the
+    // Replay cost as fixed + per event (a line through the 10- and 1,000-event medians); the
     // snapshot load (HGET + a read of the snapshot's own event) costs as much as replaying
     // breakEven events.
     const replayAt = (events: number) =>
       aggregates.find((row) => row.events === events)?.replay.p50 ?? Number.NaN;
-    const perEvent = (replayAt(1000) - replayAt(100)) / 900;
-    const fixedCost = replayAt(100) - 100 * perEvent;
+    const perEvent = (replayAt(1000) - replayAt(10)) / 990;
+    const fixedCost = Math.max(0, replayAt(10) - 10 * perEvent);
     const snapshotLoad =
       aggregates.find((row) => row.events === SNAPSHOT_EVERY)?.fromSnapshot?.p50 ?? Number.NaN;
     const snapshotModel = {
@@ -510,7 +510,7 @@ The same decider. "From a snapshot": a snapshot written at version 1,000 (policy
 
 ${aggregateTable.join("\n")}
 
-Replaying costs about ${snapshotModel.replayFixedMs} ms + ${snapshotModel.replayMicrosPerEvent} µs per event here (the line through the 100- and 1,000-event medians: one read-script round trip per 1,000 events, then decoding, the zod check and one immer \`produce\` per event). Loading from the snapshot costs ${snapshotModel.snapshotLoadMs} ms (HGET, then a one-event read: two round trips), as much as replaying about **${snapshotModel.breakEvenEvents} events**; a replay costs twice that at about **${snapshotModel.twiceEvents} events**. Under a policy \`every: N\` a load folds N/2 events after the snapshot on average: every: 100 → about ${snapshotModel.every100Ms} ms, every: 1,000 → about ${snapshotModel.every1000Ms} ms, against ${snapshotModel.replay1000Ms} ms to replay 1,000 events. So snapshots should take over for aggregates that grow past a few dozen to a hundred events, with \`every\` in the low hundreds; below that a replay is as fast and needs no snapshot writes. This state is trivial: a large one (its JSON parse and schema check on load, its JSON on write) moves the break-even up.
+Replaying costs about ${snapshotModel.replayFixedMs} ms + ${snapshotModel.replayMicrosPerEvent} µs per event here (the line through the 10- and 1,000-event medians: one read-script round trip per 1,000 events, then decoding, the zod check and one immer \`produce\` per event). Loading from the snapshot costs ${snapshotModel.snapshotLoadMs} ms (HGET, then a one-event read: two round trips), as much as replaying about **${snapshotModel.breakEvenEvents} events**; a replay costs twice that at about **${snapshotModel.twiceEvents} events**. Under a policy \`every: N\` a load folds N/2 events after the snapshot on average: every: 100 → about ${snapshotModel.every100Ms} ms, every: 1,000 → about ${snapshotModel.every1000Ms} ms, against ${snapshotModel.replay1000Ms} ms to replay 1,000 events. So snapshots should take over for aggregates that grow past a few dozen to a hundred events, with \`every\` in the low hundreds; below that a replay is as fast and needs no snapshot writes. This state is trivial: a large one (its JSON parse and schema check on load, its JSON on write) moves the break-even up.
 
 ## Where the time goes (Redis side)
 
