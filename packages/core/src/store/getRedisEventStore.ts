@@ -345,6 +345,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
     const location = await locate(name, true);
     if (located) located.partition = location.partition;
+    // Events without metadata at schema version 1 (the common batch) go as 3 values each.
+    const plain = encoded.every((event) => event.metadata === "" && event.schemaVersion === 1);
     const args: (string | number)[] = [
       location.indexKey,
       location.logKey,
@@ -352,9 +354,11 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       expected.version,
       location.id,
       encoded.length,
+      plain ? 3 : 5,
     ];
     for (const event of encoded) {
-      args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
+      if (plain) args.push(event.id, event.type, event.data);
+      else args.push(event.id, event.type, event.data, event.metadata, event.schemaVersion);
     }
     let reply: unknown[];
     let acknowledged: number | undefined;

@@ -43,7 +43,9 @@ end
  * KEYS[1] aggregate index, KEYS[2] category partition log.
  * ARGV[1] expected kind: any | no_stream | stream_exists | exact
  * ARGV[2] expected version (exact only), ARGV[3] aggregate id, ARGV[4] event count n,
- * then per event 5 values: event id, type, data JSON, metadata JSON ("" for none), schema version.
+ * ARGV[5] values per event, 3 or 5, then per event: event id, type, data JSON and, with 5, metadata
+ * JSON ("" for none) and schema version. A batch of events without metadata at schema version 1
+ * (the common one) is sent with 3: two arguments fewer per event to write, send and parse.
  *
  * Replies: {"ok", version, first version, position...}
  *          {"dup", version, first version, position...}   (the same ids were appended before)
@@ -65,8 +67,11 @@ local kind = ARGV[1]
 local expected = tonumber(ARGV[2])
 local aggregateId = ARGV[3]
 local n = tonumber(ARGV[4])
-local FIELDS = 5
-local FIRST = 5
+local FIELDS = tonumber(ARGV[5])
+local FIRST = 6
+if not n or n < 1 or n % 1 ~= 0 or (FIELDS ~= 3 and FIELDS ~= 5) or #ARGV < 5 + n * FIELDS then
+  return redis.error_reply("ERR streamstore append: ARGV[4] must count the events (>= 1), ARGV[5] be 3 or 5")
+end
 ${POSITION_CODEC}
 local function field(entry, name)
   local fields = entry[2]
@@ -155,7 +160,9 @@ local reply = {"ok", current + n, current + 1}
 local records = {}
 for k = 1, n do
   local version = string.format("%d", current + k)
-  local id, eventType, data, metadata, schema = arg(k, 0), arg(k, 1), arg(k, 2), arg(k, 3), arg(k, 4)
+  local id, eventType, data = arg(k, 0), arg(k, 1), arg(k, 2)
+  local metadata, schema = "", "1"
+  if FIELDS == 5 then metadata, schema = arg(k, 3), arg(k, 4) end
   local position
   -- The common event has no metadata and schema version 1: one plain call, no table.
   if metadata == "" and schema == "1" then

@@ -86,6 +86,13 @@ interface TestEvent {
 }
 
 /** EVAL of the append script with the ARGV layout core sends. */
+/** The append script's refusal of arguments that describe no batch. */
+const APPEND_ARGUMENTS =
+  "ERR streamstore append: ARGV[4] must count the events (>= 1), ARGV[5] be 3 or 5";
+
+/** One event to a stream that must exist, on an empty keyspace: a conflict, nothing written. */
+const CONFLICTING_APPEND = ["stream_exists", "0", "acc-1", "1", "3", "a", "Deposited", "{}"];
+
 function append(
   redis: FakeRedis,
   kind: string,
@@ -93,15 +100,15 @@ function append(
   events: TestEvent[],
   keys: [string, string] = ["idx", "log"],
 ): Promise<unknown> {
-  const args = [kind, String(expected), "acc-1", String(events.length)];
+  // As the store sends a batch: 3 values per event when none has metadata or another schema
+  // version than 1, else 5.
+  const plain = events.every(
+    (event) => (event.metadata ?? "") === "" && (event.schema ?? "1") === "1",
+  );
+  const args = [kind, String(expected), "acc-1", String(events.length), plain ? "3" : "5"];
   for (const event of events) {
-    args.push(
-      event.id,
-      event.type ?? "Deposited",
-      event.data ?? `{"id":"${event.id}"}`,
-      event.metadata ?? "",
-      event.schema ?? "1",
-    );
+    args.push(event.id, event.type ?? "Deposited", event.data ?? `{"id":"${event.id}"}`);
+    if (!plain) args.push(event.metadata ?? "", event.schema ?? "1");
   }
   return redis.eval(APPEND_SCRIPT, 2, ...keys, ...args);
 }
@@ -330,10 +337,10 @@ describe("core script twins", () => {
       const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
       expect(results(outcomes).filter((item) => typeof item === "string" && item !== "OK")).toEqual(
         [
-          `${wrongType} script: ${sha}, on @user_script:37.`,
-          `${wrongType} script: ${sha}, on @user_script:115.`,
+          `${wrongType} script: ${sha}, on @user_script:40.`,
           `${wrongType} script: ${sha}, on @user_script:120.`,
-          `${wrongType} script: ${sha}, on @user_script:49.`,
+          `${wrongType} script: ${sha}, on @user_script:125.`,
+          `${wrongType} script: ${sha}, on @user_script:52.`,
           "ERR Can not execute a script with write flag using *_ro command.",
           `${wrongType} script: ${sha1(VERSION_SCRIPT)}, on @user_script:2.`,
           `${wrongType} script: ${sha1(SNAPSHOT_SCRIPT)}, on @user_script:4.`,
@@ -395,8 +402,8 @@ describe("core script twins", () => {
     });
 
     it("hands input beyond its port to the Lua, which then answers", async () => {
-      // Given / When: a non-numeric count, a missing key (an empty batch, so no XADD needs it),
-      // fractional and 16-digit versions
+      // Given / When: a non-numeric count, an empty batch with a missing key, fractional and
+      // 16-digit versions
       const { twin, outcomes } = await same((redis) =>
         sequential(
           () => redis.eval(APPEND_SCRIPT, 2, "idx", "log", "any", "0", "acc-1", "one"),
@@ -407,14 +414,15 @@ describe("core script twins", () => {
       );
       // Then
       expect(results(outcomes)).toEqual([
-        `ERR user_script:107: attempt to perform arithmetic on local 'n' (a nil value) script: ${sha1(APPEND_SCRIPT)}, on @user_script:107.`,
-        ["ok", 0, 1],
+        // redis.error_reply: Redis 7.0 adds no script and line to it
+        APPEND_ARGUMENTS,
+        APPEND_ARGUMENTS,
         ["conflict", 0, 0],
         ["conflict", 0, 0],
       ]);
       expect(twin.scriptRunCounts()).toEqual({ twin: 0, lua: 4 });
-      // APPEND of no records still creates the index, as Redis's APPEND does
-      expect((await twin.getBuffer("idx"))?.toString("hex")).toBe("");
+      // Nothing was written: no index appeared for the empty batch
+      expect(await twin.exists("idx")).toBe(0);
     });
 
     it("wakes a reader blocked on the log after the script, as the Lua run does", async () => {
@@ -699,12 +707,12 @@ describe("core script twins", () => {
       const { twin, lua } = pair();
       const sha = (await twin.script("LOAD", APPEND_SCRIPT)) as string;
       const steps = async (redis: FakeRedis) => [
-        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", ...CONFLICTING_APPEND)),
         await outcome(redis.script("EXISTS", sha)),
         await outcome(redis.script("LOAD", APPEND_SCRIPT)),
-        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", ...CONFLICTING_APPEND)),
         await outcome(redis.script("FLUSH")),
-        await outcome(redis.evalsha(sha, 2, "idx", "log", "any", "0", "acc-1", "0")),
+        await outcome(redis.evalsha(sha, 2, "idx", "log", ...CONFLICTING_APPEND)),
       ];
       // When
       await twin.script("FLUSH");
@@ -713,7 +721,7 @@ describe("core script twins", () => {
       // Then
       expect(twinSteps).toEqual(luaSteps);
       expect(twinSteps[0]).toEqual({ error: "NOSCRIPT No matching script. Please use EVAL." });
-      expect(twinSteps[3]).toEqual({ reply: ["ok", 0, 1] });
+      expect(twinSteps[3]).toEqual({ reply: ["conflict", 0, 0] });
       await twin.script("LOAD", VERSION_SCRIPT);
       const snapshot = twin.snapshot();
       expect(snapshot.scripts).toEqual([VERSION_SCRIPT]);
@@ -745,7 +753,7 @@ describe("core script twins", () => {
       );
       expect(edited).not.toBe(APPEND_SCRIPT);
       // When
-      const reply = await twin.eval(edited, 2, "idx", "log", "stream_exists", "0", "acc-1", "0");
+      const reply = await twin.eval(edited, 2, "idx", "log", ...CONFLICTING_APPEND);
       // Then
       expect(reply).toEqual(["conflict", 0, 0, "edited"]);
       expect(twin.scriptRunCounts()).toEqual({ twin: 0, lua: 1 });

@@ -99,6 +99,10 @@ function entriesThroughIndex(
   return entries;
 }
 
+/** The Lua's `redis.error_reply` for a batch its arguments do not describe. */
+const APPEND_ARGUMENTS_ERROR =
+  "ERR streamstore append: ARGV[4] must count the events (>= 1), ARGV[5] be 3 or 5";
+
 const appendLines = {
   strlen: scriptLine(APPEND_SCRIPT, 'local length = redis.call("STRLEN"'),
   getRange: scriptLine(APPEND_SCRIPT, 'local records = redis.call("GETRANGE"'),
@@ -123,21 +127,27 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
-  portedFromSha1: "d63e918cbf6cf3f686273ab942801f62b5fd4f4d",
+  portedFromSha1: "a0f06fd3c344d6f6cb10001e51b919684455852b",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
     const kind = args[0];
     const aggregateId = args[2];
     const n = decimal(args[3]);
+    const fields = decimal(args[4]);
     if (index === undefined || log === undefined || kind === undefined) return SCRIPT_TWIN_FALLBACK;
-    if (aggregateId === undefined || n === undefined || args.length < 4 + 5 * n) {
+    // What the Lua refuses before anything else (a non-decimal text goes to the Lua instead).
+    if (n === undefined || fields === undefined || aggregateId === undefined) {
       return SCRIPT_TWIN_FALLBACK;
+    }
+    if (n < 1 || (fields !== 3 && fields !== 5) || args.length < 5 + n * fields) {
+      return { err: APPEND_ARGUMENTS_ERROR };
     }
     const expected = kind === "exact" ? decimal(args[1], 15) : undefined;
     if (kind === "exact" && expected === undefined) return SCRIPT_TWIN_FALLBACK;
-    // ARGV[FIRST + (k - 1) * FIELDS + offset], FIRST = 5, FIELDS = 5, ARGV 1-based.
-    const arg = (k: number, offset: number): string | undefined => args[4 + (k - 1) * 5 + offset];
+    // ARGV[FIRST + (k - 1) * FIELDS + offset], FIRST = 6, FIELDS 3 or 5, ARGV 1-based.
+    const arg = (k: number, offset: number): string | undefined =>
+      args[5 + (k - 1) * fields + offset];
     const entriesOf = (first: number, last: number) =>
       entriesThroughIndex(redis, appendLines, index, log, { first, last, low: first, high: last });
 
@@ -210,8 +220,8 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
       const id = arg(k, 0) as string;
       const eventType = arg(k, 1) as string;
       const data = arg(k, 2) as string;
-      const metadata = arg(k, 3) as string;
-      const schema = arg(k, 4) as string;
+      const metadata = fields === 5 ? (arg(k, 3) as string) : "";
+      const schema = fields === 5 ? (arg(k, 4) as string) : "1";
       const extra: string[] = [];
       if (metadata !== "") extra.push("m", metadata);
       if (schema !== "1") extra.push("s", schema);
