@@ -152,7 +152,7 @@ async function plant(location: { indexKey: string; logKey: string }, fields: str
 }
 
 /** Every key under the prefix with its full contents, byte for byte. */
-const dumpPrefix = () => dumpKeys(redis, `${prefix}:*`);
+const dumpPrefix = () => dumpKeys(redis, `${prefix}:*`, { ttl: true });
 
 describe("getRedisEventStore", () => {
   it("writes index records exactly as the test helper encodes them, for positions of any width", async () => {

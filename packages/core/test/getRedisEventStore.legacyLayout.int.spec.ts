@@ -46,7 +46,7 @@ function storeOn(prefix: string): { store: EventStore<typeof events>; client: Re
 }
 
 /** Every key under the prefix with its type, TTL and full contents, byte for byte. */
-const dumpPrefix = (prefix: string) => dumpKeys(redis, `${prefix}:*`);
+const dumpPrefix = (prefix: string) => dumpKeys(redis, `${prefix}:*`, { ttl: true });
 
 async function refusalOf(call: () => Promise<unknown>): Promise<LegacyLayoutError> {
   const error = await call().then(

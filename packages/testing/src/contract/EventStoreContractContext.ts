@@ -59,9 +59,9 @@ export async function scanKeys(redis: Redis | Cluster, pattern: string): Promise
 }
 
 /**
- * Every key matching a `SCAN` pattern with its type, TTL and whole contents (strings byte for
- * byte: aggregate indexes are binary), sorted by key: compare two dumps to prove a refused call
- * wrote nothing.
+ * Every key matching a `SCAN` pattern with its type and whole contents (strings byte for byte:
+ * aggregate indexes are binary), and with `{ ttl: true }` its TTL (PTTL, which a user made from
+ * `aclRuleFor` may not run), sorted by key: compare two dumps to prove a refused call wrote nothing.
  *
  * @example
  * const before = await dumpKeys(redis, "contract-abc:*");
@@ -71,16 +71,16 @@ export async function scanKeys(redis: Redis | Cluster, pattern: string): Promise
 export async function dumpKeys(
   redis: Redis | Cluster,
   pattern: string,
-): Promise<Record<string, { type: string; ttl: number; value: unknown }>> {
-  const dump: Record<string, { type: string; ttl: number; value: unknown }> = {};
+  options: { ttl?: boolean } = {},
+): Promise<Record<string, { type: string; ttl?: number; value: unknown }>> {
+  const dump: Record<string, { type: string; ttl?: number; value: unknown }> = {};
   for (const key of (await scanKeys(redis, pattern)).sort()) {
     const type = await redis.type(key);
-    const ttl = await redis.pttl(key);
     let value: unknown = null;
     if (type === "stream") value = await redis.xrange(key, "-", "+");
     else if (type === "hash") value = await redis.hgetall(key);
     else if (type === "string") value = await redis.getBuffer(key);
-    dump[key] = { type, ttl, value };
+    dump[key] = options.ttl ? { type, ttl: await redis.pttl(key), value } : { type, value };
   }
   return dump;
 }
