@@ -220,11 +220,16 @@ export async function main(options: MainOptions = {}): Promise<StreamManagementS
 
     print("");
     print("3. Projection status (status API): running, stopped with lag, restarted");
-    let running = await runner.status();
-    for (let attempt = 0; attempt < 100 && running.partitions[0]?.state !== "live"; attempt++) {
-      await sleep(20);
-      running = await runner.status();
-    }
+    // Caught up is not yet live: the runner hands its partition from replay to tail just after.
+    const statusOnceLive = async () => {
+      let status = await runner.status();
+      for (let attempt = 0; attempt < 250 && status.partitions[0]?.state !== "live"; attempt++) {
+        await sleep(20);
+        status = await runner.status();
+      }
+      return status;
+    };
+    const running = await statusOnceLive();
     print(`   running:   ${describeStatus(running)}`);
     await runner.stop();
     await placeOrders(orders + 1, laterOrders);
@@ -233,7 +238,7 @@ export async function main(options: MainOptions = {}): Promise<StreamManagementS
     print(`   stopped, ${laterOrders} more orders: ${describeStatus(stopped)}`);
     runner = startProjection(orderTotals, { redis, store, logger: silentLogger });
     await runner.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
-    const restarted = await runner.status();
+    const restarted = await statusOnceLive();
     print(`   restarted: ${describeStatus(restarted)}`);
     const totals = await runner.get("shop");
     print(
