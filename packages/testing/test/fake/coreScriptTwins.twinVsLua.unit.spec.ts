@@ -86,6 +86,21 @@ interface TestEvent {
 }
 
 /** EVAL of the append script with the ARGV layout core sends. */
+/** The versions a read reply holds, from the positions of the fixture's events (seq + 1). */
+function versions(reply: unknown): number[] {
+  return (reply as unknown[])
+    .slice(3)
+    .map((entry) => Number(String((entry as unknown[])[0]).split("-")[1]) + 1);
+}
+
+/** Each read reply as [status, version, first version read, versions read]. */
+function pageSummaries(outcomes: unknown[]): unknown[] {
+  return outcomes.map((item) => {
+    const reply = (item as { reply: unknown[] }).reply;
+    return [reply[0], reply[1], reply[2], versions(reply)];
+  });
+}
+
 /** The append script's refusal of arguments that describe no batch. */
 const APPEND_ARGUMENTS =
   "ERR streamstore append: ARGV[4] must count the events (>= 1), ARGV[5] be 3 or 5";
@@ -449,12 +464,6 @@ describe("core script twins", () => {
         0,
         ["a", "b", "c", "d", "e", "f"].map((id) => ({ id })),
       );
-    /** The versions a read reply holds, from the positions of the fixture's events. */
-    const versions = (reply: unknown) =>
-      (reply as unknown[])
-        .slice(3)
-        .map((entry) => Number(String((entry as unknown[])[0]).split("-")[1]) + 1);
-
     it("reads forward from start to stop, at most count events", async () => {
       // Given / When
       const { outcomes } = await same((redis) =>
@@ -474,12 +483,7 @@ describe("core script twins", () => {
         ),
       );
       // Then: [version, first version read, versions read]
-      expect(
-        outcomes.slice(1).map((item) => {
-          const reply = (item as { reply: unknown[] }).reply;
-          return [reply[0], reply[1], reply[2], versions(reply)];
-        }),
-      ).toEqual([
+      expect(pageSummaries(outcomes.slice(1))).toEqual([
         ["ok", 6, 1, [1, 2, 3, 4, 5, 6]],
         ["ok", 6, 2, [2, 3, 4]],
         ["ok", 6, 3, [3, 4]],
@@ -519,12 +523,7 @@ describe("core script twins", () => {
         ),
       );
       // Then
-      expect(
-        outcomes.slice(1).map((item) => {
-          const reply = (item as { reply: unknown[] }).reply;
-          return [reply[0], reply[1], reply[2], versions(reply)];
-        }),
-      ).toEqual([
+      expect(pageSummaries(outcomes.slice(1))).toEqual([
         ["ok", 6, 6, [6, 5, 4, 3, 2, 1]],
         ["ok", 6, 6, [6, 5]],
         ["ok", 6, 4, [4, 3, 2]],
