@@ -86,6 +86,17 @@ const summarise = (samples: number[]): Latency => ({
   p99: Number(percentile(samples, 99).toFixed(3)),
   mean: Number((samples.reduce((a, b) => a + b, 0) / samples.length).toFixed(3)),
 });
+/** Both sides' latencies and the store's p50 and p99 as multiples of the bare side's. */
+const compared = (bareSamples: number[], storeSamples: number[]) => {
+  const bare = summarise(bareSamples);
+  const store = summarise(storeSamples);
+  return {
+    bare,
+    store,
+    ratioP50: Number((store.p50 / bare.p50).toFixed(2)),
+    ratioP99: Number((store.p99 / bare.p99).toFixed(2)),
+  };
+};
 
 /**
  * Runs the sides one request at a time, alternating (and swapping which goes first every
@@ -232,14 +243,9 @@ async function main() {
       const row = {
         events: group.events,
         iterations,
-        bare: summarise(bare ?? []),
-        store: summarise(read ?? []),
+        ...compared(bare ?? [], read ?? []),
         rawPage: summarise(raw ?? []),
-        ratioP50: 0,
-        ratioP99: 0,
       };
-      row.ratioP50 = Number((row.store.p50 / row.bare.p50).toFixed(2));
-      row.ratioP99 = Number((row.store.p99 / row.bare.p99).toFixed(2));
       reads.push(row);
       console.log(
         `read ${String(group.events).padStart(4)} events: bare p50 ${row.bare.p50} p99 ${row.bare.p99} ms; store.read p50 ${row.store.p50} p99 ${row.store.p99} ms; raw page p50 ${row.rawPage.p50} ms; ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`,
@@ -267,13 +273,8 @@ async function main() {
     const commandRow = {
       events: 100,
       iterations: commandIterations,
-      bare: summarise(bareCommand ?? []),
-      store: summarise(command ?? []),
-      ratioP50: 0,
-      ratioP99: 0,
+      ...compared(bareCommand ?? [], command ?? []),
     };
-    commandRow.ratioP50 = Number((commandRow.store.p50 / commandRow.bare.p50).toFixed(2));
-    commandRow.ratioP99 = Number((commandRow.store.p99 / commandRow.bare.p99).toFixed(2));
     console.log(
       `handleCommand on 100 events: bare p50 ${commandRow.bare.p50} p99 ${commandRow.bare.p99} ms; handleCommand p50 ${commandRow.store.p50} p99 ${commandRow.store.p99} ms; ratio p50 ${commandRow.ratioP50}`,
     );
