@@ -1,3 +1,4 @@
+export * from "./archive/EventArchive.js";
 export * from "./decider/aggregateStream.js";
 export * from "./decider/Decider.js";
 export * from "./decider/evolveAll.js";
@@ -16,4 +17,5 @@ export * from "./store/entryCodec.js";
 export * from "./store/getRedisEventStore.js";
 export * from "./store/readAggregatePage.js";
 export * from "./store/scripts.js";
+export * from "./store/streamIds.js";
 export * from "./telemetry/index.js";

@@ -24,7 +24,11 @@ describe("readAggregatePage", () => {
   it("refuses a start, stop or count that is not a whole number in range, and a bad direction", async () => {
     // Given a valid request
     const valid = { direction: "forward", start: 1, stop: 0, count: 10 } as const;
-    expect(await readAggregatePage(redis, location, valid)).toEqual({ version: 0, entries: [] });
+    expect(await readAggregatePage(redis, location, valid)).toEqual({
+      version: 0,
+      archived: 0,
+      entries: [],
+    });
     // When each field is made invalid, Then each is a typed error naming it
     const cases: [string, Record<string, unknown>][] = [
       ["start", { start: 1.5 }],

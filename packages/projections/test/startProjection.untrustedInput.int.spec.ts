@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   APPEND_SCRIPT,
+  ARCHIVE_TRIM_SCRIPT,
   defineEvents,
   getRedisEventStore,
   READ_SCRIPT,
@@ -47,6 +48,7 @@ const KNOWN_SCRIPTS = {
   RENEW_LEASE_SCRIPT,
   HEARTBEAT_SCRIPT,
   SWITCH_ACTIVE_BUILD_SCRIPT,
+  ARCHIVE_TRIM_SCRIPT,
 };
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 

@@ -5,6 +5,7 @@ import {
   decodeEntry,
   type EntrySource,
   type EventCatalog,
+  INDEX_HEADER_BYTES,
   INDEX_RECORD_BYTES,
   keyLayout,
   parseStreamName,
@@ -12,6 +13,7 @@ import {
   type RawStreamEntry,
   readAggregatePage,
 } from "@streamstore/core";
+import { indexVersion } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
@@ -29,7 +31,7 @@ export interface StreamSummary {
   stream: string;
   category: string;
   partition: number;
-  /** The aggregate's version: its index's length in records (STRLEN / INDEX_RECORD_BYTES). */
+  /** The aggregate's version, from its index's length and header (archived versions count). */
   version: number;
   /**
    * When the last event was committed (Redis's clock: the time of its log position), or null
@@ -63,7 +65,7 @@ export interface ShownEvent {
 
 /** What {@link scanIndexKeys} found: the aggregates, and the keys it had to leave out. */
 export interface ScannedIndexes {
-  /** Every aggregate index, sorted by stream name, with its version from STRLEN. */
+  /** Every aggregate index, sorted by stream name, with its version from STRLEN and header. */
   streams: StreamSummary[];
   /** Keys that match the index pattern but are not strings: not written by streamstore. */
   notStrings: string[];
@@ -77,7 +79,7 @@ function escapeRegExp(text: string): string {
 
 /**
  * Every aggregate index under the prefix (SCAN `<prefix>:{<category>:*}:i:*`), parsed, with its
- * version (STRLEN / {@link INDEX_RECORD_BYTES}, one pipeline per SCAN page); on a Cluster, from
+ * version (STRLEN and the header's archived count, one pipeline per SCAN page); on a Cluster, from
  * every primary (a category's partitions are spread over them). `lastEventAt` is left null: see
  * {@link describeStreams}.
  *
@@ -105,13 +107,16 @@ export async function scanIndexKeys(
         return match ? [match as unknown as [string, string, string, string]] : [];
       });
       if (matches.length === 0) continue;
-      // The page's keys are all on this server: one pipeline of STRLEN on it (a WRONGTYPE reply
-      // marks a key that is not an index).
+      // The page's keys are all on this server: one pipeline of STRLEN and the first bytes (an
+      // archived aggregate's header) on it (a WRONGTYPE reply marks a key that is not an index).
       const pipeline = server.pipeline();
-      for (const [key] of matches) pipeline.strlen(key);
+      for (const [key] of matches) {
+        pipeline.strlen(key);
+        pipeline.getrangeBuffer(key, 0, INDEX_HEADER_BYTES - 1);
+      }
       const replies = (await pipeline.exec()) ?? [];
       for (const [index, [key, keyCategory, partition, id]] of matches.entries()) {
-        const [error, length] = replies[index] ?? [new Error("no reply"), null];
+        const [error, length] = replies[index * 2] ?? [new Error("no reply"), null];
         if (error) {
           if (error.message.startsWith("WRONGTYPE")) {
             scanned.notStrings.push(key);
@@ -119,12 +124,14 @@ export async function scanIndexKeys(
           }
           throw error;
         }
-        if (Number(length) % INDEX_RECORD_BYTES !== 0) scanned.corrupt.push(key);
+        const [, head] = replies[index * 2 + 1] ?? [null, null];
+        const state = indexVersion(Number(length), (head as Buffer | null) ?? Buffer.alloc(0));
+        if (state === undefined) scanned.corrupt.push(key);
         scanned.streams.push({
           stream: `${keyCategory}-${id}`,
           category: keyCategory,
           partition: Number(partition),
-          version: Math.floor(Number(length) / INDEX_RECORD_BYTES),
+          version: state?.version ?? Math.floor(Number(length) / INDEX_RECORD_BYTES),
           lastEventAt: null,
           key,
         });

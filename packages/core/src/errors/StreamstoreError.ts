@@ -22,7 +22,11 @@ export type StreamstoreErrorCode =
   | "HANDLER_FAILED"
   | "CATCH_UP_TIMEOUT"
   | "DEAD_LETTER_NOT_FOUND"
-  | "LEGACY_LAYOUT";
+  | "LEGACY_LAYOUT"
+  | "ARCHIVE_REQUIRED"
+  | "ARCHIVE_UNAVAILABLE"
+  | "ARCHIVE_SCHEMA"
+  | "ARCHIVE_CONFLICT";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -1,2 +1,3 @@
+export * from "./archiveRequiredError.js";
 export * from "./errors.js";
 export * from "./StreamstoreError.js";

@@ -134,6 +134,14 @@ export function keyLayout(prefix: string) {
     /** An aggregate's latest snapshot. */
     snapshot: (category: string, partition: number, id: string) =>
       `${tag(category, partition)}:snap:${id}`,
+    /**
+     * Hash of a category partition's archive seam: `position`, the last log position archived
+     * and trimmed from the log (every entry up to it is in the archive only), and `events`, how
+     * many were. Absent until the archiver first trims the partition. Only ever grows.
+     */
+    archived: (category: string, partition: number) => `${tag(category, partition)}:archived`,
+    /** String: the archiver's lease on a category partition (its owner's token, with a TTL). */
+    archiver: (category: string, partition: number) => `${tag(category, partition)}:archiver`,
     /** Hash: category → partition count, fixed at the category's first write. */
     categories: () => `${prefix}:categories`,
     /**

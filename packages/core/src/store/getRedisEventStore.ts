@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import type { EventArchive } from "../archive/EventArchive.js";
 import {
   ConcurrencyError,
   IdempotencyConflictError,
@@ -43,8 +44,8 @@ import type {
   StreamLocation,
 } from "./EventStore.js";
 import { encodeEvents } from "./encodeEvents.js";
-import { decodeEntry } from "./entryCodec.js";
-import { corruptIndex, readAggregatePage } from "./readAggregatePage.js";
+import { readAggregate } from "./readAggregate.js";
+import { corruptIndex } from "./readAggregatePage.js";
 import { readOnlyScript } from "./readOnlyScript.js";
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 
@@ -81,6 +82,14 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends Te
    * prints it unless run with `--no-warnings`. See docs/observability.md.
    */
   logger?: Logger;
+  /**
+   * Where events the archiver moved out of Redis are read from (`createPostgresArchive` of
+   * @streamstore/archive, or `createInMemoryArchive` of @streamstore/testing): `read()`,
+   * `aggregateStream` and `handleCommand` then read archived versions from it and hot ones from
+   * Redis, with no gap and no duplicate at the seam. Without it, reading an archived version
+   * throws `ArchiveRequiredError`; appends, versions and expected-version checks never need it.
+   */
+  archive?: EventArchive;
 }
 
 /** The defaults of {@link RedisEventStoreOptions}. */
@@ -532,37 +541,13 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
           // Version 0 holds no event (and a backward page starting at 0 means "the newest").
           if (to === 0) return;
           const location = await locate(streamName);
-          let remaining = limit;
-          const lowest = Math.max(from ?? 1, 1);
-          // The version the next page starts at (0 reading backward: the newest). Versions come
-          // from the aggregate's index, so they are contiguous by construction.
-          let next = direction === "forward" ? lowest : (to ?? 0);
-          while (remaining > 0) {
-            if (direction === "forward" && to !== undefined && next > to) return;
-            if (direction === "backward" && next !== 0 && next < lowest) return;
-            const count = Math.min(pageSize, remaining);
-            const page = await readAggregatePage(redis, location, {
-              direction,
-              start: next,
-              stop: direction === "forward" ? (to ?? 0) : lowest,
-              count,
-            });
-            for (const { version, entry } of page.entries) {
-              yield decodeEntry<EventOf<Catalog>>(catalog, entry, {
-                streamName,
-                category: location.category,
-                partition: location.partition,
-                kind: "stream",
-                version,
-              });
-              next = direction === "forward" ? version + 1 : version - 1;
-            }
-            remaining -= page.entries.length;
-            // A short page is the end; so is a full one that reached the version the page saw
-            // (no second round trip for a page that came back empty).
-            if (page.entries.length < count) return;
-            if (direction === "backward" ? next < 1 : next > page.version) return;
-          }
+          yield* readAggregate<EventOf<Catalog>>(redis, catalog, options.archive, location, {
+            direction,
+            lowest: Math.max(from ?? 1, 1),
+            to,
+            limit,
+            pageSize,
+          });
         },
       };
     },

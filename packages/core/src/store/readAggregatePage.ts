@@ -3,7 +3,7 @@ import { CorruptEventError, InvalidArgumentError } from "../errors/index.js";
 import type { StreamLocation } from "./EventStore.js";
 import type { RawStreamEntry } from "./entryCodec.js";
 import { readOnlyScript } from "./readOnlyScript.js";
-import { INDEX_RECORD_BYTES, READ_SCRIPT } from "./scripts.js";
+import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, READ_SCRIPT } from "./scripts.js";
 
 const readScript = readOnlyScript(READ_SCRIPT);
 
@@ -22,6 +22,11 @@ export interface AggregatePageRequest {
 export interface AggregatePage {
   /** The aggregate's version when the page was read (0: it does not exist). */
   version: number;
+  /**
+   * How many of its oldest versions were archived (moved to the archive and out of Redis) when
+   * the page was read: versions up to this one are read from the archive, never from this page.
+   */
+  archived: number;
   /**
    * The entries in reading order, each with its version; `fields` is null when the index names a
    * position the category log no longer holds (trimmed or deleted there).
@@ -44,7 +49,7 @@ export function corruptIndex(
     streamName,
     undefined,
     indexKey,
-    `its index holds ${String(length)} bytes, not whole ${INDEX_RECORD_BYTES}-byte records (it was written by hand)`,
+    `its index holds ${String(length)} bytes, not whole ${INDEX_RECORD_BYTES}-byte records after an optional ${INDEX_HEADER_BYTES}-byte header (it was written by hand)`,
   );
 }
 
@@ -85,13 +90,14 @@ export async function readAggregatePage(
   if (reply[0] === "corrupt") throw corruptIndex(location.streamName, location.indexKey, reply[1]);
   const version = Number(reply[1]);
   const first = Number(reply[2]);
+  const archived = Number(reply[3]);
   const step = request.direction === "forward" ? 1 : -1;
-  const entries = reply.slice(3).map((item, offset) => {
+  const entries = reply.slice(4).map((item, offset) => {
     const [position, fields] = item as [string, string[] | undefined];
     return {
       version: first + offset * step,
       entry: [String(position), fields ?? null] as RawStreamEntry,
     };
   });
-  return { version, entries };
+  return { version, archived, entries };
 }

@@ -40,6 +40,35 @@ end
 `;
 
 /**
+ * Bytes of the header an aggregate index starts with once the archiver moved its oldest versions
+ * to the archive: the letter "A", then how many leading versions were archived, as a 6-byte
+ * big-endian unsigned integer. Its length is not a multiple of {@link INDEX_RECORD_BYTES}, so
+ * `STRLEN` alone tells whether an index has one: an aggregate never archived pays nothing, and a
+ * fully archived one is these 7 bytes. See docs/archiving.md.
+ */
+export const INDEX_HEADER_BYTES = 7;
+
+// The state of an aggregate index, shared by every script that reads one (HEAD is
+// INDEX_HEADER_BYTES, spelled out: a script splices in only constant Lua): indexState(index)
+// answers current version, versions archived, bytes before the first record (0 or the header);
+// or nil and the length of an index that is neither whole records nor a header and whole
+// records (written by hand). The record of version k (k > archived) starts at byte
+// head + (k - archived - 1) * W, 0-based.
+const INDEX_STATE = `
+local HEAD = 7
+local function indexState(index)
+  local length = redis.call("STRLEN", index)
+  local remainder = length % W
+  if remainder == 0 then return math.floor(length / W), 0, 0 end
+  if remainder ~= HEAD then return nil, length end
+  local header = redis.call("GETRANGE", index, 0, HEAD - 1)
+  if string.sub(header, 1, 1) ~= "A" then return nil, length end
+  local archived = struct.unpack(">I6", header, 2)
+  return archived + math.floor(length / W), archived, HEAD
+end
+`;
+
+/**
  * KEYS[1] aggregate index, KEYS[2] category partition log.
  * ARGV[1] expected kind: any | no_stream | stream_exists | exact
  * ARGV[2] expected version (exact only), ARGV[3] aggregate id, ARGV[4] event count n,
@@ -72,7 +101,7 @@ local FIRST = 6
 if not n or n < 1 or n % 1 ~= 0 or (FIELDS ~= 3 and FIELDS ~= 5) or #ARGV < 5 + n * FIELDS then
   return redis.error_reply("ERR streamstore append: ARGV[4] must count the events (>= 1), ARGV[5] be 3 or 5")
 end
-${POSITION_CODEC}
+${POSITION_CODEC}${INDEX_STATE}
 local function field(entry, name)
   local fields = entry[2]
   if not fields then return nil end
@@ -86,18 +115,22 @@ local function arg(k, offset)
   return ARGV[FIRST + (k - 1) * FIELDS + offset]
 end
 
-local length = redis.call("STRLEN", index)
-if length % W ~= 0 then return {"corrupt", length} end
-local current = math.floor(length / W)
+local current, archived, head = indexState(index)
+if not current then return {"corrupt", archived} end
 local exists = current > 0
 
 -- The log entries of versions first..last, in order, each {position, fields} ({position} when the
--- entry is gone from the log: trimmed or deleted).
+-- entry is gone from the log: trimmed or deleted). An archived version (moved out of Redis) is
+-- {"0-0"}: it has no id to match, so a retry is recognised while its batch is still hot (the
+-- archiver keeps events younger than its minimum age in Redis).
 local function entriesOf(first, last)
-  local records = redis.call("GETRANGE", index, (first - 1) * W, last * W - 1)
   local entries = {}
-  for version = first, last do
-    local position = decodePosition(records, (version - first) * W + 1)
+  local low = math.max(first, archived + 1)
+  for version = first, math.min(low - 1, last) do entries[#entries + 1] = {"0-0"} end
+  if low > last then return entries end
+  local records = redis.call("GETRANGE", index, head + (low - archived - 1) * W, head + (last - archived) * W - 1)
+  for version = low, last do
+    local position = decodePosition(records, (version - low) * W + 1)
     local found = redis.call("XRANGE", log, position, position)
     if #found > 0 then entries[#entries + 1] = found[1] else entries[#entries + 1] = {position} end
   end
@@ -190,7 +223,12 @@ return reply
  * ARGV[1] "forward" | "backward", ARGV[2] first version to read (0: the newest, backward only),
  * ARGV[3] last version to read, inclusive (0: no bound), ARGV[4] at most this many events.
  *
- * Replies: {"ok", version, first version read, entry...}, each entry {position, fields} as XRANGE
+ * Versions the archiver moved out of Redis (at or below the index header's count) are never
+ * returned: a page that would start there comes back empty, with the count, and the caller reads
+ * them from the archive.
+ *
+ * Replies: {"ok", version, first version read, versions archived, entry...}, each entry
+ * {position, fields} as XRANGE
  * gives it, or {position} when the log no longer holds it (trimmed or deleted);
  * {"corrupt", index length}.
  */
@@ -200,15 +238,14 @@ local backward = ARGV[1] == "backward"
 local start = tonumber(ARGV[2])
 local stop = tonumber(ARGV[3])
 local count = tonumber(ARGV[4])
-${POSITION_CODEC}
-local length = redis.call("STRLEN", index)
-if length % W ~= 0 then return {"corrupt", length} end
-local current = math.floor(length / W)
+${POSITION_CODEC}${INDEX_STATE}
+local current, archived, head = indexState(index)
+if not current then return {"corrupt", archived} end
 local first, last, step
 if backward then
   first = start
   if first == 0 or first > current then first = current end
-  last = math.max(stop, first - count + 1, 1)
+  last = math.max(stop, first - count + 1, archived + 1, 1)
   step = -1
 else
   first = math.max(start, 1)
@@ -217,10 +254,10 @@ else
   last = math.min(last, first + count - 1)
   step = 1
 end
-local reply = {"ok", current, first}
-if (step == 1 and first > last) or (step == -1 and first < last) or current == 0 then return reply end
+local reply = {"ok", current, first, archived}
 local low, high = math.min(first, last), math.max(first, last)
-local records = redis.call("GETRANGE", index, (low - 1) * W, high * W - 1)
+if (step == 1 and first > last) or (step == -1 and first < last) or current == 0 or low <= archived then return reply end
+local records = redis.call("GETRANGE", index, head + (low - archived - 1) * W, head + (high - archived) * W - 1)
 for version = first, last, step do
   local position = decodePosition(records, (version - low) * W + 1)
   local found = redis.call("XRANGE", log, position, position)
@@ -234,11 +271,13 @@ return reply
  * Read-only (runs with EVALSHA_RO).
  */
 export const VERSION_SCRIPT = `#!lua flags=no-writes
-local length = redis.call("STRLEN", KEYS[1])
-if length % 12 ~= 0 then return {"corrupt", length} end
+local W = 12
+${INDEX_STATE}
+local current, archived = indexState(KEYS[1])
+if not current then return {"corrupt", archived} end
 local exists = 0
-if length > 0 then exists = 1 end
-return {math.floor(length / 12), exists}
+if current > 0 then exists = 1 end
+return {current, exists}
 `;
 
 /**
@@ -253,4 +292,68 @@ local stored = redis.call("HGET", key, "v")
 if stored and tonumber(stored) and tonumber(stored) >= version then return 0 end
 redis.call("HSET", key, "v", ARGV[1], "doc", ARGV[2])
 return 1
+`;
+
+/**
+ * The archiver's one write: once the archive has committed a category partition's log entries
+ * up to a position, trims them from the log and shrinks the indexes of their aggregates, all or
+ * nothing, under the archiver's lease.
+ *
+ * KEYS[1] category partition log, KEYS[2] its seam hash (`keys.archived`), KEYS[3] the
+ * archiver's lease (`keys.archiver`), KEYS[4..] the index of each aggregate with events in the
+ * step. ARGV[1] the lease token, ARGV[2] the last archived position (every log entry up to it is
+ * committed in the archive), then per index (in KEYS order) the highest archived version of that
+ * aggregate and its position.
+ *
+ * Replies: {"ok", entries trimmed}, {"fenced"} (the lease is not ours: nothing done),
+ * {"corrupt", index key} (an index not whole records, or one whose record for that version names
+ * another position: written by hand; nothing done).
+ *
+ * Each index drops the records of its archived versions and starts with a header that counts
+ * them (see INDEX_HEADER_BYTES), so its version, expected-version checks and the versions still
+ * hot keep working; the log loses exactly the entries up to the position (XTRIM MINID, exact).
+ */
+export const ARCHIVE_TRIM_SCRIPT = `#!lua
+local log, seam, lease = KEYS[1], KEYS[2], KEYS[3]
+if redis.call("GET", lease) ~= ARGV[1] then return {"fenced"} end
+${POSITION_CODEC}${INDEX_STATE}
+local through = ARGV[2]
+if not string.match(through, "^%d+%-%d+$") or (#KEYS - 3) * 2 + 2 ~= #ARGV then
+  return redis.error_reply("ERR streamstore archive trim: ARGV[2] must be a log position, then a version and a position per index")
+end
+local plans = {}
+for k = 4, #KEYS do
+  local index = KEYS[k]
+  local version = tonumber(ARGV[1 + (k - 3) * 2])
+  local position = ARGV[2 + (k - 3) * 2]
+  local current, archived, head = indexState(index)
+  if not current then return {"corrupt", index} end
+  -- An index deleted by hand (its events are archived all the same), or versions archived by an
+  -- earlier step: nothing to shrink.
+  if current > 0 and version > archived then
+    if version > current then return {"corrupt", index} end
+    local at = head + (version - archived - 1) * W
+    if decodePosition(redis.call("GETRANGE", index, at, at + W - 1), 1) ~= position then
+      return {"corrupt", index}
+    end
+    plans[#plans + 1] = {index, version, at + W}
+  end
+end
+for _, plan in ipairs(plans) do
+  local rest = redis.call("GETRANGE", plan[1], plan[3], -1)
+  redis.call("SET", plan[1], "A" .. struct.pack(">I6", plan[2]) .. rest)
+end
+local ms, seq = string.match(through, "^(%d+)%-(%d+)$")
+ms, seq = tonumber(ms), tonumber(seq)
+local trimmed = redis.call("XTRIM", log, "MINID", string.format("%d-%d", ms, seq + 1))
+-- The seam only moves forward (a step replayed after a crash trims nothing and keeps it).
+local last = redis.call("HGET", seam, "position")
+local lastMs, lastSeq = -1, -1
+if last then
+  lastMs, lastSeq = string.match(last, "^(%d+)%-(%d+)$")
+  lastMs, lastSeq = tonumber(lastMs), tonumber(lastSeq)
+end
+if ms > lastMs or (ms == lastMs and seq > lastSeq) then redis.call("HSET", seam, "position", through) end
+redis.call("HINCRBY", seam, "events", trimmed)
+return {"ok", trimmed}
 `;

@@ -21,7 +21,7 @@ import { projectionKeys } from "../keys/projectionKeys.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
 import { sendCommand } from "../runner/redisCommands.js";
-import { sleep } from "../runner/sleep.js";
+import { sleep } from "@streamstore/core/internal";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,

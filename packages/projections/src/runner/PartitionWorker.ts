@@ -30,8 +30,8 @@ import type {
 import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
 import { pairs, readAfter, sendCommand } from "./redisCommands.js";
-import { sleep } from "./sleep.js";
-import { compareStreamIds } from "./streamIds.js";
+import { sleep } from "@streamstore/core/internal";
+import { compareStreamIds } from "@streamstore/core";
 
 /**
  * The state of one owned partition; changed only in `PartitionWorker.setState`.

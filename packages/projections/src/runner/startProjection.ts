@@ -40,8 +40,8 @@ import {
   type ResolvedRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
 import { lastEntryId, serversOf } from "./redisCommands.js";
-import { sleep } from "./sleep.js";
-import { compareStreamIds } from "./streamIds.js";
+import { sleep } from "@streamstore/core/internal";
+import { compareStreamIds } from "@streamstore/core";
 
 /**
  * The runner's state; changed only in `setState` inside {@link startProjection}, logged `from -> to`.

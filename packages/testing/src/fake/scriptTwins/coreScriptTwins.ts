@@ -66,6 +66,34 @@ function decodePosition(records: string, at: number): string | undefined {
   return `${ms}-${seq}`;
 }
 
+/** `HEAD` of core's `INDEX_STATE`: bytes of an index's header once versions were archived. */
+const HEAD = 7;
+
+/** The script lines of `INDEX_STATE`'s calls, in one script. */
+interface IndexStateLines {
+  readonly strlen: number;
+  readonly header: number;
+}
+
+/** What `indexState(index)` answers: the version, versions archived, bytes before the records. */
+type IndexState = { current: number; archived: number; head: number } | { corrupt: number };
+
+/**
+ * `INDEX_STATE`'s `indexState`: STRLEN, and the header (GETRANGE of its 7 bytes) when the length
+ * says there is one. A string holds at most 512 MB: versions stay far below 2^31, where the fake's
+ * Lua (32-bit integers) would format them differently from Redis's.
+ */
+function indexState(redis: ScriptTwinRedis, lines: IndexStateLines, index: string): IndexState {
+  const length = redis.call(lines.strlen, "STRLEN", index) as number;
+  const remainder = length % W;
+  if (remainder === 0) return { current: Math.floor(length / W), archived: 0, head: 0 };
+  if (remainder !== HEAD) return { corrupt: length };
+  const header = redis.call(lines.header, "GETRANGE", index, 0, HEAD - 1) as string;
+  if (header.charAt(0) !== "A") return { corrupt: length };
+  const archived = structUnpack(">I6", header, 2).values[0] as number;
+  return { current: archived + Math.floor(length / W), archived, head: HEAD };
+}
+
 /** The script lines of the calls the append and read scripts share (`entriesOf` / the read loop). */
 interface IndexReadLines {
   readonly getRange: number;
@@ -76,7 +104,8 @@ interface IndexReadLines {
  * The log entries of versions `first..last` through the index, as the append script's
  * `entriesOf` and the read script's loop look them up: one GETRANGE of their records, then one
  * XRANGE per version in `first`→`last` order, each `{position, fields}` or `{position}` when the
- * log no longer holds it. `low`/`high` bound the GETRANGE. `undefined` if a record was cut.
+ * log no longer holds it. `low`/`high` bound the GETRANGE, all above the versions archived.
+ * `undefined` if a record was cut.
  */
 function entriesThroughIndex(
   redis: ScriptTwinRedis,
@@ -84,9 +113,17 @@ function entriesThroughIndex(
   index: string,
   log: string,
   range: { first: number; last: number; low: number; high: number },
+  state: { archived: number; head: number },
 ): LuaValue[] | undefined {
   const { first, last, low, high } = range;
-  const records = redis.call(lines.getRange, "GETRANGE", index, (low - 1) * W, high * W - 1);
+  const { archived, head } = state;
+  const records = redis.call(
+    lines.getRange,
+    "GETRANGE",
+    index,
+    head + (low - archived - 1) * W,
+    head + (high - archived) * W - 1,
+  );
   if (typeof records !== "string") return undefined;
   const step = first <= last ? 1 : -1;
   const entries: LuaValue[] = [];
@@ -105,6 +142,7 @@ const APPEND_ARGUMENTS_ERROR =
 
 const appendLines = {
   strlen: scriptLine(APPEND_SCRIPT, 'local length = redis.call("STRLEN"'),
+  header: scriptLine(APPEND_SCRIPT, 'local header = redis.call("GETRANGE"'),
   getRange: scriptLine(APPEND_SCRIPT, 'local records = redis.call("GETRANGE"'),
   xrange: scriptLine(APPEND_SCRIPT, 'local found = redis.call("XRANGE"'),
   plainXadd: scriptLine(APPEND_SCRIPT, 'position = redis.call("XADD", log, "*", "i"'),
@@ -127,7 +165,7 @@ const appendLines = {
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
   name: "core append",
   source: APPEND_SCRIPT,
-  portedFromSha1: "a0f06fd3c344d6f6cb10001e51b919684455852b",
+  portedFromSha1: "55b3b2249d8528f4892732ebdd19d4bc61f19bcc",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -148,15 +186,28 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
     // ARGV[FIRST + (k - 1) * FIELDS + offset], FIRST = 6, FIELDS 3 or 5, ARGV 1-based.
     const arg = (k: number, offset: number): string | undefined =>
       args[5 + (k - 1) * fields + offset];
-    const entriesOf = (first: number, last: number) =>
-      entriesThroughIndex(redis, appendLines, index, log, { first, last, low: first, high: last });
-
-    const length = redis.call(appendLines.strlen, "STRLEN", index) as number;
-    if (length % W !== 0) return ["corrupt", length];
-    // A string holds at most 512 MB: versions stay far below 2^31, where the fake's Lua (32-bit
-    // integers) would format them differently from Redis's.
-    const current = Math.floor(length / W);
+    const state = indexState(redis, appendLines, index);
+    if ("corrupt" in state) return ["corrupt", state.corrupt];
+    const { current, archived } = state;
     const exists = current > 0;
+    // An archived version is {"0-0"}: no id to match (see the Lua's entriesOf).
+    const entriesOf = (first: number, last: number): LuaValue[] | undefined => {
+      const entries: LuaValue[] = [];
+      const low = Math.max(first, archived + 1);
+      for (let version = first; version <= Math.min(low - 1, last); version++) {
+        entries.push(["0-0"]);
+      }
+      if (low > last) return entries;
+      const hot = entriesThroughIndex(
+        redis,
+        appendLines,
+        index,
+        log,
+        { first: low, last, low, high: last },
+        state,
+      );
+      return hot === undefined ? undefined : [...entries, ...hot];
+    };
 
     let candidates: LuaValue[] | undefined;
     let firstCandidate = 0;
@@ -261,6 +312,7 @@ export const APPEND_SCRIPT_TWIN: ScriptTwin = {
 
 const readLines = {
   strlen: scriptLine(READ_SCRIPT, 'local length = redis.call("STRLEN"'),
+  header: scriptLine(READ_SCRIPT, 'local header = redis.call("GETRANGE"'),
   getRange: scriptLine(READ_SCRIPT, 'local records = redis.call("GETRANGE"'),
   xrange: scriptLine(READ_SCRIPT, 'local found = redis.call("XRANGE"'),
 };
@@ -278,7 +330,7 @@ const readLines = {
 export const READ_SCRIPT_TWIN: ScriptTwin = {
   name: "core read",
   source: READ_SCRIPT,
-  portedFromSha1: "837e926e1b951a18394958ea9c46380d7bbcb632",
+  portedFromSha1: "427bc17313e697468459c921eeab12c57c465f16",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -293,16 +345,16 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
       return SCRIPT_TWIN_FALLBACK;
     }
 
-    const length = redis.call(readLines.strlen, "STRLEN", index) as number;
-    if (length % W !== 0) return ["corrupt", length];
-    const current = Math.floor(length / W);
+    const state = indexState(redis, readLines, index);
+    if ("corrupt" in state) return ["corrupt", state.corrupt];
+    const { current, archived } = state;
     let first: number;
     let last: number;
     let step: 1 | -1;
     if (backward) {
       first = start;
       if (first === 0 || first > current) first = current;
-      last = Math.max(stop, first - count + 1, 1);
+      last = Math.max(stop, first - count + 1, archived + 1, 1);
       step = -1;
     } else {
       first = Math.max(start, 1);
@@ -311,13 +363,25 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
       last = Math.min(last, first + count - 1);
       step = 1;
     }
-    const reply: LuaValue[] = ["ok", current, first];
-    if ((step === 1 && first > last) || (step === -1 && first < last) || current === 0) {
-      return reply;
-    }
+    const reply: LuaValue[] = ["ok", current, first, archived];
     const low = Math.min(first, last);
     const high = Math.max(first, last);
-    const entries = entriesThroughIndex(redis, readLines, index, log, { first, last, low, high });
+    if (
+      (step === 1 && first > last) ||
+      (step === -1 && first < last) ||
+      current === 0 ||
+      low <= archived
+    ) {
+      return reply;
+    }
+    const entries = entriesThroughIndex(
+      redis,
+      readLines,
+      index,
+      log,
+      { first, last, low, high },
+      state,
+    );
     if (entries === undefined) return SCRIPT_TWIN_FALLBACK;
     reply.push(...entries);
     return reply;
@@ -326,6 +390,7 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
 
 const versionLines = {
   strlen: scriptLine(VERSION_SCRIPT, 'local length = redis.call("STRLEN"'),
+  header: scriptLine(VERSION_SCRIPT, 'local header = redis.call("GETRANGE"'),
 };
 
 /**
@@ -340,13 +405,13 @@ const versionLines = {
 export const VERSION_SCRIPT_TWIN: ScriptTwin = {
   name: "core version",
   source: VERSION_SCRIPT,
-  portedFromSha1: "399580cda68b9076b0380ee4ecdb7292e82fed43",
+  portedFromSha1: "a2fe9381ea3493d51517adfbaae380aac119b478",
   run(redis, keys) {
     const index = keys[0];
     if (index === undefined) return SCRIPT_TWIN_FALLBACK;
-    const length = redis.call(versionLines.strlen, "STRLEN", index) as number;
-    if (length % W !== 0) return ["corrupt", length];
-    return [Math.floor(length / W), length > 0 ? 1 : 0];
+    const state = indexState(redis, versionLines, index);
+    if ("corrupt" in state) return ["corrupt", state.corrupt];
+    return [state.current, state.current > 0 ? 1 : 0];
   },
 };
 

@@ -1,0 +1,10 @@
+/**
+ * What the sibling packages (@streamstore/archive, projections, testing, cli) need from core and
+ * users should not call: no stability promise. Import from "@streamstore/core/internal".
+ */
+export * from "./archive/archivedEntry.js";
+export * from "./archive/checkArchiveCall.js";
+export * from "./archive/trimArchived.js";
+export * from "./store/indexVersion.js";
+export * from "./store/readAggregate.js";
+export * from "./util/sleep.js";
