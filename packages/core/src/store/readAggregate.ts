@@ -86,6 +86,8 @@ export async function* readAggregate<Event extends AnyEvent>(
         );
       }
       remaining -= expected;
+      // Backward past version 1 is the end (0 would mean "the newest" to the next page).
+      if (!forward && next < 1) return;
       continue;
     }
     const page = await readAggregatePage(redis, location, {
