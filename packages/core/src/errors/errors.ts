@@ -274,3 +274,86 @@ export const isReplicationTimeoutError = (error: unknown): error is ReplicationT
 /** @example if (isRedisOutOfMemoryError(error)) console.log(error.cause); */
 export const isRedisOutOfMemoryError = (error: unknown): error is RedisOutOfMemoryError =>
   isStreamstoreError(error, "REDIS_OUT_OF_MEMORY");
+
+/**
+ * The archive (the cold tier) cannot be reached: PostgreSQL refused or dropped the connection, or
+ * did not answer in time. Nothing was written to it by the failed call; retrying later is safe
+ * (archive writes are idempotent). `target` names the server with any password masked.
+ *
+ * @example
+ * if (isArchiveUnavailableError(error)) console.log(error.target, error.reason);
+ */
+export class ArchiveUnavailableError extends StreamstoreError {
+  constructor(
+    /** Where the archive was looked for, e.g. `postgres://app:***@db:5432/events` (password masked). */
+    readonly target: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "ARCHIVE_UNAVAILABLE",
+      `[streamstore] the archive at ${target} is unavailable (${reason}): check that the server runs and accepts this connection; the call stored nothing and is safe to retry. See "Operating the archive" in the @streamstore/archive README.`,
+      options,
+    );
+  }
+}
+
+/**
+ * The archive's storage was made by another archive schema version than this code reads and
+ * writes (or is otherwise unusable as it is). Nothing was read or written.
+ *
+ * @example
+ * if (isArchiveSchemaError(error)) console.log(error.foundVersion, error.expectedVersion);
+ */
+export class ArchiveSchemaError extends StreamstoreError {
+  constructor(
+    /** The archive's table, `<schema>.<table>`. */
+    readonly table: string,
+    /** The archive schema version the storage records; undefined when the problem is another one. */
+    readonly foundVersion: number | undefined,
+    /** The archive schema version this code reads and writes. */
+    readonly expectedVersion: number,
+    /** What is wrong and what to do, one sentence. */
+    readonly reason: string,
+  ) {
+    super(
+      "ARCHIVE_SCHEMA",
+      `[streamstore] the archive ${table} ${reason}; nothing was read or written. See "Schema versions" in the @streamstore/archive README.`,
+    );
+  }
+}
+
+/**
+ * An archive write held an event whose (stream, version) the archive already holds at another
+ * position (or twice in the same write): the archive and the store's Redis disagree, e.g. two
+ * stores sharing one archive table, or a prefix reset while its archive was kept. Nothing of
+ * that write was stored.
+ *
+ * @example
+ * if (isArchiveConflictError(error)) console.log(error.streamName, error.version);
+ */
+export class ArchiveConflictError extends StreamstoreError {
+  constructor(
+    readonly streamName: string,
+    readonly version: number,
+    /** The position the archive already holds this version at; undefined when both were in the write. */
+    readonly storedPosition: string | undefined,
+    /** The position the refused write gave it. */
+    readonly position: string,
+  ) {
+    super(
+      "ARCHIVE_CONFLICT",
+      `[streamstore] the archive ${storedPosition === undefined ? "was asked to store" : `already holds`} version ${version} of "${streamName}" ${storedPosition === undefined ? "at two positions" : `at position ${storedPosition}`}, and this write puts it at ${position}: the archive and the store disagree (two stores sharing one archive table, or a prefix reset while its archive was kept). Nothing of this write was stored; give each store its own archive (see "One archive per store" in the @streamstore/archive README).`,
+    );
+  }
+}
+
+/** @example if (isArchiveUnavailableError(error)) console.log(error.target); */
+export const isArchiveUnavailableError = (error: unknown): error is ArchiveUnavailableError =>
+  isStreamstoreError(error, "ARCHIVE_UNAVAILABLE");
+/** @example if (isArchiveSchemaError(error)) console.log(error.foundVersion); */
+export const isArchiveSchemaError = (error: unknown): error is ArchiveSchemaError =>
+  isStreamstoreError(error, "ARCHIVE_SCHEMA");
+/** @example if (isArchiveConflictError(error)) console.log(error.storedPosition); */
+export const isArchiveConflictError = (error: unknown): error is ArchiveConflictError =>
+  isStreamstoreError(error, "ARCHIVE_CONFLICT");
