@@ -40,7 +40,8 @@ export const DEFAULT_ACL_RULE_OPTIONS = { role: "runtime", scan: true, wait: tru
 
 // Every command streamstore sends, directly or from its Lua scripts (Redis checks the commands a
 // script calls against the caller's ACL too). Derived from core (append/read/version/snapshot
-// scripts, the categories hash, the server check), the projection runner (leases, fences,
+// scripts, the categories hash, the server check), the archiver (its lease, the trim script:
+// XTRIM, SET, GETRANGE, HSET, HINCRBY), the projection runner (leases, fences,
 // read-model commit scripts, consumer groups, claims, dead letters, rebuild and cleanup) and
 // reactors; the ACL test of @streamstore/testing runs the whole event-store contract, a
 // projection and a reactor as such a user, so a missing command fails CI with NOPERM.
@@ -57,7 +58,7 @@ const COMMANDS = [
   "xrevrange",
   "xlen",
   "xdel",
-  // XTRIM: not sent by streamstore itself, but retention of a tenant's own logs is theirs to run
+  // XTRIM: the archiver's trim script, once the archive has committed what it trims
   "xtrim",
   "xinfo|stream",
   "xinfo|groups",
@@ -70,6 +71,8 @@ const COMMANDS = [
   "xreadgroup",
   "xack",
   "xautoclaim",
+  // XPENDING (summary): the archiver never trims an entry a consumer group still holds pending
+  "xpending",
   // hashes: categories, checkpoints, members, attempts, states, snapshots, retired builds
   "hget",
   "hset",
@@ -124,6 +127,7 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
   "xinfo|stream",
   "xinfo|groups",
   "xinfo|consumers",
+  "xpending",
   "hget",
   "hgetall",
   "get",
