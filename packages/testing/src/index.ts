@@ -1,4 +1,10 @@
 export {
+  createInMemoryArchive,
+  type InMemoryArchive,
+  type InMemoryArchiveControls,
+  type InMemoryArchiveOptions,
+} from "./archive/createInMemoryArchive.js";
+export {
   ACQUIRE_LEASE_SCRIPT_TWIN,
   APPEND_SCRIPT_TWIN,
   COMMIT_SCRIPT_TWIN,
