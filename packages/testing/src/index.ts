@@ -42,5 +42,6 @@ export {
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
 export * from "./redisCluster/index.js";
+export * from "./postgresServer/index.js";
 export * from "./redisServer/index.js";
 export * from "./specification/index.js";

@@ -1,0 +1,7 @@
+export {
+  hasPostgresServerBinaries,
+  type PostgresServerHandle,
+  type PostgresStopMode,
+  type StartPostgresServerOptions,
+  startPostgresServer,
+} from "./startPostgresServer.js";
