@@ -20,7 +20,12 @@ import { maskConnectionString, targetOfSql } from "./archiveTarget.js";
 import { ensureArchiveSchema, qualifiedNames } from "./ensureArchiveSchema.js";
 import { unavailableReason } from "./unavailableReason.js";
 
-/** Options of {@link createPostgresArchive}: `connectionString` or `sql`, not both. */
+/**
+ * Options of {@link createPostgresArchive}: `connectionString` or `sql`, not both.
+ *
+ * @example
+ * const options: PostgresArchiveOptions = { sql: postgres(url, { prepare: false }), table: "shop_events" };
+ */
 export interface PostgresArchiveOptions {
   /**
    * `postgres://user:password@host:5432/database`: the archive opens its own pool (postgres.js)

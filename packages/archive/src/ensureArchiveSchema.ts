@@ -11,7 +11,12 @@ import type { Sql, TransactionSql } from "postgres";
  */
 export const ARCHIVE_SCHEMA_VERSION = 1;
 
-/** Where an archive lives: a schema and a table in it (validated identifiers). */
+/**
+ * Where an archive lives: a schema and a table in it (validated identifiers).
+ *
+ * @example
+ * const names: ArchiveTableNames = { schema: "public", table: "streamstore_events" };
+ */
 export interface ArchiveTableNames {
   schema: string;
   table: string;

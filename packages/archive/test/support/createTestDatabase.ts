@@ -1,11 +1,21 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 
-/** The PostgreSQL the tests use (its `postgres` database is only used to create and drop theirs). */
+/**
+ * The PostgreSQL the tests use (its `postgres` database is only used to create and drop theirs).
+ *
+ * @example
+ * STREAMSTORE_PG_URL=postgres://me@db:5432/postgres pnpm vitest run packages/archive
+ */
 export const ADMIN_URL =
   process.env.STREAMSTORE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** A database of one test file's own. */
+/**
+ * A database of one test file's own.
+ *
+ * @example
+ * const archive = createPostgresArchive({ connectionString: database.url });
+ */
 export interface TestDatabase {
   name: string;
   url: string;

@@ -15,7 +15,12 @@ import {
   parsePosition,
 } from "@streamstore/core/internal";
 
-/** Options of {@link createInMemoryArchive}. */
+/**
+ * Options of {@link createInMemoryArchive}.
+ *
+ * @example
+ * const archive = createInMemoryArchive({ name: "memory://cold" });
+ */
 export interface InMemoryArchiveOptions {
   /** How the archive is named in its errors (`ArchiveUnavailableError.target`). Default `memory://archive`. */
   name?: string;
