@@ -7,6 +7,7 @@ import {
   ArchiveUnavailableError,
   type EventArchive,
   InvalidArgumentError,
+  isStreamstoreError,
 } from "@streamstore/core";
 import {
   checkArchiveLastPosition,
@@ -192,7 +193,7 @@ export function createPostgresArchive(options: PostgresArchiveOptions): EventArc
       await schemaReady;
       return await work();
     } catch (error) {
-      const reason = unavailableReason(error);
+      const reason = isStreamstoreError(error) ? undefined : unavailableReason(error);
       if (reason === undefined) throw error;
       const masked = password ? reason.split(password).join("***") : reason;
       throw new ArchiveUnavailableError(target, masked, { cause: error });
