@@ -1,3 +1,4 @@
+export * from "./archiver/index.js";
 export { maskConnectionString } from "./archiveTarget.js";
 export {
   createPostgresArchive,

@@ -1,0 +1,2 @@
+export * from "./ArchiverOptions.js";
+export * from "./startArchiver.js";
