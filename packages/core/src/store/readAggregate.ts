@@ -97,10 +97,10 @@ export async function* readAggregate<Event extends AnyEvent>(
       count,
     });
     archived = Math.max(archived, page.archived);
-    if (!forward && next === 0) {
-      // Backward from the newest: the page says which version that is.
+    if (!forward && (next === 0 || next > page.version)) {
+      // Backward from the newest (or from beyond it): the page says which version that is.
       if (page.version === 0) return;
-      next = Math.min(page.version, to ?? page.version);
+      next = page.version;
     }
     for (const { version, entry } of page.entries) {
       yield decode(entry, version);

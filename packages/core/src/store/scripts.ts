@@ -306,8 +306,9 @@ return 1
  * aggregate and its position.
  *
  * Replies: {"ok", entries trimmed}, {"fenced"} (the lease is not ours: nothing done),
- * {"corrupt", index key} (an index not whole records, or one whose record for that version names
- * another position: written by hand; nothing done).
+ * {"corrupt", index key} (an index not whole records, one whose record for that version names
+ * another position (written by hand), or a version logged after ARGV[2]; nothing done). An index
+ * listed twice is an error reply.
  *
  * Each index drops the records of its archived versions and starts with a header that counts
  * them (see INDEX_HEADER_BYTES), so its version, expected-version checks and the versions still
@@ -318,14 +319,32 @@ local log, seam, lease = KEYS[1], KEYS[2], KEYS[3]
 if redis.call("GET", lease) ~= ARGV[1] then return {"fenced"} end
 ${POSITION_CODEC}${INDEX_STATE}
 local through = ARGV[2]
-if not string.match(through, "^%d+%-%d+$") or (#KEYS - 3) * 2 + 2 ~= #ARGV then
+-- ms and seq of a position, as numbers (exact below 2^53); nil for anything else.
+local function parts(position)
+  local ms, seq = string.match(position or "", "^(%d+)%-(%d+)$")
+  if not ms then return nil end
+  return tonumber(ms), tonumber(seq)
+end
+local ms, seq = parts(through)
+if not ms or (#KEYS - 3) * 2 + 2 ~= #ARGV then
   return redis.error_reply("ERR streamstore archive trim: ARGV[2] must be a log position, then a version and a position per index")
 end
 local plans = {}
+local listed = {}
 for k = 4, #KEYS do
   local index = KEYS[k]
   local version = tonumber(ARGV[1 + (k - 3) * 2])
   local position = ARGV[2 + (k - 3) * 2]
+  -- Each index once (its plan is computed from the index as it is now), and only versions the
+  -- archive was promised: at or before the step's last position.
+  if listed[index] then
+    return redis.error_reply("ERR streamstore archive trim: an index is listed twice")
+  end
+  listed[index] = true
+  local positionMs, positionSeq = parts(position)
+  if not version or not positionMs or positionMs > ms or (positionMs == ms and positionSeq > seq) then
+    return {"corrupt", index}
+  end
   local current, archived, head = indexState(index)
   if not current then return {"corrupt", index} end
   -- An index deleted by hand (its events are archived all the same), or versions archived by an
@@ -343,17 +362,12 @@ for _, plan in ipairs(plans) do
   local rest = redis.call("GETRANGE", plan[1], plan[3], -1)
   redis.call("SET", plan[1], "A" .. struct.pack(">I6", plan[2]) .. rest)
 end
-local ms, seq = string.match(through, "^(%d+)%-(%d+)$")
-ms, seq = tonumber(ms), tonumber(seq)
 local trimmed = redis.call("XTRIM", log, "MINID", string.format("%d-%d", ms, seq + 1))
 -- The seam only moves forward (a step replayed after a crash trims nothing and keeps it).
-local last = redis.call("HGET", seam, "position")
-local lastMs, lastSeq = -1, -1
-if last then
-  lastMs, lastSeq = string.match(last, "^(%d+)%-(%d+)$")
-  lastMs, lastSeq = tonumber(lastMs), tonumber(lastSeq)
+local lastMs, lastSeq = parts(redis.call("HGET", seam, "position") or "0-0")
+if not lastMs or ms > lastMs or (ms == lastMs and seq > lastSeq) then
+  redis.call("HSET", seam, "position", through)
 end
-if ms > lastMs or (ms == lastMs and seq > lastSeq) then redis.call("HSET", seam, "position", through) end
 redis.call("HINCRBY", seam, "events", trimmed)
 return {"ok", trimmed}
 `;
