@@ -1,0 +1,168 @@
+import {
+  ArchiveRequiredError,
+  CorruptEventError,
+  compareStreamIds,
+  type EventArchive,
+  type KeyLayout,
+  type RawStreamEntry,
+} from "@streamstore/core";
+import { logEntryOf } from "@streamstore/core/internal";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
+
+/** A category partition's seam as one read saw it: undefined position when nothing was archived. */
+interface Seam {
+  position: string | undefined;
+  events: number;
+}
+
+/**
+ * Runs a pipeline (its commands reach Redis in order, on one connection) and returns each reply;
+ * rejects with the first command's error, or when the connection closed before the replies.
+ */
+async function repliesOf(pipeline: ChainableCommander, what: string): Promise<unknown[]> {
+  const replies = await pipeline.exec();
+  if (!replies) {
+    throw new Error(`[streamstore] ${what} got no reply: the connection closed before it came.`);
+  }
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+/**
+ * Sends `XRANGE log (after + COUNT count`, then `HMGET <seam> position events`, in one pipeline:
+ * Redis runs them in that order on one connection (both keys carry the partition's hash tag, so
+ * this holds on a Cluster too).
+ */
+async function readLogThenSeam(
+  redis: Redis | Cluster,
+  keys: KeyLayout,
+  category: string,
+  partition: number,
+  after: string,
+  count: number,
+): Promise<{ page: RawStreamEntry[]; seam: Seam }> {
+  const [page, seam] = await repliesOf(
+    redis
+      .pipeline()
+      .xrange(keys.log(category, partition), `(${after}`, "+", "COUNT", count)
+      .hmget(keys.archived(category, partition), "position", "events"),
+    `the read of ${category}/${partition} after ${after}`,
+  );
+  const [position, events] = seam as (string | null)[];
+  return {
+    page: page as RawStreamEntry[],
+    seam: { position: position ?? undefined, events: Number(events ?? 0) || 0 },
+  };
+}
+
+/**
+ * Reads up to `count` entries of a category partition log after `after` (exclusive), in position
+ * order, from Redis or from the archive, whichever holds them: no gap and no duplicate at the
+ * seam, even while the archiver moves it. Returns raw log entries (archived ones through
+ * `logEntryOf`), so both decode alike; an empty page means nothing follows `after` yet.
+ *
+ * Why it is exact: the XRANGE runs before the seam is read, on the same connection, and the seam
+ * only grows, so a seam at or below `after` means nothing after `after` had been trimmed when the
+ * XRANGE ran, and its page is complete. A seam past `after` means some of what follows may be gone
+ * from Redis: those entries (up to the seam) are read from the archive, which committed them
+ * before Redis forgot them. When the archive has fewer than `count` of them, the rest of the page
+ * is the XRANGE's entries above the seam (nothing above the seam was trimmed when it ran).
+ *
+ * Throws `ArchiveRequiredError` when entries after `after` are archived and `archive` is
+ * undefined, and `CorruptEventError` when the archive does not hold what Redis says it archived
+ * (another archive than the archiver's, or one restored from an older backup): reading on from
+ * the seam would skip those entries silently.
+ *
+ * @example
+ * const page = await readPartitionAfter(redis, archive, store.keys, "account", 0, checkpoint, 500);
+ */
+export async function readPartitionAfter(
+  redis: Redis | Cluster,
+  archive: EventArchive | undefined,
+  keys: KeyLayout,
+  category: string,
+  partition: number,
+  after: string,
+  count: number,
+): Promise<RawStreamEntry[]> {
+  const { page, seam } = await readLogThenSeam(redis, keys, category, partition, after, count);
+  const through = seam.position;
+  if (through === undefined || compareStreamIds(through, after) <= 0) return page;
+  if (!archive) throw new ArchiveRequiredError(`${category}/${partition}`, seam.events);
+  const rows = await archive.readPartition(category, partition, {
+    after,
+    until: through,
+    limit: count,
+  });
+  const logKey = keys.log(category, partition);
+  const entries: RawStreamEntry[] = [];
+  let previous = after;
+  for (const row of rows) {
+    if (
+      row.category !== category ||
+      row.partition !== partition ||
+      compareStreamIds(row.position, previous) <= 0 ||
+      compareStreamIds(row.position, through) > 0
+    ) {
+      throw archiveDisagrees(
+        logKey,
+        row.position,
+        `the archive returned it for ${category}/${partition} after ${previous} and up to the seam ${through}: out of that range, or out of order`,
+      );
+    }
+    entries.push(logEntryOf(row));
+    previous = row.position;
+  }
+  if (entries.length === count) return entries;
+  // Fewer than asked: the archive has nothing more up to the seam, and the seam is the position of
+  // the last entry archived, so the archive must have returned that entry last.
+  if (compareStreamIds(previous, through) !== 0) {
+    throw archiveDisagrees(
+      logKey,
+      through,
+      `Redis counts every entry of ${category}/${partition} up to this one (its archive seam) as archived, but the archive holds none of them after ${previous}`,
+    );
+  }
+  for (const entry of page) {
+    if (entries.length === count) break;
+    if (compareStreamIds(entry[0], through) > 0) entries.push(entry);
+  }
+  return entries;
+}
+
+function archiveDisagrees(logKey: string, position: string, reason: string): CorruptEventError {
+  return new CorruptEventError(
+    logKey,
+    undefined,
+    position,
+    `${reason} (is it the archive the archiver writes to, or one restored from an older backup?); the projection applies nothing after it until the archive holds it`,
+  );
+}
+
+/**
+ * The position of a category partition's last entry, `"0-0"` when it has none: the log's last
+ * entry, or the archive seam when the archiver has trimmed the log past it (a log archived
+ * whole is empty in Redis, and its last entry is the seam). What "caught up" is measured against.
+ *
+ * @example
+ * const last = await lastPartitionPosition(redis, store.keys, "account", 0);
+ */
+export async function lastPartitionPosition(
+  redis: Redis | Cluster,
+  keys: KeyLayout,
+  category: string,
+  partition: number,
+): Promise<string> {
+  const [entries, seam] = await repliesOf(
+    redis
+      .pipeline()
+      .xrevrange(keys.log(category, partition), "+", "-", "COUNT", 1)
+      .hget(keys.archived(category, partition), "position"),
+    `the last position of ${category}/${partition}`,
+  );
+  const last = (entries as RawStreamEntry[])[0]?.[0] ?? "0-0";
+  const through = (seam as string | null) ?? "0-0";
+  return compareStreamIds(through, last) > 0 ? through : last;
+}
