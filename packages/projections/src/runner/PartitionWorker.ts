@@ -1,13 +1,17 @@
 import {
+  compareStreamIds,
   decodeEntry,
+  type EventArchive,
   type EventCatalog,
   failSpan,
+  type KeyLayout,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
   SPAN_KIND_CONSUMER,
   type TelemetryAttributes,
 } from "@streamstore/core";
+import { sleep } from "@streamstore/core/internal";
 import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -29,9 +33,8 @@ import type {
 } from "../readModel/ReadModelStore.js";
 import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
-import { pairs, readAfter, sendCommand } from "./redisCommands.js";
-import { sleep } from "@streamstore/core/internal";
-import { compareStreamIds } from "@streamstore/core";
+import { readPartitionAfter } from "./readPartitionAfter.js";
+import { pairs, sendCommand } from "./redisCommands.js";
 
 /**
  * The state of one owned partition; changed only in `PartitionWorker.setState`.
@@ -45,12 +48,16 @@ export type PartitionState = "starting" | "catching-up" | "live" | "stopped" | "
  * What a partition worker shares with its runner.
  *
  * @example
- * new PartitionWorker(context, "account", 0, keys.log, token, performance.now() + 3000);
+ * new PartitionWorker(context, "account", 0, token, performance.now() + 3000);
  */
 export interface PartitionWorkerContext {
   projection: Projection<EventCatalog, unknown>;
   build: string;
   redis: Redis | Cluster;
+  /** The event store's keys: each source partition's log and archive seam. */
+  storeKeys: KeyLayout;
+  /** Where entries the archiver trimmed from the logs are read from; undefined: none given. */
+  archive: EventArchive | undefined;
   readModel: ReadModelStore;
   keys: ProjectionKeys;
   workerId: string;
@@ -122,12 +129,11 @@ export class PartitionWorker {
     private readonly context: PartitionWorkerContext,
     readonly category: string,
     readonly partition: number,
-    readonly logKeyOf: (category: string, partition: number) => string,
     readonly token: number,
     leaseValidUntil: number,
   ) {
     this.field = `${category}:${partition}`;
-    this.logKey = logKeyOf(category, partition);
+    this.logKey = context.storeKeys.log(category, partition);
     this.leaseValidUntil = leaseValidUntil;
     this.group = context.keys.group(context.build);
     this.catalog = context.projection.catalog;
@@ -382,22 +388,39 @@ export class PartitionWorker {
     }
   }
 
+  /**
+   * Up to `count` entries of the partition after `after`, from the log or, for what the archiver
+   * trimmed, from the archive: no gap and no duplicate at the seam (see readPartitionAfter).
+   */
+  private readAfter(after: string, count: number): Promise<RawStreamEntry[]> {
+    const { redis, archive, storeKeys } = this.context;
+    return readPartitionAfter(
+      redis,
+      archive,
+      storeKeys,
+      this.category,
+      this.partition,
+      after,
+      count,
+    );
+  }
+
   private async catchUp(): Promise<void> {
-    const { redis, options } = this.context;
+    const { options } = this.context;
     // The next page is fetched while this one is applied: Redis I/O overlaps handler CPU.
-    let next = readAfter(redis, this.logKey, this.last, options.batchSize);
+    let next = this.readAfter(this.last, options.batchSize);
     while (!this.halted) {
       const page = await next;
       if (page.length === 0) return;
       const lastId = (page[page.length - 1] as RawStreamEntry)[0];
-      next = readAfter(redis, this.logKey, lastId, options.batchSize);
+      next = this.readAfter(lastId, options.batchSize);
       next.catch(() => {});
       await this.processBatch(page);
     }
   }
 
   private async tail(): Promise<typeof RESTART | undefined> {
-    const { options, redis } = this.context;
+    const { options } = this.context;
     while (!this.halted) {
       // Zombie safety: never leave a read in flight past the lease (a slow or paused process
       // would otherwise take entries after a new owner set the group's position).
@@ -431,11 +454,13 @@ export class PartitionWorker {
       await this.ack(old);
       if (fresh.length === 0) continue;
       // Continuity: the batch must start right after the last applied entry. Anything between
-      // went to another consumer (a zombie's read): claim and catch up again. The check runs
-      // while the handlers do; the first commit of the batch waits for it.
+      // went to another consumer (a zombie's read), or was archived and trimmed before the group
+      // delivered it (an archiver that does not respect consumer groups): claim and catch up
+      // again, through the archive if need be. The check reads through the archive too, so it
+      // sees such a gap. It runs while the handlers do; the first commit of the batch waits for it.
       const expected = fresh[0]?.[0];
       const after = this.last;
-      this.continuity = readAfter(redis, this.logKey, after, 1).then(([following]) => {
+      this.continuity = this.readAfter(after, 1).then(([following]) => {
         if (following?.[0] === expected) return true;
         this.context.logger.warn(
           this.fields({ after, got: expected, expected: following?.[0] }),

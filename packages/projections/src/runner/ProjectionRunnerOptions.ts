@@ -1,4 +1,10 @@
-import type { EventCatalog, EventStore, Logger, TelemetryOptions } from "@streamstore/core";
+import type {
+  EventArchive,
+  EventCatalog,
+  EventStore,
+  Logger,
+  TelemetryOptions,
+} from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 
@@ -38,6 +44,21 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
   prefix?: string;
   /** Where the read model lives. Default: Redis, beside the logs. */
   readModel?: ReadModelStore;
+  /**
+   * Where the archiver moved the oldest log entries (the same archive it writes to:
+   * `createPostgresArchive` of @streamstore/archive; `createInMemoryArchive` of
+   * @streamstore/testing in tests). A partition whose checkpoint lies below the archive seam (a
+   * build started from scratch, a projection stopped behind the hot window) then reads the
+   * archived entries from it and the rest from Redis, in log order, with no gap and no duplicate
+   * at the seam, also while the archiver moves it. Without it, such a partition applies nothing:
+   * it logs `ArchiveRequiredError` and retries, while the other partitions go on. Projections
+   * that never fall behind the hot window (the archiver by default never trims what a consumer
+   * group has not acknowledged) never read it. See docs/delivery-guarantees.md.
+   *
+   * @example
+   * startProjection(balances, { redis, store, archive: createPostgresArchive({ connectionString }) });
+   */
+  archive?: EventArchive;
   /** This worker's id in the membership set and consumer groups. Default: host, pid and a random part. */
   workerId?: string;
   /** Stops the runner: the in-flight batch is committed (or abandoned before its commit), leases released. */

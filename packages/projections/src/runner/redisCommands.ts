@@ -1,4 +1,3 @@
-import type { RawStreamEntry } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 
 type AnyCommand = (...args: (string | number)[]) => Promise<unknown>;
@@ -20,48 +19,6 @@ export function sendCommand(
     return Promise.reject(new Error(`[streamstore] this Redis client has no "${name}" command`));
   }
   return method.apply(redis, args);
-}
-
-/**
- * XRANGE of a log after a position (exclusive).
- *
- * @example
- * const page = await readAfter(redis, logKey, "0-0", 1000);
- */
-export async function readAfter(
-  redis: Redis | Cluster,
-  logKey: string,
-  after: string,
-  count: number,
-): Promise<RawStreamEntry[]> {
-  return (await sendCommand(
-    redis,
-    "xrange",
-    logKey,
-    `(${after}`,
-    "+",
-    "COUNT",
-    count,
-  )) as RawStreamEntry[];
-}
-
-/**
- * The id of a log's last entry, `"0-0"` when it is empty or missing.
- *
- * @example
- * const last = await lastEntryId(redis, logKey);
- */
-export async function lastEntryId(redis: Redis | Cluster, logKey: string): Promise<string> {
-  const entries = (await sendCommand(
-    redis,
-    "xrevrange",
-    logKey,
-    "+",
-    "-",
-    "COUNT",
-    1,
-  )) as RawStreamEntry[];
-  return entries[0]?.[0] ?? "0-0";
 }
 
 /**
