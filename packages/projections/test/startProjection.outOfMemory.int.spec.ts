@@ -113,7 +113,12 @@ describe("startProjection when Redis is out of memory under noeviction", () => {
       expect(model.violations).toBe(0);
       expect(new Set(committed).size).toBe(committed.length);
       expect(committed.length).toBe(1_500);
-      const status = await runner.status();
+      // (caught up is not yet live: each partition reports live once it tails again)
+      let status = await runner.status();
+      for (const deadline = Date.now() + 20_000; !status.healthy && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = await runner.status();
+      }
       expect(status.healthy).toBe(true);
       console.info(
         `[oom] while full (3 s): ${warningsWhileFull} warnings (${oomWarnings} naming OOM), partition states ${JSON.stringify(paused.partitions.map((p) => p.state))}, transitions ${JSON.stringify(transitions)}; freed -> caught up ${resumedMs} ms`,
