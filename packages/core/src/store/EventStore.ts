@@ -1,3 +1,4 @@
+import type { EventArchive } from "../archive/EventArchive.js";
 import type { ExpectedVersion } from "../errors/index.js";
 import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents.js";
 import type { EventMetadata, NewEvent, RecordedEvent } from "../events/types.js";
@@ -101,6 +102,11 @@ export interface StreamLocation {
 export interface EventStore<Catalog extends EventCatalog = EventCatalog> {
   readonly catalog: Catalog;
   readonly keys: KeyLayout;
+  /**
+   * The archive archived versions are read from (the store's `archive` option), if any:
+   * `startProjection` reads archived log entries from it too unless given another.
+   */
+  readonly archive?: EventArchive;
   /**
    * Appends events atomically (all or none) to the stream and its category partition log, after
    * checking `expectedVersion`, in one round trip. Throws `ConcurrencyError` (with the actual

@@ -508,6 +508,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
   const store: EventStore<Catalog> = {
     catalog,
     keys,
+    ...(options.archive === undefined ? {} : { archive: options.archive }),
 
     async append(streamName, newEvents, appendOptions = {}): Promise<AppendResult> {
       // The one check telemetry costs when it is off (issue 7): no provider, no extra work.

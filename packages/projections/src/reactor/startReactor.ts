@@ -15,13 +15,13 @@ import {
   type TelemetryAttributes,
   type TelemetryOptions,
 } from "@streamstore/core";
+import { sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError, errorText } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
 import { sendCommand } from "../runner/redisCommands.js";
-import { sleep } from "@streamstore/core/internal";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,

@@ -53,7 +53,8 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
    * at the seam, also while the archiver moves it. Without it, such a partition applies nothing:
    * it logs `ArchiveRequiredError` and retries, while the other partitions go on. Projections
    * that never fall behind the hot window (the archiver by default never trims what a consumer
-   * group has not acknowledged) never read it. See docs/delivery-guarantees.md.
+   * group has not acknowledged) never read it. Default: the `store`'s own `archive`. See
+   * docs/delivery-guarantees.md.
    *
    * @example
    * startProjection(balances, { redis, store, archive: createPostgresArchive({ connectionString }) });

@@ -241,7 +241,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     build,
     redis,
     storeKeys: eventStore.keys,
-    archive: runnerOptions.archive,
+    archive: runnerOptions.archive ?? eventStore.archive,
     readModel,
     keys,
     workerId,
