@@ -12,13 +12,19 @@ export const EXIT_CODES = {
   failure: 1,
   /** Bad arguments or options (the message says which). */
   usage: 2,
-  /** `doctor`: a setting can lose events; `projections status --check`: unhealthy. */
+  /**
+   * `doctor`: a setting can lose events, or the archive given cannot be used;
+   * `projections status --check`: unhealthy.
+   */
   dataAtRisk: 3,
   /** The stream, projection or dead letter named does not exist. */
   notFound: 4,
   /** Redis could not be reached (or refused the credentials). */
   unreachable: 5,
-  /** Interrupted by Ctrl-C (SIGINT); a rebuild resumes where it stopped when run again. */
+  /**
+   * Interrupted by Ctrl-C (SIGINT); a rebuild resumes where it stopped when run again, and
+   * `archive run` stopped cleanly (its leases released).
+   */
   interrupted: 130,
 } as const;
 
@@ -52,7 +58,7 @@ Exit codes:
   0    done (doctor: nothing found that could lose data)
   1    the command failed
   2    bad arguments or options
-  3    doctor: a setting can lose events; projections status --check: unhealthy
+  3    doctor: a setting can lose events, or the archive cannot be used; projections status --check: unhealthy
   4    the stream, projection or dead letter does not exist
   5    Redis could not be reached or refused the credentials
-  130  interrupted by Ctrl-C (a rebuild resumes when run again)`;
+  130  interrupted by Ctrl-C (a rebuild resumes when run again; archive run released its leases)`;

@@ -54,12 +54,16 @@ export function createProgram(io: CommandIo): {
   const program = new Command("streamstore");
   program
     .description(
-      "Operate streamstore deployments: streams, projections, dead letters, Redis health.",
+      "Operate streamstore deployments: streams, projections, dead letters, the archive, Redis health.",
     )
     .version(packageVersion(), "-V, --version")
     .option(
       "--redis-url <url>",
       "Redis URL (rediss:// for TLS, user:password@ for ACL); default REDIS_URL, then the config's, then redis://127.0.0.1:6379",
+    )
+    .option(
+      "--archive-url <url>",
+      "the archive (cold tier) in PostgreSQL, postgres://user:password@host:5432/database; default STREAMSTORE_ARCHIVE_URL, then the config's archive",
     )
     .option("--prefix <prefix>", "the event store's key prefix (default: the config's, else ss)")
     .option(
@@ -101,14 +105,16 @@ export function createProgram(io: CommandIo): {
             prefix: await context.prefix().catch(() => undefined),
             user: usernameOf(options.redisUrl ?? io.env.REDIS_URL),
           }) ?? thrown;
+        // Messages may quote a driver's error, which may quote a URL: no password gets through.
+        const write = (text: string) => io.stderr.write(context.redact(text));
         if (error instanceof CliError) {
-          io.stderr.write(`${error.message}\n`);
+          write(`${error.message}\n`);
           exitCode.value = error.exitCode;
         } else if (isStreamstoreError(error)) {
-          io.stderr.write(`${error.message}\n`);
+          write(`${error.message}\n`);
           exitCode.value = EXIT_CODES.failure;
         } else {
-          io.stderr.write(
+          write(
             `[streamstore] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis looks like a bug: please report it with the command you ran.\n`,
           );
           exitCode.value = EXIT_CODES.failure;

@@ -1,5 +1,20 @@
-import type { EventCatalog } from "@streamstore/core";
+import type { ArchiverOptions } from "@streamstore/archive";
+import type { EventArchive, EventCatalog } from "@streamstore/core";
 import type { Projection, ProjectionRunnerOptions } from "@streamstore/projections";
+
+/**
+ * What `streamstore archive run` takes from the config: `startArchiver`'s options but the
+ * connections (`redis`, `archive`, `prefix` and `logger` come from the CLI). `policies` may be
+ * left out when the command's flags (`--keep-events`, `--keep`) say what stays hot.
+ *
+ * @example
+ * const archiver: ArchiverConfig = { policies: { default: { keepMs: 7 * 24 * 3600_000 } }, minAgeMs: 600_000 };
+ */
+export type ArchiverConfig = Omit<
+  ArchiverOptions,
+  "redis" | "archive" | "prefix" | "logger" | "policies"
+> &
+  Partial<Pick<ArchiverOptions, "policies">>;
 
 /**
  * What `streamstore.config.ts` (or `.js`/`.mjs`) exports as default: where Redis is, the key
@@ -21,6 +36,16 @@ export interface StreamstoreConfig {
   events?: EventCatalog;
   /** Runner options for `projections rebuild` (batch size, timings); `redis` and `prefix` come from here. */
   runner?: Omit<ProjectionRunnerOptions, "redis" | "prefix" | "store" | "readModel" | "signal">;
+  /**
+   * The cold tier the archiver moves events to (`createPostgresArchive({ connectionString })` of
+   * @streamstore/archive): `archive run` writes to it, `archive status`, `categories` and the
+   * dashboard report its size, `stream show` reads archived versions from it and `doctor` checks
+   * it. `--archive-url` (or `STREAMSTORE_ARCHIVE_URL`) wins over it. The CLI closes it when the
+   * command ends.
+   */
+  archive?: EventArchive;
+  /** Options of `streamstore archive run` (`startArchiver`): policies, minAgeMs, batchSize, … */
+  archiver?: ArchiverConfig;
 }
 
 /**

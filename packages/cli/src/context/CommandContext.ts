@@ -1,4 +1,5 @@
-import { assertKeyPrefix, type Logger } from "@streamstore/core";
+import { createPostgresArchive, maskConnectionString } from "@streamstore/archive";
+import { assertKeyPrefix, type EventArchive, type Logger } from "@streamstore/core";
 import type { Projection } from "@streamstore/projections";
 import { Cluster, Redis } from "ioredis";
 import type { StreamstoreConfig } from "../config/defineConfig.js";
@@ -16,6 +17,8 @@ import type { RedisClient } from "./RedisClient.js";
  */
 export interface GlobalOptions {
   redisUrl?: string;
+  /** `postgres://…` of the archive (the cold tier); else `STREAMSTORE_ARCHIVE_URL`, else the config's `archive`. */
+  archiveUrl?: string;
   prefix?: string;
   config?: string;
   json: boolean;
@@ -79,6 +82,22 @@ export interface CommandContext {
    * `INFO` and `CLUSTER NODES` there and then visits each primary). Exit code 5 when unreachable.
    */
   node(): Promise<Redis>;
+  /**
+   * The archive (the cold tier): a PostgreSQL archive made from `--archive-url`, else from
+   * `STREAMSTORE_ARCHIVE_URL`, else the config's `archive`; undefined when none was given. Made
+   * on first use and closed with the context. A URL that is not `postgres://` is exit code 2.
+   */
+  archive(): Promise<EventArchive | undefined>;
+  /**
+   * Where the archive is, for messages: the URL with its password masked, or "the config's
+   * archive"; undefined when none was given.
+   */
+  archiveForDisplay(): Promise<string | undefined>;
+  /**
+   * `text` with every password the command was given (Redis and archive URLs) replaced by `***`:
+   * for any message that may quote a driver's error.
+   */
+  redact(text: string): string;
   /** A projection of the config by name; exit code 4 (with the known names) when there is none. */
   // biome-ignore lint/suspicious/noExplicitAny: projections of any event catalog and state.
   projection(name: string): Promise<Projection<any, any>>;
@@ -121,6 +140,24 @@ function unreachable(url: string, error: unknown): CliError {
   );
 }
 
+/** The password of a URL (as written and decoded), or nothing when there is none. */
+function passwordsOf(url: string | undefined): string[] {
+  if (!url) return [];
+  try {
+    const { password } = new URL(url);
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** How to give the CLI an archive, for messages of commands that need or mention one. */
+export const HOW_TO_GIVE_AN_ARCHIVE =
+  "pass --archive-url postgres://user:password@host:5432/database, set STREAMSTORE_ARCHIVE_URL, or export `archive: createPostgresArchive({ connectionString })` (@streamstore/archive) from the config module";
+
+/** Connection settings of an archive made from a URL: a CLI reports an unreachable server soon. */
+const ARCHIVE_CONNECT_TIMEOUT_SECONDS = 5;
+
 function hidePassword(url: string): string {
   try {
     const parsed = new URL(url);
@@ -138,6 +175,18 @@ function hidePassword(url: string): string {
  * const context = createCommandContext(options, { stdout, stderr, env: process.env, cwd: process.cwd() });
  */
 export function createCommandContext(options: GlobalOptions, io: CommandIo): CommandContext {
+  // Passwords never reach the terminal, whatever message quotes a URL (drivers' errors do).
+  const secrets = new Set(
+    [
+      ...passwordsOf(options.redisUrl ?? io.env.REDIS_URL),
+      ...passwordsOf(options.archiveUrl ?? io.env.STREAMSTORE_ARCHIVE_URL),
+    ].filter((secret) => secret.length >= 3),
+  );
+  const redact = (text: string): string => {
+    let result = text;
+    for (const secret of secrets) result = result.split(secret).join("***");
+    return result;
+  };
   const output = createOutput({
     json: options.json,
     color: options.color && !io.env.NO_COLOR && (io.stdout as { isTTY?: boolean }).isTTY === true,
@@ -148,14 +197,20 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     level: options.logLevel,
     format: options.logFormat,
     stderr: io.stderr,
+    redact,
   });
   let configPromise: Promise<StreamstoreConfig> | undefined;
   let client: Promise<RedisClient> | undefined;
   let nodeClient: Promise<Redis> | undefined;
+  let archivePromise: Promise<{ archive: EventArchive; display: string } | undefined> | undefined;
   const config = (): Promise<StreamstoreConfig> => {
     configPromise ??= (async () => {
       const path = findConfigFile(options.config, io.cwd);
-      return path ? await loadConfig(path) : {};
+      const loaded = path ? await loadConfig(path) : {};
+      // The config's own Redis URL may carry a password too.
+      for (const secret of passwordsOf(loaded.redisUrl))
+        if (secret.length >= 3) secrets.add(secret);
+      return loaded;
     })();
     return configPromise;
   };
@@ -179,6 +234,52 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     return nodeClient;
   };
 
+  const openArchive = (): Promise<{ archive: EventArchive; display: string } | undefined> => {
+    archivePromise ??= (async () => {
+      const url = options.archiveUrl ?? io.env.STREAMSTORE_ARCHIVE_URL;
+      if (url === undefined || url === "") {
+        const configured = (await config()).archive;
+        if (configured === undefined) return undefined;
+        if (
+          typeof configured?.readStream !== "function" ||
+          typeof configured.stats !== "function"
+        ) {
+          throw new CliError(
+            EXIT_CODES.usage,
+            "[streamstore] the config's `archive` is not an EventArchive: export `archive: createPostgresArchive({ connectionString })` (@streamstore/archive).",
+          );
+        }
+        return { archive: configured, display: "the config's archive" };
+      }
+      const source = options.archiveUrl !== undefined ? "--archive-url" : "STREAMSTORE_ARCHIVE_URL";
+      let protocol: string | undefined;
+      try {
+        protocol = new URL(url).protocol;
+      } catch {
+        protocol = undefined;
+      }
+      if (protocol !== "postgres:" && protocol !== "postgresql:") {
+        throw new CliError(
+          EXIT_CODES.usage,
+          `[streamstore] ${source} ${maskConnectionString(url)} is not a PostgreSQL URL: pass postgres://user:password@host:5432/database.`,
+        );
+      }
+      try {
+        const archive = createPostgresArchive({
+          connectionString: url,
+          connectTimeoutSeconds: ARCHIVE_CONNECT_TIMEOUT_SECONDS,
+        });
+        return { archive, display: maskConnectionString(url) };
+      } catch (error) {
+        throw new CliError(
+          EXIT_CODES.usage,
+          redact(`[streamstore] ${source}: ${(error as Error).message}`),
+        );
+      }
+    })();
+    return archivePromise;
+  };
+
   const never = new AbortController().signal;
   return {
     output,
@@ -199,6 +300,9 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     },
     config,
     redisUrlForDisplay: async () => hidePassword(await redisUrl()),
+    archive: async () => (await openArchive())?.archive,
+    archiveForDisplay: async () => (await openArchive())?.display,
+    redact,
     node,
     async redis() {
       client ??= (async () => {
@@ -250,6 +354,10 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
       return found;
     },
     async close() {
+      // The archive's pool would keep the process alive until its idle timeout.
+      const archive = await archivePromise?.catch(() => undefined);
+      archivePromise = undefined;
+      await archive?.archive.close().catch(() => {});
       const opened = await Promise.all([
         client?.catch(() => undefined),
         nodeClient?.catch(() => undefined),

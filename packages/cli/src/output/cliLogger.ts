@@ -32,7 +32,10 @@ export function createCliLogger(options: {
   level: LogLevel;
   format: "json" | "pretty";
   stderr: NodeJS.WritableStream;
+  /** Applied to every line written (the CLI masks the passwords it was given). */
+  redact?: (text: string) => string;
 }): Logger {
+  const redact = options.redact ?? ((text: string) => text);
   const threshold = LEVELS.indexOf(options.level);
   const write =
     (level: Exclude<LogLevel, "silent">) =>
@@ -42,7 +45,7 @@ export function createCliLogger(options: {
         options.format === "json"
           ? JSON.stringify({ level, time: Date.now(), ...fields, msg: message })
           : `${level}: ${message}`;
-      options.stderr.write(`${line}\n`);
+      options.stderr.write(`${redact(line)}\n`);
     };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
