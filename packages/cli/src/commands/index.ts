@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerDashboard } from "../dashboard/registerDashboard.js";
 import type { ActionRunner } from "../program.js";
+import { registerArchive } from "./archive.js";
 import { registerCategories } from "./categories.js";
 import { registerDlq } from "./dlq.js";
 import { registerDoctor } from "./doctor.js";
@@ -20,5 +21,6 @@ export function registerCommands(program: Command, runAction: ActionRunner): voi
   registerCategories(program, runAction);
   registerRebuild(registerProjections(program, runAction), runAction);
   registerDlq(program, runAction);
+  registerArchive(program, runAction);
   registerDashboard(program, runAction);
 }

@@ -116,3 +116,60 @@ export function withExamples(command: Command, examples: string[]): Command {
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Parses a duration option, a whole number with a unit (`ms`, `s`, `m`, `h`, `d`, `w`: `7d`,
+ * `12h`, `30m`), into milliseconds (commander's argParser); anything else is a usage error
+ * (exit 2), so `--keep 7` cannot mean 7 ms by accident.
+ *
+ * @example
+ * command.option("--keep <duration>", "keep this long", durationOption("--keep"));
+ */
+export function durationOption(name: string): (value: string) => number {
+  return (value) => {
+    const match = /^([0-9]+)(ms|s|m|h|d|w)$/.exec(value.trim());
+    const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] as number) : NaN;
+    if (!Number.isSafeInteger(ms)) {
+      throw new InvalidArgumentError(
+        `${name} must be a whole number and a unit, like 30m, 12h or 7d (ms, s, m, h, d, w).`,
+      );
+    }
+    return ms;
+  };
+}
+
+/**
+ * A duration in the largest unit that writes it whole (`604800000` → `7d`), for messages.
+ *
+ * @example
+ * formatDuration(43_200_000); // "12h"
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ["w", "d", "h", "m", "s"] as const) {
+    const size = DURATION_UNITS[unit] as number;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * Bytes for people: B, KiB, MiB, GiB.
+ *
+ * @example
+ * formatBytes(5324); // "5.2 KiB"
+ */
+export function formatBytes(value: number): string {
+  if (value >= 1024 ** 3) return `${(value / 1024 ** 3).toFixed(1)} GiB`;
+  if (value >= 1024 ** 2) return `${(value / 1024 ** 2).toFixed(1)} MiB`;
+  if (value >= 1024) return `${(value / 1024).toFixed(1)} KiB`;
+  return `${value} B`;
+}
