@@ -15,7 +15,8 @@ import {
 } from "@streamstore/core";
 import { indexVersion } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
-import type { CommandContext } from "../context/CommandContext.js";
+import { readStreamEntries } from "../archive/readStreamEntries.js";
+import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
@@ -332,6 +333,17 @@ export function showEntry(
 /** Versions read per round trip by `stream show` (the store's default read page). */
 const SHOW_PAGE = 1000;
 
+/**
+ * One event as `streamstore stream show` prints it, with the tier it was read from.
+ *
+ * @example
+ * const event: ShownStreamEvent = { ...shown, from: "archive" };
+ */
+export type ShownStreamEvent = ShownEvent & {
+  /** `redis`: still hot; `archive`: moved to the archive by the archiver. */
+  from: "redis" | "archive";
+};
+
 async function showStream(
   context: CommandContext,
   name: string,
@@ -360,30 +372,20 @@ async function showStream(
     indexKey: layout.index(parsed.category, partition, parsed.id),
     logKey: layout.log(parsed.category, partition),
   };
-  const direction = options.newestFirst ? "backward" : "forward";
-  // Page by page through the index (one round trip each), as the store reads: forward from
-  // --from (default 1), backward from --from (default the newest) down to version 1.
-  const entries: { version: number; entry: RawStreamEntry }[] = [];
-  let next = options.newestFirst ? (options.from ?? 0) : (options.from ?? 1);
-  let version = 0;
-  for (;;) {
-    const want = Math.min(SHOW_PAGE, options.limit - entries.length);
-    const page = await readAggregatePage(redis, location, {
-      direction,
-      start: next,
-      stop: 0,
-      count: want,
-    });
-    version = page.version;
-    entries.push(...page.entries);
-    const last = page.entries[page.entries.length - 1];
-    if (!last || page.entries.length < want || entries.length >= options.limit) break;
-    next = options.newestFirst ? last.version - 1 : last.version + 1;
-    if (next < 1) break;
-  }
+  const archive = await context.archive();
+  // Page by page, as the store reads: hot versions through the index (one round trip each),
+  // archived ones from the archive; forward from --from (default 1), backward from --from
+  // (default the newest) down to version 1.
+  const read = await readStreamEntries(redis, archive, location, {
+    direction: options.newestFirst ? "backward" : "forward",
+    from: options.newestFirst ? (options.from ?? 0) : (options.from ?? 1),
+    limit: options.limit,
+    pageSize: SHOW_PAGE,
+  });
+  const { version, archived } = read;
   if (version === 0) throw notFound();
   const catalogs = await catalogsOf(context);
-  const events = entries.map(({ version: entryVersion, entry }) => {
+  const events: ShownStreamEvent[] = read.entries.map(({ version: entryVersion, entry, from }) => {
     const { stream: _stream, ...event } = showEntry(catalogs, entry, {
       streamName: name,
       category: parsed.category,
@@ -391,25 +393,28 @@ async function showStream(
       kind: "stream",
       version: entryVersion,
     });
-    return event;
+    return { ...event, from };
   });
   const { output } = context;
+  const archivedRange = archived === 1 ? "version 1 is" : `versions 1-${archived} are`;
   output.data(
     {
       stream: name,
       category: parsed.category,
       partition,
       version,
+      archived,
+      archive: (await context.archiveForDisplay()) ?? null,
       events,
     },
     () => {
       output.line(
-        `${output.colors.bold(name)}  version ${version}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
+        `${output.colors.bold(name)}  version ${version}${archived > 0 ? ` (${archived} archived)` : ""}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
       );
       output.table(
         ["version", "type", "time", "id", "data", "metadata"],
         events.map((event) => [
-          event.version,
+          event.from === "archive" ? `${event.version} (archive)` : event.version,
           event.type,
           event.time ?? "-",
           truncate(event.id, 40),
@@ -420,7 +425,7 @@ async function showStream(
       const last = events[events.length - 1];
       if (events.length === options.limit && last) {
         const next = options.newestFirst ? last.version - 1 : last.version + 1;
-        if (next >= 1 && next <= version) {
+        if (next >= 1 && next <= version && (archive || next > archived)) {
           output.line(
             `${events.length} events shown; continue with --from ${next}${options.newestFirst ? " --newest-first" : ""}`,
           );
@@ -428,6 +433,12 @@ async function showStream(
       }
     },
   );
+  // On stderr with --json too: the JSON alone would look like a stream that starts later.
+  if (read.skippedArchived) {
+    output.note(
+      `${archivedRange} archived (moved out of Redis by the archiver) and not shown: no archive was given. To see ${archived === 1 ? "it" : "them"}, ${HOW_TO_GIVE_AN_ARCHIVE}.`,
+    );
+  }
   return EXIT_CODES.ok;
 }
 
@@ -461,7 +472,7 @@ export function registerStreams(program: Command, runAction: ActionRunner): void
       .command("show")
       .argument("<name>", "the stream name, <category>-<id> (e.g. account-alice)")
       .description(
-        "Print a stream's events (version, type, time, id, data, metadata): decoded and upcast with the config's event catalog when it has one, raw JSON otherwise. Exit code 4 when the stream does not exist.",
+        "Print a stream's events (version, type, time, id, data, metadata): decoded and upcast with the config's event catalog when it has one, raw JSON otherwise. Versions the archiver moved out of Redis are read from the archive (--archive-url, STREAMSTORE_ARCHIVE_URL or the config's archive); without one they are skipped, and said so. Exit code 4 when the stream does not exist.",
       )
       .addOption(
         new Option("--from <version>", "first version to show").argParser(
