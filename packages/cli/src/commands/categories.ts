@@ -1,10 +1,11 @@
 import { checkLayout, keyLayout, type RawStreamEntry } from "@streamstore/core";
 import type { Command } from "commander";
-import type { CommandContext } from "../context/CommandContext.js";
+import { archiveFigures, partitionKey, readSeams } from "../archive/partitionTiers.js";
+import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
-import { fieldsOf, sleep, timeOfStreamId, withExamples } from "./shared.js";
+import { fieldsOf, formatBytes, sleep, timeOfStreamId, withExamples } from "./shared.js";
 import { catalogsOf, showEntry } from "./streams.js";
 
 /**
@@ -26,6 +27,14 @@ export interface PartitionLogSummary {
   memoryBytes: number | null;
   /** Consumer groups reading the log (projections: `rm:<name>:<build>`). */
   groups: { name: string; consumers: number; pending: number; lag: number | null }[];
+  /** Events the archiver moved out of this log (Redis's seam hash `events`; 0 before any). */
+  archivedEvents: number;
+  /** The seam: every entry up to this position is in the archive only (null before any). */
+  seamPosition: string | null;
+  /** Events the archive holds for this partition (archive.stats()); null without an archive. */
+  archiveEvents: number | null;
+  /** Their bytes as the archive measures them; null without an archive. */
+  archiveBytes: number | null;
 }
 
 async function categories(context: CommandContext): Promise<number> {
@@ -44,6 +53,18 @@ async function categories(context: CommandContext): Promise<number> {
         partition,
       })),
     );
+  // The archive's figures (one query over its table) while Redis is read; a failure of the
+  // archive leaves Redis's side to show, and is said.
+  const archive = await context.archive();
+  const where = (await context.archiveForDisplay()) ?? null;
+  let archiveError: string | null = null;
+  const figuresRead = archive
+    ? archiveFigures(archive).catch((error: unknown) => {
+        archiveError = context.redact((error as Error).message);
+        return undefined;
+      })
+    : Promise.resolve(undefined);
+  const seamsRead = readSeams(redis, layout, partitions);
   // Every log at once rather than one await per log: ioredis writes the commands without waiting
   // for replies, so the whole listing costs one round trip (each routed to its slot on a Cluster).
   const logs: PartitionLogSummary[] = await Promise.all(
@@ -76,9 +97,26 @@ async function categories(context: CommandContext): Promise<number> {
             lag: g.get("lag") === null || g.get("lag") === undefined ? null : Number(g.get("lag")),
           };
         }),
+        archivedEvents: 0,
+        seamPosition: null,
+        archiveEvents: null,
+        archiveBytes: null,
       };
     }),
   );
+  const [seams, figures] = await Promise.all([seamsRead, figuresRead]);
+  for (const [index, log] of logs.entries()) {
+    const seam = seams[index];
+    log.archivedEvents = seam?.events ?? 0;
+    log.seamPosition = seam?.position ?? null;
+    if (figures) {
+      const held = figures.get(partitionKey(log.category, log.partition));
+      log.archiveEvents = held?.events ?? 0;
+      log.archiveBytes = held?.bytes ?? 0;
+    }
+  }
+  // The archive's columns when there is one to show, or when Redis says events were archived.
+  const showArchive = archive !== undefined || logs.some((log) => log.archivedEvents > 0);
   const { output } = context;
   const summary = Object.keys(registry)
     .sort()
@@ -89,7 +127,7 @@ async function categories(context: CommandContext): Promise<number> {
         .filter((log) => log.category === category)
         .reduce((sum, log) => sum + log.entriesAdded, 0),
     }));
-  output.data({ prefix, categories: summary, logs }, () => {
+  output.data({ prefix, archive: where, archiveError, categories: summary, logs }, () => {
     if (logs.length === 0) {
       output.line(
         `No categories under prefix "${prefix}". Check --prefix (or the config's prefix).`,
@@ -97,7 +135,16 @@ async function categories(context: CommandContext): Promise<number> {
       return;
     }
     output.table(
-      ["category", "partition", "length", "entries added", "last entry", "memory", "groups"],
+      [
+        "category",
+        "partition",
+        "length",
+        "entries added",
+        "last entry",
+        "memory",
+        ...(showArchive ? ["archived", "archive size"] : []),
+        "groups",
+      ],
       logs.map((log) => [
         log.category,
         log.partition,
@@ -105,6 +152,14 @@ async function categories(context: CommandContext): Promise<number> {
         log.entriesAdded,
         log.lastEntryAt ?? "-",
         log.memoryBytes === null ? "-" : `${(log.memoryBytes / 1024).toFixed(1)} KiB`,
+        ...(showArchive
+          ? [
+              log.archiveEvents === null || log.archiveEvents === log.archivedEvents
+                ? log.archivedEvents
+                : `${log.archivedEvents} (archive holds ${log.archiveEvents})`,
+              log.archiveBytes === null ? "-" : formatBytes(log.archiveBytes),
+            ]
+          : []),
         log.groups.length === 0
           ? "-"
           : log.groups
@@ -118,6 +173,13 @@ async function categories(context: CommandContext): Promise<number> {
     if (memoryDenied) {
       output.note(
         `memory: MEMORY USAGE is not allowed to this Redis user; the operator ACL rule allows it (\`streamstore doctor --prefix ${prefix}\` prints it).`,
+      );
+    }
+    if (archiveError) {
+      output.note(`archive size: the archive could not be read: ${archiveError}`);
+    } else if (!archive && showArchive) {
+      output.note(
+        `archived: events the archiver moved out of Redis (length and memory are what is still there). To see the archive's size, ${HOW_TO_GIVE_AN_ARCHIVE}.`,
       );
     }
   });
@@ -230,7 +292,7 @@ export function registerCategories(program: Command, runAction: ActionRunner): v
     program
       .command("categories")
       .description(
-        "List categories with their partitions: log length, entries added, memory, consumer groups.",
+        "List categories with their partitions: log length, entries added, memory, consumer groups; with an archive (or once events were archived), the events archived and the archive's size.",
       ),
     ["streamstore categories", "streamstore categories --json | jq '.logs[] | .memoryBytes'"],
   ).action(runAction((context) => categories(context)));

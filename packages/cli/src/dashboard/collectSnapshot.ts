@@ -1,10 +1,11 @@
-import { keyLayout } from "@streamstore/core";
+import { type ArchivePartitionStats, keyLayout } from "@streamstore/core";
 import {
   getProjectionStatus,
   type PartitionStatus,
   type PartitionStatusState,
   type ProjectionIdentity,
 } from "@streamstore/projections";
+import { figuresOf, partitionKey, seamOf } from "../archive/partitionTiers.js";
 import type { RedisClient } from "../context/RedisClient.js";
 
 /**
@@ -64,6 +65,48 @@ export interface ProjectionSnapshot {
 }
 
 /**
+ * One category partition split by tier: what is still in Redis (hot) and what the archiver moved
+ * to the archive.
+ *
+ * @example
+ * const share = partition.archivedEvents / (partition.archivedEvents + partition.hotEntries);
+ */
+export interface PartitionTierSnapshot {
+  category: string;
+  partition: number;
+  /** Entries in the partition log (XLEN). */
+  hotEntries: number;
+  /** MEMORY USAGE of the log; null when the Redis user may not run it. */
+  hotBytes: number | null;
+  /** Events moved out of Redis (the seam hash's `events`). */
+  archivedEvents: number;
+  /** The seam: every log entry up to it is in the archive only (null: nothing archived). */
+  seamPosition: string | null;
+  /** When that entry was appended, ISO 8601. */
+  seamAt: string | null;
+  /** Events the archive holds for the partition (archive.stats()); null without an archive. */
+  archiveEvents: number | null;
+  /** Their bytes as the archive measures them; null without an archive. */
+  archiveBytes: number | null;
+}
+
+/**
+ * The archive the dashboard reports on: where it is, when its figures were read, and why they
+ * could not be when they could not.
+ *
+ * @example
+ * if (snapshot.archive?.problem) console.log(snapshot.archive.problem);
+ */
+export interface ArchiveSnapshot {
+  /** Its URL with the password masked, or "the config's archive". */
+  target: string;
+  /** When `archive.stats()` was last read, ms since the epoch; null before it answered once. */
+  statsAt: number | null;
+  /** Why the archive's figures are missing, or null. */
+  problem: string | null;
+}
+
+/**
  * What the dashboard shows at one moment, read from Redis alone.
  *
  * @example
@@ -76,6 +119,10 @@ export interface DashboardSnapshot {
   categories: CategorySnapshot[];
   projections: ProjectionSnapshot[];
   groups: ConsumerGroupSnapshot[];
+  /** Per category partition, hot (Redis) and archived (the seam, and the archive's figures). */
+  partitions?: PartitionTierSnapshot[];
+  /** The archive given to the dashboard; null without one. */
+  archive?: ArchiveSnapshot | null;
 }
 
 /**
@@ -96,6 +143,15 @@ export interface CollectSnapshotOptions {
   projections: readonly (ProjectionIdentity & { build?: string | undefined })[];
   /** The clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The archive to report on. `stats()` reads its whole table: pass one that caches (the
+   * dashboard reads it every 30 s, not at every sample). A failure is reported in the snapshot,
+   * never thrown.
+   */
+  archive?: {
+    target: string;
+    stats(): Promise<{ at: number; stats: readonly ArchivePartitionStats[] }>;
+  };
 }
 
 const STATE_ORDER: readonly PartitionStatusState[] = ["failed", "stopped", "catching-up", "live"];
@@ -153,8 +209,9 @@ async function projectionSnapshot(
 
 /**
  * Reads one {@link DashboardSnapshot}: every category's logs (`<prefix>:categories`, XINFO
- * STREAM), every consumer group on them (XINFO GROUPS), and each projection's status through
- * `getProjectionStatus`, so the dashboard and `projections status` can never disagree.
+ * STREAM, MEMORY USAGE, the archive seam), every consumer group on them (XINFO GROUPS), each
+ * projection's status through `getProjectionStatus`, so the dashboard and `projections status`
+ * can never disagree, and the archive's figures when one is given.
  *
  * @example
  * const snapshot = await collectSnapshot({ redis, prefix: "shop", projections: [balances] });
@@ -184,6 +241,9 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
         return Promise.all([
           redis.call("XINFO", "STREAM", log).catch(() => undefined),
           redis.call("XINFO", "GROUPS", log).catch(() => []),
+          // MEMORY USAGE is the operator rule's, not the application's: null without it.
+          redis.call("MEMORY", "USAGE", log).catch(() => null),
+          redis.hgetall(keys.archived(category, partition)).catch(() => ({})),
         ]);
       }),
     ),
@@ -191,6 +251,18 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
       options.projections.map((projection) => projectionSnapshot(redis, prefix, projection)),
     ),
   ]);
+  let archive: ArchiveSnapshot | null = null;
+  let figures: ReturnType<typeof figuresOf> | undefined;
+  if (options.archive) {
+    archive = { target: options.archive.target, statsAt: null, problem: null };
+    try {
+      const read = await options.archive.stats();
+      archive.statsAt = read.at;
+      figures = figuresOf(read.stats);
+    } catch (error) {
+      archive.problem = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
+    }
+  }
   const categories: CategorySnapshot[] = Object.keys(partitionCounts)
     .sort()
     .map((category) => ({
@@ -201,12 +273,31 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
     }));
   const byName = new Map(categories.map((summary) => [summary.category, summary]));
   const groups: ConsumerGroupSnapshot[] = [];
+  const partitions: PartitionTierSnapshot[] = [];
   for (const [index, { category, partition }] of logs.entries()) {
-    const [stream, groupReplies] = replies[index] as [unknown, unknown];
+    const [stream, groupReplies, memory, seamHash] = replies[index] as [
+      unknown,
+      unknown,
+      unknown,
+      Record<string, string>,
+    ];
     const info = fields(stream);
     const summary = byName.get(category) as CategorySnapshot;
     summary.entriesAdded += count(info.get("entries-added"));
     summary.length += count(info.get("length"));
+    const seam = seamOf(seamHash);
+    const held = figures?.get(partitionKey(category, partition));
+    partitions.push({
+      category,
+      partition,
+      hotEntries: count(info.get("length")),
+      hotBytes: memory === null || memory === undefined ? null : count(memory),
+      archivedEvents: seam.events,
+      seamPosition: seam.position,
+      seamAt: seam.at,
+      archiveEvents: figures ? (held?.events ?? 0) : null,
+      archiveBytes: figures ? (held?.bytes ?? 0) : null,
+    });
     for (const reply of groupReplies as unknown[]) {
       const group = fields(reply);
       const lag = group.get("lag");
@@ -220,5 +311,5 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
       });
     }
   }
-  return { at, prefix, categories, projections, groups };
+  return { at, prefix, categories, projections, groups, partitions, archive };
 }

@@ -27,6 +27,8 @@ export interface DashboardCommandOptions {
 type DashboardProjection = Parameters<typeof collectSnapshot>[0]["projections"][number];
 
 const DISCOVERY_INTERVAL_MS = 30_000;
+/** How often the archive's figures are read: `stats()` reads its whole table. */
+const ARCHIVE_STATS_INTERVAL_MS = 30_000;
 
 function integerOption(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -89,10 +91,48 @@ export async function runDashboard(
     }
     return [...configured, ...discovered.projections];
   };
+  // The archive's figures, read every ARCHIVE_STATS_INTERVAL_MS (a failure too is kept that long:
+  // an unreachable archive must not slow every sample down by its connect timeout).
+  const archive = await context.archive();
+  const archiveTarget = await context.archiveForDisplay();
+  let archiveRead:
+    | {
+        at: number;
+        stats?: Awaited<ReturnType<NonNullable<typeof archive>["stats"]>>;
+        error?: unknown;
+      }
+    | undefined;
+  const archiveSource = archive
+    ? {
+        target: archiveTarget as string,
+        async stats() {
+          if (!archiveRead || Date.now() - archiveRead.at >= ARCHIVE_STATS_INTERVAL_MS) {
+            const at = Date.now();
+            archiveRead = await archive.stats().then(
+              (stats) => ({ at, stats }),
+              (error: unknown) => ({
+                at,
+                error: new Error(
+                  context.redact(error instanceof Error ? error.message : String(error)),
+                ),
+              }),
+            );
+          }
+          if (archiveRead.error) throw archiveRead.error;
+          return { at: archiveRead.at, stats: archiveRead.stats ?? [] };
+        },
+      }
+    : undefined;
   let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     server = await startDashboardServer({
-      collect: async () => collectSnapshot({ redis, prefix, projections: await projections() }),
+      collect: async () =>
+        collectSnapshot({
+          redis,
+          prefix,
+          projections: await projections(),
+          ...(archiveSource ? { archive: archiveSource } : {}),
+        }),
       title: prefix,
       redis: await context.redisUrlForDisplay(),
       host: options.host,
@@ -144,7 +184,7 @@ export function registerDashboard(program: Command, runAction: ActionRunner): vo
   program
     .command("dashboard")
     .description(
-      "Serve a live status page on localhost: projection lag over time, throughput, dead letters, consumers per group.",
+      "Serve a live status page on localhost: projection lag over time, throughput, dead letters, consumers per group, and per category partition what is in Redis and what was archived (with the archive's size when one is given).",
     )
     .option(
       "--host <host>",

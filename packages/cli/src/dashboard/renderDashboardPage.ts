@@ -91,6 +91,8 @@ tr:last-child td { border-bottom:none; }
 .state.failed, .state.stopped { background:#fee2e2; color:#991b1b; }
 .bad { color:var(--bad); font-weight:600; }
 .empty { color:var(--muted); padding:10px 8px; }
+.note { color:var(--muted); font-size:12px; margin:8px 8px 0; }
+.note.bad { color:var(--bad); }
 #problem { grid-column:1 / -1; display:none; padding:10px 14px; border-radius:8px; background:#fee2e2; color:#991b1b; border:1px solid #fecaca; }
 #problem.shown { display:block; }
 footer { padding:0 28px 20px; color:var(--muted); font-size:12px; }
@@ -122,6 +124,12 @@ function svgEl(tag, attributes, text) {
 }
 function formatNumber(value) {
   return Number(value).toLocaleString("en-US", { maximumFractionDigits: 1 });
+}
+function formatBytes(value) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let size = Number(value), unit = 0;
+  while (size >= 1024 && unit < units.length - 1) { size /= 1024; unit++; }
+  return (unit === 0 ? String(size) : size.toFixed(1)) + " " + units[unit];
 }
 // A tick step of 1, 2 or 5 times a power of ten, so that axis labels stay round numbers.
 function niceStep(value, floor) {
@@ -269,6 +277,26 @@ function renderTables() {
     cell(row, formatNumber(category.length), "num");
     return row;
   }), "No categories under this prefix yet.", 4);
+  const tiers = snapshot && snapshot.partitions ? snapshot.partitions : [];
+  fillTable("tiers", tiers.map((partition) => {
+    const row = el("tr");
+    row.dataset.partition = partition.category + ":" + partition.partition;
+    cell(row, partition.category + ":" + partition.partition);
+    cell(row, formatNumber(partition.hotEntries), "num");
+    cell(row, partition.hotBytes === null ? "-" : formatBytes(partition.hotBytes), "num");
+    cell(row, formatNumber(partition.archivedEvents), "num");
+    cell(row, partition.archiveBytes === null ? "-" : formatBytes(partition.archiveBytes), "num");
+    cell(row, partition.seamAt || "-");
+    return row;
+  }), "No category partitions under this prefix yet.", 6);
+  const archive = snapshot ? snapshot.archive : null;
+  const note = document.getElementById("archive-note");
+  note.textContent = !archive
+    ? "No archive given (--archive-url, STREAMSTORE_ARCHIVE_URL or the config's archive): the archive's size is not shown."
+    : archive.problem
+      ? "The archive's figures could not be read: " + archive.problem
+      : "Archive " + archive.target + (archive.statsAt ? ", figures of " + new Date(archive.statsAt).toLocaleTimeString("en-GB") + " (read every 30 s)" : "");
+  note.classList.toggle("bad", Boolean(archive && archive.problem));
 }
 function renderCards() {
   const latest = samples.length ? samples[samples.length - 1] : { appendedPerSecond: 0, projections: [] };
@@ -404,6 +432,14 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
       <thead><tr><th>category</th><th class="num">partitions</th><th class="num">events appended</th><th class="num">in the logs</th></tr></thead>
       <tbody></tbody>
     </table>
+  </section>
+  <section class="wide">
+    <h2>Hot and archived <small>per category partition: events still in Redis, and events the archiver moved to the archive</small></h2>
+    <table id="tiers">
+      <thead><tr><th>log</th><th class="num">in Redis</th><th class="num">Redis memory</th><th class="num">archived</th><th class="num">archive size</th><th>archived up to</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p class="note" id="archive-note"></p>
   </section>
 </main>
 <footer>Refreshes every ${options.intervalMs / 1000} s and keeps the last ${minutes} min. The same data as JSON: <code>GET /api/snapshot</code>.</footer>
