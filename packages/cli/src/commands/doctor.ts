@@ -1,7 +1,17 @@
-import { aclRuleFor, checkServer, silentLogger } from "@streamstore/core";
+import { ARCHIVE_SCHEMA_VERSION } from "@streamstore/archive";
+import {
+  aclRuleFor,
+  checkServer,
+  isArchiveSchemaError,
+  isArchiveUnavailableError,
+  isStreamstoreError,
+  keyLayout,
+  silentLogger,
+} from "@streamstore/core";
 import type { Command } from "commander";
 import { Redis } from "ioredis";
-import type { CommandContext } from "../context/CommandContext.js";
+import { readSeams } from "../archive/partitionTiers.js";
+import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { withExamples } from "./shared.js";
@@ -201,6 +211,105 @@ export async function checkNode(redis: Redis, node: string): Promise<DoctorCheck
   return checks;
 }
 
+/**
+ * What `streamstore doctor` found about the archive (the cold tier): `fail` when one was given
+ * and cannot be used (unreachable, refused login, tables of another archive schema version), with
+ * the typed error's message; `ok` when it answered or none was given; `warn` when none was given
+ * but Redis says events were archived.
+ *
+ * @example
+ * const check: ArchiveCheck = { target: "postgres://app:***@db:5432/events", status: "ok", value: "reachable, archive schema version 1", reason: "..." };
+ */
+export interface ArchiveCheck {
+  /** The archive's URL (password masked), "the config's archive", or null when none was given. */
+  target: string | null;
+  status: "ok" | "warn" | "fail";
+  value: string;
+  reason: string;
+  fix?: string;
+  /** The typed error's code when the archive failed (`ARCHIVE_UNAVAILABLE`, `ARCHIVE_SCHEMA`). */
+  code?: string;
+}
+
+/**
+ * Checks the archive given to the CLI by asking it one cheap question (the last archived position
+ * of a category partition: a connection, the tables' schema version, one indexed query).
+ */
+async function checkArchive(context: CommandContext, prefix: string): Promise<ArchiveCheck> {
+  const archive = await context.archive();
+  const target = (await context.archiveForDisplay()) ?? null;
+  const categories = async () => {
+    const redis = await context.redis();
+    const keys = keyLayout(prefix);
+    const registry = await redis.hgetall(keys.categories());
+    const partitions = Object.keys(registry)
+      .sort()
+      .flatMap((category) =>
+        Array.from({ length: Number(registry[category]) }, (_, partition) => ({
+          category,
+          partition,
+        })),
+      );
+    return { redis, keys, partitions };
+  };
+  if (!archive) {
+    // Redis's seams say whether this prefix has archived events that nobody can check here.
+    const archived = await categories()
+      .then(async ({ redis, keys, partitions }) =>
+        (await readSeams(redis, keys, partitions)).reduce((sum, seam) => sum + seam.events, 0),
+      )
+      .catch(() => 0);
+    if (archived > 0) {
+      return {
+        target,
+        status: "warn",
+        value: "not given",
+        reason: `${archived} events of prefix "${prefix}" were archived (moved out of Redis by the archiver), and no archive was given to check`,
+        fix: HOW_TO_GIVE_AN_ARCHIVE,
+      };
+    }
+    return {
+      target,
+      status: "ok",
+      value: "not configured",
+      reason:
+        "no archive was given (--archive-url, STREAMSTORE_ARCHIVE_URL or the config's archive), and no event of this prefix was archived: every event is in Redis",
+    };
+  }
+  const [first] = await categories()
+    .then(({ partitions }) => partitions)
+    .catch(() => []);
+  try {
+    await archive.lastPosition(first?.category ?? "streamstore", 0);
+  } catch (error) {
+    if (!isStreamstoreError(error)) throw error;
+    return {
+      target,
+      status: "fail",
+      value: isArchiveUnavailableError(error)
+        ? "unavailable"
+        : isArchiveSchemaError(error)
+          ? "unusable tables"
+          : error.code,
+      reason: context.redact(error.message),
+      code: error.code,
+      fix: isArchiveUnavailableError(error)
+        ? "check that PostgreSQL runs and accepts this connection (host, port, database, user and password of --archive-url, STREAMSTORE_ARCHIVE_URL or the config's archive)"
+        : "see the message: the archive's tables were made by another release or belong to something else",
+    };
+  }
+  return {
+    target,
+    status: "ok",
+    value: target?.startsWith("postgres")
+      ? `reachable, archive schema version ${ARCHIVE_SCHEMA_VERSION}`
+      : "reachable",
+    reason: target?.startsWith("postgres")
+      ? "it answered, with tables this @streamstore/archive reads and writes"
+      : "it answered",
+  };
+}
+
 /** `host:port` of every primary of a Cluster, from CLUSTER NODES. */
 async function clusterPrimaries(redis: Redis): Promise<string[]> {
   const nodes = (await redis.call("CLUSTER", "NODES")) as string;
@@ -277,16 +386,20 @@ async function doctor(context: CommandContext): Promise<number> {
   } catch {
     // ACL WHOAMI is in the operator rules, not the runtime one: such a user cannot tell its name.
   }
+  const archive = await checkArchive(context, prefix);
   const failed = checks.filter((check) => check.status === "fail");
   const warned = checks.filter((check) => check.status === "warn");
-  const exitCode = failed.length > 0 ? EXIT_CODES.dataAtRisk : EXIT_CODES.ok;
+  const archiveFailed = archive.status === "fail";
+  const warnings = warned.length + (archive.status === "warn" ? 1 : 0);
+  const exitCode = failed.length > 0 || archiveFailed ? EXIT_CODES.dataAtRisk : EXIT_CODES.ok;
   output.data(
     {
       server: url,
       prefix,
       user: user ?? null,
-      ok: failed.length === 0,
+      ok: failed.length === 0 && !archiveFailed,
       checks,
+      archive,
       acl: { ...runtimeAcl, operator: operatorAcl, operatorReadonly: readonlyAcl },
     },
     () => {
@@ -299,10 +412,22 @@ async function doctor(context: CommandContext): Promise<number> {
       };
       const showNode = clusterEnabled;
       const width = Math.max(...checks.map((check) => check.check.length));
-      for (const check of checks) {
+      const shown: (Pick<DoctorCheck, "check" | "status" | "value" | "reason" | "fix"> & {
+        node?: string;
+      })[] = [
+        ...checks,
+        {
+          check: "archive",
+          status: archive.status,
+          value: archive.target ? `${archive.value} (${archive.target})` : archive.value,
+          reason: archive.reason,
+          ...(archive.fix ? { fix: archive.fix } : {}),
+        },
+      ];
+      for (const check of shown) {
         const value = check.status === "fail" ? c.red(check.value) : check.value;
         output.line(
-          `  ${label[check.status]}  ${check.check.padEnd(width)}  ${showNode ? `${check.node}  ` : ""}${value}`,
+          `  ${label[check.status]}  ${check.check.padEnd(width)}  ${showNode && check.node ? `${check.node}  ` : ""}${value}`,
         );
         const reason = check.status === "fail" ? c.red(check.reason) : c.dim(check.reason);
         output.line(`        ${" ".repeat(width)}  ${reason}`);
@@ -332,10 +457,20 @@ async function doctor(context: CommandContext): Promise<number> {
             ),
           ),
         );
-      } else {
+      }
+      if (archiveFailed) {
+        output.line(
+          c.red(
+            c.bold(
+              "The archive cannot be used: archived events cannot be read, nor more archived (exit code 3). See the archive check above.",
+            ),
+          ),
+        );
+      }
+      if (failed.length === 0 && !archiveFailed) {
         output.line(
           c.green(
-            `Nothing found that could lose events${warned.length > 0 ? ` (${warned.length} warning${warned.length === 1 ? "" : "s"} above)` : ""}.`,
+            `Nothing found that could lose events${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? "" : "s"} above)` : ""}.`,
           ),
         );
       }
@@ -355,7 +490,7 @@ export function registerDoctor(program: Command, runAction: ActionRunner): void 
     program
       .command("doctor")
       .description(
-        "Check the Redis server for settings that can lose events (version, persistence, eviction, memory, cluster, replicas) and print the ACL rules for the prefix. Exit code 3 when a check fails.",
+        "Check the Redis server for settings that can lose events (version, persistence, eviction, memory, cluster, replicas), and the archive when one is given (reachable, its tables' schema version), and print the ACL rules for the prefix. Exit code 3 when a check fails.",
       ),
     [
       "streamstore doctor --redis-url redis://10.0.0.5:6379 --prefix shop",
