@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { silentLogger } from "@streamstore/core";
 import { projectionKeys } from "@streamstore/projections";
 import type { Redis } from "ioredis";
@@ -6,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { balances } from "../../../examples/bank-account/src/balances.js";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
 import { catchUp } from "./support/catchUp.js";
-import { BIN, CONFIG, deleteKeysUnder, ROOT, randomPrefix } from "./support/cli.js";
+import { CONFIG, deleteKeysUnder, randomPrefix } from "./support/cli.js";
 import { seedBankExample } from "./support/seedBankExample.js";
+import { inTerminal } from "./support/terminal.js";
 
 // Issue 7: on a terminal `projections rebuild` draws a cli-progress bar and asks before acting;
 // the pipe tests never see either. Here the real binary runs in a pseudo-terminal made by
@@ -20,71 +20,6 @@ const balanceKeys = projectionKeys(prefix, "balances");
 const fragileKeys = projectionKeys(prefix, "fragile-balances");
 let redis: Redis;
 let eventsInLog = 0;
-
-/** The binary running in a pseudo-terminal: everything it printed so far, and typing into it. */
-interface TerminalRun {
-  screen(): string;
-  type(text: string): void;
-  /** Resolves once the screen matches. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  done: Promise<{ code: number | null; screen: string }>;
-}
-
-function inTerminal(args: string[], env: Record<string, string> = {}): TerminalRun {
-  const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
-  // `exec`: node itself is the terminal's foreground process, not a shell waiting on it, so the
-  // Ctrl-C reaches only the CLI and script's -e returns the CLI's own exit code.
-  const command = `exec ${[process.execPath, BIN, ...args].map(quote).join(" ")}`;
-  const { REDIS_URL: _ignored, STREAMSTORE_CONFIG: _config, ...inherited } = process.env;
-  const child = spawn("script", ["-qfec", command, "/dev/null"], {
-    cwd: ROOT,
-    env: { ...inherited, NO_COLOR: "1", TERM: "xterm", COLUMNS: "160", ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let screen = "";
-  const waiting = new Set<() => void>();
-  child.stdout.on("data", (chunk: Buffer) => {
-    screen += chunk.toString();
-    for (const check of waiting) check();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    screen += chunk.toString();
-  });
-  const done = new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      for (const check of waiting) check();
-      resolve({ code, screen });
-    });
-  });
-  return {
-    screen: () => screen,
-    type: (text) => child.stdin.write(text),
-    waitFor(pattern, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(screen);
-          if (match) {
-            waiting.delete(check);
-            clearTimeout(timer);
-            resolve(match);
-          } else if (child.exitCode !== null) {
-            waiting.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`exited (${child.exitCode}) before ${pattern}:\n${screen}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiting.delete(check);
-          reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${screen}`));
-        }, timeoutMs);
-        waiting.add(check);
-        check();
-      });
-    },
-    done,
-  };
-}
 
 const cliArgs = (...args: string[]) => [...args, "--config", CONFIG, "--prefix", prefix];
 
