@@ -23,6 +23,8 @@ const EVENT_ID = /^[^\p{Cc}\p{Cf}]{1,128}$/u;
 
 const MAX_DEPTH = 256;
 
+const METADATA_STRING_KEYS = ["correlationId", "causationId"] as const;
+
 // An object is plain when its prototype is null or some realm's Object.prototype.
 function isPlainObject(value: object): boolean {
   const prototype = Object.getPrototypeOf(value) as object | null;
@@ -166,7 +168,8 @@ export function encodeEvents(
       `the batch has ${events.length} events, over maxBatchSize ${limits.maxBatchSize}: split it, or raise maxBatchSize.`,
     );
   }
-  const seen = new Set<string>();
+  // One event (the common append) has no duplicate to look for.
+  const seen = events.length > 1 ? new Set<string>() : undefined;
   return events.map((event) => {
     if (typeof event !== "object" || event === null) {
       throw new InvalidArgumentError("events", "every event is an object { type, data }.");
@@ -192,20 +195,21 @@ export function encodeEvents(
         parsed.error.issues,
       );
     }
+    // A generated id (a UUID) is valid by construction: only given ids are checked.
     const id = event.id ?? randomUUID();
-    if (typeof id !== "string" || !EVENT_ID.test(id)) {
+    if (event.id !== undefined && (typeof id !== "string" || !EVENT_ID.test(id))) {
       throw new InvalidArgumentError(
         "event id",
         `${JSON.stringify(id)} must be a string of 1–128 characters without control characters.`,
       );
     }
-    if (seen.has(id)) {
+    if (seen?.has(id)) {
       throw new InvalidArgumentError(
         "event id",
         `"${id}" appears twice in one batch: event ids are unique.`,
       );
     }
-    seen.add(id);
+    seen?.add(id);
     const metadataValue =
       batchMetadata || event.metadata ? { ...batchMetadata, ...event.metadata } : undefined;
     if (
@@ -214,7 +218,7 @@ export function encodeEvents(
     ) {
       throw new InvalidEventError(event.type, "metadata must be an object");
     }
-    for (const key of ["correlationId", "causationId"] as const) {
+    for (const key of METADATA_STRING_KEYS) {
       const value = metadataValue?.[key];
       if (value !== undefined && typeof value !== "string") {
         throw new InvalidEventError(event.type, `metadata.${key} must be a string`);
@@ -228,9 +232,12 @@ export function encodeEvents(
       metadataValue && Object.keys(metadataValue).length > 0
         ? toJson(metadataValue, event.type, "metadata", (stored) => stored)
         : "";
-    const bytes = Buffer.byteLength(data) + Buffer.byteLength(metadata);
-    if (bytes > limits.maxEventBytes)
-      throw new EventTooLargeError(event.type, bytes, limits.maxEventBytes);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count the bytes only when that could be over.
+    if ((data.length + metadata.length) * 3 > limits.maxEventBytes) {
+      const bytes = Buffer.byteLength(data) + Buffer.byteLength(metadata);
+      if (bytes > limits.maxEventBytes)
+        throw new EventTooLargeError(event.type, bytes, limits.maxEventBytes);
+    }
     return { id, type: event.type, data, metadata, schemaVersion: definition.version };
   });
 }

@@ -352,7 +352,9 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
     const durability = checkDurability(appendOptions.durability);
     const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
-    const location = await locate(name, true);
+    // A known category on a checked server (the hot path): no call to the async locate.
+    const cached = serverReady ? recordedPartitions.get(name.category) : undefined;
+    const location = cached !== undefined ? locateWith(name, cached) : await locate(name, true);
     if (located) located.partition = location.partition;
     // Events without metadata at schema version 1 (the common batch) go as 3 values each.
     const plain = encoded.every((event) => event.metadata === "" && event.schemaVersion === 1);
@@ -372,7 +374,11 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     let reply: unknown[];
     let acknowledged: number | undefined;
     if (durability === undefined) {
-      reply = await scripts.streamstoreAppend2(...args).catch(typedRedisError);
+      try {
+        reply = await scripts.streamstoreAppend2(...args);
+      } catch (error) {
+        typedRedisError(error);
+      }
     } else {
       // WAIT counts the writes of the connection it is sent on. One pipeline keeps the script
       // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
