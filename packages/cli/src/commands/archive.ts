@@ -186,16 +186,18 @@ function progressLine(progress: ArchiveRunProgress): string {
 }
 
 /**
- * Resolves once the archiver has found nothing left to archive, or undefined when `signal`
- * aborted first. `waitUntilIdle` rejects after its timeout when a pass is still archiving: asked
- * again, with a longer timeout each time (a pass may take long), until it resolves.
+ * Resolves true once the archiver has found nothing left to archive, false when `signal` aborted
+ * first. `waitUntilIdle` rejects after its timeout when passes are still archiving: asked again,
+ * with a longer timeout each time (a pass may take long), until it resolves. The first timeout is
+ * short (two idle passes: twice `idleMs`, and a second for the passes) because the timer of a
+ * pending wait outlives `stop()` and keeps the process up after Ctrl-C until it fires.
  */
 async function untilIdle(
   archiver: ReturnType<typeof startArchiver>,
   idleMs: number,
   signal: AbortSignal,
 ): Promise<boolean> {
-  let timeoutMs = Math.max(5_000, 4 * idleMs + 2_000);
+  let timeoutMs = Math.max(3_000, 2 * idleMs + 1_000);
   while (!signal.aborted) {
     try {
       await archiver.waitUntilIdle({ timeoutMs });
