@@ -188,6 +188,12 @@ async function main() {
           }),
         );
       };
+      // One warm-up round per scenario, discarded: the store's first measurement otherwise pays
+      // V8's compilation of its append path (up to ~10 µs per append, against ~0.1 µs for the
+      // bare sides' few lines), which is start-up cost, not what an append costs.
+      for (const side of SIDES) await runSide(side);
+      run += 1;
+      for (const side of SIDES) measured[side].length = 0;
       // The machine is shared and noisy: the sides take turns, in reverse order every other
       // round, so they all see the same conditions.
       for (let round = 0; round < ROUNDS; round++) {
@@ -296,7 +302,7 @@ async function main() {
       new URL("./results/append.md", import.meta.url),
       `# bench:append
 
-${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (private, no persistence), ${APPENDERS} concurrent appenders on their own connections, ${SECONDS} s per measurement, ${ROUNDS} rounds (the sides take turns, in reverse order every other round; FLUSHALL after every measurement); ev/s and CPU figures are the medians of the rounds, ratios the medians of the rounds' ratios (every round's ev/s is in append.json). The machine is shared with other work (load average at the end: ${meta.loadAverageAtEnd.join(", ")}): compare the ratios, measured in the same run, not the absolute rates.
+${meta.date}, Node ${meta.node}, ${meta.cores} cores, Redis ${meta.redis} (private, no persistence), ${APPENDERS} concurrent appenders on their own connections, ${SECONDS} s per measurement, ${ROUNDS} rounds after one discarded warm-up round per scenario (the sides take turns, in reverse order every other round; FLUSHALL after every measurement); ev/s and CPU figures are the medians of the rounds, ratios the medians of the rounds' ratios (every round's ev/s is in append.json). The machine is shared with other work (load average at the end: ${meta.loadAverageAtEnd.join(", ")}): compare the ratios, measured in the same run, not the absolute rates.
 
 Bare = a Lua script doing only what storage layout 2 must do, with the same fields, called through ioredis: STRLEN of the aggregate's index, the version check, one XADD per event into the category log, one APPEND of the events' 12-byte positions to the index. Previous layout's bare script = the same for the layout before it: the version from the aggregate stream's last id (XREVRANGE COUNT 1), then two XADDs per event (the log, and the aggregate stream with id <version>-0). bare / previous bare > 1: an append got cheaper. Redis CPU = redis-server's user + system CPU during the measurement ÷ events: what an append costs Redis itself, whatever limits the throughput; client CPU = this process's (which runs all ${APPENDERS} loops) ÷ events. Target: ratio ≥ 0.8.
 
