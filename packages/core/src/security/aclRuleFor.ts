@@ -75,6 +75,8 @@ const COMMANDS = [
   "xpending",
   // hashes: categories, checkpoints, members, attempts, states, snapshots, retired builds
   "hget",
+  // HMGET: a projection's log read takes the archive seam's position and count in one call
+  "hmget",
   "hset",
   "hsetnx",
   "hdel",
@@ -129,6 +131,7 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
   "xinfo|consumers",
   "xpending",
   "hget",
+  "hmget",
   "hgetall",
   "get",
   "mget",
