@@ -13,9 +13,13 @@ import {
   type RawStreamEntry,
   readAggregatePage,
 } from "@streamstore/core";
-import { indexVersion } from "@streamstore/core/internal";
+import {
+  type AggregateEntry,
+  type AggregateReadState,
+  indexVersion,
+  readAggregateEntries,
+} from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
-import { readStreamEntries } from "../archive/readStreamEntries.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
@@ -376,16 +380,28 @@ async function showStream(
   // Page by page, as the store reads: hot versions through the index (one round trip each),
   // archived ones from the archive; forward from --from (default 1), backward from --from
   // (default the newest) down to version 1.
-  const read = await readStreamEntries(redis, archive, location, {
-    direction: options.newestFirst ? "backward" : "forward",
-    from: options.newestFirst ? (options.from ?? 0) : (options.from ?? 1),
-    limit: options.limit,
-    pageSize: SHOW_PAGE,
-  });
+  const read: AggregateReadState = { version: 0, archived: 0, skippedArchived: false };
+  const entries: AggregateEntry[] = [];
+  for await (const entry of readAggregateEntries(
+    redis,
+    archive,
+    location,
+    {
+      direction: options.newestFirst ? "backward" : "forward",
+      lowest: options.newestFirst ? 1 : (options.from ?? 1),
+      to: options.newestFirst ? options.from : undefined,
+      limit: options.limit,
+      pageSize: SHOW_PAGE,
+      withoutArchive: "skip",
+    },
+    read,
+  )) {
+    entries.push(entry);
+  }
   const { version, archived } = read;
   if (version === 0) throw notFound();
   const catalogs = await catalogsOf(context);
-  const events: ShownStreamEvent[] = read.entries.map(({ version: entryVersion, entry, from }) => {
+  const events: ShownStreamEvent[] = entries.map(({ version: entryVersion, entry, from }) => {
     const { stream: _stream, ...event } = showEntry(catalogs, entry, {
       streamName: name,
       category: parsed.category,

@@ -19,62 +19,85 @@ export interface AggregateReadRequest {
   limit: number;
   /** Events per round trip. */
   pageSize: number;
+  /**
+   * Archived versions and no archive to read them from: `"throw"` (default) an
+   * `ArchiveRequiredError`; `"skip"` them (forward reads carry on from the first hot version,
+   * backward reads end there), for tools that show what Redis has.
+   */
+  withoutArchive?: "throw" | "skip";
+}
+
+/** One version of an aggregate as stored, and the tier it was read from. */
+export interface AggregateEntry {
+  version: number;
+  /** The log entry (an archived event is converted back with `logEntryOf`). */
+  entry: RawStreamEntry;
+  from: "redis" | "archive";
+}
+
+/** What a read saw, filled in as it goes: the last page's version and archived count. */
+export interface AggregateReadState {
+  /** The aggregate's version as the last page saw it (0: it does not exist). */
+  version: number;
+  /** How many of its oldest versions were archived, as the last page saw it. */
+  archived: number;
+  /** True when the read skipped archived versions (`withoutArchive: "skip"`). */
+  skippedArchived: boolean;
 }
 
 /**
- * Reads an aggregate page by page, hot versions from Redis and archived ones (those the index
- * header counts) from the archive, decoded and validated. No gap and no duplicate at the seam,
- * even while the archiver moves it: the read script answers, atomically with its page, how many
- * versions are archived, the archive commits them before Redis forgets them, and the seam only
- * moves up, so every version at or below a count Redis gave is in the archive, and every version
- * above it that Redis returned is the event itself (events never change).
+ * Reads an aggregate's versions as stored, page by page: hot ones from Redis, archived ones (those
+ * the index header counts) from the archive, converted back to log entries. No gap and no
+ * duplicate at the seam, even while the archiver moves it: the read script answers, atomically
+ * with its page, how many versions are archived, the archive commits them before Redis forgets
+ * them, and the count only grows, so every version at or below a count Redis gave is in the
+ * archive, and every version above it that Redis returned is the event itself (events never
+ * change). `state` (optional) is filled in as the read goes.
  *
  * @example
- * for await (const event of readAggregate(redis, catalog, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(event.version);
+ * for await (const { version, entry, from } of readAggregateEntries(redis, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(version, from);
  */
-export async function* readAggregate<Event extends AnyEvent>(
+export async function* readAggregateEntries(
   redis: Redis | Cluster,
-  catalog: EventCatalog,
   archive: EventArchive | undefined,
-  location: StreamLocation,
+  location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
   request: AggregateReadRequest,
-): AsyncGenerator<RecordedEvent<Event>> {
+  state: AggregateReadState = { version: 0, archived: 0, skippedArchived: false },
+): AsyncGenerator<AggregateEntry> {
   const { direction, lowest, to, pageSize } = request;
   const { streamName } = location;
   const forward = direction === "forward";
-  const decode = (entry: RawStreamEntry, version: number) =>
-    decodeEntry<Event>(catalog, entry, {
-      streamName,
-      category: location.category,
-      partition: location.partition,
-      kind: "stream",
-      version,
-    });
   let remaining = request.limit;
   // The version the next page starts at (0 reading backward: the newest). Versions come from the
   // aggregate's index, so they are contiguous by construction.
   let next = forward ? lowest : (to ?? 0);
-  // Versions known to be archived: only ever grows.
-  let archived = 0;
   while (remaining > 0) {
     if (forward && to !== undefined && next > to) return;
     if (!forward && next !== 0 && next < lowest) return;
     const count = Math.min(pageSize, remaining);
-    if (next !== 0 && next <= archived) {
-      if (!archive) throw new ArchiveRequiredError(streamName, archived);
+    if (next !== 0 && next <= state.archived) {
+      if (!archive) {
+        if (request.withoutArchive !== "skip") {
+          throw new ArchiveRequiredError(streamName, state.archived);
+        }
+        state.skippedArchived = true;
+        if (!forward) return;
+        next = state.archived + 1;
+        continue;
+      }
       const first = next;
       const rows = await archive.readStream(streamName, {
         direction,
         from: forward ? first : lowest,
-        to: forward ? Math.min(archived, to ?? archived) : first,
+        to: forward ? Math.min(state.archived, to ?? state.archived) : first,
         limit: count,
       });
       const expected = forward
-        ? Math.min(count, Math.min(archived, to ?? archived) - first + 1)
+        ? Math.min(count, Math.min(state.archived, to ?? state.archived) - first + 1)
         : Math.min(count, first - lowest + 1);
       for (const row of rows) {
         if (row.version !== next) break;
-        yield decode(logEntryOf(row), row.version);
+        yield { version: row.version, entry: logEntryOf(row), from: "archive" };
         next = forward ? next + 1 : next - 1;
       }
       if (Math.abs(next - first) !== expected) {
@@ -82,7 +105,7 @@ export async function* readAggregate<Event extends AnyEvent>(
           streamName,
           next,
           "(archive)",
-          "Redis counts it as archived, but the archive does not hold it (was the archive restored from an older backup, or given another database?)",
+          "Redis counts it as archived, but the archive does not hold it (was the archive restored from an older backup, or is it another store's archive?)",
         );
       }
       remaining -= expected;
@@ -96,21 +119,47 @@ export async function* readAggregate<Event extends AnyEvent>(
       stop: forward ? (to ?? 0) : lowest,
       count,
     });
-    archived = Math.max(archived, page.archived);
+    state.version = page.version;
+    state.archived = Math.max(state.archived, page.archived);
     if (!forward && (next === 0 || next > page.version)) {
       // Backward from the newest (or from beyond it): the page says which version that is.
       if (page.version === 0) return;
       next = page.version;
     }
     for (const { version, entry } of page.entries) {
-      yield decode(entry, version);
+      yield { version, entry, from: "redis" };
       next = forward ? version + 1 : version - 1;
     }
     remaining -= page.entries.length;
-    if (next <= archived && next >= 1) continue;
+    if (next <= state.archived && next >= 1) continue;
     // A short page is the end; so is a full one that reached the version the page saw (no second
     // round trip for a page that came back empty).
     if (page.entries.length < count) return;
     if (forward ? next > page.version : next < 1) return;
+  }
+}
+
+/**
+ * Reads an aggregate page by page through {@link readAggregateEntries}, each event decoded and
+ * validated with the catalog (schema check, upcasting), hot or archived alike.
+ *
+ * @example
+ * for await (const event of readAggregate(redis, catalog, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(event.version);
+ */
+export async function* readAggregate<Event extends AnyEvent>(
+  redis: Redis | Cluster,
+  catalog: EventCatalog,
+  archive: EventArchive | undefined,
+  location: StreamLocation,
+  request: AggregateReadRequest,
+): AsyncGenerator<RecordedEvent<Event>> {
+  for await (const { version, entry } of readAggregateEntries(redis, archive, location, request)) {
+    yield decodeEntry<Event>(catalog, entry, {
+      streamName: location.streamName,
+      category: location.category,
+      partition: location.partition,
+      kind: "stream",
+      version,
+    });
   }
 }
