@@ -336,6 +336,36 @@ describe("startArchiver", () => {
     }
   });
 
+  it("settles a pending waitUntilIdle as soon as it is stopped", async () => {
+    // Given an archiver that cannot become idle (its archive is down) and someone waiting for it
+    const clock = createManualClock(1_800_000_000_000);
+    const fake = createFakeRedis({ clock });
+    const archive = createInMemoryArchive();
+    const store = getRedisEventStore({ redis: fake, events, archive, serverCheck: "off" });
+    try {
+      await appendMany(store, 10, 2);
+      clock.advance(60_000);
+      archive.controls.setAvailable(false);
+      const archiver = startArchiver({
+        redis: fake,
+        archive,
+        policies: { default: { keepEvents: 0 } },
+        minAgeMs: 1000,
+        idleMs: 5,
+      });
+      const waiting = archiver.waitUntilIdle({ timeoutMs: 60_000 });
+      // When it is stopped
+      const started = Date.now();
+      await archiver.stop();
+      // Then the wait rejects at once, saying why, and a later wait does too
+      await expect(waiting).rejects.toThrow(/stopped before it was idle/);
+      await expect(archiver.waitUntilIdle()).rejects.toThrow(/stopped/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      fake.disconnect();
+    }
+  });
+
   it("refuses options that would archive more or less than meant, with typed errors, before anything runs", () => {
     const archive = createInMemoryArchive();
     const base = { redis, archive, policies: { default: { keepEvents: 10 } } };

@@ -33,7 +33,7 @@ export interface Archiver {
    * (what the policies keep is all that is hot), or rejects after `timeoutMs`.
    */
   waitUntilIdle(options?: { timeoutMs?: number }): Promise<void>;
-  /** Stops after the current step and gives up its leases. */
+  /** Stops after the current step and gives up its leases; pending `waitUntilIdle` calls reject. */
   stop(): Promise<void>;
 }
 
@@ -59,7 +59,8 @@ export function startArchiver(options: ArchiverOptions): Archiver {
   const leases = new Map<string, ArchiverLease>();
   const progress = new Map<string, ArchiverPartitionProgress>();
   let idlePasses = 0;
-  const idleWaiters = new Set<() => void>();
+  // Each waiter checks on every idle pass, and is settled at once by stop().
+  const idleWaiters = new Set<{ check: () => void; stopped: () => void }>();
 
   const policyOf = (category: string): ArchivePolicy | undefined =>
     options.policies[category] ?? options.policies.default;
@@ -177,7 +178,7 @@ export function startArchiver(options: ArchiverOptions): Archiver {
       }
       if (!worked && !failed) {
         idlePasses++;
-        for (const wake of idleWaiters) wake();
+        for (const waiter of idleWaiters) waiter.check();
       }
       failures = failed ? failures + 1 : 0;
       if (!worked) {
@@ -194,28 +195,37 @@ export function startArchiver(options: ArchiverOptions): Archiver {
     waitUntilIdle({ timeoutMs = 60_000 } = {}) {
       const seen = idlePasses;
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          idleWaiters.delete(check);
-          reject(
-            new Error(
-              `[streamstore] the archiver was not idle within ${timeoutMs} ms: see its progress() and logs.`,
-            ),
-          );
-        }, timeoutMs);
-        // A pass that started before the call may have missed what was just appended: wait for
-        // one that started after it (two completions).
-        const check = () => {
-          if (idlePasses >= seen + 2) {
-            clearTimeout(timer);
-            idleWaiters.delete(check);
-            resolve();
-          }
+        const settle = (error?: Error) => {
+          clearTimeout(timer);
+          idleWaiters.delete(waiter);
+          if (error) reject(error);
+          else resolve();
         };
-        idleWaiters.add(check);
+        const timer = setTimeout(
+          () =>
+            settle(
+              new Error(
+                `[streamstore] the archiver was not idle within ${timeoutMs} ms: see its progress() and logs.`,
+              ),
+            ),
+          timeoutMs,
+        );
+        const waiter = {
+          // A pass that started before the call may have missed what was just appended: wait for
+          // one that started after it (two completions).
+          check: () => {
+            if (idlePasses >= seen + 2) settle();
+          },
+          stopped: () =>
+            settle(new Error("[streamstore] the archiver was stopped before it was idle.")),
+        };
+        if (halt.signal.aborted) waiter.stopped();
+        else idleWaiters.add(waiter);
       });
     },
     async stop() {
       halt.abort();
+      for (const waiter of [...idleWaiters]) waiter.stopped();
       await running;
       for (const lease of leases.values()) await lease.release().catch(() => {});
     },
