@@ -250,6 +250,19 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     options.readPageSize ?? DEFAULT_EVENT_STORE_OPTIONS.readPageSize,
     100_000,
   );
+  const archive = options.archive as Partial<EventArchive> | undefined;
+  if (
+    archive !== undefined &&
+    (typeof archive !== "object" ||
+      archive === null ||
+      typeof archive.readStream !== "function" ||
+      typeof archive.readPartition !== "function")
+  ) {
+    throw new InvalidArgumentError(
+      "archive",
+      "pass an EventArchive (createPostgresArchive of @streamstore/archive, createInMemoryArchive of @streamstore/testing), or leave it out.",
+    );
+  }
   const partitionsOption = options.partitions ?? DEFAULT_EVENT_STORE_OPTIONS.partitions;
   const configuredPartitions = (category: string): number => {
     const value =
