@@ -5,10 +5,11 @@ import {
   type ProjectionRunner,
   startProjection,
 } from "@streamstore/projections";
+import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startArchiver } from "../src/archiver/startArchiver.js";
 import { createPostgresArchive } from "../src/createPostgresArchive.js";
 import {
@@ -71,15 +72,20 @@ const audit = defineProjection(loadEvents, {
 let database: TestDatabase;
 let sql: postgres.Sql;
 let admin: Redis;
+// A Redis of its own: used_memory is measured, and other test files write to the suite's Redis
+// at the same time.
+let server: RedisServerHandle;
 beforeAll(async () => {
   database = await createTestDatabase();
   sql = postgres(database.url, { max: 2, onnotice: () => {} });
-  admin = new Redis(inject("redisUrl"));
+  server = await startRedisServer();
+  admin = new Redis(server.url);
 });
 afterAll(async () => {
   await sql?.end({ timeout: 5 });
   await database?.drop();
   await admin?.quit();
+  await server?.stop();
 });
 
 const uniquePrefix = () =>
@@ -109,7 +115,7 @@ async function groupFloors(
 
 describe("the archiver under load", () => {
   it("archives while writers and projections run: every aggregate reads as appended, every archived event is in PostgreSQL once, Redis keeps only the hot window and frees the memory", async () => {
-    const redisUrl = inject("redisUrl");
+    const redisUrl = server.url;
     const prefix = uniquePrefix();
     const keys = keyLayout(prefix);
     const archive: EventArchive = createPostgresArchive({ connectionString: database.url });
