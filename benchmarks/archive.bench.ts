@@ -41,7 +41,7 @@ import {
   defineProjection,
   startProjection,
 } from "@streamstore/projections";
-import { startRedisServer } from "@streamstore/testing";
+import { startRedisServer, waitForRedisTimePast } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
@@ -147,14 +147,6 @@ async function fill(
 /** Waits until Redis has closed every connection but `expected` (a closed client's buffers count in used_memory until then). */
 async function waitForClients(redis: Redis, expected: number): Promise<void> {
   while ((await infoNumber(redis, "clients", "connected_clients")) > expected) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function waitForRedisTimePast(redis: Redis, ms: number): Promise<void> {
-  for (;;) {
-    const [seconds, micros] = await redis.time();
-    if (Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) > ms) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -8,7 +8,12 @@ import {
   keyLayout,
   type RecordedEvent,
 } from "@streamstore/core";
-import { createFakeRedis, createInMemoryArchive, createManualClock } from "@streamstore/testing";
+import {
+  createFakeRedis,
+  createInMemoryArchive,
+  createManualClock,
+  waitForRedisTime,
+} from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
@@ -52,20 +57,6 @@ async function appendMany(
     appended.push({ stream, version: result.nextExpectedVersion, n });
   }
   return appended;
-}
-
-/** Waits until Redis's clock is `ms` past now (entry ids carry Redis time): polls, no fixed sleep. */
-async function waitForRedisTime(client: Redis, ms: number): Promise<void> {
-  const now = async () => {
-    const [seconds, micros] = await client.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  };
-  const target = (await now()) + ms;
-  const deadline = Date.now() + ms + 10_000;
-  while ((await now()) <= target) {
-    if (Date.now() > deadline) throw new Error("Redis's clock did not move");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function readAll(store: EventStore<typeof events>, stream: string) {

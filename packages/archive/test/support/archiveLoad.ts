@@ -205,12 +205,6 @@ export function startWriters(options: WritersOptions): Writers {
   };
 }
 
-/** Redis's clock in ms (entry ids carry it). */
-export async function redisNowMs(redis: Redis): Promise<number> {
-  const [seconds, micros] = await redis.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
 /** Polls `condition` until it holds, or throws after `timeoutMs` naming `what`. */
 export async function waitFor(
   what: string,
@@ -225,12 +219,10 @@ export async function waitFor(
   }
 }
 
-/** Waits until Redis's clock is past `ms` (an entry id's time): polls TIME, no fixed sleep. */
-export function waitForRedisTimePast(redis: Redis, ms: number, timeoutMs = 30_000): Promise<void> {
-  return waitFor(`Redis's clock to pass ${ms}`, async () => (await redisNowMs(redis)) > ms, {
-    timeoutMs,
-  });
-}
+export {
+  redisTimeMs as redisNowMs,
+  waitForRedisTimePast,
+} from "@streamstore/testing";
 
 /**
  * Reads every stream of the ledger through `store` (forward, all versions, through the archive

@@ -1,5 +1,4 @@
 import type { EventArchive, EventStore, Logger } from "@streamstore/core";
-import type { Redis } from "ioredis";
 import { defineProjection } from "../../src/index.js";
 import { bankEvents } from "./fixtures.js";
 
@@ -138,13 +137,7 @@ export async function until(
   }
 }
 
-/** Waits until Redis's clock (TIME, which entry ids carry) is past `ms`. */
-export async function untilRedisTimePast(redis: Redis, ms: number): Promise<void> {
-  await until(async () => {
-    const [seconds, micros] = await redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) > ms;
-  }, `Redis's clock to pass ${ms}`);
-}
+export { waitForRedisTimePast as untilRedisTimePast } from "@streamstore/testing";
 
 /** An archive that counts the partition reads made through it. */
 export function countingArchive(archive: EventArchive): EventArchive & { partitionReads: number } {

@@ -1,4 +1,9 @@
 export {
+  createPostgresTestDatabase,
+  type PostgresTestDatabase,
+  type PostgresTestDatabaseOptions,
+} from "./createPostgresTestDatabase.js";
+export {
   hasPostgresServerBinaries,
   type PostgresServerHandle,
   type PostgresStopMode,

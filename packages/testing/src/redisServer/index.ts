@@ -3,6 +3,7 @@ export {
   createTestCertificates,
   type TestCertificates,
 } from "./createTestCertificates.js";
+export { redisTimeMs, waitForRedisTime, waitForRedisTimePast } from "./redisTime.js";
 export {
   getFreePort,
   hasRedisServerBinary,
