@@ -44,6 +44,7 @@ import {
 import { startRedisServer, waitForRedisTimePast } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import postgres from "postgres";
+import { alternate } from "./support/alternate.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { infoNumber, redisVersion } from "./support/redisInfo.js";
@@ -74,25 +75,6 @@ const summarise = (samples: number[]): Latency => ({
   mean: round(samples.reduce((a, b) => a + b, 0) / samples.length, 3),
 });
 const median = (values: number[]) => percentile(values, 50);
-
-/** Runs the sides one request at a time, alternating (the first swapped every request). */
-async function alternate(
-  iterations: number,
-  warmup: number,
-  sides: ((iteration: number) => Promise<unknown>)[],
-): Promise<number[][]> {
-  const samples = sides.map(() => [] as number[]);
-  for (let iteration = -warmup; iteration < iterations; iteration++) {
-    const order = sides.map((_, index) => index);
-    if (iteration % 2 !== 0) order.reverse();
-    for (const index of order) {
-      const started = performance.now();
-      await sides[index]?.(iteration < 0 ? -iteration : iteration);
-      if (iteration >= 0) samples[index]?.push(performance.now() - started);
-    }
-  }
-  return samples;
-}
 
 /**
  * Appends `perAggregate` one-event appends to each of `aggregates` aggregates, each aggregate

@@ -31,6 +31,7 @@ import {
 } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
+import { alternate } from "./support/alternate.js";
 import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
@@ -97,28 +98,6 @@ const compared = (bareSamples: number[], storeSamples: number[]) => {
     ratioP99: Number((store.p99 / bare.p99).toFixed(2)),
   };
 };
-
-/**
- * Runs the sides one request at a time, alternating (and swapping which goes first every
- * request), after `warmup` unrecorded rounds; resolves each side's latencies in ms.
- */
-async function alternate(
-  iterations: number,
-  warmup: number,
-  sides: ((iteration: number) => Promise<unknown>)[],
-): Promise<number[][]> {
-  const samples = sides.map(() => [] as number[]);
-  for (let iteration = -warmup; iteration < iterations; iteration++) {
-    const order = sides.map((_, index) => index);
-    if (iteration % 2 !== 0) order.reverse();
-    for (const index of order) {
-      const started = performance.now();
-      await sides[index]?.(iteration < 0 ? -iteration : iteration);
-      if (iteration >= 0) samples[index]?.push(performance.now() - started);
-    }
-  }
-  return samples;
-}
 
 /** Fills the aggregates with 1-event appends in a shuffled order, so each one's events are spread
  * over the log as in a live system. */

@@ -18,6 +18,32 @@ export interface PartitionSeam {
 }
 
 /**
+ * One category partition split by tier: what is still in Redis (hot) and what the archiver moved
+ * to the archive. What `archive status` and the dashboard both report.
+ *
+ * @example
+ * const share = tiers.archivedEvents / (tiers.archivedEvents + tiers.hotEntries);
+ */
+export interface PartitionTiers {
+  category: string;
+  partition: number;
+  /** Entries in the partition log (XLEN). */
+  hotEntries: number;
+  /** MEMORY USAGE of the log; null when the Redis user may not run it. */
+  hotBytes: number | null;
+  /** Events moved out of Redis (the seam hash's `events`). */
+  archivedEvents: number;
+  /** The seam: every log entry up to it is in the archive only (null: nothing archived). */
+  seamPosition: string | null;
+  /** When that entry was appended, ISO 8601. */
+  seamAt: string | null;
+  /** Events the archive holds for the partition (archive.stats()); null without an archive. */
+  archiveEvents: number | null;
+  /** Their bytes as the archive measures them; null without an archive. */
+  archiveBytes: number | null;
+}
+
+/**
  * The archive's own figures for one category partition (`archive.stats()`).
  *
  * @example

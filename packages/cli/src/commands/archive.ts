@@ -17,6 +17,7 @@ import {
   type ArchiveFigures,
   archiveFigures,
   leaseHolderOf,
+  type PartitionTiers,
   partitionKey,
   readSeams,
 } from "../archive/partitionTiers.js";
@@ -39,25 +40,9 @@ import {
  * @example
  * const row: ArchivePartitionStatus = { category: "account", partition: 0, log: "ss:{account:0}:log", hotEntries: 50, hotBytes: 9120, archivedEvents: 1200, seamPosition: "1795641141263-0", seamAt: "2026-11-25T21:12:21.263Z", archiveEvents: 1200, archiveBytes: 301200, archiveLastPosition: "1795641141263-0", lease: null };
  */
-export interface ArchivePartitionStatus {
-  category: string;
-  partition: number;
+export interface ArchivePartitionStatus extends PartitionTiers {
   /** The partition log's key. */
   log: string;
-  /** Entries in the log (XLEN): the events still hot. */
-  hotEntries: number;
-  /** MEMORY USAGE of the log, or null when the Redis user may not run it. */
-  hotBytes: number | null;
-  /** Events the archiver moved out of Redis (the seam hash's `events`). */
-  archivedEvents: number;
-  /** The seam: every log entry up to this position is in the archive only (null: none yet). */
-  seamPosition: string | null;
-  /** The seam's time (when that entry was appended). */
-  seamAt: string | null;
-  /** Events the archive holds for this partition (archive.stats()); null without an archive. */
-  archiveEvents: number | null;
-  /** Their bytes as the archive measures them; null without an archive. */
-  archiveBytes: number | null;
   /** The highest position the archive holds; null without an archive or when it has none. */
   archiveLastPosition: string | null;
   /** The archiver holding the partition's lease (its worker id), or null. */

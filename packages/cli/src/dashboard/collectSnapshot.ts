@@ -5,7 +5,7 @@ import {
   type PartitionStatusState,
   type ProjectionIdentity,
 } from "@streamstore/projections";
-import { figuresOf, partitionKey, seamOf } from "../archive/partitionTiers.js";
+import { figuresOf, type PartitionTiers, partitionKey, seamOf } from "../archive/partitionTiers.js";
 import type { RedisClient } from "../context/RedisClient.js";
 
 /**
@@ -71,24 +71,7 @@ export interface ProjectionSnapshot {
  * @example
  * const share = partition.archivedEvents / (partition.archivedEvents + partition.hotEntries);
  */
-export interface PartitionTierSnapshot {
-  category: string;
-  partition: number;
-  /** Entries in the partition log (XLEN). */
-  hotEntries: number;
-  /** MEMORY USAGE of the log; null when the Redis user may not run it. */
-  hotBytes: number | null;
-  /** Events moved out of Redis (the seam hash's `events`). */
-  archivedEvents: number;
-  /** The seam: every log entry up to it is in the archive only (null: nothing archived). */
-  seamPosition: string | null;
-  /** When that entry was appended, ISO 8601. */
-  seamAt: string | null;
-  /** Events the archive holds for the partition (archive.stats()); null without an archive. */
-  archiveEvents: number | null;
-  /** Their bytes as the archive measures them; null without an archive. */
-  archiveBytes: number | null;
-}
+export type PartitionTierSnapshot = PartitionTiers;
 
 /**
  * The archive the dashboard reports on: where it is, when its figures were read, and why they
