@@ -4,6 +4,8 @@ import type { EventArchive } from "../archive/EventArchive.js";
 import { ArchiveRequiredError, CorruptEventError } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import type { AnyEvent, RecordedEvent } from "../events/types.js";
+import type { KeyRing } from "../personalData/KeyRing.js";
+import { subjectsOfEntries } from "../personalData/personalFields.js";
 import type { StreamLocation } from "./EventStore.js";
 import { decodeEntry, type RawStreamEntry } from "./entryCodec.js";
 import { readAggregatePage } from "./readAggregatePage.js";
@@ -38,18 +40,28 @@ export async function* readAggregate<Event extends AnyEvent>(
   archive: EventArchive | undefined,
   location: StreamLocation,
   request: AggregateReadRequest,
+  keyRing?: KeyRing,
 ): AsyncGenerator<RecordedEvent<Event>> {
   const { direction, lowest, to, pageSize } = request;
   const { streamName } = location;
   const forward = direction === "forward";
   const decode = (entry: RawStreamEntry, version: number) =>
-    decodeEntry<Event>(catalog, entry, {
-      streamName,
-      category: location.category,
-      partition: location.partition,
-      kind: "stream",
-      version,
-    });
+    decodeEntry<Event>(
+      catalog,
+      entry,
+      {
+        streamName,
+        category: location.category,
+        partition: location.partition,
+        kind: "stream",
+        version,
+      },
+      keyRing,
+    );
+  // The keys of a page's subjects are loaded before it is decoded (decodeEntry is synchronous).
+  const loadKeys = async (entries: Iterable<RawStreamEntry>): Promise<void> => {
+    if (keyRing) await keyRing.load(subjectsOfEntries(entries));
+  };
   let remaining = request.limit;
   // The version the next page starts at (0 reading backward: the newest). Versions come from the
   // aggregate's index, so they are contiguous by construction.
@@ -72,9 +84,11 @@ export async function* readAggregate<Event extends AnyEvent>(
       const expected = forward
         ? Math.min(count, Math.min(archived, to ?? archived) - first + 1)
         : Math.min(count, first - lowest + 1);
-      for (const row of rows) {
+      const archivedEntries = rows.map((row) => logEntryOf(row));
+      await loadKeys(archivedEntries);
+      for (const [rowIndex, row] of rows.entries()) {
         if (row.version !== next) break;
-        yield decode(logEntryOf(row), row.version);
+        yield decode(archivedEntries[rowIndex] as RawStreamEntry, row.version);
         next = forward ? next + 1 : next - 1;
       }
       if (Math.abs(next - first) !== expected) {
@@ -102,6 +116,7 @@ export async function* readAggregate<Event extends AnyEvent>(
       if (page.version === 0) return;
       next = page.version;
     }
+    await loadKeys(page.entries.map(({ entry }) => entry));
     for (const { version, entry } of page.entries) {
       yield decode(entry, version);
       next = forward ? version + 1 : version - 1;

@@ -1,0 +1,100 @@
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * The prefix of every encrypted value as stored (a JSON string in an event's data): versioned, so
+ * a later format can live beside this one, and recognisable before zod runs.
+ */
+export const ENVELOPE_PREFIX = "ss:pd1:";
+
+/** A subject's data key, with the two keys derived from it (derived once per cached key). */
+export interface DataKey {
+  /** The 32 random bytes the key store holds (wrapped, with a KMS). */
+  readonly raw: Buffer;
+  /** AES-256-GCM key: HMAC-SHA256(raw, "streamstore/pd1/enc"). */
+  readonly encryptionKey: Buffer;
+  /** Key of the synthetic IV: HMAC-SHA256(raw, "streamstore/pd1/iv"). */
+  readonly ivKey: Buffer;
+}
+
+/** Derives the working keys of a subject's 32-byte data key. */
+export function dataKeyOf(raw: Buffer): DataKey {
+  return {
+    raw,
+    encryptionKey: createHmac("sha256", raw).update("streamstore/pd1/enc").digest(),
+    ivKey: createHmac("sha256", raw).update("streamstore/pd1/iv").digest(),
+  };
+}
+
+/** What an encrypted value is bound to: moved to another event, type, field or subject, it fails. */
+export interface EnvelopeBinding {
+  eventId: string;
+  eventType: string;
+  field: string;
+  subject: string;
+}
+
+function associatedData(binding: EnvelopeBinding): Buffer {
+  // Length-prefixed parts: no two bindings give the same bytes.
+  const parts = [binding.eventId, binding.eventType, binding.field, binding.subject];
+  return Buffer.from(parts.map((part) => `${part.length}:${part}`).join(""), "utf8");
+}
+
+/**
+ * Encrypts one value (any JSON value) with AES-256-GCM into its stored form,
+ * `ss:pd1:<subject>:<iv>:<ciphertext+tag>` (base64url). The 96-bit IV is synthetic,
+ * HMAC-SHA256(ivKey, binding ‖ plaintext) truncated: a fresh IV for every distinct value, the
+ * same one only for the same value of the same event and field, so a retried append (same event
+ * id) stores the very same bytes and stays idempotent.
+ *
+ * @example
+ * const stored = sealValue(key, { eventId, eventType: "CustomerRegistered", field: "email", subject: "c-1" }, "a@b.c");
+ */
+export function sealValue(key: DataKey, binding: EnvelopeBinding, value: unknown): string {
+  const plaintext = Buffer.from(JSON.stringify(value), "utf8");
+  const aad = associatedData(binding);
+  const iv = createHmac("sha256", key.ivKey).update(aad).update(plaintext).digest().subarray(0, 12);
+  const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv);
+  cipher.setAAD(aad);
+  const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return `${ENVELOPE_PREFIX}${binding.subject}:${iv.toString("base64url")}:${sealed.toString("base64url")}`;
+}
+
+/** The parts of a stored envelope, or undefined when the string is not one. */
+export function parseEnvelope(
+  stored: string,
+): { subject: string; iv: Buffer; sealed: Buffer } | undefined {
+  if (!stored.startsWith(ENVELOPE_PREFIX)) return undefined;
+  const parts = stored.slice(ENVELOPE_PREFIX.length).split(":");
+  if (parts.length !== 3) return undefined;
+  const [subject, iv, sealed] = parts as [string, string, string];
+  if (subject.length === 0) return undefined;
+  const ivBytes = Buffer.from(iv, "base64url");
+  const sealedBytes = Buffer.from(sealed, "base64url");
+  if (ivBytes.length !== 12 || sealedBytes.length < 16) return undefined;
+  return { subject, iv: ivBytes, sealed: sealedBytes };
+}
+
+/**
+ * Decrypts a stored envelope. Throws when the envelope is malformed, was made for another
+ * binding (moved to another event or field) or was altered.
+ *
+ * @example
+ * const email = openValue(key, binding, stored);
+ */
+export function openValue(key: DataKey, binding: EnvelopeBinding, stored: string): unknown {
+  const envelope = parseEnvelope(stored);
+  if (!envelope) throw new Error("it is not a personal-data envelope");
+  const subjectBytes = Buffer.from(envelope.subject);
+  const expected = Buffer.from(binding.subject);
+  if (subjectBytes.length !== expected.length || !timingSafeEqual(subjectBytes, expected)) {
+    throw new Error("it names another data subject");
+  }
+  const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, envelope.iv);
+  decipher.setAAD(associatedData(binding));
+  decipher.setAuthTag(envelope.sealed.subarray(envelope.sealed.length - 16));
+  const plaintext = Buffer.concat([
+    decipher.update(envelope.sealed.subarray(0, envelope.sealed.length - 16)),
+    decipher.final(),
+  ]);
+  return JSON.parse(plaintext.toString("utf8"));
+}
