@@ -41,7 +41,7 @@ export {
   type TcpProxy,
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
-export * from "./redisCluster/index.js";
 export * from "./postgresServer/index.js";
+export * from "./redisCluster/index.js";
 export * from "./redisServer/index.js";
 export * from "./specification/index.js";
