@@ -52,6 +52,17 @@ describe("sealValue / openValue", () => {
   it("recognises only well-formed envelopes", () => {
     expect(parseEnvelope("ada@example.com")).toBeUndefined();
     expect(parseEnvelope(`${ENVELOPE_PREFIX}c-1:xx`)).toBeUndefined();
-    expect(parseEnvelope(`${ENVELOPE_PREFIX}:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`)).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}:f:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}c-1:%E0%A4%A:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}c-1:a%2Cb:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toMatchObject({
+      subject: "c-1",
+      field: "a,b",
+    });
   });
 });

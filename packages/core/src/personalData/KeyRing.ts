@@ -68,6 +68,21 @@ export class KeyRing {
     return this.cache.get(subject)?.key ?? null;
   }
 
+  /**
+   * The keys to encrypt with when all are cached and live (the hot path: no await), else
+   * undefined.
+   */
+  cachedForWrite(subjects: Iterable<string>): Map<string, DataKey> | undefined {
+    const keys = new Map<string, DataKey>();
+    const now = Date.now();
+    for (const subject of subjects) {
+      const key = this.fresh(subject, now)?.key;
+      if (!key) return undefined;
+      keys.set(subject, key);
+    }
+    return keys;
+  }
+
   /** The keys to encrypt with, made on first use; a forgotten subject is refused. */
   async forWrite(subjects: Iterable<string>): Promise<Map<string, DataKey>> {
     const keys = new Map<string, DataKey>();

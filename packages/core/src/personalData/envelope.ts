@@ -25,7 +25,10 @@ export function dataKeyOf(raw: Buffer): DataKey {
   };
 }
 
-/** What an encrypted value is bound to: moved to another event, type, field or subject, it fails. */
+/**
+ * What an encrypted value is bound to: moved to another event, type, field or subject, it fails.
+ * `field` names what the envelope holds (an event's personal field names joined by ",").
+ */
 export interface EnvelopeBinding {
   eventId: string;
   eventType: string;
@@ -35,13 +38,17 @@ export interface EnvelopeBinding {
 
 function associatedData(binding: EnvelopeBinding): Buffer {
   // Length-prefixed parts: no two bindings give the same bytes.
-  const parts = [binding.eventId, binding.eventType, binding.field, binding.subject];
-  return Buffer.from(parts.map((part) => `${part.length}:${part}`).join(""), "utf8");
+  const { eventId, eventType, field, subject } = binding;
+  return Buffer.from(
+    `${eventId.length}:${eventId}${eventType.length}:${eventType}${field.length}:${field}${subject.length}:${subject}`,
+    "utf8",
+  );
 }
 
 /**
  * Encrypts one value (any JSON value) with AES-256-GCM into its stored form,
- * `ss:pd1:<subject>:<iv>:<ciphertext+tag>` (base64url). The 96-bit IV is synthetic,
+ * `ss:pd1:<subject>:<field, URI-encoded>:<iv>:<ciphertext+tag>` (base64url): subject and field
+ * readable without the key, so a reader knows which key to load and which fields to redact. The 96-bit IV is synthetic,
  * HMAC-SHA256(ivKey, binding ‖ plaintext) truncated: a fresh IV for every distinct value, the
  * same one only for the same value of the same event and field, so a retried append (same event
  * id) stores the very same bytes and stays idempotent.
@@ -56,22 +63,28 @@ export function sealValue(key: DataKey, binding: EnvelopeBinding, value: unknown
   const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, iv);
   cipher.setAAD(aad);
   const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  return `${ENVELOPE_PREFIX}${binding.subject}:${iv.toString("base64url")}:${sealed.toString("base64url")}`;
+  return `${ENVELOPE_PREFIX}${binding.subject}:${encodeURIComponent(binding.field)}:${iv.toString("base64url")}:${sealed.toString("base64url")}`;
 }
 
 /** The parts of a stored envelope, or undefined when the string is not one. */
 export function parseEnvelope(
   stored: string,
-): { subject: string; iv: Buffer; sealed: Buffer } | undefined {
+): { subject: string; field: string; iv: Buffer; sealed: Buffer } | undefined {
   if (!stored.startsWith(ENVELOPE_PREFIX)) return undefined;
   const parts = stored.slice(ENVELOPE_PREFIX.length).split(":");
-  if (parts.length !== 3) return undefined;
-  const [subject, iv, sealed] = parts as [string, string, string];
+  if (parts.length !== 4) return undefined;
+  const [subject, field, iv, sealed] = parts as [string, string, string, string];
   if (subject.length === 0) return undefined;
+  let fieldName: string;
+  try {
+    fieldName = decodeURIComponent(field);
+  } catch {
+    return undefined;
+  }
   const ivBytes = Buffer.from(iv, "base64url");
   const sealedBytes = Buffer.from(sealed, "base64url");
   if (ivBytes.length !== 12 || sealedBytes.length < 16) return undefined;
-  return { subject, iv: ivBytes, sealed: sealedBytes };
+  return { subject, field: fieldName, iv: ivBytes, sealed: sealedBytes };
 }
 
 /**
@@ -89,6 +102,7 @@ export function openValue(key: DataKey, binding: EnvelopeBinding, stored: string
   if (subjectBytes.length !== expected.length || !timingSafeEqual(subjectBytes, expected)) {
     throw new Error("it names another data subject");
   }
+  if (envelope.field !== binding.field) throw new Error("it names another field");
   const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, envelope.iv);
   decipher.setAAD(associatedData(binding));
   decipher.setAuthTag(envelope.sealed.subarray(envelope.sealed.length - 16));

@@ -45,9 +45,16 @@ export function subjectsOfBatch(
 }
 
 /**
- * Replaces the personal fields of parsed data by their envelopes. Refuses a forgotten marker (it
- * is what reads return, never something to store) and, in any other top-level field, a string
- * that looks like an envelope (a read would try to open it).
+ * The top-level key under which an event's personal fields are stored, sealed together in one
+ * envelope (one AES-GCM operation per event, not per field: see docs/personal-data.md).
+ */
+export const PERSONAL_DATA_FIELD = "$personal";
+
+/**
+ * Moves the personal fields of parsed data into one envelope under {@link PERSONAL_DATA_FIELD},
+ * bound to the event, its type, its subject and the names of the fields it holds. Refuses a
+ * forgotten marker (it is what reads return, never something to store), the reserved key, and,
+ * in any other top-level field, a string that looks like an envelope (a read would try to open it).
  */
 export function sealPersonalFields(
   definition: EventTypeDefinition,
@@ -58,8 +65,10 @@ export function sealPersonalFields(
 ): unknown {
   const shape = definition.personal;
   if (!shape || typeof data !== "object" || data === null) return data;
-  const sealed: Record<string, unknown> = { ...(data as Record<string, unknown>) };
-  for (const [field, value] of Object.entries(sealed)) {
+  const sealed: Record<string, unknown> = {};
+  const values: Record<string, unknown> = {};
+  const names: string[] = [];
+  for (const [field, value] of Object.entries(data as Record<string, unknown>)) {
     if (shape.fields.includes(field)) {
       if (value === undefined) continue;
       if (isForgotten(value)) {
@@ -68,17 +77,29 @@ export function sealPersonalFields(
           `data.${field} is a forgotten marker, which reads return and appends cannot store`,
         );
       }
-      sealed[field] = sealValue(
-        key,
-        { eventId, eventType: definition.type, field, subject },
-        value,
-      );
-    } else if (typeof value === "string" && value.startsWith(ENVELOPE_PREFIX)) {
+      values[field] = value;
+      names.push(field);
+    } else if (field === PERSONAL_DATA_FIELD) {
       throw new InvalidEventError(
         definition.type,
-        `data.${field} starts with "${ENVELOPE_PREFIX}", the prefix of encrypted personal values`,
+        `data.${field} is reserved for the encrypted personal fields`,
       );
+    } else {
+      if (typeof value === "string" && value.startsWith(ENVELOPE_PREFIX)) {
+        throw new InvalidEventError(
+          definition.type,
+          `data.${field} starts with "${ENVELOPE_PREFIX}", the prefix of encrypted personal values`,
+        );
+      }
+      sealed[field] = value;
     }
+  }
+  if (names.length > 0) {
+    sealed[PERSONAL_DATA_FIELD] = sealValue(
+      key,
+      { eventId, eventType: definition.type, field: names.join(","), subject },
+      values,
+    );
   }
   return sealed;
 }
@@ -88,12 +109,21 @@ export function hasEnvelope(dataText: string): boolean {
   return dataText.includes(`"${ENVELOPE_PREFIX}`);
 }
 
-const ENVELOPE_SUBJECT = /"ss:pd1:([A-Za-z0-9_.@+-]{1,128}):/g;
+const QUOTED_PREFIX = `"${ENVELOPE_PREFIX}`;
+const SUBJECT_ID = /^[A-Za-z0-9_.@+-]{1,128}$/;
 
-/** The subjects named by the envelopes of stored data JSON. */
+/** The subjects named by the envelopes of stored data JSON (an indexOf walk: reads pay it). */
 export function subjectsInData(dataText: string, into: Set<string> = new Set()): Set<string> {
-  if (!hasEnvelope(dataText)) return into;
-  for (const match of dataText.matchAll(ENVELOPE_SUBJECT)) into.add(match[1] as string);
+  let at = dataText.indexOf(QUOTED_PREFIX);
+  while (at >= 0) {
+    const start = at + QUOTED_PREFIX.length;
+    const end = dataText.indexOf(":", start);
+    if (end < 0) break;
+    const subject = dataText.slice(start, end);
+    // A subject that is not a valid id was not written by a store: decodeEntry reports it.
+    if (SUBJECT_ID.test(subject)) into.add(subject);
+    at = dataText.indexOf(QUOTED_PREFIX, end);
+  }
   return into;
 }
 
@@ -117,9 +147,9 @@ export interface PersonalDataKeys {
 }
 
 /**
- * Opens the envelopes among the top-level fields of stored data (before upcasting and zod):
- * each becomes its value, or {@link FORGOTTEN} when its key is gone. Throws (a corrupt entry)
- * when an envelope was altered or moved from another event or field.
+ * Opens the envelope of stored data (before upcasting and zod): its fields come back, or each
+ * becomes {@link FORGOTTEN} when the key is gone. Throws (a corrupt entry) when the envelope was
+ * altered or moved from another event.
  */
 export function openPersonalFields(
   data: unknown,
@@ -130,29 +160,33 @@ export function openPersonalFields(
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     return { data, subjects: [] };
   }
+  const stored = (data as Record<string, unknown>)[PERSONAL_DATA_FIELD];
+  if (typeof stored !== "string") return { data, subjects: [] };
+  const envelope = parseEnvelope(stored);
+  if (!envelope) throw new Error(`data.${PERSONAL_DATA_FIELD} is a malformed envelope`);
   const opened: Record<string, unknown> = { ...(data as Record<string, unknown>) };
-  const subjects: string[] = [];
-  for (const [field, value] of Object.entries(opened)) {
-    if (typeof value !== "string" || !value.startsWith(ENVELOPE_PREFIX)) continue;
-    const envelope = parseEnvelope(value);
-    if (!envelope) throw new Error(`data.${field} is a malformed personal-data envelope`);
-    if (!subjects.includes(envelope.subject)) subjects.push(envelope.subject);
-    const key = keys?.keyFor(envelope.subject) ?? null;
-    if (key === null) {
-      opened[field] = FORGOTTEN;
-      continue;
-    }
-    try {
-      opened[field] = openValue(
-        key,
-        { eventId, eventType, field, subject: envelope.subject },
-        value,
-      );
-    } catch (error) {
-      throw new Error(
-        `data.${field} cannot be decrypted (${(error as Error).message}): it was altered, or moved from another event or field`,
-      );
-    }
+  delete opened[PERSONAL_DATA_FIELD];
+  const names = envelope.field.split(",");
+  const key = keys?.keyFor(envelope.subject) ?? null;
+  if (key === null) {
+    for (const name of names) opened[name] = FORGOTTEN;
+    return { data: opened, subjects: [envelope.subject] };
   }
-  return { data: opened, subjects };
+  let values: unknown;
+  try {
+    values = openValue(
+      key,
+      { eventId, eventType, field: envelope.field, subject: envelope.subject },
+      stored,
+    );
+  } catch (error) {
+    throw new Error(
+      `its personal fields cannot be decrypted (${(error as Error).message}): the envelope was altered, or moved from another event`,
+    );
+  }
+  if (typeof values !== "object" || values === null) {
+    throw new Error("its personal fields did not decrypt to an object");
+  }
+  for (const name of names) opened[name] = (values as Record<string, unknown>)[name];
+  return { data: opened, subjects: [envelope.subject] };
 }

@@ -390,7 +390,9 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       ? subjectsOfBatch(catalog, newEvents, appendOptions.metadata)
       : undefined;
     const personalKeys =
-      subjects && subjects.size > 0 ? await keyRing.forWrite(subjects) : undefined;
+      subjects && subjects.size > 0
+        ? (keyRing.cachedForWrite(subjects) ?? (await keyRing.forWrite(subjects)))
+        : undefined;
     const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits, personalKeys);
     // A known category on a checked server (the hot path): no call to the async locate.
     const cached = serverReady ? recordedPartitions.get(name.category) : undefined;
