@@ -2,11 +2,13 @@
  * pnpm bench:personal-data — what crypto-shredding costs (issue 16): append and read throughput
  * of events with two personal fields (email, name: AES-256-GCM with the subject's key, client
  * side) against the same events without, on one private redis-server in the same run.
- *  - append: APPENDERS concurrent appenders, one event per append, each to its own customer's
- *    stream (1,000 subjects, their keys already made: the steady state; the first append of a
- *    subject costs a GET and a SET NX more);
- *  - read: store.read of whole 10-event customer streams, READERS at a time (keys cached: the
- *    steady state, one key-store GET per subject per key cache TTL otherwise).
+ *  - append: one event per append, each to its own customer's stream (1,000 subjects, their keys
+ *    already made: the steady state; the first append of a subject costs a GET and a SET NX more);
+ *  - read: store.read of whole 10-event customer streams (keys cached: the steady state, one
+ *    key-store GET per subject per key cache TTL otherwise).
+ * Each at two concurrencies: one request at a time (a command handler's latency-bound path) and
+ * 16 at a time on one connection (where the client's CPU is the limit, so the cost of the
+ * crypto shows in full).
  * The two sides alternate round by round (which goes first swapped every round); each side's
  * figure is the median of its rounds. Writes benchmarks/results/personal-data.{json,md}.
  *
@@ -31,8 +33,7 @@ import { redisVersion } from "./support/redisInfo.js";
 const ROUNDS = benchFlag("rounds", 6);
 const EVENTS = benchFlag("events", 4000);
 const SUBJECTS = 1000;
-const APPENDERS = 16;
-const READERS = 16;
+const CONCURRENCIES = [1, 16];
 const EVENTS_PER_STREAM = 10;
 const TARGET = 0.7;
 
@@ -67,12 +68,17 @@ const payloadOf = (n: number) => ({
 type Store = EventStore<typeof plainEvents> | EventStore<typeof personalEvents>;
 type Side = { name: "plain" | "personal"; store: Store };
 
-/** Appends `count` events with `APPENDERS` in parallel; resolves events per second. */
-async function appendRound(store: Store, count: number, offset: number): Promise<number> {
+/** Appends `count` events, `concurrency` at a time; resolves events per second. */
+async function appendRound(
+  store: Store,
+  count: number,
+  offset: number,
+  concurrency: number,
+): Promise<number> {
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: APPENDERS }, async () => {
+    Array.from({ length: concurrency }, async () => {
       for (;;) {
         const n = next++;
         if (n >= count) return;
@@ -86,13 +92,13 @@ async function appendRound(store: Store, count: number, offset: number): Promise
   return count / ((performance.now() - started) / 1000);
 }
 
-/** Reads `streams` whole streams, `READERS` at a time; resolves events per second. */
-async function readRound(store: Store, streams: string[]): Promise<number> {
+/** Reads `streams` whole streams, `concurrency` at a time; resolves events per second. */
+async function readRound(store: Store, streams: string[], concurrency: number): Promise<number> {
   let next = 0;
   let events = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: READERS }, async () => {
+    Array.from({ length: concurrency }, async () => {
       for (;;) {
         const index = next++;
         if (index >= streams.length) return;
@@ -128,18 +134,34 @@ async function main() {
     ];
     // Warm-up (unrecorded): every subject's key made, every stream at EVENTS_PER_STREAM events,
     // V8 warm on both paths.
-    for (const side of sides) await appendRound(side.store, SUBJECTS * EVENTS_PER_STREAM, 0);
+    for (const side of sides) await appendRound(side.store, SUBJECTS * EVENTS_PER_STREAM, 0, 16);
     const streams = Array.from({ length: SUBJECTS }, (_, n) => `customer-c-${n}`);
-    const appendRates: Record<string, number[]> = { plain: [], personal: [] };
-    const readRates: Record<string, number[]> = { plain: [], personal: [] };
+    const rates: Record<string, Record<string, number[]>> = {};
+    for (const concurrency of CONCURRENCIES) {
+      rates[`append, ${concurrency} at a time`] = { plain: [], personal: [] };
+      rates[`read, ${concurrency} at a time`] = { plain: [], personal: [] };
+    }
+    let offset = SUBJECTS * EVENTS_PER_STREAM;
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
-      for (const side of order) {
-        appendRates[side.name]?.push(await appendRound(side.store, EVENTS, round * EVENTS));
+      for (const concurrency of CONCURRENCIES) {
+        const appends = rates[`append, ${concurrency} at a time`] as Record<string, number[]>;
+        const reads = rates[`read, ${concurrency} at a time`] as Record<string, number[]>;
+        for (const side of order) {
+          appends[side.name]?.push(await appendRound(side.store, EVENTS, offset, concurrency));
+        }
+        offset += EVENTS;
+        for (const side of order) {
+          reads[side.name]?.push(await readRound(side.store, streams, concurrency));
+        }
       }
-      for (const side of order) readRates[side.name]?.push(await readRound(side.store, streams));
       console.log(
-        `round ${round + 1}/${ROUNDS}: append ${sides.map((s) => `${s.name} ${Math.round(appendRates[s.name]?.at(-1) ?? 0)}/s`).join(", ")}; read ${sides.map((s) => `${s.name} ${Math.round(readRates[s.name]?.at(-1) ?? 0)}/s`).join(", ")}`,
+        `round ${round + 1}/${ROUNDS}: ${Object.entries(rates)
+          .map(
+            ([what, r]) =>
+              `${what}: ${Math.round(r.plain?.at(-1) ?? 0)} / ${Math.round(r.personal?.at(-1) ?? 0)}`,
+          )
+          .join("; ")}`,
       );
     }
     const row = (rates: Record<string, number[]>) => {
@@ -156,7 +178,7 @@ async function main() {
         },
       };
     };
-    const results = { append: row(appendRates), read: row(readRates) };
+    const results = Object.fromEntries(Object.entries(rates).map(([what, r]) => [what, row(r)]));
     const sample = (await redis.xrange("pd:{customer:0}:log", "-", "+", "COUNT", 1))[0]?.[1];
     const meta = {
       date: new Date().toISOString(),
@@ -208,7 +230,7 @@ function renderMarkdown(
 
 ${meta.date}, Node ${meta.node}, ${meta.cores} cores (${meta.cpu}), Redis ${meta.redis} (private, no persistence). The machine is shared with other work (load average at the end: ${meta.loadAverageAtEnd.join(", ")}): absolute rates move with it; the ratios compare sides measured in the same run, round by round alternating (which side goes first swapped every round), each figure the median of ${meta.rounds} rounds.
 
-Events: one type, ${meta.plainBytes} B of JSON (customer id, email, name, plan, a 100-character note). "personal": the same catalog with \`email\` and \`name\` marked \`personal()\` and the customer id \`dataSubject()\`: each value is encrypted on append (AES-256-GCM, synthetic IV by HMAC-SHA256) and decrypted on read, client side. ${meta.subjects} subjects whose keys exist and are cached (the steady state: the first append of a subject adds a GET and a SET NX; a reader fetches a subject's key once per key cache TTL, 10 s by default). Append: ${APPENDERS} concurrent appenders, one event per append, ${meta.appendsPerRound} appends per side per round. Read: \`store.read\` of each of the ${meta.subjects} 10-event streams, ${READERS} at a time.
+Events: one type, ${meta.plainBytes} B of JSON (customer id, email, name, plan, a 100-character note). "personal": the same catalog with \`email\` and \`name\` marked \`personal()\` and the customer id \`dataSubject()\`: each value is encrypted on append (AES-256-GCM, synthetic IV by HMAC-SHA256) and decrypted on read, client side. ${meta.subjects} subjects whose keys exist and are cached (the steady state: the first append of a subject adds a GET and a SET NX; a reader fetches a subject's key once per key cache TTL, 10 s by default). Append: one event per append, ${meta.appendsPerRound} appends per side per round. Read: \`store.read\` of each of the ${meta.subjects} streams (10 to 10 + rounds × 2 events each as the appends add to them). Each at two concurrencies: one request at a time (a command handler's path: the round trip dominates) and 16 at a time on one connection (the client's CPU is the limit: the crypto's full cost shows). Where the time goes: node:crypto takes about 4 µs just to create an AES-GCM cipher context (OpenSSL 3), so an event costs about 7 µs more to append (one envelope per event: one cipher, plus an HMAC for the synthetic IV when the caller gave the event id) and about 7 µs more to read; a whole plain event costs the client about 15 to 25 µs.
 
 | | plain events/s | with 2 personal fields events/s | ratio | target ≥ ${TARGET}× | rounds (plain / personal) |
 | --- | ---: | ---: | ---: | --- | --- |

@@ -62,6 +62,7 @@ export function sealPersonalFields(
   eventId: string,
   subject: string,
   key: DataKey,
+  iv: "synthetic" | "random" = "synthetic",
 ): unknown {
   const shape = definition.personal;
   if (!shape || typeof data !== "object" || data === null) return data;
@@ -99,6 +100,7 @@ export function sealPersonalFields(
       key,
       { eventId, eventType: definition.type, field: names.join(","), subject },
       values,
+      iv,
     );
   }
   return sealed;

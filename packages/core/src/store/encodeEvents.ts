@@ -241,7 +241,9 @@ export function encodeEvents(
           `no key was loaded for data subject "${subject}": append through the event store, which loads them.`,
         );
       }
-      data = JSON.stringify(sealPersonalFields(definition, parsed.data, id, subject, key));
+      // A caller-given id may be appended again (a retry): its envelope must come out the same.
+      const iv = event.id === undefined ? "random" : "synthetic";
+      data = JSON.stringify(sealPersonalFields(definition, parsed.data, id, subject, key, iv));
     }
     const metadata =
       metadataValue && Object.keys(metadataValue).length > 0
