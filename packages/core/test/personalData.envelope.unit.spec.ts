@@ -44,7 +44,10 @@ describe("sealValue / openValue", () => {
     expect(() => openValue(key, { ...binding, subject: "c-2" }, stored)).toThrow(
       /another data subject/,
     );
-    const altered = `${stored.slice(0, -2)}${stored.endsWith("A") ? "B" : "A"}${stored.slice(-1)}`;
+    const parts = stored.split(":");
+    const sealed = Buffer.from(parts.at(-1) as string, "base64url");
+    sealed[0] = (sealed[0] as number) ^ 1;
+    const altered = [...parts.slice(0, -1), sealed.toString("base64url")].join(":");
     expect(() => openValue(key, binding, altered)).toThrow();
     expect(() => openValue(dataKeyOf(randomBytes(32)), binding, stored)).toThrow();
   });
