@@ -8,6 +8,7 @@ import {
   type Forgotten,
   getRedisEventStore,
   handleCommand,
+  isCorruptEventError,
   isForgotten,
   isInvalidDataSubjectError,
   isInvalidEventError,
@@ -16,9 +17,10 @@ import {
   personal,
   personalDataAuditKey,
 } from "@streamstore/core";
-import { createFakeRedis } from "@streamstore/testing";
+import { createFakeRedis, createInMemoryArchive } from "@streamstore/testing";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
+import { archivedEntryOf, trimArchived } from "../src/internal.js";
 
 const events = defineEvents({
   CustomerRegistered: z.object({
@@ -209,5 +211,81 @@ describe("getRedisEventStore with personal data", () => {
       state: { email: { forgotten: true }, orders: 1 },
     });
     expect(await redis.exists(snapshotKey)).toBe(0);
+  });
+
+  it("redacts archived events the same way: the archive holds only the envelope", async () => {
+    // Given a customer's events archived (copied to the archive, trimmed from Redis)
+    const redis = createFakeRedis();
+    const archive = createInMemoryArchive();
+    const store = getRedisEventStore({ redis, events, serverCheck: "off", prefix: "pa", archive });
+    await store.append("customer-c-1", [{ type: "CustomerRegistered", data: ada }]);
+    await store.append("customer-c-1", [
+      { type: "OrderPlaced", data: { orderId: "o-1", total: 5 } },
+    ]);
+    await redis.set(store.keys.archiver("customer", 0), "token");
+    const entries = (await redis.xrange(store.keys.log("customer", 0), "-", "+")) as [
+      string,
+      string[],
+    ][];
+    await archive.write(entries.map((entry) => archivedEntryOf("customer", 0, entry)));
+    const trimmed = await trimArchived(redis, store.keys, {
+      category: "customer",
+      partition: 0,
+      token: "token",
+      through: (entries.at(-1) as [string, string[]])[0],
+      aggregates: [{ id: "c-1", version: 2, position: (entries.at(-1) as [string, string[]])[0] }],
+    });
+    expect(trimmed).toMatchObject({ outcome: "trimmed", trimmed: 2 });
+    expect(
+      JSON.stringify(
+        await archive.readStream("customer-c-1", {
+          direction: "forward",
+          from: 1,
+          to: 2,
+          limit: 10,
+        }),
+      ),
+    ).not.toContain("ada@");
+    const read = async () => {
+      const data = [];
+      for await (const event of store.read("customer-c-1")) data.push(event.data);
+      return data;
+    };
+    // Then they read back decrypted through the archive, and redacted after the forget
+    expect((await read())[0]).toEqual(ada);
+    await store.forgetSubject("c-1");
+    expect(await read()).toEqual([
+      { customerId: "c-1", email: { forgotten: true }, name: { forgotten: true } },
+      { orderId: "o-1", total: 5 },
+    ]);
+  });
+
+  it("reports an envelope copied into another event as a corrupt entry, not as forgotten", async () => {
+    // Given two registrations, and the second's log entry given the first's envelope by hand
+    const { redis, store } = open();
+    await store.append("customer-c-1", [{ type: "CustomerRegistered", data: ada }]);
+    await store.append("customer-c-3", [
+      { type: "CustomerRegistered", data: { ...ada, customerId: "c-3" } },
+    ]);
+    const logKey = store.keys.log("customer", 0);
+    const [first, second] = (await redis.xrange(logKey, "-", "+")) as [string, string[]][];
+    const envelope = JSON.parse(first?.[1][first[1].indexOf("d") + 1] as string).$personal;
+    const fields = [...(second?.[1] as string[])];
+    const d = fields.indexOf("d") + 1;
+    fields[d] = JSON.stringify({
+      ...JSON.parse(fields[d] as string),
+      $personal: envelope.replace("c-1", "c-3"),
+    });
+    await redis.del(logKey);
+    await redis.xadd(logKey, first?.[0] as string, ...(first?.[1] as string[]));
+    await redis.xadd(logKey, second?.[0] as string, ...fields);
+    // When reading the second stream
+    const error = await (async () => {
+      for await (const _event of store.read("customer-c-3")) {
+      }
+    })().catch((caught: unknown) => caught);
+    // Then it is a CorruptEventError
+    expect(isCorruptEventError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/cannot be decrypted/);
   });
 });
