@@ -268,17 +268,20 @@ describe("getRedisEventStore with personal data", () => {
       { type: "CustomerRegistered", data: { ...ada, customerId: "c-3" } },
     ]);
     const logKey = store.keys.log("customer", 0);
-    const [first, second] = (await redis.xrange(logKey, "-", "+")) as [string, string[]][];
-    const envelope = JSON.parse(first?.[1][first[1].indexOf("d") + 1] as string).$personal;
-    const fields = [...(second?.[1] as string[])];
+    const [first, second] = (await redis.xrange(logKey, "-", "+")) as [string, string[]][] as [
+      [string, string[]],
+      [string, string[]],
+    ];
+    const envelope = JSON.parse(first[1][first[1].indexOf("d") + 1] as string).$personal;
+    const fields = [...second[1]];
     const d = fields.indexOf("d") + 1;
     fields[d] = JSON.stringify({
       ...JSON.parse(fields[d] as string),
       $personal: envelope.replace("c-1", "c-3"),
     });
     await redis.del(logKey);
-    await redis.xadd(logKey, first?.[0] as string, ...(first?.[1] as string[]));
-    await redis.xadd(logKey, second?.[0] as string, ...fields);
+    await redis.xadd(logKey, first[0], ...first[1]);
+    await redis.xadd(logKey, second[0], ...fields);
     // When reading the second stream
     const error = await (async () => {
       for await (const _event of store.read("customer-c-3")) {
