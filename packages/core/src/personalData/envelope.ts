@@ -88,10 +88,16 @@ export function sealValue(
   return `${ENVELOPE_PREFIX}${binding.subject}:${encodeURIComponent(binding.field)}:${nonce.toString("base64url")}:${sealed.toString("base64url")}`;
 }
 
+/** The parts of a stored envelope (see {@link parseEnvelope}). */
+export interface ParsedEnvelope {
+  subject: string;
+  field: string;
+  iv: Buffer;
+  sealed: Buffer;
+}
+
 /** The parts of a stored envelope, or undefined when the string is not one. */
-export function parseEnvelope(
-  stored: string,
-): { subject: string; field: string; iv: Buffer; sealed: Buffer } | undefined {
+export function parseEnvelope(stored: string): ParsedEnvelope | undefined {
   if (!stored.startsWith(ENVELOPE_PREFIX)) return undefined;
   const parts = stored.slice(ENVELOPE_PREFIX.length).split(":");
   if (parts.length !== 4) return undefined;
@@ -110,14 +116,18 @@ export function parseEnvelope(
 }
 
 /**
- * Decrypts a stored envelope. Throws when the envelope is malformed, was made for another
+ * Decrypts a stored envelope (or one already parsed). Throws when the envelope is malformed, was made for another
  * binding (moved to another event or field) or was altered.
  *
  * @example
  * const email = openValue(key, binding, stored);
  */
-export function openValue(key: DataKey, binding: EnvelopeBinding, stored: string): unknown {
-  const envelope = parseEnvelope(stored);
+export function openValue(
+  key: DataKey,
+  binding: EnvelopeBinding,
+  stored: string | ParsedEnvelope,
+): unknown {
+  const envelope = typeof stored === "string" ? parseEnvelope(stored) : stored;
   if (!envelope) throw new Error("it is not a personal-data envelope");
   // Subject and field are not secrets (they are stored in the clear); the tag checks them too.
   if (envelope.subject !== binding.subject) throw new Error("it names another data subject");

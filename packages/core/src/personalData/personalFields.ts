@@ -179,7 +179,7 @@ export function openPersonalFields(
     values = openValue(
       key,
       { eventId, eventType, field: envelope.field, subject: envelope.subject },
-      stored,
+      envelope,
     );
   } catch (error) {
     throw new Error(
