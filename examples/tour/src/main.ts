@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { main as auditLog } from "example-audit-log";
 import { main as bankAccount } from "example-bank-account";
+import { main as personalData } from "example-personal-data";
 import { main as realtimeAnalytics } from "example-realtime-analytics";
 import { main as streamManagement } from "example-stream-management";
 import { main as workQueue } from "example-work-queue";
@@ -46,7 +47,7 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
   ): Promise<Summary> => {
     print("");
     print(rule);
-    print(`${number}/5  ${name}   (pnpm --filter example-${name} start)`);
+    print(`${number}/6  ${name}   (pnpm --filter example-${name} start)`);
     print(rule);
     for (const line of intro.split("\n")) print(line);
     print("");
@@ -136,6 +137,19 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
     `${operations.aggregateVersionAfterTrim} / ${operations.logLengthAfterTrim}`,
   );
 
+  const privacy = await section(
+    6,
+    "personal-data",
+    "Crypto-shredding: a customer's email and name are encrypted with the customer's own key. The\ncustomer is forgotten (the key destroyed): every event stays, those fields read as forgotten,\nthe read model erases its copy, and other customers are untouched.",
+    (out) => personalData({ print: out }),
+  );
+  add(
+    "personal-data",
+    "fields forgotten / others intact",
+    `${privacy.fieldsForgotten} / ${privacy.othersIntact ? "yes" : "no"}`,
+  );
+  add("personal-data", "append for the forgotten refused", privacy.appendRefused ? "yes" : "no");
+
   print("");
   print(rule);
   print("Figures");
@@ -150,6 +164,7 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
     audit.eventsAppended +
     analytics.eventsAppended +
     operations.eventsAppended +
+    privacy.eventsAppended +
     queue.jobs +
     queue.completed +
     queue.deadLettered +

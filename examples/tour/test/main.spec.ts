@@ -11,19 +11,21 @@ describe("tour", () => {
 
     // Then it has one section per example, in order, and a table of figures
     expect(
-      lines.filter((line) => /^\d\/5 {2}/.test(line)).map((line) => line.split(/\s+/)[1]),
+      lines.filter((line) => /^\d\/6 {2}/.test(line)).map((line) => line.split(/\s+/)[1]),
     ).toEqual([
       "bank-account",
       "work-queue",
       "audit-log",
       "realtime-analytics",
       "stream-management",
+      "personal-data",
     ]);
     const value = (example: string, figure: string) =>
       figures.find((row) => row.example === example && row.figure === figure)?.value;
     expect(value("bank-account", "withdrawals accepted / refused")).toBe("6 / 2");
     expect(value("work-queue", "dead letters")).toBe("1");
     expect(value("stream-management", "projection lag stopped / restarted")).toBe("60 / 0");
+    expect(value("personal-data", "fields forgotten / others intact")).toBe("2 / yes");
     expect(lines).toContain("Figures");
     expect(lines.at(-1)).toMatch(/^Tour done in \d+\.\d s: \d+ events appended in all\./);
   });

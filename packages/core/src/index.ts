@@ -8,6 +8,7 @@ export * from "./events/defineEvents.js";
 export * from "./events/types.js";
 export * from "./keys/keyLayout.js";
 export * from "./logging/Logger.js";
+export * from "./personalData/index.js";
 export * from "./security/index.js";
 export * from "./store/checkLayout.js";
 export * from "./store/checkServer.js";

@@ -27,6 +27,7 @@ import {
   requestRebuild,
   SWITCH_ACTIVE_BUILD_SCRIPT,
   startProjection,
+  WRITE_DOCUMENT_SCRIPT,
 } from "../src/index.js";
 
 // Issue 8, security: no user data is ever spliced into Lua source or into a key pattern. On a
@@ -49,6 +50,8 @@ const KNOWN_SCRIPTS = {
   HEARTBEAT_SCRIPT,
   SWITCH_ACTIVE_BUILD_SCRIPT,
   ARCHIVE_TRIM_SCRIPT,
+  // eraseSubject's revision-checked write of one read-model document (issue 16)
+  WRITE_DOCUMENT_SCRIPT,
 };
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 

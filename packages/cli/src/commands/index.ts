@@ -5,6 +5,7 @@ import { registerArchive } from "./archive.js";
 import { registerCategories } from "./categories.js";
 import { registerDlq } from "./dlq.js";
 import { registerDoctor } from "./doctor.js";
+import { registerForget } from "./forget.js";
 import { registerProjections } from "./projections.js";
 import { registerRebuild } from "./rebuild.js";
 import { registerStreams } from "./streams.js";
@@ -22,5 +23,6 @@ export function registerCommands(program: Command, runAction: ActionRunner): voi
   registerRebuild(registerProjections(program, runAction), runAction);
   registerDlq(program, runAction);
   registerArchive(program, runAction);
+  registerForget(program, runAction);
   registerDashboard(program, runAction);
 }

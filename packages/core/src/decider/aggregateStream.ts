@@ -12,6 +12,11 @@ export interface AggregateState<StateType> {
   lastEventId: string | undefined;
   /** Whether loading started from a snapshot. */
   fromSnapshot: boolean;
+  /**
+   * The data subjects of the personal fields folded into `state` (docs/personal-data.md): a
+   * snapshot of it is encrypted under their keys. Absent when there are none.
+   */
+  dataSubjects?: readonly string[];
 }
 
 /** Options of {@link aggregateStream}. */
@@ -57,12 +62,14 @@ export async function aggregateStream<Catalog extends EventCatalog, StateType, C
           version: snapshot.version,
           lastEventId: snapshot.eventId,
           fromSnapshot: true,
+          ...(snapshot.dataSubjects ? { dataSubjects: snapshot.dataSubjects } : {}),
         };
         verifyFirst = true;
       }
     }
   }
   let { state, version, lastEventId } = start;
+  const subjects = new Set(start.dataSubjects);
   // A snapshot is trusted only if its own event is still at its version: read from there, check.
   const readFrom = verifyFirst ? version : version + 1;
   let first = verifyFirst;
@@ -75,9 +82,16 @@ export async function aggregateStream<Catalog extends EventCatalog, StateType, C
       continue;
     }
     state = evolveAll(decider, state, [event]);
+    for (const subject of event.dataSubjects ?? []) subjects.add(subject);
     version = event.version;
     lastEventId = event.id;
   }
   if (first) return aggregateStream(store, streamName, { ...decider, snapshot: undefined });
-  return { state, version, lastEventId, fromSnapshot: start.fromSnapshot };
+  return {
+    state,
+    version,
+    lastEventId,
+    fromSnapshot: start.fromSnapshot,
+    ...(subjects.size > 0 ? { dataSubjects: [...subjects].sort() } : {}),
+  };
 }

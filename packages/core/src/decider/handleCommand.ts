@@ -8,6 +8,7 @@ import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents
 import type { EventMetadata, NewEvent } from "../events/types.js";
 import { parseStreamName } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
+import { subjectsOfBatch } from "../personalData/personalFields.js";
 import type { AppendResult, EventStore } from "../store/EventStore.js";
 import { type CoreInstruments, coreTelemetryOf } from "../telemetry/coreTelemetry.js";
 import { errorMessage, failSpan } from "../telemetry/createTelemetry.js";
@@ -197,6 +198,16 @@ async function decideAndAppend<Catalog extends EventCatalog, StateType, CommandT
         },
       );
       const newState = evolveAll(decider, loaded.state, newEvents as EventOf<Catalog>[]);
+      // The new state may hold the new events' personal data too: its snapshot is sealed under
+      // their subjects as well (the append checked them).
+      const dataSubjects = store.catalog.hasPersonalData
+        ? [
+            ...new Set([
+              ...(loaded.dataSubjects ?? []),
+              ...subjectsOfBatch(store.catalog, newEvents, options.metadata),
+            ]),
+          ].sort()
+        : [];
       await maybeSnapshot(
         store,
         streamName,
@@ -206,6 +217,7 @@ async function decideAndAppend<Catalog extends EventCatalog, StateType, CommandT
         newEvents,
         newState,
         options,
+        dataSubjects,
       );
       return {
         newEvents: newEvents as (EventOf<Catalog> & { id: string })[],
@@ -241,6 +253,7 @@ async function maybeSnapshot<Catalog extends EventCatalog, StateType, CommandTyp
   newEvents: { id: string }[],
   newState: StateType,
   options: HandleCommandOptions,
+  dataSubjects: readonly string[],
 ): Promise<void> {
   const policy = decider.snapshot;
   if (!policy || appendResult.duplicate) return;
@@ -254,6 +267,7 @@ async function maybeSnapshot<Catalog extends EventCatalog, StateType, CommandTyp
       eventId: lastEvent.id,
       schemaVersion: policy.schemaVersion,
       state: newState,
+      ...(dataSubjects.length > 0 ? { dataSubjects } : {}),
     });
   } catch (error) {
     // A snapshot is an optimisation: failing to store one must not fail a command that succeeded.

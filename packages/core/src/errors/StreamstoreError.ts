@@ -26,7 +26,10 @@ export type StreamstoreErrorCode =
   | "ARCHIVE_REQUIRED"
   | "ARCHIVE_UNAVAILABLE"
   | "ARCHIVE_SCHEMA"
-  | "ARCHIVE_CONFLICT";
+  | "ARCHIVE_CONFLICT"
+  | "MISSING_DATA_SUBJECT"
+  | "INVALID_DATA_SUBJECT"
+  | "SUBJECT_FORGOTTEN";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { InvalidArgumentError } from "../errors/index.js";
+import { type PersonalDataShape, personalDataShapeOf } from "../personalData/personal.js";
 
 /** Turns the payload of an older schema version into the payload of the next version. */
 export type Upcaster = (data: unknown) => unknown;
@@ -58,6 +59,8 @@ export interface EventTypeDefinition {
   readonly schema: z.ZodType;
   readonly version: number;
   readonly upcasters: Readonly<Record<number, Upcaster>>;
+  /** Its `personal()` fields and `dataSubject()` field; undefined when it has none. */
+  readonly personal?: PersonalDataShape;
 }
 
 /**
@@ -71,6 +74,8 @@ export interface EventCatalog<Definitions extends EventDefinitions = EventDefini
   get(type: string): EventTypeDefinition | undefined;
   /** Type-level only: the definitions this catalog was made from. */
   readonly definitions: Definitions;
+  /** Whether some event type has `personal()` fields (see docs/personal-data.md). */
+  readonly hasPersonalData?: boolean;
 }
 
 /**
@@ -133,21 +138,21 @@ export function defineEvents<Definitions extends EventDefinitions>(
         `"${type}" must start with a letter and use only letters, digits, "_", "." and ":" (at most 128 characters).`,
       );
     }
-    byType.set(
-      type,
-      isVersioned(definition)
-        ? {
-            type,
-            schema: definition.schema,
-            version: definition.version,
-            upcasters: definition.upcasters,
-          }
-        : { type, schema: definition, version: 1, upcasters: {} },
-    );
+    const resolved: EventTypeDefinition = isVersioned(definition)
+      ? {
+          type,
+          schema: definition.schema,
+          version: definition.version,
+          upcasters: definition.upcasters,
+        }
+      : { type, schema: definition, version: 1, upcasters: {} };
+    const personal = personalDataShapeOf(resolved.schema);
+    byType.set(type, personal ? { ...resolved, personal } : resolved);
   }
   return {
     types: [...byType.keys()],
     get: (type) => byType.get(type),
     definitions,
+    hasPersonalData: [...byType.values()].some((definition) => definition.personal),
   };
 }

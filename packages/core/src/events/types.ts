@@ -44,4 +44,9 @@ export type RecordedEvent<Event extends AnyEvent = AnyEvent> = Event & {
   /** When Redis stored the event (the millisecond part of `position`). */
   timestamp: Date;
   metadata: EventMetadata;
+  /**
+   * The data subjects whose keys encrypt this event's personal fields (docs/personal-data.md);
+   * absent when it has none. Snapshots of state folded from such events are encrypted under them.
+   */
+  dataSubjects?: readonly string[];
 };

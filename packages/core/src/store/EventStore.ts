@@ -3,6 +3,7 @@ import type { ExpectedVersion } from "../errors/index.js";
 import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents.js";
 import type { EventMetadata, NewEvent, RecordedEvent } from "../events/types.js";
 import type { KeyLayout } from "../keys/keyLayout.js";
+import type { KeyRing } from "../personalData/KeyRing.js";
 
 /** Options of {@link EventStore.append}. */
 export interface AppendOptions {
@@ -77,6 +78,12 @@ export interface Snapshot<StateType = unknown> {
   /** The state's schema version: a snapshot of another schema version is ignored, never trusted. */
   schemaVersion: number;
   state: StateType;
+  /**
+   * The data subjects whose personal data the state may hold (from the events folded into it):
+   * the stored state is then encrypted under each of their keys, and discarded once one of them
+   * is forgotten. See docs/personal-data.md.
+   */
+  dataSubjects?: readonly string[];
 }
 
 /** Where a stream lives in Redis. */
@@ -131,4 +138,20 @@ export interface EventStore<Catalog extends EventCatalog = EventCatalog> {
   partitionsOf(category: string): Promise<number>;
   /** Where a stream lives (its keys and partition). */
   locate(streamName: string): Promise<StreamLocation>;
+  /**
+   * This store's cache of personal-data keys (projection runners and dead-letter lists given the
+   * store read with it). See docs/personal-data.md.
+   */
+  readonly personalData?: KeyRing;
+  /**
+   * Forgets a data subject: destroys its key (a tombstone the key store keeps, so later appends
+   * of its personal data are refused with `SubjectForgottenError`) and records an audit entry
+   * (`<prefix>:pd:audit`: subject id, time, `by`, `reason`; no personal data). From then on its
+   * personal fields read as `{ forgotten: true }`: at once in this process, within the key
+   * cache TTL (`personalData.keyCacheTtlMs`, default 10 s) in every other.
+   *
+   * @example
+   * await store.forgetSubject("customer-42", { by: "dpo@example.com", reason: "GDPR art. 17 request 118" });
+   */
+  forgetSubject(subject: string, options?: { by?: string; reason?: string }): Promise<void>;
 }

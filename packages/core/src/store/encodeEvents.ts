@@ -8,6 +8,8 @@ import {
 } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import type { EventMetadata, NewEvent } from "../events/types.js";
+import type { DataKey } from "../personalData/envelope.js";
+import { sealPersonalFields, subjectOfEvent } from "../personalData/personalFields.js";
 
 /** One event ready for the append script. */
 export interface EncodedEvent {
@@ -147,7 +149,8 @@ export interface EncodeLimits {
 /**
  * Validates a batch and encodes it for the append script: every type must be in the catalog,
  * every payload must pass its schema and be JSON-safe, ids must be unique, and each event must fit
- * the size limit. Throws before anything is written.
+ * the size limit. Personal fields are encrypted with their subject's key from `personalKeys`
+ * (loaded by the caller: see subjectsOfBatch). Throws before anything is written.
  *
  * @example
  * const encoded = encodeEvents(catalog, [{ type: "Deposited", data: { amount: 5 } }], {}, limits);
@@ -157,6 +160,7 @@ export function encodeEvents(
   events: readonly NewEvent[],
   batchMetadata: EventMetadata | undefined,
   limits: EncodeLimits,
+  personalKeys?: ReadonlyMap<string, DataKey>,
 ): EncodedEvent[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError("events", "pass an array of events.");
   if (events.length === 0) {
@@ -224,10 +228,23 @@ export function encodeEvents(
         throw new InvalidEventError(event.type, `metadata.${key} must be a string`);
       }
     }
-    const data = toJson(parsed.data, event.type, "data", (stored) => {
+    let data = toJson(parsed.data, event.type, "data", (stored) => {
       const reread = definition.schema.safeParse(stored);
       return reread.success ? reread.data : reread.error;
     });
+    if (definition.personal) {
+      const subject = subjectOfEvent(definition, parsed.data, metadataValue);
+      const key = personalKeys?.get(subject);
+      if (!key) {
+        throw new InvalidArgumentError(
+          "personal data keys",
+          `no key was loaded for data subject "${subject}": append through the event store, which loads them.`,
+        );
+      }
+      // A caller-given id may be appended again (a retry): its envelope must come out the same.
+      const iv = event.id === undefined ? "random" : "synthetic";
+      data = JSON.stringify(sealPersonalFields(definition, parsed.data, id, subject, key, iv));
+    }
     const metadata =
       metadataValue && Object.keys(metadataValue).length > 0
         ? toJson(metadataValue, event.type, "metadata", (stored) => stored)

@@ -1,6 +1,11 @@
 import { CorruptEventError } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import type { AnyEvent, EventMetadata, RecordedEvent } from "../events/types.js";
+import {
+  hasEnvelope,
+  openPersonalFields,
+  type PersonalDataKeys,
+} from "../personalData/personalFields.js";
 
 /** A raw stream entry as ioredis returns it: `[id, [field, value, ...]]` (fields null if deleted). */
 export type RawStreamEntry = [id: string, fields: string[] | null];
@@ -44,6 +49,10 @@ function parseJson(text: string, what: string, fail: (reason: string) => never):
  * catalog, old schema versions are upcast, and the payload is parsed with the current schema.
  * Anything else is a {@link CorruptEventError} naming the stream, version and reason.
  *
+ * Personal fields (docs/personal-data.md) are decrypted with `personalKeys` before upcasting and
+ * zod; a value whose key is destroyed, or not given (a reader without keys), becomes
+ * `{ forgotten: true }`, which the field's `personal()` schema accepts: never an error.
+ *
  * @example
  * const event = decodeEntry(catalog, entry, { streamName: "cart-1", category: "cart", partition: 0, kind: "stream" });
  */
@@ -51,6 +60,7 @@ export function decodeEntry<Event extends AnyEvent>(
   catalog: EventCatalog,
   entry: RawStreamEntry,
   source: EntrySource,
+  personalKeys?: PersonalDataKeys,
 ): RecordedEvent<Event> {
   const [entryId, rawFields] = entry;
   let version: number | undefined;
@@ -104,6 +114,16 @@ export function decodeEntry<Event extends AnyEvent>(
     );
   }
   let data = parseJson(dataText, "data", fail);
+  let subjects: string[] | undefined;
+  if (hasEnvelope(dataText)) {
+    try {
+      const opened = openPersonalFields(data, eventId, type, personalKeys);
+      data = opened.data;
+      subjects = opened.subjects;
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
   for (let from = schemaVersion; from < definition.version; from++) {
     try {
       data = definition.upcasters[from]?.(data);
@@ -127,7 +147,7 @@ export function decodeEntry<Event extends AnyEvent>(
       fail("metadata is not an object");
     metadata = value as EventMetadata;
   }
-  return {
+  const event = {
     type,
     data: parsed.success ? parsed.data : undefined,
     id: eventId,
@@ -139,4 +159,6 @@ export function decodeEntry<Event extends AnyEvent>(
     timestamp: new Date(Number(positionMatch?.[1])),
     metadata,
   } as RecordedEvent<Event>;
+  if (subjects && subjects.length > 0) event.dataSubjects = subjects;
+  return event;
 }

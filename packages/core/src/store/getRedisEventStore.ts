@@ -21,6 +21,11 @@ import {
   type StreamName,
 } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
+import { DEFAULT_KEY_CACHE_TTL_MS, KeyRing } from "../personalData/KeyRing.js";
+import { createRedisKeyStore, type PersonalDataKeyStore } from "../personalData/keyStore.js";
+import { assertDataSubject } from "../personalData/personal.js";
+import { subjectsOfBatch } from "../personalData/personalFields.js";
+import { openSnapshotState, sealSnapshotState } from "../personalData/snapshotSeal.js";
 import {
   attachCoreTelemetry,
   type CoreInstruments,
@@ -90,6 +95,26 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends Te
    * throws `ArchiveRequiredError`; appends, versions and expected-version checks never need it.
    */
   archive?: EventArchive;
+  /**
+   * Personal data (fields marked `personal()` in the catalog; docs/personal-data.md): where the
+   * subjects' keys live and how long a process keeps using a key it read.
+   */
+  personalData?: PersonalDataOptions;
+}
+
+/** Options of personal data, see {@link RedisEventStoreOptions.personalData}. */
+export interface PersonalDataOptions {
+  /**
+   * Where data keys live. Default: `createRedisKeyStore({ redis, prefix })`, keys in Redis
+   * under the prefix, stored as they are; give `createRedisKeyStore` a `wrapKey`/`unwrapKey` (a
+   * KMS) so that Redis never holds a usable key.
+   */
+  keyStore?: PersonalDataKeyStore;
+  /**
+   * How long (ms) a key read from the key store is used before it is read again: the bound on
+   * how long another process keeps decrypting a subject after `forgetSubject`. Default 10,000.
+   */
+  keyCacheTtlMs?: number;
 }
 
 /** The defaults of {@link RedisEventStoreOptions}. */
@@ -272,6 +297,13 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     return checkPositiveInteger(`partitions of "${category}"`, value, 1024);
   };
   const scripts = registerScripts(redis);
+  const keyRing = new KeyRing(
+    options.personalData?.keyStore ?? createRedisKeyStore({ redis, prefix: keys.prefix }),
+    checkPositiveInteger(
+      "personalData.keyCacheTtlMs",
+      options.personalData?.keyCacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS,
+    ),
+  );
 
   let serverChecked: Promise<unknown> | undefined;
   const ensureServerChecked = (): Promise<unknown> => {
@@ -364,7 +396,17 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     const name = parsedName ?? parseStreamName(streamName);
     const expected = normaliseExpectedVersion(appendOptions.expectedVersion ?? "any");
     const durability = checkDurability(appendOptions.durability);
-    const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits);
+    // Personal data: subjects checked and keys loaded (made on first use) before encoding, which
+    // encrypts client-side: the append script never needs a key (Cluster: keys live on the
+    // subject's slot, not the stream's).
+    const subjects = catalog.hasPersonalData
+      ? subjectsOfBatch(catalog, newEvents, appendOptions.metadata)
+      : undefined;
+    const personalKeys =
+      subjects && subjects.size > 0
+        ? (keyRing.cachedForWrite(subjects) ?? (await keyRing.forWrite(subjects)))
+        : undefined;
+    const encoded = encodeEvents(catalog, newEvents, appendOptions.metadata, limits, personalKeys);
     // A known category on a checked server (the hot path): no call to the async locate.
     const cached = serverReady ? recordedPartitions.get(name.category) : undefined;
     const location = cached !== undefined ? locateWith(name, cached) : await locate(name, true);
@@ -561,13 +603,14 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
           // Version 0 holds no event (and a backward page starting at 0 means "the newest").
           if (to === 0) return;
           const location = await locate(streamName);
-          yield* readAggregate<EventOf<Catalog>>(redis, catalog, options.archive, location, {
-            direction,
-            lowest: Math.max(from ?? 1, 1),
-            to,
-            limit,
-            pageSize,
-          });
+          yield* readAggregate<EventOf<Catalog>>(
+            redis,
+            catalog,
+            options.archive,
+            location,
+            { direction, lowest: Math.max(from ?? 1, 1), to, limit, pageSize },
+            catalog.hasPersonalData ? keyRing : undefined,
+          );
         },
       };
     },
@@ -595,7 +638,15 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
         ) {
           return undefined;
         }
-        return parsed;
+        if (parsed.dataSubjects === undefined) return parsed;
+        // Personal state: opened with every subject's key; once one is forgotten, the snapshot is
+        // deleted (discarded) and the stream replayed, its events then redacted.
+        const state = await openSnapshotState(keyRing, streamName, parsed);
+        if (state === undefined) {
+          await redis.del(location.snapshotKey);
+          return undefined;
+        }
+        return { ...parsed, state };
       } catch {
         // A snapshot is a cache: an unreadable one is ignored, and the stream is replayed.
         return undefined;
@@ -604,7 +655,15 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
 
     async writeSnapshot(streamName, snapshot) {
       const location = await locate(streamName, true);
-      const document = JSON.stringify(snapshot);
+      const subjects = snapshot.dataSubjects ?? [];
+      const document = JSON.stringify(
+        subjects.length > 0
+          ? {
+              ...snapshot,
+              state: sealSnapshotState(await keyRing.forWrite(subjects), streamName, snapshot),
+            }
+          : snapshot,
+      );
       return (
         (await scripts.streamstoreSnapshot1(location.snapshotKey, snapshot.version, document)) === 1
       );
@@ -618,6 +677,12 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     },
 
     locate: (streamName) => locate(streamName),
+
+    personalData: keyRing,
+
+    async forgetSubject(subject, forgetOptions = {}) {
+      await keyRing.forget(assertDataSubject(subject), forgetOptions);
+    },
   };
   attachCoreTelemetry(store, telemetry);
   rememberTelemetryOptions(store, options);

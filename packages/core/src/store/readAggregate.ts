@@ -4,6 +4,8 @@ import type { EventArchive } from "../archive/EventArchive.js";
 import { ArchiveRequiredError, CorruptEventError } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import type { AnyEvent, RecordedEvent } from "../events/types.js";
+import type { KeyRing } from "../personalData/KeyRing.js";
+import { subjectsOfEntries } from "../personalData/personalFields.js";
 import type { StreamLocation } from "./EventStore.js";
 import { decodeEntry, type RawStreamEntry } from "./entryCodec.js";
 import { readAggregatePage } from "./readAggregatePage.js";
@@ -25,6 +27,11 @@ export interface AggregateReadRequest {
    * backward reads end there), for tools that show what Redis has.
    */
   withoutArchive?: "throw" | "skip";
+  /**
+   * Called with each page's entries (Redis or archive) before any of them is yielded: a reader
+   * that decodes personal fields loads the page's keys here (decoding is synchronous).
+   */
+  beforePage?: (entries: RawStreamEntry[]) => Promise<void>;
 }
 
 /** One version of an aggregate as stored, and the tier it was read from. */
@@ -95,9 +102,15 @@ export async function* readAggregateEntries(
       const expected = forward
         ? Math.min(count, Math.min(state.archived, to ?? state.archived) - first + 1)
         : Math.min(count, first - lowest + 1);
-      for (const row of rows) {
+      const archivedEntries = rows.map((row) => logEntryOf(row));
+      await request.beforePage?.(archivedEntries);
+      for (const [rowIndex, row] of rows.entries()) {
         if (row.version !== next) break;
-        yield { version: row.version, entry: logEntryOf(row), from: "archive" };
+        yield {
+          version: row.version,
+          entry: archivedEntries[rowIndex] as RawStreamEntry,
+          from: "archive",
+        };
         next = forward ? next + 1 : next - 1;
       }
       if (Math.abs(next - first) !== expected) {
@@ -126,6 +139,7 @@ export async function* readAggregateEntries(
       if (page.version === 0) return;
       next = page.version;
     }
+    await request.beforePage?.(page.entries.map(({ entry }) => entry));
     for (const { version, entry } of page.entries) {
       yield { version, entry, from: "redis" };
       next = forward ? version + 1 : version - 1;
@@ -141,7 +155,8 @@ export async function* readAggregateEntries(
 
 /**
  * Reads an aggregate page by page through {@link readAggregateEntries}, each event decoded and
- * validated with the catalog (schema check, upcasting), hot or archived alike.
+ * validated with the catalog (schema check, upcasting), hot or archived alike; personal fields
+ * decrypted with `keyRing` (each page's keys loaded before it is decoded), or redacted without.
  *
  * @example
  * for await (const event of readAggregate(redis, catalog, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(event.version);
@@ -152,14 +167,23 @@ export async function* readAggregate<Event extends AnyEvent>(
   archive: EventArchive | undefined,
   location: StreamLocation,
   request: AggregateReadRequest,
+  keyRing?: KeyRing,
 ): AsyncGenerator<RecordedEvent<Event>> {
-  for await (const { version, entry } of readAggregateEntries(redis, archive, location, request)) {
-    yield decodeEntry<Event>(catalog, entry, {
-      streamName: location.streamName,
-      category: location.category,
-      partition: location.partition,
-      kind: "stream",
-      version,
-    });
+  const pages: AggregateReadRequest = keyRing
+    ? { ...request, beforePage: async (entries) => keyRing.load(subjectsOfEntries(entries)) }
+    : request;
+  for await (const { version, entry } of readAggregateEntries(redis, archive, location, pages)) {
+    yield decodeEntry<Event>(
+      catalog,
+      entry,
+      {
+        streamName: location.streamName,
+        category: location.category,
+        partition: location.partition,
+        kind: "stream",
+        version,
+      },
+      keyRing,
+    );
   }
 }

@@ -1,4 +1,10 @@
-import { decodeEntry, type EventCatalog, type RecordedEvent } from "@streamstore/core";
+import {
+  decodeEntry,
+  type EventCatalog,
+  type KeyRing,
+  type RecordedEvent,
+  subjectsOfEntries,
+} from "@streamstore/core";
 import { produce } from "immer";
 import { DeadLetterNotFoundError } from "../errors.js";
 import { buildId } from "../keys/projectionKeys.js";
@@ -36,7 +42,7 @@ type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
  */
 export function createDeadLetters<Catalog extends EventCatalog, StateType>(
   projection: Projection<Catalog, StateType>,
-  options: { readModel: ReadModelStore; build?: string },
+  options: { readModel: ReadModelStore; build?: string; personalData?: KeyRing },
 ): DeadLetters {
   const { readModel } = options;
   const build = options.build ?? buildId(projection.version);
@@ -51,12 +57,15 @@ export function createDeadLetters<Catalog extends EventCatalog, StateType>(
       const category = letter.partition.slice(0, separator);
       const partition = Number(letter.partition.slice(separator + 1));
       const fields = Object.entries(JSON.parse(letter.entry) as Record<string, string>).flat();
-      const event = decodeEntry(projection.catalog, [letter.entryId, fields], {
-        streamName: letter.partition,
-        category,
-        partition,
-        kind: "log",
-      });
+      // A dead letter keeps the log entry as stored: personal fields stay encrypted in it.
+      const keyRing = projection.catalog.hasPersonalData ? options.personalData : undefined;
+      if (keyRing) await keyRing.load(subjectsOfEntries([[letter.entryId, fields]]));
+      const event = decodeEntry(
+        projection.catalog,
+        [letter.entryId, fields],
+        { streamName: letter.partition, category, partition, kind: "log" },
+        keyRing,
+      );
       const handler = handlers[event.type];
       for (;;) {
         if (!handler) {

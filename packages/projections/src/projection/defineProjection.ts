@@ -78,6 +78,24 @@ export interface ProjectionDefinitionInput<Catalog extends EventCatalog, StateTy
   initialState: (key: string) => StateType;
   /** Handlers by event type; events of other types are skipped (and still advance the checkpoint). */
   handlers: NoInfer<ProjectionHandlers<Catalog, StateType>>;
+  /**
+   * How to erase a forgotten data subject's personal data from the read model, for projections
+   * whose documents copy personal fields: run by `eraseSubject` after `store.forgetSubject`.
+   * See docs/personal-data.md.
+   */
+  personalData?: NoInfer<ProjectionPersonalData<StateType>>;
+}
+
+/**
+ * The erase hook of a projection: which documents may hold a subject's personal data, and how
+ * to remove it from one (an immer draft, as in handlers).
+ *
+ * @example
+ * personalData: { keysOf: (subject) => [subject], erase: (draft) => { draft.email = null; } }
+ */
+export interface ProjectionPersonalData<StateType> {
+  keysOf: (subject: string) => readonly string[];
+  erase: (draft: Draft<StateType>, subject: string) => void;
 }
 
 /**
@@ -95,6 +113,7 @@ export interface Projection<Catalog extends EventCatalog = EventCatalog, StateTy
   readonly key: (event: ProjectionEventOf<Catalog>) => string;
   readonly initialState: (key: string) => StateType;
   readonly handlers: ProjectionHandlers<Catalog, StateType>;
+  readonly personalData?: ProjectionPersonalData<StateType>;
 }
 
 /**
@@ -186,5 +205,6 @@ export function defineProjection<Catalog extends EventCatalog, StateType>(
     key: definition.key,
     initialState: definition.initialState,
     handlers: definition.handlers as ProjectionHandlers<Catalog, StateType>,
+    ...(definition.personalData ? { personalData: definition.personalData } : {}),
   };
 }

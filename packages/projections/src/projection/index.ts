@@ -1,1 +1,2 @@
 export * from "./defineProjection.js";
+export * from "./eraseSubject.js";

@@ -1,17 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
+  createRedisKeyStore,
   decodeEntry,
   type EventCatalog,
   type EventStore,
   failSpan,
   InvalidArgumentError,
+  KeyRing,
   keyLayout,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
   SPAN_KIND_CONSUMER,
   silentLogger,
+  subjectsOfEntries,
   type TelemetryAttributes,
   type TelemetryOptions,
 } from "@streamstore/core";
@@ -150,6 +153,11 @@ export function startReactor<Catalog extends EventCatalog>(
     telemetryOptionsFor(reactorOptions, reactorOptions.store),
   );
   const logs = reactorOptions.store?.keys ?? keyLayout(options.prefix);
+  // Personal fields are decrypted with the store's keys (or the prefix's default key store).
+  const keyRing = reactor.catalog.hasPersonalData
+    ? (reactorOptions.store?.personalData ??
+      new KeyRing(createRedisKeyStore({ redis, prefix: logs.prefix })))
+    : undefined;
   const group = `rx:${reactor.name}`;
   const tag = `${logs.prefix}:{rx:${reactor.name}}`;
   const attemptsKey = `${tag}:attempts`;
@@ -308,12 +316,18 @@ export function startReactor<Catalog extends EventCatalog>(
     }
     let event: RecordedEvent;
     try {
-      event = decodeEntry(reactor.catalog, entry, {
-        streamName: source.logKey,
-        category: source.category,
-        partition: source.partition,
-        kind: "log",
-      });
+      if (keyRing) await keyRing.load(subjectsOfEntries([entry]));
+      event = decodeEntry(
+        reactor.catalog,
+        entry,
+        {
+          streamName: source.logKey,
+          category: source.category,
+          partition: source.partition,
+          kind: "log",
+        },
+        keyRing,
+      );
     } catch (error) {
       await deadLetter(source, entry, "corrupt", 1, error);
       if (attributes) {
@@ -489,12 +503,13 @@ export function startReactor<Catalog extends EventCatalog>(
         const category = letter.partition.slice(0, separator);
         const partition = Number(letter.partition.slice(separator + 1));
         const fields = Object.entries(JSON.parse(letter.entry) as Record<string, string>).flat();
-        const event = decodeEntry(reactor.catalog, [letter.entryId, fields], {
-          streamName: letter.partition,
-          category,
-          partition,
-          kind: "log",
-        });
+        if (keyRing) await keyRing.load(subjectsOfEntries([[letter.entryId, fields]]));
+        const event = decodeEntry(
+          reactor.catalog,
+          [letter.entryId, fields],
+          { streamName: letter.partition, category, partition, kind: "log" },
+          keyRing,
+        );
         await handlers[event.type]?.(event, {
           reactor: reactor.name,
           attempt: letter.attempts + 1,

@@ -147,6 +147,12 @@ export interface ReadModelStore {
     deadLetterId: string,
     documents: readonly DocumentWrite[],
   ): Promise<"ok" | "gone" | "revision">;
+  /**
+   * Writes one document outside a batch, if it is still at `expectedRevision` (else "revision"):
+   * how `eraseSubject` edits documents that hold a forgotten subject's personal data. A worker
+   * holding the old revision sees a revision conflict at its next commit and reloads.
+   */
+  writeDocument(build: string, document: DocumentWrite): Promise<"ok" | "revision">;
   /** Removes a dead letter; false when it was not there. */
   discardDeadLetter(build: string, deadLetterId: string): Promise<boolean>;
   /** The build readers use, or null before the first build started. */

@@ -120,6 +120,13 @@ export function createInMemoryReadModelStore(options: { name: string }): ReadMod
       return "ok";
     },
 
+    async writeDocument(buildName, document) {
+      const build = data(buildName);
+      if (staleKeys(build, [document]).length > 0) return "revision";
+      write(build, [document]);
+      return "ok";
+    },
+
     async discardDeadLetter(buildName, deadLetterId) {
       const build = data(buildName);
       const index = build.deadLetters.findIndex((letter) => letter.id === deadLetterId);

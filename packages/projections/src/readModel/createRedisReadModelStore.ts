@@ -11,7 +11,12 @@ import type {
   ReadModelStore,
   StoredDocument,
 } from "./ReadModelStore.js";
-import { COMMIT_SCRIPT, DEAD_LETTER_COMMIT_SCRIPT, SWITCH_ACTIVE_BUILD_SCRIPT } from "./scripts.js";
+import {
+  COMMIT_SCRIPT,
+  DEAD_LETTER_COMMIT_SCRIPT,
+  SWITCH_ACTIVE_BUILD_SCRIPT,
+  WRITE_DOCUMENT_SCRIPT,
+} from "./scripts.js";
 
 /**
  * Options of {@link createRedisReadModelStore}.
@@ -242,6 +247,17 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
       const status = reply?.[0];
       if (status === "ok" || status === "gone" || status === "revision") return status;
       throw new ScriptFailedError(`the dead-letter script answered ${JSON.stringify(reply)}`);
+    },
+
+    async writeDocument(build, document) {
+      const written = await redis.eval(
+        WRITE_DOCUMENT_SCRIPT,
+        1,
+        keys.doc(build, document.key),
+        document.expectedRevision,
+        `${document.expectedRevision + 1}:${JSON.stringify(document.state)}`,
+      );
+      return Number(written) === 1 ? "ok" : "revision";
     },
 
     async discardDeadLetter(build, deadLetterId) {

@@ -166,3 +166,19 @@ local current = redis.call("GET", KEYS[1])
 if (current or "") ~= ARGV[1] then return 0 end
 redis.call("SET", KEYS[1], ARGV[2])
 return 1`;
+
+/**
+ * One document written if still at its revision: KEYS[1] doc. ARGV[1] expected revision, ARGV[2]
+ * new value. Replies 1, or 0 when the revision moved.
+ *
+ * @example
+ * await redis.eval(WRITE_DOCUMENT_SCRIPT, 1, docKey, 3, `4:${JSON.stringify(state)}`);
+ */
+export const WRITE_DOCUMENT_SCRIPT = `#!lua
+local current = redis.call("GET", KEYS[1])
+local revision = 0
+if current then revision = tonumber(string.match(current, "^(%d+):")) or -1 end
+if revision ~= tonumber(ARGV[1]) then return 0 end
+redis.call("SET", KEYS[1], ARGV[2])
+return 1
+`;

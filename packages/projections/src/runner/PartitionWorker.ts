@@ -5,10 +5,12 @@ import {
   type EventCatalog,
   failSpan,
   type KeyLayout,
+  type KeyRing,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
   SPAN_KIND_CONSUMER,
+  subjectsOfEntries,
   type TelemetryAttributes,
 } from "@streamstore/core";
 import { sleep } from "@streamstore/core/internal";
@@ -58,6 +60,8 @@ export interface PartitionWorkerContext {
   storeKeys: KeyLayout;
   /** Where entries the archiver trimmed from the logs are read from; undefined: none given. */
   archive: EventArchive | undefined;
+  /** The store's personal-data keys: personal fields are decrypted with them (docs/personal-data.md). */
+  personalData: KeyRing | undefined;
   readModel: ReadModelStore;
   keys: ProjectionKeys;
   workerId: string;
@@ -633,6 +637,9 @@ export class PartitionWorker {
   ): Promise<{ index: number; error: unknown } | undefined> {
     const { projection, readModel, build } = this.context;
     const handlers = projection.handlers as Record<string, Handler | undefined>;
+    // decodeEntry is synchronous: the keys of the batch's data subjects are loaded first.
+    const keyRing = this.catalog.hasPersonalData ? this.context.personalData : undefined;
+    if (keyRing) await keyRing.load(subjectsOfEntries(entries));
     for (;;) {
       const events: (RecordedEvent | undefined)[] = [];
       const keys: (string | undefined)[] = [];
@@ -643,12 +650,17 @@ export class PartitionWorker {
         const entry = entries[index] as RawStreamEntry;
         let event: RecordedEvent;
         try {
-          event = decodeEntry(this.catalog, entry, {
-            streamName: this.logKey,
-            category: this.category,
-            partition: this.partition,
-            kind: "log",
-          });
+          event = decodeEntry(
+            this.catalog,
+            entry,
+            {
+              streamName: this.logKey,
+              category: this.category,
+              partition: this.partition,
+              kind: "log",
+            },
+            keyRing,
+          );
         } catch (error) {
           // Untrusted data: a corrupt entry is parked at once (retrying cannot fix it).
           deadLetters.push(deadLetterOf(this.field, entry, "corrupt", 1, error));

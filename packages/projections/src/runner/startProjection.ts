@@ -199,7 +199,11 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     readModel,
     activeBuildCacheMs: options.activeBuildCacheMs,
   });
-  const deadLetters = createDeadLetters(projection, { readModel, build });
+  const deadLetters = createDeadLetters(projection, {
+    readModel,
+    build,
+    ...(eventStore.personalData ? { personalData: eventStore.personalData } : {}),
+  });
 
   let state: RunnerState = "starting";
   const setState = (next: RunnerState): void => {
@@ -242,6 +246,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     redis,
     storeKeys: eventStore.keys,
     archive: runnerOptions.archive ?? eventStore.archive,
+    personalData: eventStore.personalData,
     readModel,
     keys,
     workerId,

@@ -1,0 +1,3 @@
+import { streamstoreProject } from "../../vitest.shared.js";
+
+export default streamstoreProject("example-personal-data");

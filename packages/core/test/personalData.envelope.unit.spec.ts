@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import { dataKeyOf, ENVELOPE_PREFIX, openValue, parseEnvelope, sealValue } from "@streamstore/core";
+import { describe, expect, it } from "vitest";
+
+const key = dataKeyOf(randomBytes(32));
+const binding = { eventId: "e-1", eventType: "CustomerRegistered", field: "email", subject: "c-1" };
+
+describe("sealValue / openValue", () => {
+  it("round-trips any JSON value through a versioned envelope that holds no plaintext", () => {
+    // Given values of several JSON types
+    for (const value of ["ada@example.com", 42, { street: "1 Main St" }, ["a", "b"], null]) {
+      // When sealing then opening
+      const stored = sealValue(key, binding, value);
+      // Then the envelope is recognisable and opens to the value
+      expect(stored.startsWith(`${ENVELOPE_PREFIX}c-1:`)).toBe(true);
+      expect(stored).not.toContain("ada");
+      expect(openValue(key, binding, stored)).toEqual(value);
+    }
+  });
+
+  it("gives the same bytes for the same value of the same event and field (idempotent retries), other IVs otherwise", () => {
+    // Given one value sealed twice, and sealed for another event and another field
+    const first = sealValue(key, binding, "ada@example.com");
+    const again = sealValue(key, binding, "ada@example.com");
+    const otherEvent = sealValue(key, { ...binding, eventId: "e-2" }, "ada@example.com");
+    const otherValue = sealValue(key, binding, "bob@example.com");
+    // Then only the identical seal repeats, and the IVs differ otherwise
+    expect(again).toBe(first);
+    const ivOf = (stored: string) => parseEnvelope(stored)?.iv.toString("hex");
+    expect(new Set([ivOf(first), ivOf(otherEvent), ivOf(otherValue)]).size).toBe(3);
+  });
+
+  it("refuses a ciphertext moved to another event, type, field or subject, or altered, or opened with another key", () => {
+    // Given a sealed value
+    const stored = sealValue(key, binding, "ada@example.com");
+    // When opening it under any other binding, altered, or with another key
+    const moved = [
+      { ...binding, eventId: "e-2" },
+      { ...binding, eventType: "OrderPlaced" },
+      { ...binding, field: "name" },
+    ];
+    // Then each fails
+    for (const other of moved) expect(() => openValue(key, other, stored)).toThrow();
+    expect(() => openValue(key, { ...binding, subject: "c-2" }, stored)).toThrow(
+      /another data subject/,
+    );
+    const parts = stored.split(":");
+    const sealed = Buffer.from(parts.at(-1) as string, "base64url");
+    sealed[0] = (sealed[0] as number) ^ 1;
+    const altered = [...parts.slice(0, -1), sealed.toString("base64url")].join(":");
+    expect(() => openValue(key, binding, altered)).toThrow();
+    expect(() => openValue(dataKeyOf(randomBytes(32)), binding, stored)).toThrow();
+  });
+
+  it("recognises only well-formed envelopes", () => {
+    expect(parseEnvelope("ada@example.com")).toBeUndefined();
+    expect(parseEnvelope(`${ENVELOPE_PREFIX}c-1:xx`)).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}:f:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}c-1:%E0%A4%A:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toBeUndefined();
+    expect(
+      parseEnvelope(`${ENVELOPE_PREFIX}c-1:a%2Cb:AAAAAAAAAAAAAAAA:${"A".repeat(24)}`),
+    ).toMatchObject({
+      subject: "c-1",
+      field: "a,b",
+    });
+  });
+});
