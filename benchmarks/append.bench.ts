@@ -21,6 +21,7 @@ import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { infoNumber, redisCpuSeconds, redisVersion } from "./support/redisInfo.js";
 import { type AppendStep, runAppenders } from "./support/runAppenders.js";
+import { median } from "./support/seededRandom.js";
 
 const SECONDS = benchFlag("seconds", 1.5);
 const APPENDERS = benchFlag("appenders", 64);
@@ -70,14 +71,6 @@ async function measure(admin: Redis, scenario: Scenario, append: AppendStep): Pr
     clientCpuMicrosPerEvent: run.clientCpuMicrosPerEvent,
   };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 /**
  * Redis's own time per append script call (INFO commandstats, EVALSHA), one call at a time on

@@ -47,7 +47,7 @@ import postgres from "postgres";
 import { alternate } from "./support/alternate.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
-import { infoNumber, redisVersion } from "./support/redisInfo.js";
+import { commandStats, infoNumber, redisVersion } from "./support/redisInfo.js";
 import { percentile, seededRandom, shuffle } from "./support/seededRandom.js";
 
 const EVENTS = benchFlag("events", 100_000);
@@ -131,18 +131,6 @@ async function waitForClients(redis: Redis, expected: number): Promise<void> {
   while ((await infoNumber(redis, "clients", "connected_clients")) > expected) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** INFO commandstats: calls and µs of each command since the last CONFIG RESETSTAT. */
-async function commandStats(
-  redis: Redis,
-): Promise<Record<string, { calls: number; usec: number }>> {
-  const stats: Record<string, { calls: number; usec: number }> = {};
-  for (const line of (await redis.info("commandstats")).split("\n")) {
-    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
-    if (match) stats[match[1] as string] = { calls: Number(match[2]), usec: Number(match[3]) };
-  }
-  return stats;
 }
 
 /** An archive whose writes are timed (the archiver's time in PostgreSQL). */

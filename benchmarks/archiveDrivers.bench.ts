@@ -24,6 +24,7 @@ import Cursor from "pg-cursor";
 import postgres from "postgres";
 import { benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
+import { median } from "./support/seededRandom.js";
 
 const ROUNDS = benchFlag("rounds", 9);
 const BATCHES = benchFlag("batches", 20);
@@ -274,13 +275,7 @@ async function measured(events: number, work: () => Promise<unknown>): Promise<M
     clientCpuMicrosPerEvent: Number(((used.user + used.system) / events).toFixed(2)),
   };
 }
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
+
 const medianOf = (runs: Measure[]): Measure => ({
   eventsPerSecond: Math.round(median(runs.map((run) => run.eventsPerSecond))),
   clientCpuMicrosPerEvent: Number(

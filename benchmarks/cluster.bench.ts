@@ -21,6 +21,7 @@ import { Cluster, Redis } from "ioredis";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { type AppendStep, runAppenders } from "./support/runAppenders.js";
+import { median } from "./support/seededRandom.js";
 
 const SECONDS = benchFlag("seconds", 3);
 const APPENDERS = benchFlag("appenders", 64);
@@ -69,15 +70,6 @@ async function measure(target: Target, step: AppendStep): Promise<Sample> {
     clientCpu: (client.user + client.system) / 1e6 / seconds,
   };
 }
-
-// The median of the rounds: other work on a shared machine hits single measurements, not all.
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main() {
   const server = await startRedisServer();

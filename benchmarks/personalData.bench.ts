@@ -29,6 +29,7 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import { benchFlag } from "./support/benchFlag.js";
 import { redisVersion } from "./support/redisInfo.js";
+import { median } from "./support/seededRandom.js";
 
 // Many short rounds: the machine is shared, and its load moves on a scale of seconds; short
 // alternating rounds put both sides under the same load.
@@ -112,14 +113,6 @@ async function readRound(store: Store, streams: string[], concurrency: number): 
   );
   return events / ((performance.now() - started) / 1000);
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main() {
   const server = await startRedisServer();

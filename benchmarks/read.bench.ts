@@ -35,7 +35,7 @@ import { alternate } from "./support/alternate.js";
 import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
-import { redisVersion } from "./support/redisInfo.js";
+import { commandStats, redisVersion } from "./support/redisInfo.js";
 import { percentile, seededRandom, shuffle } from "./support/seededRandom.js";
 
 const ITERATIONS = benchFlag("iterations", 2000);
@@ -134,18 +134,6 @@ async function fill(url: string, random: () => number): Promise<void> {
     }),
   );
   for (const client of clients) client.disconnect();
-}
-
-/** INFO commandstats: usec per call of each command since the last CONFIG RESETSTAT. */
-async function commandStats(
-  redis: Redis,
-): Promise<Record<string, { calls: number; usec: number }>> {
-  const stats: Record<string, { calls: number; usec: number }> = {};
-  for (const line of (await redis.info("commandstats")).split("\n")) {
-    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
-    if (match) stats[match[1] as string] = { calls: Number(match[2]), usec: Number(match[3]) };
-  }
-  return stats;
 }
 
 async function main() {

@@ -35,3 +35,20 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
 export async function redisVersion(redis: Redis): Promise<string | undefined> {
   return /redis_version:(\S+)/.exec(await redis.info("server"))?.[1];
 }
+
+/**
+ * INFO commandstats: calls and µs of each command since the last CONFIG RESETSTAT.
+ *
+ * @example
+ * const evalsha = (await commandStats(admin)).evalsha;
+ */
+export async function commandStats(
+  redis: Redis,
+): Promise<Record<string, { calls: number; usec: number }>> {
+  const stats: Record<string, { calls: number; usec: number }> = {};
+  for (const line of (await redis.info("commandstats")).split("\n")) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+    if (match) stats[match[1] as string] = { calls: Number(match[2]), usec: Number(match[3]) };
+  }
+  return stats;
+}
