@@ -81,7 +81,8 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends Te
   readPageSize?: number;
   /**
    * `"check"` (default): on first use, check the server once (Redis >= 7, a non-evicting
-   * `maxmemory-policy`, persistence: warn when none). `"off"` skips it (tests on the fake).
+   * `maxmemory-policy`, persistence: warn when none, except on a server that declares itself an
+   * in-memory test double, as the fake of @streamstore/testing does). `"off"` skips it.
    */
   serverCheck?: "check" | "off";
   /** Accept a `maxmemory-policy` that may evict keys. Default false: such a server is refused. */
