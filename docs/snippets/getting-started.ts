@@ -33,6 +33,21 @@ for await (const event of store.read("account-42")) {
 const newestFirst = store.read("account-42", { direction: "backward", limit: 10 });
 // #endregion
 
+// #region read-category
+// One page of the whole category (every partition, merged by position), then the next one.
+const page = await store.readCategory("account", { limit: 500 });
+if (!page.done) {
+  const following = await store.readCategory("account", { limit: 500, cursor: page.next });
+  console.log(following.events.length);
+}
+// Every event since a time, page by page: for audits and backfills.
+for await (const event of store.iterateCategory("account", {
+  from: `${Date.now() - 86_400_000}-0`,
+})) {
+  console.log(event.streamName, event.version, event.position, event.partition);
+}
+// #endregion
+
 // #region command
 const { newState, nextExpectedVersion } = await handleCommand(store, "account-42", account, {
   type: "Withdraw",

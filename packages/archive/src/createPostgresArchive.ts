@@ -213,6 +213,10 @@ export function createPostgresArchive(options: PostgresArchiveOptions): EventArc
   const partitionPage = `SELECT ${ROW} FROM ${events} WHERE category = $1 AND partition = $2
     AND (position_ms, position_seq) > ($3::bigint, $4::bigint) AND (position_ms, position_seq) <= ($5::bigint, $6::bigint)
     ORDER BY position_ms, position_seq LIMIT $7`;
+  const partitionPageBackward = partitionPage.replace(
+    "ORDER BY position_ms, position_seq",
+    "ORDER BY position_ms DESC, position_seq DESC",
+  );
   const last = `SELECT position_ms::text || '-' || position_seq::text AS position FROM ${events}
     WHERE category = $1 AND partition = $2 ORDER BY position_ms DESC, position_seq DESC LIMIT 1`;
   const stats = `SELECT totals.category, totals.partition::text AS partition, totals.events::text AS events,
@@ -300,7 +304,7 @@ export function createPostgresArchive(options: PostgresArchiveOptions): EventArc
           ? [INT8_MAX, INT8_MAX]
           : (parsePosition(request.until) as [bigint, bigint]);
       const rows = await run(() =>
-        query<Row[]>(partitionPage, [
+        query<Row[]>(request.direction === "backward" ? partitionPageBackward : partitionPage, [
           category,
           partition,
           afterMs.toString(),

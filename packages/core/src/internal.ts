@@ -7,4 +7,6 @@ export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
+export * from "./store/readPartitionAfter.js";
+export * from "./store/readPartitionBefore.js";
 export * from "./util/sleep.js";

@@ -5,7 +5,7 @@ import {
   type Logger,
   silentLogger,
 } from "@streamstore/core";
-import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { createFakeRedis, type RedisServerHandle, startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -49,6 +49,40 @@ describe("getRedisEventStore server check", () => {
     expect(logger.warnings[0]).toMatch(
       /^\[streamstore\] .*keeps nothing on disk.*CONFIG SET appendonly yes/,
     );
+  });
+
+  it("does not warn on the in-memory fake, which declares itself a test double, and still checks its memory policy", async () => {
+    // Given the fake: persistence truthfully off, and streamstore_fake:1 in INFO server
+    const fake = createFakeRedis();
+    expect(await fake.info("persistence")).toMatch(/^aof_enabled:0\r?$/m);
+    expect(await fake.info("server")).toMatch(/^streamstore_fake:1\r?$/m);
+    const logger = recordingLogger();
+    const emitted: unknown[] = [];
+    const onWarning = (warning: unknown) => emitted.push(warning);
+    process.on("warning", onWarning);
+    try {
+      // When stores are used on it, with a logger and without one (process warnings)
+      await getRedisEventStore({ redis: fake, events, logger }).append("note-1", [
+        { type: "Noted", data: { n: 1 } },
+      ]);
+      await getRedisEventStore({ redis: fake, events, prefix: "quiet" }).append("note-1", [
+        { type: "Noted", data: { n: 1 } },
+      ]);
+      // Then nothing was warned (Node emits process warnings on the next tick: wait for one)
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(logger.warnings).toEqual([]);
+      expect(emitted.filter((warning) => String(warning).includes("[streamstore]"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    // And the rest of the check still runs on it
+    await fake.config("SET", "maxmemory-policy", "allkeys-lru");
+    await expect(
+      getRedisEventStore({ redis: fake, events, prefix: "evicting" }).append("note-1", [
+        { type: "Noted", data: { n: 1 } },
+      ]),
+    ).rejects.toSatisfy(isUnsafeServerConfigError);
+    fake.disconnect();
   });
 
   it("does not warn when the append-only file is on", async () => {

@@ -104,6 +104,28 @@ describe("getRedisEventStore with personal data", () => {
     expect(audit[0]?.[1]).toEqual(expect.arrayContaining(["subject", "c-1", "by", "dpo"]));
   });
 
+  it("decrypts personal fields in category reads as read() does, and reads them as forgotten once the subject is", async () => {
+    // Given two customers registered
+    const { store } = open();
+    await store.append("customer-c-1", [{ type: "CustomerRegistered", data: ada }]);
+    await store.append("customer-c-2", [{ type: "CustomerRegistered", data: bob }]);
+    // When the category is read, as a page and iterated
+    const page = await store.readCategory("customer");
+    const iterated = [];
+    for await (const event of store.iterateCategory("customer")) iterated.push(event.data);
+    // Then the fields are decrypted, with their subjects
+    expect(page.events.map((event) => event.data)).toEqual([ada, bob]);
+    expect(page.events.map((event) => event.dataSubjects)).toEqual([["c-1"], ["c-2"]]);
+    expect(iterated).toEqual([ada, bob]);
+    // And once c-1 is forgotten, its fields read as forgotten, c-2's as they were
+    await store.forgetSubject("c-1");
+    const after = await store.readCategory("customer", { direction: "backward" });
+    expect(after.events.map((event) => event.data)).toEqual([
+      bob,
+      { customerId: "c-1", email: { forgotten: true }, name: { forgotten: true } },
+    ]);
+  });
+
   it("keeps appends idempotent: a retried event with the same id stores nothing new", async () => {
     // Given an append with a fixed id
     const { store } = open();

@@ -17,7 +17,7 @@ import {
   type RecordedEvent,
   silentLogger,
 } from "../src/index.js";
-import { archivedEntryOf, trimArchived } from "../src/internal.js";
+import { archiveOldest } from "./support/archiveOldest.js";
 
 // store.read over archived aggregates (issue 15, the cold tier): random aggregates appended
 // interleaved in batches of 1 to 4 over two partitions, random prefixes of each partition log
@@ -151,48 +151,16 @@ async function world(redis: Redis, archive: EventArchive = createInMemoryArchive
       });
       model.set(stream, stored);
     },
-    async archiveOldest(partition, count, { chunks = [], replay = false, skip } = {}) {
-      const logKey = store.keys.log(CATEGORY, partition);
-      const entries = (await redis.xrange(logKey, "-", "+", "COUNT", count)) as [
-        string,
-        string[],
-      ][];
-      let done = 0;
-      const sizes = [...chunks.filter((size) => size > 0), entries.length];
-      for (const size of sizes) {
-        const step = entries.slice(done, Math.min(entries.length, done + size));
-        if (step.length === 0) break;
-        done += step.length;
-        const archived = step.map((entry) => archivedEntryOf(CATEGORY, partition, entry));
-        await archive.write(
-          archived.filter(
-            (entry) => entry.streamName !== skip?.stream || entry.version !== skip?.version,
-          ),
-        );
-        const highest = new Map<string, { id: string; version: number; position: string }>();
-        for (const entry of archived) {
-          highest.set(entry.streamName, {
-            id: entry.streamName.slice(CATEGORY.length + 1),
-            version: entry.version,
-            position: entry.position,
-          });
-        }
-        const request = {
-          category: CATEGORY,
-          partition,
-          token: TOKEN,
-          through: (step.at(-1) as [string, string[]])[0],
-          aggregates: [...highest.values()],
-        };
-        const trimmed = await trimArchived(redis, store.keys, request);
-        expect(trimmed).toEqual({ outcome: "trimmed", trimmed: step.length });
-        if (replay) {
-          expect(await trimArchived(redis, store.keys, request)).toEqual({
-            outcome: "trimmed",
-            trimmed: 0,
-          });
-        }
-      }
+    async archiveOldest(partition, count, { chunks, replay, skip } = {}) {
+      await archiveOldest(redis, store.keys, archive, {
+        category: CATEGORY,
+        partition,
+        count,
+        token: TOKEN,
+        ...(chunks ? { chunks } : {}),
+        ...(replay ? { replay } : {}),
+        ...(skip ? { skip } : {}),
+      });
     },
     async archivedOf(stream) {
       const partition = await partitionOf(stream);

@@ -6,11 +6,10 @@ import {
   isCorruptEventError,
   type RawStreamEntry,
 } from "@streamstore/core";
-import { archivedEntryOf, trimArchived } from "@streamstore/core/internal";
+import { archivedEntryOf, readPartitionAfter, trimArchived } from "@streamstore/core/internal";
 import { createInMemoryArchive } from "@streamstore/testing";
 import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { readPartitionAfter } from "../src/runner/readPartitionAfter.js";
 import { countingArchive } from "./support/archiveFixtures.js";
 import { testBackends } from "./support/backends.js";
 import type { bankEvents } from "./support/fixtures.js";

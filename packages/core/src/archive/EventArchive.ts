@@ -40,6 +40,11 @@ export interface ArchivePartitionRequest {
   until?: string;
   /** At most this many entries (>= 1). */
   limit: number;
+  /**
+   * `"forward"` (default): the first `limit` entries of the range, ascending; `"backward"`: the
+   * last `limit` entries of the range, descending (what `store.readCategory` reads backward).
+   */
+  direction?: "forward" | "backward";
 }
 
 /** How much one category partition holds in the archive. */
@@ -70,7 +75,10 @@ export interface EventArchive {
   write(entries: readonly ArchivedEntry[]): Promise<void>;
   /** Versions of one stream, in reading order (forward: ascending, backward: descending). */
   readStream(streamName: string, request: ArchiveStreamRequest): Promise<ArchivedEntry[]>;
-  /** Entries of one category partition in ascending position order. */
+  /**
+   * Entries of one category partition in position order: ascending, or descending with
+   * `direction: "backward"`.
+   */
   readPartition(
     category: string,
     partition: number,

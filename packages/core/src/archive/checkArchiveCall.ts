@@ -145,10 +145,13 @@ export function checkArchivePartitionRead(
 ): void {
   checkCategoryPartition(category, partition);
   if (typeof request !== "object" || request === null)
-    throw new InvalidArgumentError("request", "pass { after, until?, limit }.");
+    throw new InvalidArgumentError("request", "pass { after, until?, limit, direction? }.");
   if (!parsePosition(request.after)) fail("after", request.after);
   if (request.until !== undefined && !parsePosition(request.until)) fail("until", request.until);
   if (!isCount(request.limit, 1)) throw new InvalidArgumentError("limit", "pass an integer >= 1.");
+  const { direction } = request;
+  if (direction !== undefined && direction !== "forward" && direction !== "backward")
+    throw new InvalidArgumentError("direction", 'pass "forward", "backward" or leave it out.');
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { EventArchive } from "../archive/EventArchive.js";
 import type { ExpectedVersion } from "../errors/index.js";
 import type { EventCatalog, EventInputOf, EventOf } from "../events/defineEvents.js";
-import type { EventMetadata, NewEvent, RecordedEvent } from "../events/types.js";
+import type { AnyEvent, EventMetadata, NewEvent, RecordedEvent } from "../events/types.js";
 import type { KeyLayout } from "../keys/keyLayout.js";
 import type { KeyRing } from "../personalData/KeyRing.js";
 
@@ -69,6 +69,53 @@ export interface ReadOptions {
   pageSize?: number;
 }
 
+/**
+ * Options of {@link EventStore.readCategory}: which partitions, where to start, which way, how
+ * many. Read order: within a partition, log order (exact: the order appends committed); across
+ * partitions, by position (the append time in ms, then Redis's sequence), ties broken by
+ * partition number. See "Reading a category" in the @streamstore/core README.
+ */
+export interface ReadCategoryOptions {
+  /** Read one partition (0 to `partitionsOf(category) - 1`). Default: all, merged. */
+  partition?: number;
+  /** `"forward"` (oldest first, default) or `"backward"` (newest first). */
+  direction?: "forward" | "backward";
+  /**
+   * Start at this position, inclusive (`"<ms>-<seq>"`: an event's `position`, or
+   * `` `${date.getTime()}-0` `` for a time): forward reads events at or after it, backward at or
+   * before it. Not with `cursor`.
+   */
+  from?: string;
+  /**
+   * Continue past this cursor, exclusive, in the read's direction: the `next` of the previous
+   * page. Not with `from`.
+   */
+  cursor?: string;
+  /** Events in the page: an integer from 1 to 100,000. Default: the store's `readPageSize`. */
+  limit?: number;
+}
+
+/** Options of {@link EventStore.iterateCategory}: those of `readCategory`, `limit` is the total. */
+export interface IterateCategoryOptions extends ReadCategoryOptions {
+  /** At most this many events in all (an integer >= 0). Default: every event. */
+  limit?: number;
+  /** Events fetched per round trip (1 to 100,000). Default: the store's `readPageSize`. */
+  pageSize?: number;
+}
+
+/** One page of {@link EventStore.readCategory}. */
+export interface CategoryPage<Event extends AnyEvent = AnyEvent> {
+  /** The events, decoded and validated as `read` returns them, in the read's order. */
+  events: RecordedEvent<Event>[];
+  /**
+   * The cursor after the page's last event (`"<ms>-<seq>/<partition>"`): pass it as `cursor` to
+   * read the next page. The `cursor` given when the page is empty (undefined without one).
+   */
+  next: string | undefined;
+  /** True when the page is shorter than `limit`: nothing followed when it was read. */
+  done: boolean;
+}
+
 /** A stored snapshot of an aggregate's state. */
 export interface Snapshot<StateType = unknown> {
   /** The stream version the state includes. */
@@ -126,6 +173,32 @@ export interface EventStore<Catalog extends EventCatalog = EventCatalog> {
   ): Promise<AppendResult>;
   /** Reads a stream page by page; events are validated and upcast to the current schema. */
   read(streamName: string, options?: ReadOptions): AsyncIterable<RecordedEvent<EventOf<Catalog>>>;
+  /**
+   * Reads one page of a category's events, from every partition (merged by position) or one,
+   * forward or backward, archived ones from the store's `archive`; pass the page's `next` as
+   * `cursor` for the following page. Bad options, an unknown category or a partition it does
+   * not have are refused with `InvalidArgumentError` before anything is read.
+   *
+   * @example
+   * let page = await store.readCategory("order", { limit: 500 });
+   * while (true) { handle(page.events); if (page.done) break; page = await store.readCategory("order", { limit: 500, cursor: page.next }); }
+   */
+  readCategory(
+    category: string,
+    options?: ReadCategoryOptions,
+  ): Promise<CategoryPage<EventOf<Catalog>>>;
+  /**
+   * Every event of a category (or of one partition) in `readCategory`'s order, fetched page by
+   * page: for backfills. Options are checked at the call; the category and partition when the
+   * iteration starts.
+   *
+   * @example
+   * for await (const event of store.iterateCategory("order", { from: `${since.getTime()}-0` })) console.log(event.position);
+   */
+  iterateCategory(
+    category: string,
+    options?: IterateCategoryOptions,
+  ): AsyncIterable<RecordedEvent<EventOf<Catalog>>>;
   /** The stream's version: 0 when it does not exist. Survives trimming. */
   version(streamName: string): Promise<number>;
   /** Whether the stream exists. */

@@ -9,6 +9,12 @@ export interface ServerFacts {
   appendfsync?: string;
   save?: string;
   maxmemoryPolicy?: string;
+  /**
+   * The server declares itself an in-memory test double (`streamstore_fake:1` in `INFO server`,
+   * as the fake of @streamstore/testing does): it keeps nothing on disk by design, so it is not
+   * warned about. Its version and memory policy are still checked.
+   */
+  inMemoryTestDouble?: boolean;
 }
 
 // Warn once per server per process, not once per store: tests and apps create many stores.
@@ -28,6 +34,7 @@ async function readFacts(redis: Redis): Promise<ServerFacts> {
   const facts: ServerFacts = {};
   const info = (await redis.info("server")) as string;
   facts.version = infoField(info, "redis_version");
+  if (infoField(info, "streamstore_fake") === "1") facts.inMemoryTestDouble = true;
   try {
     const replies = await Promise.all(
       ["appendonly", "appendfsync", "save", "maxmemory-policy"].map(
@@ -62,7 +69,8 @@ export interface CheckServerOptions {
 /**
  * Checks, once, that the server can hold an event store: Redis 7 or later, and a
  * `maxmemory-policy` that never evicts (refused otherwise unless `allowEviction`); warns once per
- * server when nothing is persisted, naming the setting that fixes it. On a Cluster every primary
+ * server when nothing is persisted, naming the setting that fixes it, unless the server declares
+ * itself an in-memory test double (see {@link ServerFacts.inMemoryTestDouble}). On a Cluster every primary
  * is checked (and warned about) on its own. See docs/durability.md and docs/cluster.md.
  *
  * @example
@@ -104,7 +112,7 @@ async function checkOneServer(redis: Redis, options: CheckServerOptions): Promis
     );
   }
   const identity = serverIdentity(redis);
-  if (!warned.has(identity)) {
+  if (!warned.has(identity) && !facts.inMemoryTestDouble) {
     const noAof = facts.appendonly === "no";
     const noRdb = facts.save === "";
     const fields = {

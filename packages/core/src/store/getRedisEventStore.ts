@@ -38,6 +38,7 @@ import {
   type TelemetryOptions,
   type TelemetryTracer,
 } from "../telemetry/TelemetryTypes.js";
+import { checkCategoryRead } from "./checkCategoryRead.js";
 import { checkLayout } from "./checkLayout.js";
 import { checkServer } from "./checkServer.js";
 import type {
@@ -51,6 +52,11 @@ import type {
 import { encodeEvents } from "./encodeEvents.js";
 import { readAggregate } from "./readAggregate.js";
 import { corruptIndex } from "./readAggregatePage.js";
+import {
+  type CategoryReadContext,
+  iterateCategoryEvents,
+  readCategoryPage,
+} from "./readCategory.js";
 import { readOnlyScript } from "./readOnlyScript.js";
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 
@@ -75,7 +81,8 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends Te
   readPageSize?: number;
   /**
    * `"check"` (default): on first use, check the server once (Redis >= 7, a non-evicting
-   * `maxmemory-policy`, persistence: warn when none). `"off"` skips it (tests on the fake).
+   * `maxmemory-policy`, persistence: warn when none, except on a server that declares itself an
+   * in-memory test double, as the fake of @streamstore/testing does). `"off"` skips it.
    */
   serverCheck?: "check" | "off";
   /** Accept a `maxmemory-policy` that may evict keys. Default false: such a server is refused. */
@@ -566,6 +573,26 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     return { version: Number(reply[0]), exists: Number(reply[1]) === 1 };
   };
 
+  // What readCategory/iterateCategory need: a category read is refused for a category never
+  // written (the categories hash records each one at its first write). HGET and HGETALL only:
+  // what a user made from aclRuleFor may run.
+  const categoryReads: CategoryReadContext = {
+    redis,
+    catalog,
+    archive: options.archive,
+    keys,
+    keyRing: catalog.hasPersonalData ? keyRing : undefined,
+    async partitionsOf(category) {
+      if (!recordedPartitions.has(category)) {
+        await ensureServerChecked();
+        await ensureLayout(false);
+        if ((await redis.hget(keys.categories(), category)) === null) return undefined;
+      }
+      return resolvePartitions(category, false);
+    },
+    knownCategories: async () => Object.keys(await redis.hgetall(keys.categories())).sort(),
+  };
+
   const store: EventStore<Catalog> = {
     catalog,
     keys,
@@ -612,6 +639,22 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
             catalog.hasPersonalData ? keyRing : undefined,
           );
         },
+      };
+    },
+
+    readCategory(category, readOptions) {
+      try {
+        const plan = checkCategoryRead(category, readOptions, "page", readPageSize);
+        return readCategoryPage<EventOf<Catalog>>(categoryReads, plan);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    iterateCategory(category, readOptions) {
+      const plan = checkCategoryRead(category, readOptions, "all", readPageSize);
+      return {
+        [Symbol.asyncIterator]: () => iterateCategoryEvents<EventOf<Catalog>>(categoryReads, plan),
       };
     },
 

@@ -13,7 +13,7 @@ import {
   subjectsOfEntries,
   type TelemetryAttributes,
 } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { readPartitionAfter, sleep } from "@streamstore/core/internal";
 import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -35,7 +35,6 @@ import type {
 } from "../readModel/ReadModelStore.js";
 import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
-import { readPartitionAfter } from "./readPartitionAfter.js";
 import { pairs, sendCommand } from "./redisCommands.js";
 
 /**

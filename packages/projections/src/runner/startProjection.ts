@@ -10,7 +10,7 @@ import {
   parseStreamName,
   silentLogger,
 } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { lastPartitionPosition, sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
 import { CatchUpTimeoutError } from "../errors.js";
@@ -41,7 +41,6 @@ import {
   type ProjectionRunnerOptions,
   type ResolvedRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
-import { lastPartitionPosition } from "./readPartitionAfter.js";
 import { serversOf } from "./redisCommands.js";
 
 /**

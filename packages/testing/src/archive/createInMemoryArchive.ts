@@ -192,14 +192,15 @@ export function createInMemoryArchive(options: InMemoryArchiveOptions = {}): InM
       await ready();
       const log = partitions.get(partitionKey(category, partition))?.log ?? [];
       const until = request.until === undefined ? undefined : positionOf(request.until);
-      const read: ArchivedEntry[] = [];
-      for (let i = firstAfter(log, positionOf(request.after)); i < log.length; i++) {
-        const stored = log[i] as Stored;
-        if (until && before(until, stored)) break;
-        if (read.length >= request.limit) break;
-        read.push(copy(stored));
-      }
-      return read;
+      const first = firstAfter(log, positionOf(request.after));
+      // One past the last entry at or below `until`.
+      const end = until ? firstAfter(log, until) : log.length;
+      const range = log.slice(first, Math.max(first, end));
+      const read =
+        request.direction === "backward"
+          ? range.slice(-request.limit).reverse()
+          : range.slice(0, request.limit);
+      return read.map(copy);
     },
 
     async lastPosition(category: string, partition: number) {

@@ -347,9 +347,42 @@ export function testArchive(
         expect(untilBeforeAfter).toEqual([]);
       });
 
+      it("reads backward: the last entries of the range (until inclusive, after exclusive), newest first", async () => {
+        // When
+        const newest = await archive.readPartition("order", 0, {
+          after: "0-0",
+          limit: 2,
+          direction: "backward",
+        });
+        const window = await archive.readPartition("order", 0, {
+          after: "5-9",
+          until: "9-1",
+          limit: 100,
+          direction: "backward",
+        });
+        const limited = await archive.readPartition("order", 0, {
+          after: "0-0",
+          until: "10-0",
+          limit: 3,
+          direction: "backward",
+        });
+        const empty = await archive.readPartition("order", 0, {
+          after: "9-0",
+          until: "9-0",
+          limit: 5,
+          direction: "backward",
+        });
+        // Then
+        expect(positions(newest)).toEqual(["100-0", "10-0"]);
+        expect(positions(window)).toEqual(["9-1", "9-0", "5-10"]);
+        expect(positions(limited)).toEqual(["10-0", "9-1", "9-0"]);
+        expect(empty).toEqual([]);
+      });
+
       it("refuses bad requests with InvalidArgumentError", async () => {
         // Given
         const bad: [string, number, unknown][] = [
+          ["order", 0, { after: "0-0", limit: 5, direction: "sideways" }],
           ["order", 0, { after: "abc", limit: 5 }],
           ["order", 0, { after: "0-0", until: "1", limit: 5 }],
           ["order", 0, { after: "0-0", limit: 0 }],

@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dumpKeys, type EventStoreContractContext } from "./EventStoreContractContext.js";
 import { indexPositions, indexRecord } from "./indexRecords.js";
+import { describeCategoryReads } from "./testCategoryReads.js";
 
 const bankEvents = defineEvents({
   Opened: z.object({ owner: z.string() }),
@@ -71,7 +72,8 @@ const deposit = (amount: number, id?: string) => ({
 
 /**
  * The behaviour every streamstore event store must have, as a vitest suite: expected-version
- * kinds, reads in both directions with bounds and paging, idempotent retries, upcasting,
+ * kinds, reads in both directions with bounds and paging, category reads (`readCategory`,
+ * `iterateCategory`) over every partition or one, idempotent retries, upcasting,
  * snapshots, versions that survive trimming the category log, and typed errors on hand-written
  * entries and indexes. Run it
  * against your own setup (a Redis, a Cluster, the fake) to check it before production does.
@@ -246,6 +248,8 @@ export function testEventStore(
       expect(expected).toBe(0);
       expect(await store.version(stream)).toBe(10_000);
     });
+
+    describeCategoryReads(() => context);
 
     describe("idempotency", () => {
       it("returns the first result and writes nothing when the same event ids are appended again", async () => {

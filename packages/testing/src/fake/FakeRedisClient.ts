@@ -17,17 +17,23 @@ const CONNECTION_CLOSED = "Connection is closed.";
 const DEEP_STATUS = new Set(["exec", "eval", "evalsha", "eval_ro", "evalsha_ro"]);
 
 /**
- * The reply context of ioredis 6's default connection: RESP3 (`protocol: 3`) decoded with the
- * `legacy` mapping (maps as flat key/value arrays). The fake replies in those shapes (see
+ * The reply contexts of ioredis 6's connections: RESP3 (`protocol: 3`, the default) decoded with
+ * the `legacy` mapping (maps as flat key/value arrays), or RESP2 (`protocol: 2`, what ioredis 5
+ * and `redis-cli` speak). The fake replies in the shapes of the client's protocol (see
  * `ProtocolReply`), and ioredis's reply transformers reshape them as on a real connection
- * (`xread` wraps the map into [key, entries] pairs, `zrange` flattens WITHSCORES pairs...).
+ * (`xread` wraps the RESP3 map into [key, entries] pairs, `zrange` flattens WITHSCORES pairs...):
+ * so `call("XREAD", ...)` gets `[key, entries]` in RESP3 and `[[key, entries]]` in RESP2, as
+ * from a real server.
  */
-const RESP3_CONTEXT = { protocol: 3, replyMapping: "legacy" } as const;
+const REPLY_CONTEXTS = {
+  2: { protocol: 2, replyMapping: "legacy" },
+  3: { protocol: 3, replyMapping: "legacy" },
+} as const;
 
-function toClientValue(reply: CommandReply, deep: boolean): unknown {
+function toClientValue(reply: CommandReply, deep: boolean, protocol: 2 | 3): unknown {
   if (reply instanceof StatusReply) return reply.value;
-  if (reply instanceof ProtocolReply) return reply.resp3;
-  if (deep && Array.isArray(reply)) return reply.map((item) => toClientValue(item, true));
+  if (reply instanceof ProtocolReply) return protocol === 2 ? reply.resp2 : reply.resp3;
+  if (deep && Array.isArray(reply)) return reply.map((item) => toClientValue(item, true, protocol));
   return reply;
 }
 
@@ -190,7 +196,10 @@ export class FakeRedisClient extends Redis {
 
   override sendCommand(command: Command): Promise<unknown> {
     const internal = command as unknown as CommandInternals;
-    internal.setReplyContext(RESP3_CONTEXT);
+    // The protocol the client asked for (ioredis's `protocol` option, default 3), as a real
+    // connection negotiates it with HELLO.
+    const protocol = this.options.protocol === 2 ? 2 : 3;
+    internal.setReplyContext(REPLY_CONTEXTS[protocol]);
     if (this.status === "wait" && this.connection === undefined) this.openConnection();
     const connection = this.connection;
     if (connection === undefined || connection.closed || this.status === "end") {
@@ -227,7 +236,7 @@ export class FakeRedisClient extends Redis {
         internal.reject(reply);
         return;
       }
-      const value = toClientValue(reply, deep);
+      const value = toClientValue(reply, deep, protocol);
       internal.resolve(buffers ? toBuffers(value) : decode ? toText(value) : value);
     });
     return internal.promise;

@@ -685,6 +685,9 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
         "hz:10",
         "executable:/usr/bin/redis-server",
         "config_file:",
+        // Not a Redis field: declares this server an in-memory test double, so that the store's
+        // server check does not warn that it keeps nothing on disk (it never does, by design).
+        "streamstore_fake:1",
       ],
       clients: [
         `connected_clients:${this.connections.size}`,

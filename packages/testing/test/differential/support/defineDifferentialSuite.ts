@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { describe, expect, inject, it } from "vitest";
 import { createNormalizer, maskIdle } from "./createNormalizer.js";
 import { createTargetClient, differentialTargetKind } from "./differentialTarget.js";
@@ -11,8 +11,11 @@ export interface DifferentialContext {
   readonly prefix: string;
   /** `prefix + name`: a key nobody else uses. */
   key(name: string): string;
-  /** A second client on the same data (`client.duplicate()`), closed after the case. */
-  duplicate(): Redis;
+  /**
+   * A second client on the same data (`client.duplicate(options)`), closed after the case:
+   * `{ protocol: 2 }` gives a RESP2 connection (ioredis 6 speaks RESP3 by default).
+   */
+  duplicate(options?: RedisOptions): Redis;
   /** Waits `ms` milliseconds (e.g. to let a blocking read reach the server). */
   sleep(ms: number): Promise<void>;
   /** Settles to the value or to the error, so that a case can go on after an expected error. */
@@ -67,8 +70,8 @@ async function runCase(
   const ctx: DifferentialContext = {
     prefix,
     key: (name) => `${prefix}${name}`,
-    duplicate: () => {
-      const duplicate = client.duplicate();
+    duplicate: (options) => {
+      const duplicate = client.duplicate(options);
       duplicates.push(duplicate);
       return duplicate;
     },

@@ -1,16 +1,13 @@
-import {
-  ArchiveRequiredError,
-  CorruptEventError,
-  compareStreamIds,
-  type EventArchive,
-  type KeyLayout,
-  type RawStreamEntry,
-} from "@streamstore/core";
-import { logEntryOf } from "@streamstore/core/internal";
 import type { ChainableCommander, Cluster, Redis } from "ioredis";
+import { logEntryOf } from "../archive/archivedEntry.js";
+import type { EventArchive } from "../archive/EventArchive.js";
+import { ArchiveRequiredError, CorruptEventError } from "../errors/index.js";
+import type { KeyLayout } from "../keys/keyLayout.js";
+import type { RawStreamEntry } from "./entryCodec.js";
+import { compareStreamIds } from "./streamIds.js";
 
 /** A category partition's seam as one read saw it: undefined position when nothing was archived. */
-interface Seam {
+export interface Seam {
   position: string | undefined;
   events: number;
 }
@@ -18,8 +15,11 @@ interface Seam {
 /**
  * Runs a pipeline (its commands reach Redis in order, on one connection) and returns each reply;
  * rejects with the first command's error, or when the connection closed before the replies.
+ *
+ * @example
+ * const [entries, seam] = await repliesOf(redis.pipeline().xrange(log, "-", "+").hmget(seamKey, "position", "events"), "the read");
  */
-async function repliesOf(pipeline: ChainableCommander, what: string): Promise<unknown[]> {
+export async function repliesOf(pipeline: ChainableCommander, what: string): Promise<unknown[]> {
   const replies = await pipeline.exec();
   if (!replies) {
     throw new Error(`[streamstore] ${what} got no reply: the connection closed before it came.`);
@@ -50,11 +50,18 @@ async function readLogThenSeam(
       .hmget(keys.archived(category, partition), "position", "events"),
     `the read of ${category}/${partition} after ${after}`,
   );
-  const [position, events] = seam as (string | null)[];
-  return {
-    page: page as RawStreamEntry[],
-    seam: { position: position ?? undefined, events: Number(events ?? 0) || 0 },
-  };
+  return { page: page as RawStreamEntry[], seam: seamOf(seam) };
+}
+
+/**
+ * The seam from the reply of `HMGET <archived> position events`.
+ *
+ * @example
+ * const seam = seamOf(["1700000000000-4", "5"]); // { position: "1700000000000-4", events: 5 }
+ */
+export function seamOf(reply: unknown): Seam {
+  const [position, events] = reply as (string | null)[];
+  return { position: position ?? undefined, events: Number(events ?? 0) || 0 };
 }
 
 /**
@@ -132,12 +139,23 @@ export async function readPartitionAfter(
   return entries;
 }
 
-function archiveDisagrees(logKey: string, position: string, reason: string): CorruptEventError {
+/**
+ * The archive does not hold what Redis counts as archived, or answered out of order: reading on
+ * would skip entries silently, so the read stops there.
+ *
+ * @example
+ * throw archiveDisagrees(keys.log("order", 0), "1700000000000-4", "the archive holds none of it");
+ */
+export function archiveDisagrees(
+  logKey: string,
+  position: string,
+  reason: string,
+): CorruptEventError {
   return new CorruptEventError(
     logKey,
     undefined,
     position,
-    `${reason} (is it the archive the archiver writes to, or one restored from an older backup?); the projection applies nothing after it until the archive holds it`,
+    `${reason} (is it the archive the archiver writes to, or one restored from an older backup?); nothing after it is read (a projection applies nothing more) until the archive holds it`,
   );
 }
 
