@@ -92,3 +92,20 @@ export async function readCategoryRegistry(
   }
   return result;
 }
+
+/**
+ * Every category partition of the valid registry entries, in category order.
+ *
+ * @example
+ * const partitions = registryPartitions(await readCategoryRegistry(redis, keys)); // [{ category: "account", partition: 0 }, ...]
+ */
+export function registryPartitions(
+  registry: CategoryRegistry,
+): { category: string; partition: number }[] {
+  const partitions: { category: string; partition: number }[] = [];
+  for (const { category, partitions: count } of registry.categories) {
+    for (let partition = 0; partition < count; partition++)
+      partitions.push({ category, partition });
+  }
+  return partitions;
+}
