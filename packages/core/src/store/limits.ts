@@ -7,7 +7,8 @@
  * Most events in one append (the cap of the `maxBatchSize` option). An append is one script call
  * carrying 3 to 5 arguments per event, all or nothing: a batch of 25,000 events with metadata
  * already overflowed the JavaScript call stack, and one script call blocks Redis for its whole
- * batch (about 20 ms per 1,000 events). 10,000 keeps a wide margin on both.
+ * batch (measured: ~19 ms for 1,000 events, ~150 ms for 10,000). 10,000 keeps a wide margin on
+ * both.
  */
 export const MAX_BATCH_SIZE = 10_000;
 
