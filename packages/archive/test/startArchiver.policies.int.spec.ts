@@ -366,6 +366,7 @@ describe("startArchiver", () => {
       { ...base, policies: { order: { keepEvents: -1 } } },
       { ...base, minAgeMs: 10 },
       { ...base, batchSize: 0 },
+      { ...base, batchSize: 10_001 },
       { ...base, archive: {} },
       { ...base, policies: undefined },
     ]) {

@@ -16,6 +16,7 @@ export * from "./store/EventStore.js";
 export * from "./store/encodeEvents.js";
 export * from "./store/entryCodec.js";
 export * from "./store/getRedisEventStore.js";
+export * from "./store/limits.js";
 export * from "./store/readAggregatePage.js";
 export * from "./store/scripts.js";
 export * from "./store/streamIds.js";

@@ -5,6 +5,7 @@
 export * from "./archive/archivedEntry.js";
 export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
+export * from "./store/categoryRegistry.js";
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
 export * from "./store/readPartitionAfter.js";

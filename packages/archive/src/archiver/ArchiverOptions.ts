@@ -38,7 +38,7 @@ export interface ArchiverOptions {
    * behind the hot window; it then catches up through the archive (startProjection's `archive`).
    */
   respectConsumerGroups?: boolean;
-  /** Log entries archived per step (one archive transaction, one trim). Default 1,000. */
+  /** Log entries archived per step (one archive transaction, one trim). Default 1,000, at most 10,000. */
   batchSize?: number;
   /** Pause between passes that found nothing to archive, in ms. Default 1,000. */
   idleMs?: number;

@@ -1,9 +1,17 @@
-import { InvalidArgumentError } from "@streamstore/core";
+import { InvalidArgumentError, MAX_BATCH_SIZE } from "@streamstore/core";
 import { type ArchiverOptions, DEFAULT_ARCHIVER_OPTIONS } from "./ArchiverOptions.js";
 
-function integer(name: string, value: unknown, lowest: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < lowest) {
-    throw new InvalidArgumentError(name, `${String(value)} must be an integer >= ${lowest}.`);
+function integer(name: string, value: unknown, lowest: number, highest?: number): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isSafeInteger(value) ||
+    value < lowest ||
+    (highest !== undefined && value > highest)
+  ) {
+    throw new InvalidArgumentError(
+      name,
+      `${String(value)} must be an integer ${highest === undefined ? `>= ${lowest}` : `from ${lowest} to ${highest}`}.`,
+    );
   }
   return value;
 }
@@ -64,7 +72,13 @@ export function checkArchiverOptions(options: ArchiverOptions) {
     minAgeMs: integer("minAgeMs", options.minAgeMs ?? DEFAULT_ARCHIVER_OPTIONS.minAgeMs, 1000),
     respectConsumerGroups:
       options.respectConsumerGroups ?? DEFAULT_ARCHIVER_OPTIONS.respectConsumerGroups,
-    batchSize: integer("batchSize", options.batchSize ?? DEFAULT_ARCHIVER_OPTIONS.batchSize, 1),
+    // A step is one XRANGE, one archive write and one trim script: bounded like an append.
+    batchSize: integer(
+      "batchSize",
+      options.batchSize ?? DEFAULT_ARCHIVER_OPTIONS.batchSize,
+      1,
+      MAX_BATCH_SIZE,
+    ),
     idleMs: integer("idleMs", options.idleMs ?? DEFAULT_ARCHIVER_OPTIONS.idleMs, 1),
     leaseMs: integer("leaseMs", options.leaseMs ?? DEFAULT_ARCHIVER_OPTIONS.leaseMs, 1000),
   };

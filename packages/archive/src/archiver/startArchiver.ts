@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type KeyLayout, keyLayout, type Logger, silentLogger } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { readCategoryRegistry, sleep } from "@streamstore/core/internal";
 import {
   type ArchivePolicy,
   type ArchiverOptions,
@@ -65,12 +65,20 @@ export function startArchiver(options: ArchiverOptions): Archiver {
   const policyOf = (category: string): ArchivePolicy | undefined =>
     options.policies[category] ?? options.policies.default;
 
+  const reportedRegistryEntries = new Set<string>();
   const partitionsToArchive = async (): Promise<[string, number][]> => {
-    const registry = await redis.hgetall(keys.categories());
+    // Each count checked as read: a hand-written one is reported and its category left alone.
+    const registry = await readCategoryRegistry(redis, keys);
+    for (const error of registry.invalid) {
+      // Once per entry and value, not on every pass.
+      if (reportedRegistryEntries.has(error.message)) continue;
+      reportedRegistryEntries.add(error.message);
+      logger.warn({ category: error.field, value: error.value }, error.message);
+    }
     const result: [string, number][] = [];
-    for (const [category, count] of Object.entries(registry).sort()) {
+    for (const { category, partitions: count } of registry.categories) {
       if (policyOf(category) === undefined) continue;
-      for (let partition = 0; partition < Number(count); partition++) {
+      for (let partition = 0; partition < count; partition++) {
         result.push([category, partition]);
       }
     }

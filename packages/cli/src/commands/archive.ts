@@ -12,6 +12,7 @@ import {
   isInvalidArgumentError,
   keyLayout,
 } from "@streamstore/core";
+import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
 import {
   type ArchiveFigures,
@@ -207,7 +208,9 @@ async function runArchiver(context: CommandContext, options: ArchiveRunOptions):
   const where = (await context.archiveForDisplay()) as string;
   // Unreachable (or of another schema version): say so now, as the typed error, rather than have
   // the archiver retry in the background while the progress line shows nothing.
-  const [someCategory = "streamstore"] = Object.keys(await redis.hgetall(keys.categories())).sort();
+  const [{ category: someCategory } = { category: "streamstore" }] = (
+    await readCategoryRegistry(redis, keys)
+  ).categories;
   await archive.lastPosition(someCategory, 0);
   const workerId = configured.workerId ?? `streamstore-cli@${hostname()}:${process.pid}`;
   const settings: ArchiverOptions = {
@@ -339,18 +342,13 @@ async function archiveStatus(context: CommandContext): Promise<number> {
   await checkLayout(redis, keys, false);
   const archive = await context.archive();
   const where = (await context.archiveForDisplay()) ?? null;
-  const registry = await redis.hgetall(keys.categories());
+  // Counts checked as read: an entry written by hand is reported, the others shown (issue 14).
+  const registry = await readCategoryRegistry(redis, keys);
+  for (const error of registry.invalid) context.output.note(error.message);
   const figures: Map<string, ArchiveFigures> | undefined = archive
     ? await archiveFigures(archive)
     : undefined;
-  const partitions = Object.keys(registry)
-    .sort()
-    .flatMap((category) =>
-      Array.from({ length: Number(registry[category]) }, (_, partition) => ({
-        category,
-        partition,
-      })),
-    );
+  const partitions = registryPartitions(registry);
   // Partitions the archive holds and this prefix does not know (another store's, sharing it).
   const known = new Set(
     partitions.map(({ category, partition }) => partitionKey(category, partition)),

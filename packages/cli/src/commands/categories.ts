@@ -1,4 +1,9 @@
 import { checkLayout, keyLayout, type RawStreamEntry } from "@streamstore/core";
+import {
+  readCategoryRegistry,
+  readPartitionCount,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import type { Command } from "commander";
 import { archiveFigures, partitionKey, readSeams } from "../archive/partitionTiers.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
@@ -37,22 +42,21 @@ export interface PartitionLogSummary {
   archiveBytes: number | null;
 }
 
+/** Partition logs read (and rows printed) per page by `categories`. */
+const LOG_PAGE = 256;
+
 async function categories(context: CommandContext): Promise<number> {
   const redis = await context.redis();
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
   // A prefix of the stream-per-aggregate layout: say so rather than report its logs as this one's.
   await checkLayout(redis, layout, false);
-  const registry = await redis.hgetall(layout.categories());
+  // Each count checked as read: an entry written by hand (100000000, 1e10, -1, abc) is reported,
+  // and the other categories are listed (issue 14).
+  const registry = await readCategoryRegistry(redis, layout);
+  for (const error of registry.invalid) context.output.note(error.message);
   let memoryDenied = false;
-  const partitions = Object.keys(registry)
-    .sort()
-    .flatMap((category) =>
-      Array.from({ length: Number(registry[category]) }, (_, partition) => ({
-        category,
-        partition,
-      })),
-    );
+  const partitions = registryPartitions(registry);
   // The archive's figures (one query over its table) while Redis is read; a failure of the
   // archive leaves Redis's side to show, and is said.
   const archive = await context.archive();
@@ -64,47 +68,62 @@ async function categories(context: CommandContext): Promise<number> {
         return undefined;
       })
     : Promise.resolve(undefined);
-  const seamsRead = readSeams(redis, layout, partitions);
-  // Every log at once rather than one await per log: ioredis writes the commands without waiting
-  // for replies, so the whole listing costs one round trip (each routed to its slot on a Cluster).
-  const logs: PartitionLogSummary[] = await Promise.all(
-    partitions.map(async ({ category, partition }) => {
-      const key = layout.log(category, partition);
-      const [info, groups, memory] = await Promise.all([
-        redis.call("XINFO", "STREAM", key).catch(() => []),
-        redis.call("XINFO", "GROUPS", key).catch(() => []),
-        // MEMORY USAGE is in the operator ACL rule, not the runtime one: "-" for a runtime user.
-        redis.call("MEMORY", "USAGE", key).catch(() => {
-          memoryDenied = true;
-          return null;
-        }),
-      ]);
-      const fields = fieldsOf(info);
-      return {
-        category,
-        partition,
-        key,
-        length: Number(fields.get("length") ?? 0),
-        entriesAdded: Number(fields.get("entries-added") ?? 0),
-        lastEntryAt: timeOfStreamId(String(fields.get("last-generated-id") ?? "")),
-        memoryBytes: memory === null ? null : Number(memory),
-        groups: (groups as unknown[]).map((group) => {
-          const g = fieldsOf(group);
-          return {
-            name: String(g.get("name")),
-            consumers: Number(g.get("consumers") ?? 0),
-            pending: Number(g.get("pending") ?? 0),
-            lag: g.get("lag") === null || g.get("lag") === undefined ? null : Number(g.get("lag")),
-          };
-        }),
-        archivedEvents: 0,
-        seamPosition: null,
-        archiveEvents: null,
-        archiveBytes: null,
-      };
-    }),
-  );
-  const [seams, figures] = await Promise.all([seamsRead, figuresRead]);
+  // A page of logs at once rather than one await per log: ioredis writes the commands without
+  // waiting for replies, so a page costs one round trip (each routed to its slot on a Cluster);
+  // pages keep what is in flight bounded however many partitions the registry lists.
+  const readLog = async ({
+    category,
+    partition,
+  }: {
+    category: string;
+    partition: number;
+  }): Promise<PartitionLogSummary> => {
+    const key = layout.log(category, partition);
+    const [info, groups, memory] = await Promise.all([
+      redis.call("XINFO", "STREAM", key).catch(() => []),
+      redis.call("XINFO", "GROUPS", key).catch(() => []),
+      // MEMORY USAGE is in the operator ACL rule, not the runtime one: "-" for a runtime user.
+      redis.call("MEMORY", "USAGE", key).catch(() => {
+        memoryDenied = true;
+        return null;
+      }),
+    ]);
+    const fields = fieldsOf(info);
+    return {
+      category,
+      partition,
+      key,
+      length: Number(fields.get("length") ?? 0),
+      entriesAdded: Number(fields.get("entries-added") ?? 0),
+      lastEntryAt: timeOfStreamId(String(fields.get("last-generated-id") ?? "")),
+      memoryBytes: memory === null ? null : Number(memory),
+      groups: (groups as unknown[]).map((group) => {
+        const g = fieldsOf(group);
+        return {
+          name: String(g.get("name")),
+          consumers: Number(g.get("consumers") ?? 0),
+          pending: Number(g.get("pending") ?? 0),
+          lag: g.get("lag") === null || g.get("lag") === undefined ? null : Number(g.get("lag")),
+        };
+      }),
+      archivedEvents: 0,
+      seamPosition: null,
+      archiveEvents: null,
+      archiveBytes: null,
+    };
+  };
+  const logs: PartitionLogSummary[] = [];
+  const seams: Awaited<ReturnType<typeof readSeams>> = [];
+  for (let start = 0; start < partitions.length; start += LOG_PAGE) {
+    const page = partitions.slice(start, start + LOG_PAGE);
+    const [pageLogs, pageSeams] = await Promise.all([
+      Promise.all(page.map(readLog)),
+      readSeams(redis, layout, page),
+    ]);
+    logs.push(...pageLogs);
+    seams.push(...pageSeams);
+  }
+  const figures = await figuresRead;
   for (const [index, log] of logs.entries()) {
     const seam = seams[index];
     log.archivedEvents = seam?.events ?? 0;
@@ -118,15 +137,14 @@ async function categories(context: CommandContext): Promise<number> {
   // The archive's columns when there is one to show, or when Redis says events were archived.
   const showArchive = archive !== undefined || logs.some((log) => log.archivedEvents > 0);
   const { output } = context;
-  const summary = Object.keys(registry)
-    .sort()
-    .map((category) => ({
-      category,
-      partitions: Number(registry[category]),
-      entriesAdded: logs
-        .filter((log) => log.category === category)
-        .reduce((sum, log) => sum + log.entriesAdded, 0),
-    }));
+  const added = new Map<string, number>();
+  for (const log of logs)
+    added.set(log.category, (added.get(log.category) ?? 0) + log.entriesAdded);
+  const summary = registry.categories.map(({ category, partitions: count }) => ({
+    category,
+    partitions: count,
+    entriesAdded: added.get(category) ?? 0,
+  }));
   output.data({ prefix, archive: where, archiveError, categories: summary, logs }, () => {
     if (logs.length === 0) {
       output.line(
@@ -134,42 +152,46 @@ async function categories(context: CommandContext): Promise<number> {
       );
       return;
     }
-    output.table(
-      [
-        "category",
-        "partition",
-        "length",
-        "entries added",
-        "last entry",
-        "memory",
-        ...(showArchive ? ["archived", "archive size"] : []),
-        "groups",
-      ],
-      logs.map((log) => [
-        log.category,
-        log.partition,
-        log.length,
-        log.entriesAdded,
-        log.lastEntryAt ?? "-",
-        log.memoryBytes === null ? "-" : `${(log.memoryBytes / 1024).toFixed(1)} KiB`,
-        ...(showArchive
-          ? [
-              log.archiveEvents === null || log.archiveEvents === log.archivedEvents
-                ? log.archivedEvents
-                : `${log.archivedEvents} (archive holds ${log.archiveEvents})`,
-              log.archiveBytes === null ? "-" : formatBytes(log.archiveBytes),
-            ]
-          : []),
-        log.groups.length === 0
-          ? "-"
-          : log.groups
-              .map(
-                (group) =>
-                  `${group.name} (${group.consumers} consumers, ${group.pending} pending${group.lag === null ? "" : `, lag ${group.lag}`})`,
-              )
-              .join("\n"),
-      ]),
-    );
+    // A table per page of logs: never one table for everything.
+    for (let start = 0; start < logs.length; start += LOG_PAGE)
+      output.table(
+        [
+          "category",
+          "partition",
+          "length",
+          "entries added",
+          "last entry",
+          "memory",
+          ...(showArchive ? ["archived", "archive size"] : []),
+          "groups",
+        ],
+        logs
+          .slice(start, start + LOG_PAGE)
+          .map((log) => [
+            log.category,
+            log.partition,
+            log.length,
+            log.entriesAdded,
+            log.lastEntryAt ?? "-",
+            log.memoryBytes === null ? "-" : `${(log.memoryBytes / 1024).toFixed(1)} KiB`,
+            ...(showArchive
+              ? [
+                  log.archiveEvents === null || log.archiveEvents === log.archivedEvents
+                    ? log.archivedEvents
+                    : `${log.archivedEvents} (archive holds ${log.archiveEvents})`,
+                  log.archiveBytes === null ? "-" : formatBytes(log.archiveBytes),
+                ]
+              : []),
+            log.groups.length === 0
+              ? "-"
+              : log.groups
+                  .map(
+                    (group) =>
+                      `${group.name} (${group.consumers} consumers, ${group.pending} pending${group.lag === null ? "" : `, lag ${group.lag}`})`,
+                  )
+                  .join("\n"),
+          ]),
+      );
     if (memoryDenied) {
       output.note(
         `memory: MEMORY USAGE is not allowed to this Redis user; the operator ACL rule allows it (\`streamstore doctor --prefix ${prefix}\` prints it).`,
@@ -196,17 +218,18 @@ async function tail(
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
   await checkLayout(redis, layout, false);
-  const count = await redis.hget(layout.categories(), category);
-  if (count === null) {
-    const known = Object.keys(await redis.hgetall(layout.categories())).sort();
+  // Checked as read: a hand-written count is a typed error naming the registry key and field.
+  const count = await readPartitionCount(redis, layout, category);
+  if (count === undefined) {
+    const known = (await readCategoryRegistry(redis, layout)).categories.map(
+      (entry) => entry.category,
+    );
     throw new CliError(
       EXIT_CODES.notFound,
       `[streamstore] no category "${category}" under prefix "${prefix}"${known.length > 0 ? ` (known: ${known.join(", ")})` : ""}. Run \`streamstore categories\`, or check --prefix.`,
     );
   }
-  const keys = Array.from({ length: Number(count) }, (_, partition) =>
-    layout.log(category, partition),
-  );
+  const keys = Array.from({ length: count }, (_, partition) => layout.log(category, partition));
   const positions = await Promise.all(
     keys.map(async (key) => {
       if (options.from === "start") return "0-0";

@@ -7,6 +7,7 @@ import {
 import type { Command } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
+import { pagedListing } from "../output/pagedListing.js";
 import type { ActionRunner } from "../program.js";
 import { confirm, truncate, withExamples } from "./shared.js";
 
@@ -34,13 +35,16 @@ async function deadLetterStore(
   return { readModel, build };
 }
 
+/** Dead letters read per round trip (and printed per table by `dlq list`). */
+const DLQ_PAGE = 500;
+
 async function allDeadLetters(readModel: ReadModelStore, build: string): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
   let after: string | undefined;
   for (;;) {
-    const page = await readModel.listDeadLetters(build, { after, count: 500 });
-    letters.push(...page);
-    if (page.length < 500) return letters;
+    const page = await readModel.listDeadLetters(build, { after, count: DLQ_PAGE });
+    for (const letter of page) letters.push(letter);
+    if (page.length < DLQ_PAGE) return letters;
     after = page[page.length - 1]?.id;
   }
 }
@@ -74,30 +78,40 @@ function notFound(name: string, id: string): CliError {
 
 async function list(context: CommandContext, name: string, options: DlqOptions): Promise<number> {
   const { readModel, build } = await deadLetterStore(context, name, options);
-  const letters = await allDeadLetters(readModel, build);
   const { output } = context;
-  output.data({ projection: name, build, deadLetters: letters }, () => {
-    if (letters.length === 0) {
-      output.line(`Projection "${name}" build ${build} has no dead letters.`);
-      return;
-    }
-    output.table(
-      ["id", "partition", "entry", "type", "reason", "attempts", "at", "error"],
-      letters.map((letter) => [
-        letter.id,
-        letter.partition,
-        letter.entryId,
-        letter.type,
-        letter.reason,
-        letter.attempts,
-        new Date(letter.at).toISOString(),
-        truncate(letter.error, 60),
-      ]),
-    );
-    output.line(
-      `${letters.length} dead letter${letters.length === 1 ? "" : "s"} of "${name}" build ${build}. Retry: streamstore dlq retry ${name} <id|--all>; drop: streamstore dlq discard ${name} <id|--all>.`,
-    );
+  // Read and printed a page at a time (a table each), never all of them at once (issue 14).
+  let page = await readModel.listDeadLetters(build, { count: DLQ_PAGE });
+  if (page.length === 0 && !output.json) {
+    output.line(`Projection "${name}" build ${build} has no dead letters.`);
+    return EXIT_CODES.ok;
+  }
+  const listing = pagedListing<DeadLetter>(output, {
+    head: { projection: name, build },
+    field: "deadLetters",
+    columns: ["id", "partition", "entry", "type", "reason", "attempts", "at", "error"],
+    row: (letter) => [
+      letter.id,
+      letter.partition,
+      letter.entryId,
+      letter.type,
+      letter.reason,
+      letter.attempts,
+      new Date(letter.at).toISOString(),
+      truncate(letter.error, 60),
+    ],
   });
+  for (;;) {
+    listing.page(page);
+    const after = page[page.length - 1]?.id;
+    if (page.length < DLQ_PAGE || after === undefined) break;
+    page = await readModel.listDeadLetters(build, { after, count: DLQ_PAGE });
+  }
+  listing.end();
+  if (!output.json) {
+    output.line(
+      `${listing.count} dead letter${listing.count === 1 ? "" : "s"} of "${name}" build ${build}. Retry: streamstore dlq retry ${name} <id|--all>; drop: streamstore dlq discard ${name} <id|--all>.`,
+    );
+  }
   return EXIT_CODES.ok;
 }
 

@@ -43,8 +43,13 @@ function newer(left: string, right: string): boolean {
 export async function knownProjections(context: CommandContext): Promise<KnownProjection[]> {
   const redis = await context.redis();
   const prefix = await context.prefix();
+  // A category registry entry written by hand is reported and its category left out (issue 14).
+  const onInvalidCategory = (error: Error) => context.output.note(error.message);
   const discovered = new Map<string, DiscoveredProjection>(
-    (await discoverProjections({ redis, prefix })).map((found) => [found.name, found]),
+    (await discoverProjections({ redis, prefix, onInvalidCategory })).map((found) => [
+      found.name,
+      found,
+    ]),
   );
   const known: KnownProjection[] = [];
   for (const projection of (await context.config()).projections ?? []) {

@@ -18,11 +18,13 @@ import {
   type AggregateReadState,
   indexVersion,
   readAggregateEntries,
+  readPartitionCount,
 } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
+import { pagedListing } from "../output/pagedListing.js";
 import type { ActionRunner } from "../program.js";
 import { fieldsOf, integerOption, timeOfStreamId, truncate, withExamples } from "./shared.js";
 
@@ -156,11 +158,11 @@ async function describeStreams(
   redis: RedisClient,
   prefix: string,
   streams: readonly StreamSummary[],
-  corrupt: readonly string[],
+  corrupt: ReadonlySet<string>,
 ): Promise<StreamSummary[]> {
   const layout = keyLayout(prefix);
   const describe = async (stream: StreamSummary): Promise<StreamSummary> => {
-    if (stream.version === 0 || corrupt.includes(stream.key)) return stream;
+    if (stream.version === 0 || corrupt.has(stream.key)) return stream;
     const page = await readAggregatePage(
       redis,
       {
@@ -184,6 +186,9 @@ async function describeStreams(
   return [described, ...(await Promise.all(rest.map(describe)))];
 }
 
+/** Streams described and printed per page by `streams`. */
+const LIST_PAGE = 500;
+
 async function listStreams(
   context: CommandContext,
   options: { category?: string; limit: number },
@@ -201,7 +206,8 @@ async function listStreams(
   await checkLayout(redis, keyLayout(prefix), false);
   const scanned = await scanIndexKeys(redis, prefix, options.category);
   const all = scanned.streams;
-  const shown = await describeStreams(redis, prefix, all.slice(0, options.limit), scanned.corrupt);
+  const shown = all.slice(0, options.limit);
+  const corrupt = new Set(scanned.corrupt);
   const { output } = context;
   // In the table's output only: the JSON carries the same as `skipped` and `corrupt`.
   const notes = () => {
@@ -216,39 +222,40 @@ async function listStreams(
       );
     }
   };
-  output.data(
-    {
-      prefix,
-      total: all.length,
-      streams: shown,
-      skipped: scanned.notStrings.length,
-      corrupt: scanned.corrupt,
-    },
-    () => {
-      if (all.length === 0) {
-        output.line(
-          `No streams under prefix "${prefix}"${options.category ? ` in category "${options.category}"` : ""}. Check --prefix (or the config's prefix).`,
-        );
-        notes();
-        return;
-      }
-      output.table(
-        ["stream", "version", "last event", "partition"],
-        shown.map((stream) => [
-          stream.stream,
-          stream.version,
-          stream.lastEventAt ?? "-",
-          `${stream.category}:${stream.partition}`,
-        ]),
-      );
-      output.line(
-        all.length > shown.length
-          ? `${shown.length} of ${all.length} streams (raise --limit to see more)`
-          : `${all.length} stream${all.length === 1 ? "" : "s"}`,
-      );
-      notes();
-    },
-  );
+  if (all.length === 0 && !output.json) {
+    output.line(
+      `No streams under prefix "${prefix}"${options.category ? ` in category "${options.category}"` : ""}. Check --prefix (or the config's prefix).`,
+    );
+    notes();
+    return EXIT_CODES.ok;
+  }
+  // Described and printed a page at a time (a table each): a large --limit never holds more
+  // than one page of reads in flight, nor renders one table for everything (issue 14).
+  const listing = pagedListing<StreamSummary>(output, {
+    head: { prefix, total: all.length },
+    field: "streams",
+    columns: ["stream", "version", "last event", "partition"],
+    row: (stream) => [
+      stream.stream,
+      stream.version,
+      stream.lastEventAt ?? "-",
+      `${stream.category}:${stream.partition}`,
+    ],
+  });
+  for (let start = 0; start < shown.length; start += LIST_PAGE) {
+    listing.page(
+      await describeStreams(redis, prefix, shown.slice(start, start + LIST_PAGE), corrupt),
+    );
+  }
+  listing.end({ skipped: scanned.notStrings.length, corrupt: scanned.corrupt });
+  if (!output.json) {
+    output.line(
+      all.length > shown.length
+        ? `${shown.length} of ${all.length} streams (raise --limit to see more)`
+        : `${all.length} stream${all.length === 1 ? "" : "s"}`,
+    );
+    notes();
+  }
   return EXIT_CODES.ok;
 }
 
@@ -363,26 +370,29 @@ async function showStream(
   const prefix = await context.prefix();
   const layout = keyLayout(prefix);
   await checkLayout(redis, layout, false);
-  const count = await redis.hget(layout.categories(), parsed.category);
   const notFound = () =>
     new CliError(
       EXIT_CODES.notFound,
       `[streamstore] no stream "${name}" under prefix "${prefix}". Run \`streamstore streams --category ${parsed.category}\` to list the streams (and check --prefix).`,
     );
-  if (count === null) throw notFound();
-  const partition = partitionOf(parsed.id, Number(count));
+  // Checked as read: a hand-written count is a typed error naming the registry key and field.
+  const count = await readPartitionCount(redis, layout, parsed.category);
+  if (count === undefined) throw notFound();
+  const partition = partitionOf(parsed.id, count);
   const location = {
     streamName: name,
     indexKey: layout.index(parsed.category, partition, parsed.id),
     logKey: layout.log(parsed.category, partition),
   };
   const archive = await context.archive();
+  const catalogs = await catalogsOf(context);
+  const { output } = context;
   // Page by page, as the store reads: hot versions through the index (one round trip each),
   // archived ones from the archive; forward from --from (default 1), backward from --from
-  // (default the newest) down to version 1.
+  // (default the newest) down to version 1. Each page is printed before the next is read, so
+  // memory stays one page whatever --limit says (issue 14).
   const read: AggregateReadState = { version: 0, archived: 0, skippedArchived: false };
-  const entries: AggregateEntry[] = [];
-  for await (const entry of readAggregateEntries(
+  const entries = readAggregateEntries(
     redis,
     archive,
     location,
@@ -395,13 +405,8 @@ async function showStream(
       withoutArchive: "skip",
     },
     read,
-  )) {
-    entries.push(entry);
-  }
-  const { version, archived } = read;
-  if (version === 0) throw notFound();
-  const catalogs = await catalogsOf(context);
-  const events: ShownStreamEvent[] = entries.map(({ version: entryVersion, entry, from }) => {
+  );
+  const show = ({ version: entryVersion, entry, from }: AggregateEntry): ShownStreamEvent => {
     const { stream: _stream, ...event } = showEntry(catalogs, entry, {
       streamName: name,
       category: parsed.category,
@@ -410,45 +415,49 @@ async function showStream(
       version: entryVersion,
     });
     return { ...event, from };
-  });
-  const { output } = context;
-  const archivedRange = archived === 1 ? "version 1 is" : `versions 1-${archived} are`;
-  output.data(
-    {
-      stream: name,
-      category: parsed.category,
-      partition,
-      version,
-      archived,
-      archive: (await context.archiveForDisplay()) ?? null,
-      events,
-    },
-    () => {
+  };
+  const listing = pagedListing<ShownStreamEvent>(output, {
+    head: { stream: name, category: parsed.category, partition },
+    field: "events",
+    columns: ["version", "type", "time", "id", "data", "metadata"],
+    row: (event) => [
+      event.from === "archive" ? `${event.version} (archive)` : event.version,
+      event.type,
+      event.time ?? "-",
+      truncate(event.id, 40),
+      truncate(JSON.stringify(event.data), 60),
+      truncate(JSON.stringify(event.metadata), 40),
+    ],
+    before: () =>
       output.line(
-        `${output.colors.bold(name)}  version ${version}${archived > 0 ? ` (${archived} archived)` : ""}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
+        `${output.colors.bold(name)}  version ${read.version}${read.archived > 0 ? ` (${read.archived} archived)` : ""}  partition ${parsed.category}:${partition}  ${catalogs.length > 0 ? "decoded with the config's event catalog" : "raw JSON (no config event catalog)"}`,
+      ),
+  });
+  let page: ShownStreamEvent[] = [];
+  let last: ShownStreamEvent | undefined;
+  for await (const entry of entries) {
+    // Nothing is printed before the first page said whether the stream exists.
+    page.push(show(entry));
+    if (page.length === SHOW_PAGE) {
+      listing.page(page);
+      last = page[page.length - 1];
+      page = [];
+    }
+  }
+  if (read.version === 0) throw notFound();
+  listing.page(page);
+  last = page[page.length - 1] ?? last;
+  const { version, archived } = read;
+  listing.end({ version, archived, archive: (await context.archiveForDisplay()) ?? null });
+  if (!output.json && listing.count === options.limit && last) {
+    const next = options.newestFirst ? last.version - 1 : last.version + 1;
+    if (next >= 1 && next <= version && (archive || next > archived)) {
+      output.line(
+        `${listing.count} events shown; continue with --from ${next}${options.newestFirst ? " --newest-first" : ""}`,
       );
-      output.table(
-        ["version", "type", "time", "id", "data", "metadata"],
-        events.map((event) => [
-          event.from === "archive" ? `${event.version} (archive)` : event.version,
-          event.type,
-          event.time ?? "-",
-          truncate(event.id, 40),
-          truncate(JSON.stringify(event.data), 60),
-          truncate(JSON.stringify(event.metadata), 40),
-        ]),
-      );
-      const last = events[events.length - 1];
-      if (events.length === options.limit && last) {
-        const next = options.newestFirst ? last.version - 1 : last.version + 1;
-        if (next >= 1 && next <= version && (archive || next > archived)) {
-          output.line(
-            `${events.length} events shown; continue with --from ${next}${options.newestFirst ? " --newest-first" : ""}`,
-          );
-        }
-      }
-    },
-  );
+    }
+  }
+  const archivedRange = archived === 1 ? "version 1 is" : `versions 1-${archived} are`;
   // On stderr with --json too: the JSON alone would look like a stream that starts later.
   if (read.skippedArchived) {
     output.note(

@@ -19,7 +19,9 @@ export interface TrimRequest {
 export type TrimResult = { outcome: "trimmed"; trimmed: number } | { outcome: "fenced" };
 
 interface TrimCommand {
-  streamstoreArchiveTrim1(numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  // One array argument (ioredis flattens it): a step's aggregates spread onto the call stack
+  // would overflow it past ~120,000 arguments (issue 14).
+  streamstoreArchiveTrim1(args: (string | number)[]): Promise<unknown>;
 }
 
 /**
@@ -42,16 +44,16 @@ export async function trimArchived(
   }
   const { category, partition } = request;
   const indexKeys = request.aggregates.map(({ id }) => keys.index(category, partition, id));
-  const reply = (await (client as TrimCommand).streamstoreArchiveTrim1(
+  const args: (string | number)[] = [
     3 + indexKeys.length,
     keys.log(category, partition),
     keys.archived(category, partition),
     keys.archiver(category, partition),
-    ...indexKeys,
-    request.token,
-    request.through,
-    ...request.aggregates.flatMap(({ version, position }) => [version, position]),
-  )) as unknown[];
+  ];
+  for (const key of indexKeys) args.push(key);
+  args.push(request.token, request.through);
+  for (const { version, position } of request.aggregates) args.push(version, position);
+  const reply = (await (client as TrimCommand).streamstoreArchiveTrim1(args)) as unknown[];
   if (reply[0] === "fenced") return { outcome: "fenced" };
   if (reply[0] === "corrupt") {
     throw new CorruptEventError(

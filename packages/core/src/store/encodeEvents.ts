@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import {
+  BatchTooLargeError,
   EventTooLargeError,
   InvalidArgumentError,
   InvalidEventError,
@@ -10,6 +11,7 @@ import type { EventCatalog } from "../events/defineEvents.js";
 import type { EventMetadata, NewEvent } from "../events/types.js";
 import type { DataKey } from "../personalData/envelope.js";
 import { sealPersonalFields, subjectOfEvent } from "../personalData/personalFields.js";
+import { MAX_BATCH_BYTES, MAX_BATCH_SIZE } from "./limits.js";
 
 /** One event ready for the append script. */
 export interface EncodedEvent {
@@ -144,6 +146,24 @@ function toJson(
 export interface EncodeLimits {
   maxEventBytes: number;
   maxBatchSize: number;
+  /** Most bytes of data and metadata in one batch (default `MAX_BATCH_BYTES`). */
+  maxBatchBytes?: number;
+}
+
+/** Bytes of data and metadata of a batch, once its upper bound (3 per UTF-16 unit) is over `max`. */
+function checkBatchBytes(encoded: readonly EncodedEvent[], upperBound: number, max: number): void {
+  if (upperBound <= max) return;
+  let bytes = 0;
+  for (const event of encoded)
+    bytes += Buffer.byteLength(event.data) + Buffer.byteLength(event.metadata);
+  if (bytes > max) {
+    throw new BatchTooLargeError(
+      bytes,
+      max,
+      "bytes",
+      ", or store large blobs elsewhere and reference them",
+    );
+  }
 }
 
 /**
@@ -167,14 +187,20 @@ export function encodeEvents(
     throw new InvalidArgumentError("events", "the batch is empty: append at least one event.");
   }
   if (events.length > limits.maxBatchSize) {
-    throw new InvalidArgumentError(
+    throw new BatchTooLargeError(
+      events.length,
+      limits.maxBatchSize,
       "events",
-      `the batch has ${events.length} events, over maxBatchSize ${limits.maxBatchSize}: split it, or raise maxBatchSize.`,
+      limits.maxBatchSize < MAX_BATCH_SIZE
+        ? `, or raise the store's maxBatchSize (at most ${MAX_BATCH_SIZE})`
+        : "",
     );
   }
   // One event (the common append) has no duplicate to look for.
   const seen = events.length > 1 ? new Set<string>() : undefined;
-  return events.map((event) => {
+  // An upper bound of the batch's bytes, exact only when it could be over the limit.
+  let upperBound = 0;
+  const encoded = events.map((event) => {
     if (typeof event !== "object" || event === null) {
       throw new InvalidArgumentError("events", "every event is an object { type, data }.");
     }
@@ -255,6 +281,9 @@ export function encodeEvents(
       if (bytes > limits.maxEventBytes)
         throw new EventTooLargeError(event.type, bytes, limits.maxEventBytes);
     }
+    upperBound += (data.length + metadata.length) * 3;
     return { id, type: event.type, data, metadata, schemaVersion: definition.version };
   });
+  checkBatchBytes(encoded, upperBound, limits.maxBatchBytes ?? MAX_BATCH_BYTES);
+  return encoded;
 }

@@ -38,6 +38,7 @@ import {
   type TelemetryOptions,
   type TelemetryTracer,
 } from "../telemetry/TelemetryTypes.js";
+import { parsePartitionCount } from "./categoryRegistry.js";
 import { checkCategoryRead } from "./checkCategoryRead.js";
 import { checkLayout } from "./checkLayout.js";
 import { checkServer } from "./checkServer.js";
@@ -50,6 +51,7 @@ import type {
   StreamLocation,
 } from "./EventStore.js";
 import { encodeEvents } from "./encodeEvents.js";
+import { MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_PARTITIONS } from "./limits.js";
 import { readAggregate } from "./readAggregate.js";
 import { corruptIndex } from "./readAggregatePage.js";
 import {
@@ -73,9 +75,12 @@ export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends Te
    * `default`. Fixed at a category's first write. Default 1 (one log per category).
    */
   partitions?: number | { default?: number; [category: string]: number | undefined };
-  /** Largest event (data + metadata JSON), in bytes. Default 1 MiB. */
+  /** Largest event (data + metadata JSON), in bytes. Default 1 MiB, at most 256 MiB. */
   maxEventBytes?: number;
-  /** Most events in one append. Default 1,000. */
+  /**
+   * Most events in one append. Default 1,000, at most `MAX_BATCH_SIZE` (10,000): an append is one
+   * script call, all or nothing. A batch's data and metadata also stay within `MAX_BATCH_BYTES`.
+   */
   maxBatchSize?: number;
   /** Events fetched per round trip when reading. Default 1,000. */
   readPageSize?: number;
@@ -137,7 +142,9 @@ export const DEFAULT_EVENT_STORE_OPTIONS = {
 
 /** The script commands registered on the client with ioredis `defineCommand`. */
 interface ScriptCommands {
-  streamstoreAppend2(...args: (string | number)[]): Promise<unknown[]>;
+  // One array argument (ioredis flattens it): a spread of a batch's arguments would put every one
+  // on the call stack, which overflowed at ~120,000 of them (RangeError, issue 14).
+  streamstoreAppend2(args: (string | number)[]): Promise<unknown[]>;
   streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
 }
 
@@ -153,7 +160,7 @@ const REDIRECTION_DELAY_MS = 100;
 
 /** The append script and WAIT in one ioredis pipeline (one connection, one round trip). */
 interface ScriptPipeline {
-  streamstoreAppend2(...args: (string | number)[]): ScriptPipeline;
+  streamstoreAppend2(args: (string | number)[]): ScriptPipeline;
   call(command: string, ...args: (string | number)[]): ScriptPipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
@@ -184,9 +191,17 @@ function typedRedisError(error: unknown): never {
   throw error;
 }
 
-function checkPositiveInteger(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+function checkPositiveInteger(
+  name: string,
+  value: unknown,
+  max = Number.MAX_SAFE_INTEGER,
+  why = "",
+): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new InvalidArgumentError(name, `${String(value)} must be an integer from 1 to ${max}.`);
+    throw new InvalidArgumentError(
+      name,
+      `${String(value)} must be an integer from 1 to ${max}${why}.`,
+    );
   }
   return value;
 }
@@ -268,14 +283,16 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     maxEventBytes: checkPositiveInteger(
       "maxEventBytes",
       options.maxEventBytes ?? DEFAULT_EVENT_STORE_OPTIONS.maxEventBytes,
-      512 * 1024 * 1024,
+      MAX_BATCH_BYTES,
+      ' (MAX_BATCH_BYTES, what one append can carry); see "Limits" in the @streamstore/core README',
     ),
     maxBatchSize: checkPositiveInteger(
       "maxBatchSize",
       options.maxBatchSize ?? DEFAULT_EVENT_STORE_OPTIONS.maxBatchSize,
-      // 4 + 5 values per event must stay far below Lua's unpack/stack limits and ARGV sizes.
-      100_000,
+      MAX_BATCH_SIZE,
+      ' (MAX_BATCH_SIZE: an append is one all-or-nothing script call; append bigger batches in parts of at most that many); see "Limits" in the @streamstore/core README',
     ),
+    maxBatchBytes: MAX_BATCH_BYTES,
   };
   const readPageSize = checkPositiveInteger(
     "readPageSize",
@@ -301,7 +318,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       typeof partitionsOption === "number"
         ? partitionsOption
         : (partitionsOption[category] ?? partitionsOption.default ?? 1);
-    return checkPositiveInteger(`partitions of "${category}"`, value, 1024);
+    return checkPositiveInteger(`partitions of "${category}"`, value, MAX_PARTITIONS);
   };
   const scripts = registerScripts(redis);
   const keyRing = new KeyRing(
@@ -347,7 +364,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       recordedText = await redis.hget(keys.categories(), category);
     }
     if (recordedText === null) return configured;
-    const recorded = Number(recordedText);
+    // Checked as read: a hand-written count must not reach partitionOf or a reader's loop.
+    const recorded = parsePartitionCount(keys.categories(), category, recordedText);
     if (recorded !== configured)
       throw new PartitionCountMismatchError(category, recorded, configured);
     recordedPartitions.set(category, recorded);
@@ -437,7 +455,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     let acknowledged: number | undefined;
     if (durability === undefined) {
       try {
-        reply = await scripts.streamstoreAppend2(...args);
+        reply = await scripts.streamstoreAppend2(args);
       } catch (error) {
         typedRedisError(error);
       }
@@ -449,7 +467,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       for (let redirections = 0; ; redirections++) {
         const pipeline = redis.pipeline() as unknown as ScriptPipeline;
         replies = await pipeline
-          .streamstoreAppend2(...args)
+          .streamstoreAppend2(args)
           .call("WAIT", durability.replicas, durability.timeoutMs)
           .exec();
         const error = replies?.[0]?.[0];

@@ -10,6 +10,7 @@ import {
   KeyRing,
   keyLayout,
   type Logger,
+  MAX_BATCH_SIZE,
   type RawStreamEntry,
   type RecordedEvent,
   SPAN_KIND_CONSUMER,
@@ -18,7 +19,7 @@ import {
   type TelemetryAttributes,
   type TelemetryOptions,
 } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { readPartitionCount, sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError, errorText } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
@@ -56,7 +57,7 @@ export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog>
   logger?: Logger;
   /** Where a new consumer group starts: `"end"` (only events appended from now on) or `"beginning"`. */
   startFrom?: "end" | "beginning";
-  /** Entries per XREADGROUP; they are handled concurrently. */
+  /** Entries per XREADGROUP; they are handled concurrently. At most 10,000. */
   batchSize?: number;
   /** XREADGROUP BLOCK time, ms. */
   blockMs?: number;
@@ -148,6 +149,13 @@ export function startReactor<Catalog extends EventCatalog>(
   if (options.maxDeliveries < 1 || options.batchSize < 1) {
     throw new InvalidArgumentError("reactor options", "maxDeliveries and batchSize must be >= 1.");
   }
+  // A batch is one XREADGROUP and one XACK: bounded like an append (issue 14).
+  if (!Number.isSafeInteger(options.batchSize) || options.batchSize > MAX_BATCH_SIZE) {
+    throw new InvalidArgumentError(
+      "batchSize",
+      `${String(options.batchSize)} must be an integer from 1 to ${MAX_BATCH_SIZE} (MAX_BATCH_SIZE).`,
+    );
+  }
   const logger = reactorOptions.logger ?? silentLogger;
   const telemetry = createProjectionsTelemetry(
     telemetryOptionsFor(reactorOptions, reactorOptions.store),
@@ -194,7 +202,7 @@ export function startReactor<Catalog extends EventCatalog>(
     for (const category of reactor.source) {
       const count = reactorOptions.store
         ? await reactorOptions.store.partitionsOf(category)
-        : Number((await redis.hget(logs.categories(), category)) ?? 1);
+        : ((await readPartitionCount(redis, logs, category)) ?? 1);
       for (let partition = 0; partition < count; partition++) {
         const logKey = logs.log(category, partition);
         if (!sources.some((source) => source.logKey === logKey)) {
@@ -423,8 +431,7 @@ export function startReactor<Catalog extends EventCatalog>(
               options.batchSize,
             )) as [string, RawStreamEntry[], string[]?];
             await Promise.all(reply[1].map((entry) => handle(source, entry, true)));
-            if (reply[2]?.length)
-              await sendCommand(redis, "xack", source.logKey, group, ...reply[2]);
+            if (reply[2]?.length) await sendCommand(redis, "xack", source.logKey, group, reply[2]);
           }
         }
         if (sources.length === 0) {

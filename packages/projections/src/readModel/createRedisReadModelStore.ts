@@ -34,8 +34,10 @@ export interface RedisReadModelStoreOptions {
 }
 
 interface ReadModelScripts {
-  streamstoreRmCommit1(...args: (string | number)[]): Promise<unknown[]>;
-  streamstoreRmDeadLetter1(...args: (string | number)[]): Promise<unknown[]>;
+  // One array argument (ioredis flattens it): a batch's documents spread onto the call stack
+  // would overflow it past ~120,000 arguments (issue 14).
+  streamstoreRmCommit1(args: (string | number)[]): Promise<unknown[]>;
+  streamstoreRmDeadLetter1(args: (string | number)[]): Promise<unknown[]>;
 }
 
 function registerScripts(redis: Redis | Cluster): ReadModelScripts {
@@ -147,7 +149,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
 
     async loadDocuments(build, documentKeys) {
       if (documentKeys.length === 0) return [];
-      const stored = await redis.mget(...documentKeys.map((key) => keys.doc(build, key)));
+      const stored = await redis.mget(documentKeys.map((key) => keys.doc(build, key)));
       return stored.map((value, index) =>
         value === null ? undefined : parseDocument(value, documentKeys[index] as string),
       );
@@ -187,8 +189,8 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
         const fields = deadLetterFields(record);
         args.push(fields.length, ...fields);
       }
-      args.push(...request.clearAttempts);
-      const reply = await scripts.streamstoreRmCommit1(...args);
+      for (const attempt of request.clearAttempts) args.push(attempt);
+      const reply = await scripts.streamstoreRmCommit1(args);
       switch (reply?.[0]) {
         case "ok":
           return { status: "ok" };
@@ -243,7 +245,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
       for (const doc of documents) {
         args.push(doc.expectedRevision, `${doc.expectedRevision + 1}:${JSON.stringify(doc.state)}`);
       }
-      const reply = await scripts.streamstoreRmDeadLetter1(...args);
+      const reply = await scripts.streamstoreRmDeadLetter1(args);
       const status = reply?.[0];
       if (status === "ok" || status === "gone" || status === "revision") return status;
       throw new ScriptFailedError(`the dead-letter script answered ${JSON.stringify(reply)}`);
@@ -286,7 +288,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
             1000,
           );
           cursor = next;
-          if (found.length > 0) await server.unlink(...found);
+          if (found.length > 0) await server.unlink(found);
         } while (cursor !== "0");
       }
     },

@@ -71,7 +71,7 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
   logger?: Logger;
   /** Called after every commit (keep it cheap). */
   onCommit?: (info: CommitInfo) => void;
-  /** Log entries per batch (one XRANGE page or XREADGROUP COUNT, one commit). */
+  /** Log entries per batch (one XRANGE page or XREADGROUP COUNT, one commit). At most 10,000. */
   batchSize?: number;
   /** XREADGROUP BLOCK time, ms: the longest an idle partition waits before looking again. */
   blockMs?: number;

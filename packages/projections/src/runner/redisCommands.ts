@@ -1,6 +1,9 @@
 import type { Cluster, Redis } from "ioredis";
 
-type AnyCommand = (...args: (string | number)[]) => Promise<unknown>;
+/** An argument, or a list of them (ioredis flattens it: no spread of a user-sized list). */
+type Argument = string | number | readonly (string | number)[];
+
+type AnyCommand = (...args: Argument[]) => Promise<unknown>;
 
 /**
  * Sends a command through ioredis's named method (so the in-memory fake, which implements the
@@ -12,7 +15,7 @@ type AnyCommand = (...args: (string | number)[]) => Promise<unknown>;
 export function sendCommand(
   redis: Redis | Cluster,
   name: string,
-  ...args: (string | number)[]
+  ...args: Argument[]
 ): Promise<unknown> {
   const method = (redis as unknown as Record<string, AnyCommand>)[name];
   if (typeof method !== "function") {

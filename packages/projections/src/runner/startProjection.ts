@@ -7,10 +7,11 @@ import {
   type EventStore,
   getRedisEventStore,
   InvalidArgumentError,
+  MAX_BATCH_SIZE,
   parseStreamName,
   silentLogger,
 } from "@streamstore/core";
-import { lastPartitionPosition, sleep } from "@streamstore/core/internal";
+import { lastPartitionPosition, readPartitionCount, sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
 import { CatchUpTimeoutError } from "../errors.js";
@@ -150,7 +151,17 @@ function resolveOptions(options: ProjectionRunnerOptions<EventCatalog>): Resolve
       "pass an EventArchive (createPostgresArchive of @streamstore/archive), or leave it out.",
     );
   }
-  if (result.batchSize < 1) throw new InvalidArgumentError("batchSize", "must be >= 1.");
+  // A batch is one read and one commit script: bounded like an append (issue 14).
+  if (
+    !Number.isSafeInteger(result.batchSize) ||
+    result.batchSize < 1 ||
+    result.batchSize > MAX_BATCH_SIZE
+  ) {
+    throw new InvalidArgumentError(
+      "batchSize",
+      `${String(result.batchSize)} must be an integer from 1 to ${MAX_BATCH_SIZE} (MAX_BATCH_SIZE).`,
+    );
+  }
   return result;
 }
 
@@ -230,7 +241,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       // Without a store, the recorded count is the truth (a store configured here could disagree).
       const count = runnerOptions.store
         ? await eventStore.partitionsOf(category)
-        : Number((await redis.hget(eventStore.keys.categories(), category)) ?? 1);
+        : ((await readPartitionCount(redis, eventStore.keys, category)) ?? 1);
       for (let partition = 0; partition < count; partition++) {
         next.push({ category, partition, field: partitionField(category, partition) });
       }
@@ -412,7 +423,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
               1000,
             );
             cursor = next;
-            if (found.length > 0) await server.unlink(...found);
+            if (found.length > 0) await server.unlink(found);
           } while (cursor !== "0");
         }
       }

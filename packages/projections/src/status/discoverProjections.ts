@@ -1,4 +1,5 @@
-import { keyLayout } from "@streamstore/core";
+import { type CorruptCategoryRegistryError, keyLayout } from "@streamstore/core";
+import { readCategoryRegistry } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import {
   activeBuildKeyPattern,
@@ -35,6 +36,11 @@ export interface DiscoverProjectionsOptions {
   redis: Redis | Cluster;
   /** The event store's key prefix. Default `"ss"`. */
   prefix?: string;
+  /**
+   * Called with each category registry entry that is not a valid partition count (written by
+   * hand): discovery leaves that category out and goes on with the others. Default: ignored.
+   */
+  onInvalidCategory?: (error: CorruptCategoryRegistryError) => void;
 }
 
 const GROUP = /^rm:([A-Za-z0-9_.-]{1,64}):(v[0-9]{1,15}(?:\.[0-9]{1,15})?)$/;
@@ -81,7 +87,7 @@ export async function discoverProjections(
         1000,
       );
       cursor = next;
-      activeKeys.push(...keys);
+      for (const key of keys) activeKeys.push(key);
     } while (cursor !== "0");
   }
   const namePrefix = `${prefix}:rm:`;
@@ -91,9 +97,12 @@ export async function discoverProjections(
     // contained ":"; names never do, so anything else is not ours.
     if (/^[A-Za-z0-9_.-]{1,64}$/.test(name)) entry(name);
   }
-  const categories = await redis.hgetall(logs.categories());
-  for (const [category, count] of Object.entries(categories)) {
-    for (let partition = 0; partition < Number(count); partition++) {
+  // Each count checked as read: a hand-written 100000000 made this loop run for minutes.
+  const registry = await readCategoryRegistry(redis, logs);
+  for (const error of registry.invalid) options.onInvalidCategory?.(error);
+  const categories = new Set(registry.categories.map(({ category }) => category));
+  for (const { category, partitions: count } of registry.categories) {
+    for (let partition = 0; partition < count; partition++) {
       const groups = (await sendCommand(
         redis,
         "xinfo",
@@ -119,7 +128,7 @@ export async function discoverProjections(
       // HGETALL, not HKEYS: the ACL rules of aclRuleFor allow only the former.
       for (const field of Object.keys(await redis.hgetall(keys.checkpoints(activeBuild)))) {
         const category = field.slice(0, field.lastIndexOf(":"));
-        if (category in categories) value.source.add(category);
+        if (categories.has(category)) value.source.add(category);
       }
     }
     const builds = [...value.builds].sort(compareBuilds);

@@ -1,4 +1,5 @@
 import { keyLayout } from "@streamstore/core";
+import { readPartitionCount } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
@@ -122,7 +123,7 @@ export async function getProjectionStatus(
     .sort();
   const partitions: PartitionStatus[] = [];
   for (const category of projection.source) {
-    const count = Number((await redis.hget(logs.categories(), category)) ?? 1);
+    const count = (await readPartitionCount(redis, logs, category)) ?? 1;
     for (let partition = 0; partition < count; partition++) {
       const field = partitionField(category, partition);
       const logKey = logs.log(category, partition);

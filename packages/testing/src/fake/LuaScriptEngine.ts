@@ -936,7 +936,9 @@ export class LuaScriptEngine {
           entries.length > 0 &&
           entries.every(([key]) => typeof key === "number" && Number.isInteger(key) && key >= 1);
         if (isArray) {
-          const max = Math.max(...entries.map(([key]) => key as number));
+          // A loop, not Math.max(...): a script's reply table can be larger than the call stack.
+          let max = 0;
+          for (const [key] of entries) max = Math.max(max, key as number);
           const array: unknown[] = new Array(max).fill(null);
           for (const [key, value] of entries) array[(key as number) - 1] = value;
           return array;

@@ -383,7 +383,8 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
       state,
     );
     if (entries === undefined) return SCRIPT_TWIN_FALLBACK;
-    reply.push(...entries);
+    // A loop, not a spread: a page of up to 100,000 entries must not land on the call stack.
+    for (const entry of entries) reply.push(entry);
     return reply;
   },
 };
