@@ -29,7 +29,8 @@ export type StreamstoreErrorCode =
   | "ARCHIVE_CONFLICT"
   | "MISSING_DATA_SUBJECT"
   | "INVALID_DATA_SUBJECT"
-  | "SUBJECT_FORGOTTEN";
+  | "SUBJECT_FORGOTTEN"
+  | "FUNCTIONS_NOT_LOADED";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -1,3 +1,4 @@
 export * from "./archiveRequiredError.js";
 export * from "./errors.js";
+export * from "./functionsNotLoadedError.js";
 export * from "./StreamstoreError.js";
