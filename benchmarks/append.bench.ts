@@ -16,7 +16,7 @@ import { cpus, loadavg } from "node:os";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
-import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
+import { bareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { infoNumber, redisCpuSeconds, redisVersion } from "./support/redisInfo.js";
@@ -73,7 +73,7 @@ async function measure(admin: Redis, scenario: Scenario, append: AppendStep): Pr
 }
 
 /**
- * Redis's own time per append script call (INFO commandstats, EVALSHA), one call at a time on
+ * Redis's own time per append script call (INFO commandstats, FCALL), one call at a time on
  * one connection: the bare script and the store's.
  */
 async function scriptTimes(redis: Redis, admin: Redis) {
@@ -116,7 +116,7 @@ async function scriptTimes(redis: Redis, admin: Redis) {
           if (version !== "any") versions[side].set(stream, version + count);
         }
         const stats = await admin.info("commandstats");
-        const match = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(stats);
+        const match = /^cmdstat_fcall:calls=(\d+),usec=(\d+)/m.exec(stats);
         samples[side].push(Number(match?.[2]) / Number(match?.[1]));
       }
     }
@@ -138,7 +138,6 @@ async function main() {
   const admin = new Redis(server.url);
   const results: Record<string, unknown>[] = [];
   try {
-    for (const client of clients) defineBareAppend(client);
     let run = 0;
     for (const scenario of scenarios) {
       const measured: Record<Side, Measurement[]> = { bare: [], previous: [], store: [] };
@@ -301,7 +300,7 @@ Bare = a Lua script doing only what storage layout 2 must do, with the same fiel
 
 ${table.join("\n")}
 
-Where the difference goes on the Redis side: Redis's own time per script call (INFO commandstats, EVALSHA), one call at a time on one connection, the sides alternating in runs of 1,500 calls, median of 3 runs (commandstats time is wall-clock time inside Redis, which other work on this shared machine can inflate). Both encode positions the same way (\`struct.pack(">I6I6", ms, seq)\`). With \`"any"\` on an existing stream, streamstore's script also looks the stream's last event up in the log (its idempotency check: GETRANGE, decode, XRANGE), which the bare script does not.
+Where the difference goes on the Redis side: Redis's own time per script call (INFO commandstats, FCALL), one call at a time on one connection, the sides alternating in runs of 1,500 calls, median of 3 runs (commandstats time is wall-clock time inside Redis, which other work on this shared machine can inflate). Both encode positions the same way (\`struct.pack(">I6I6", ms, seq)\`). With \`"any"\` on an existing stream, streamstore's script also looks the stream's last event up in the log (its idempotency check: GETRANGE, decode, XRANGE), which the bare script does not.
 
 ${callTable.join("\n")}
 

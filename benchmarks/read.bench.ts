@@ -29,10 +29,11 @@ import {
   readAggregatePage,
   silentLogger,
 } from "@streamstore/core";
+import { defineFunctionLibrary, runFunction } from "@streamstore/core/internal";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { alternate } from "./support/alternate.js";
-import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
+import { bareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { commandStats, redisVersion } from "./support/redisInfo.js";
@@ -140,7 +141,6 @@ async function main() {
   const server = await startRedisServer();
   const redis = new Redis(server.url);
   const admin = new Redis(server.url);
-  defineBareAppend(redis);
   const random = seededRandom(SEED);
   try {
     const store: EventStore<typeof benchEvents> = getRedisEventStore({
@@ -316,7 +316,7 @@ async function main() {
     console.log(`snapshots: ${JSON.stringify(snapshotModel)}`);
 
     // ---- where the time goes: Redis's own time per call -------------------------------------
-    // The read script, and two variants run with EVAL_RO on the same aggregates: without the log
+    // The read script, and two variants run with FCALL_RO on the same aggregates: without the log
     // lookups (the index and the position codec only), and the lookups alone (one XRANGE per
     // position, the positions given as arguments: no index, no codec).
     const withoutLookups = READ_SCRIPT.replace(
@@ -329,6 +329,11 @@ local reply = {}
 for i = 1, #ARGV do reply[i] = redis.call("XRANGE", KEYS[1], ARGV[i], ARGV[i])[1] end
 return reply
 `;
+    // Run as functions (FCALL_RO), as the read script is.
+    const variants = defineFunctionLibrary("readbench", {
+      lookups_only: lookupsOnly,
+      without_lookups: withoutLookups,
+    });
     const serverSide: Record<string, unknown>[] = [];
     for (const group of GROUPS.slice(0, 3)) {
       const calls = 200;
@@ -359,24 +364,27 @@ return reply
         };
       };
       const bareStats = await usecPerCall(() => bareRead(group.events), "xrange");
-      const script = await usecPerCall((name) => storeRead(name, group.events), "evalsha_ro");
+      const script = await usecPerCall((name) => storeRead(name, group.events), "fcall_ro");
       const noLookups = await usecPerCall(async (name) => {
         const location = await store.locate(name);
-        return redis.call(
-          "EVAL_RO",
-          withoutLookups,
-          2,
-          location.indexKey,
-          location.logKey,
-          "forward",
-          1,
-          0,
-          1000,
+        return runFunction(
+          redis,
+          variants,
+          variants.functions.without_lookups,
+          [location.indexKey, location.logKey],
+          ["forward", 1, 0, 1000],
         );
-      }, "eval_ro");
+      }, "fcall_ro");
       const onlyLookups = await usecPerCall(
-        (name) => redis.call("EVAL_RO", lookupsOnly, 1, logKey, ...(positions.get(name) ?? [])),
-        "eval_ro",
+        (name) =>
+          runFunction(
+            redis,
+            variants,
+            variants.functions.lookups_only,
+            [logKey],
+            positions.get(name) ?? [],
+          ),
+        "fcall_ro",
       );
       const row = {
         events: group.events,
@@ -482,7 +490,7 @@ Replaying costs about ${snapshotModel.replayFixedMs} ms + ${snapshotModel.replay
 
 ## Where the time goes (Redis side)
 
-INFO commandstats after CONFIG RESETSTAT, 200 reads per row: µs Redis spent per read (whole script calls include their inner commands; "its inner XRANGEs" is what the script's one-XRANGE-per-event lookups add up to per read). Variants, run with EVAL_RO on the same aggregates: "without the lookups" = the read script with its XRANGE replaced by an empty table (STRLEN, GETRANGE, the position codec, the reply of positions); "the lookups alone" = one XRANGE per position, positions given as arguments (no index, no codec).
+INFO commandstats after CONFIG RESETSTAT, 200 reads per row: µs Redis spent per read (whole script calls include their inner commands; "its inner XRANGEs" is what the script's one-XRANGE-per-event lookups add up to per read). Variants, run as functions with FCALL_RO on the same aggregates: "without the lookups" = the read script with its XRANGE replaced by an empty table (STRLEN, GETRANGE, the position codec, the reply of positions); "the lookups alone" = one XRANGE per position, positions given as arguments (no index, no codec).
 
 ${serverTable.join("\n")}
 

@@ -21,7 +21,7 @@ import {
 import { createTelemetry, getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
-import { bareAppend, defineBareAppend } from "./support/bareAppend.js";
+import { bareAppend } from "./support/bareAppend.js";
 import { benchEvents, benchPayload } from "./support/benchEvents.js";
 import { benchFlag } from "./support/benchFlag.js";
 import { type AppendStep, runAppenders } from "./support/runAppenders.js";
@@ -87,7 +87,6 @@ async function main() {
   });
   const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
   try {
-    for (const client of clients) defineBareAppend(client);
     const checkNs = checkCost();
     console.log(`check with no provider: ${checkNs.toFixed(1)} ns per append`);
     const rates: Record<"bare" | "off" | "tracer" | "meter" | "sdk", number[]> = {

@@ -1,3 +1,4 @@
+import { defineFunctionLibrary, runFunction } from "@streamstore/core/internal";
 import type { Redis } from "ioredis";
 import { benchPayload } from "./benchEvents.js";
 
@@ -6,7 +7,7 @@ import { benchPayload } from "./benchEvents.js";
 // fields streamstore writes), then ONE APPEND of the events' 12-byte log positions to the index
 // (ms and seq, 6 bytes each, packed by Redis's struct library). What bench:append and
 // bench:telemetry measure streamstore against.
-const BARE_SCRIPT = `
+const BARE_SCRIPT = `#!lua
 local current = redis.call("STRLEN", KEYS[1]) / 12
 if ARGV[1] ~= "any" and tonumber(ARGV[1]) ~= current then return {"conflict", current} end
 local n = tonumber(ARGV[3])
@@ -24,7 +25,7 @@ return {"ok", current + n}
 // The bare minimum of the PREVIOUS layout (a Redis stream per aggregate beside the log, each
 // event stored twice): the version from the aggregate stream's last id, two XADDs per event.
 // Kept so that bench:append shows whether an append got cheaper or dearer for Redis.
-const BARE_PREVIOUS_SCRIPT = `
+const BARE_PREVIOUS_SCRIPT = `#!lua
 local current = 0
 local last = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)
 if #last > 0 then current = tonumber(string.match(last[1][1], "^(%d+)%-")) end
@@ -45,21 +46,16 @@ return {"ok", current + n}
  */
 export type BareLayout = "index" | "previous";
 
-/**
- * Defines the bare scripts' commands on a client; call once per client.
- *
- * @example
- * for (const client of clients) defineBareAppend(client);
- */
-export function defineBareAppend(client: Redis): void {
-  client.defineCommand("bareAppend", { numberOfKeys: 2, lua: BARE_SCRIPT });
-  client.defineCommand("bareAppendPrevious", { numberOfKeys: 2, lua: BARE_PREVIOUS_SCRIPT });
-}
+// Run as Redis Functions, as streamstore runs its own scripts (FCALL through ioredis \`call\`):
+// both sides of a ratio pay the same invocation.
+const BENCH_LIBRARY = defineFunctionLibrary("bench", {
+  bare: BARE_SCRIPT,
+  bare_previous: BARE_PREVIOUS_SCRIPT,
+});
 
 /**
  * Appends `count` events of {@link benchPayload} to stream `stream` under `prefix` with the bare
- * script of `layout`, expecting `version` (or `"any"`). The client must have
- * {@link defineBareAppend} run.
+ * script of `layout`, expecting `version` (or `"any"`), as a Redis Function (loaded on first use).
  *
  * @example
  * await bareAppend(clients[0], "bare0", 7, 0, 1);
@@ -73,18 +69,14 @@ export async function bareAppend(
   count: number,
   layout: BareLayout = "index",
 ): Promise<void> {
-  const args: (string | number)[] = [
+  const keys = [
     layout === "index" ? `${prefix}:{account:0}:i:${stream}` : `${prefix}:{account:0}:s:${stream}`,
     `${prefix}:{account:0}:log`,
-    version,
-    String(stream),
-    count,
   ];
+  const args: (string | number)[] = [version, String(stream), count];
   for (let k = 0; k < count; k++)
     args.push(crypto.randomUUID(), "Deposited", JSON.stringify(benchPayload));
-  const commands = client as unknown as Record<
-    "bareAppend" | "bareAppendPrevious",
-    (...a: unknown[]) => Promise<unknown>
-  >;
-  await (layout === "index" ? commands.bareAppend(...args) : commands.bareAppendPrevious(...args));
+  const fn =
+    layout === "index" ? BENCH_LIBRARY.functions.bare : BENCH_LIBRARY.functions.bare_previous;
+  await runFunction(client, BENCH_LIBRARY, fn, keys, args);
 }

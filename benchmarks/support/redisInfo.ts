@@ -40,7 +40,7 @@ export async function redisVersion(redis: Redis): Promise<string | undefined> {
  * INFO commandstats: calls and µs of each command since the last CONFIG RESETSTAT.
  *
  * @example
- * const evalsha = (await commandStats(admin)).evalsha;
+ * const fcall = (await commandStats(admin)).fcall;
  */
 export async function commandStats(
   redis: Redis,

@@ -1,5 +1,5 @@
 // docs/testing.md. Type-checked only: copy a block into a *.spec.ts of your own to run it.
-import { getRedisEventStore, handleCommand } from "@streamstore/core";
+import { coreFunctionLibrary, getRedisEventStore, handleCommand } from "@streamstore/core";
 import { startProjection } from "@streamstore/projections";
 import {
   createFakeRedis,
@@ -78,7 +78,7 @@ describe("on a private redis-server", () => {
     const proxy = await startTcpProxy({
       targetPort: server.port,
       onClientData: (chunk) => {
-        if (cut || !chunk.includes("EVALSHA")) return "forward";
+        if (cut || !chunk.includes(coreFunctionLibrary.functions.append.name)) return "forward";
         cut = true;
         return "drop-connection";
       },

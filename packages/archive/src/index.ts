@@ -1,3 +1,4 @@
+export { archiveFunctionLibrary } from "./archiver/archiverLease.js";
 export * from "./archiver/index.js";
 export { maskConnectionString } from "./archiveTarget.js";
 export {

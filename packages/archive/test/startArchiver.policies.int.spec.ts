@@ -1,8 +1,10 @@
 import {
   aclRuleFor,
+  coreFunctionLibrary,
   defineEvents,
   type EventStore,
   getRedisEventStore,
+  installFunctionLibraries,
   isArchiveRequiredError,
   isInvalidArgumentError,
   keyLayout,
@@ -17,6 +19,7 @@ import {
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
+import { archiveFunctionLibrary } from "../src/archiver/archiverLease.js";
 import { startArchiver } from "../src/archiver/startArchiver.js";
 
 const events = defineEvents({ Noted: z.object({ n: z.number(), text: z.string() }) });
@@ -279,6 +282,8 @@ describe("startArchiver", () => {
     const user = `${prefix}-user`;
     const archive = createInMemoryArchive();
     await redis.call("ACL", "SETUSER", user, "on", ">pw", ...aclRuleFor(prefix));
+    // (the operator step: the user may call the toolkit's functions, not load them)
+    await installFunctionLibraries(redis, [coreFunctionLibrary, archiveFunctionLibrary]);
     const limited = new Redis(inject("redisUrl"), { username: user, password: "pw" });
     try {
       const store = getRedisEventStore({ redis: limited, events, prefix, archive });

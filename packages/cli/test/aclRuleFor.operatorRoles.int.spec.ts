@@ -1,4 +1,10 @@
-import { aclRuleFor, INDEX_RECORD_BYTES, keyLayout, silentLogger } from "@streamstore/core";
+import {
+  aclRuleFor,
+  coreFunctionLibrary,
+  INDEX_RECORD_BYTES,
+  keyLayout,
+  silentLogger,
+} from "@streamstore/core";
 import { projectionKeys } from "@streamstore/projections";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -128,22 +134,16 @@ describe("aclRuleFor", () => {
     ]);
     expect(runtime.filter((rule) => !operator.includes(rule))).toEqual([]);
     // And the read-only one has no write, no writing script and no WAIT, and no CONFIG in any role
-    for (const write of [
-      "+xadd",
-      "+xdel",
-      "+set",
-      "+hset",
-      "+del",
-      "+append",
-      "+evalsha",
-      "+eval",
-      "+wait",
-    ]) {
+    for (const write of ["+xadd", "+xdel", "+set", "+hset", "+del", "+append", "+fcall", "+wait"]) {
       expect(readonly).not.toContain(write);
     }
-    // (aggregates are read through their index with read-only scripts: EVALSHA_RO, EVAL_RO)
-    for (const read of ["+xread", "+evalsha_ro", "+eval_ro", "+strlen", "+getrange"]) {
+    // (aggregates are read through their index with read-only functions: FCALL_RO)
+    for (const read of ["+xread", "+fcall_ro", "+strlen", "+getrange"]) {
       expect(readonly).toContain(read);
+    }
+    // And no role runs Lua of its own
+    for (const rule of ["+eval", "+evalsha", "+eval_ro", "+evalsha_ro", "+script", "+function"]) {
+      expect([...runtime, ...operator, ...readonly]).not.toContain(rule);
     }
     expect([...runtime, ...operator, ...readonly].some((rule) => rule.includes("config"))).toBe(
       false,
@@ -243,7 +243,7 @@ describe("streamstore as an operator ACL user", () => {
       expect(run.stderr).not.toContain("NOPERM");
       expect(run.code).toBe(0);
     }
-    // (stream show read account-bob through its index with EVALSHA_RO: the example's two events
+    // (stream show read account-bob through its index with FCALL_RO: the example's two events
     // and the poison deposit)
     expect(
       (JSON.parse(reads[1]?.stdout ?? "") as { events: { version: number }[] }).events.map(
@@ -264,38 +264,44 @@ describe("streamstore as an operator ACL user", () => {
   });
 });
 
-describe("the read-only operator's scripts", () => {
-  it("runs read-only scripts, and is refused EVAL, EVALSHA and every write from EVAL_RO", async () => {
+describe("the read-only operator's functions", () => {
+  it("runs read-only functions, and is refused FCALL, EVAL, EVALSHA and every write from FCALL_RO", async () => {
     // Given connections as the read-only operator and as the operator, and a cached script
     const readonly = new Redis(urlAs(users.readonly));
     const operator = new Redis(urlAs(users.operator));
     const sha = String(await redis.call("SCRIPT", "LOAD", "return 1"));
     const index = keyLayout(prefix).index("account", 0, "bob");
-    const append = "return redis.call('APPEND', KEYS[1], 'x')";
+    const log = keyLayout(prefix).log("account", 0);
+    const { append, version } = coreFunctionLibrary.functions;
+    const appendArgs = [2, index, log, "any", 0, "bob", 1, 3, "evil-1", "Deposited", "{}"];
     const outcome = (command: Promise<unknown>) =>
       command.then(
         (reply) => reply,
         (error: Error) => error.message,
       );
     try {
-      // When the read-only operator reads with EVAL_RO, then tries to write with a script each
-      // way, and the operator (who may APPEND) tries it with EVAL_RO
-      const length = await outcome(
-        readonly.call("EVAL_RO", "return redis.call('STRLEN', KEYS[1])", 1, index),
-      );
-      const evalWrite = await outcome(readonly.call("EVAL", append, 1, index));
+      // When the read-only operator reads with FCALL_RO, then tries to write each way, and the
+      // operator (who may append) tries it with FCALL_RO
+      const read = await outcome(readonly.call("FCALL_RO", version.name, 1, index));
+      const fcallWrite = await outcome(readonly.call("FCALL", append.name, ...appendArgs));
+      const evalWrite = await outcome(readonly.call("EVAL", "return 1", 0));
       const evalshaWrite = await outcome(readonly.call("EVALSHA", sha, 0));
-      const readonlyRoWrite = await outcome(readonly.call("EVAL_RO", append, 1, index));
-      const operatorRoWrite = await outcome(operator.call("EVAL_RO", append, 1, index));
+      const readonlyRoWrite = await outcome(readonly.call("FCALL_RO", append.name, ...appendArgs));
+      const operatorRoWrite = await outcome(operator.call("FCALL_RO", append.name, ...appendArgs));
 
-      // Then the read answers account-bob's three versions; EVAL and EVALSHA are not its
-      // commands, nor is APPEND inside a script; and Redis refuses any write from EVAL_RO, whoever
-      // runs it. The index is unchanged.
-      expect(length).toBe(3 * INDEX_RECORD_BYTES);
+      // Then the read answers account-bob's three versions; FCALL, EVAL and EVALSHA are not its
+      // commands; and Redis refuses the append function from FCALL_RO, whoever runs it. The
+      // index is unchanged.
+      expect((read as unknown[])[0]).toBe(3);
+      expect(fcallWrite).toMatch(/^NOPERM .*'fcall'/);
       expect(evalWrite).toMatch(/^NOPERM .*'eval'/);
       expect(evalshaWrite).toMatch(/^NOPERM .*'evalsha'/);
-      expect(readonlyRoWrite).toMatch(/The user executing the script can't run this command/);
-      expect(operatorRoWrite).toMatch(/Write commands are not allowed from read-only scripts/);
+      expect(readonlyRoWrite).toMatch(
+        /Can not execute a script with write flag using \*_ro command/,
+      );
+      expect(operatorRoWrite).toMatch(
+        /Can not execute a script with write flag using \*_ro command/,
+      );
       expect(await redis.strlen(index)).toBe(3 * INDEX_RECORD_BYTES);
     } finally {
       readonly.disconnect();

@@ -9,9 +9,16 @@ export * from "./events/types.js";
 export * from "./keys/keyLayout.js";
 export * from "./logging/Logger.js";
 export * from "./personalData/index.js";
+export type { FunctionLibrary, LibraryFunction } from "./scripting/functionLibrary.js";
+export {
+  type FunctionClient,
+  type FunctionLibraryInstall,
+  installFunctionLibraries,
+} from "./scripting/runFunction.js";
 export * from "./security/index.js";
 export * from "./store/checkLayout.js";
 export * from "./store/checkServer.js";
+export * from "./store/coreFunctionLibrary.js";
 export * from "./store/EventStore.js";
 export * from "./store/encodeEvents.js";
 export * from "./store/entryCodec.js";

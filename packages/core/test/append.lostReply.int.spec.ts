@@ -1,4 +1,9 @@
-import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import {
+  coreFunctionLibrary,
+  defineEvents,
+  getRedisEventStore,
+  silentLogger,
+} from "@streamstore/core";
 import { startTcpProxy } from "@streamstore/testing";
 import { indexPositions } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
@@ -15,12 +20,19 @@ describe("EventStore.append", () => {
     let armedKey: string | undefined;
     const proxy = await startTcpProxy({
       targetPort: port,
-      onClientData: (chunk) =>
-        armedKey !== undefined &&
-        chunk.toString("latin1").toLowerCase().includes("evalsha") &&
-        chunk.includes(armedKey)
-          ? "drop-connection"
-          : "forward",
+      // One lost reply per armed append: the first FCALL of the append function on the armed
+      // key. ioredis then resends it on the new connection, or the call fails and is retried.
+      onClientData: (chunk) => {
+        if (
+          armedKey === undefined ||
+          !chunk.includes(coreFunctionLibrary.functions.append.name) ||
+          !chunk.includes(armedKey)
+        ) {
+          return "forward";
+        }
+        armedKey = undefined;
+        return "drop-connection";
+      },
     });
     const redis = new Redis(proxy.port, "127.0.0.1", {
       maxRetriesPerRequest: 5,
@@ -30,7 +42,7 @@ describe("EventStore.append", () => {
     const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
     const raw = new Redis(server);
     try {
-      await store.append("note-warmup", [{ type: "Noted", data: { n: 0 } }]); // loads the script
+      await store.append("note-warmup", [{ type: "Noted", data: { n: 0 } }]); // loads the library
       let resentByClient = 0;
       let retriedByCaller = 0;
       for (let round = 0; round < 200; round++) {

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import {
   aclRuleFor,
+  coreFunctionLibrary,
   dataSubject,
   defineEvents,
   getRedisEventStore,
+  installFunctionLibraries,
   personal,
   silentLogger,
 } from "@streamstore/core";
@@ -31,6 +33,8 @@ beforeAll(async () => {
   server = await startRedisServer();
   admin = new Redis(server.url);
   await admin.call("ACL", "SETUSER", USER, "on", `>${PASSWORD}`, ...aclRuleFor("tenant"));
+  // The operator step: the tenant may call the toolkit's functions, not load them
+  await installFunctionLibraries(admin, [coreFunctionLibrary]);
   tenant = new Redis({ port: server.port, host: "127.0.0.1", username: USER, password: PASSWORD });
 });
 

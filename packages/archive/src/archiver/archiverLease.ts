@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { defineFunctionLibrary, runFunction } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 
 /**
@@ -18,10 +19,21 @@ redis.call("DEL", KEYS[1])
 return 1
 `;
 
-interface LeaseCommands {
-  streamstoreArchiverRenew1(key: string, token: string, ms: number): Promise<number>;
-  streamstoreArchiverRelease1(key: string, token: string): Promise<number>;
-}
+/**
+ * The Redis Functions library of @streamstore/archive: the archiver's lease renewal and release
+ * (its trim is core's `archive_trim`). The archiver loads it on first use where it is missing; a
+ * deployment whose application user may not load functions loads it once with
+ * `streamstore functions install` or `installFunctionLibraries(redis, [archiveFunctionLibrary])`.
+ *
+ * @example
+ * await installFunctionLibraries(adminRedis, [coreFunctionLibrary, archiveFunctionLibrary]);
+ */
+export const archiveFunctionLibrary = defineFunctionLibrary("archive", {
+  release_lease: RELEASE_ARCHIVER_LEASE_SCRIPT,
+  renew_lease: RENEW_ARCHIVER_LEASE_SCRIPT,
+});
+
+const { release_lease: RELEASE, renew_lease: RENEW } = archiveFunctionLibrary.functions;
 
 /**
  * One archiver's lease on one category partition: a Redis string holding the owner's token,
@@ -35,18 +47,6 @@ interface LeaseCommands {
  * if (await lease.hold()) await trimArchived(redis, keys, { ...step, token: lease.token });
  */
 export function archiverLease(redis: Redis | Cluster, key: string, workerId: string, ms: number) {
-  const client = redis as unknown as Partial<LeaseCommands> & Pick<Redis, "defineCommand">;
-  if (typeof client.streamstoreArchiverRenew1 !== "function") {
-    client.defineCommand("streamstoreArchiverRenew1", {
-      numberOfKeys: 1,
-      lua: RENEW_ARCHIVER_LEASE_SCRIPT,
-    });
-    client.defineCommand("streamstoreArchiverRelease1", {
-      numberOfKeys: 1,
-      lua: RELEASE_ARCHIVER_LEASE_SCRIPT,
-    });
-  }
-  const commands = client as LeaseCommands;
   let token = `${workerId}:${randomUUID()}`;
   let held = false;
   return {
@@ -55,14 +55,18 @@ export function archiverLease(redis: Redis | Cluster, key: string, workerId: str
     },
     /** Takes the lease if free, or extends it if ours; resolves whether it is ours now. */
     async hold(): Promise<boolean> {
-      if (held && (await commands.streamstoreArchiverRenew1(key, token, ms)) === 1) return true;
+      if (
+        held &&
+        (await runFunction(redis, archiveFunctionLibrary, RENEW, [key], [token, ms])) === 1
+      )
+        return true;
       if (held) token = `${workerId}:${randomUUID()}`;
       held = (await redis.set(key, token, "PX", ms, "NX")) === "OK";
       return held;
     },
     /** Gives the lease up (if still ours), so another archiver need not wait for it to expire. */
     async release(): Promise<void> {
-      if (held) await commands.streamstoreArchiverRelease1(key, token);
+      if (held) await runFunction(redis, archiveFunctionLibrary, RELEASE, [key], [token]);
       held = false;
     },
   };

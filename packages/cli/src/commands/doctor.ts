@@ -443,6 +443,10 @@ async function doctor(context: CommandContext): Promise<number> {
       output.line("  a read-only operator (every command but rebuild and dlq retry/discard):");
       output.line(`  ${readonlyAcl.command}`);
       output.line();
+      output.line(
+        "  These users run the toolkit's Lua as Redis Functions (FCALL) and no Lua of their own: load the functions once per server as an admin with `streamstore functions install`.",
+      );
+      output.line();
       if (failed.length > 0) {
         output.line(
           c.red(

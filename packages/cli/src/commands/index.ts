@@ -6,6 +6,7 @@ import { registerCategories } from "./categories.js";
 import { registerDlq } from "./dlq.js";
 import { registerDoctor } from "./doctor.js";
 import { registerForget } from "./forget.js";
+import { registerFunctions } from "./functions.js";
 import { registerProjections } from "./projections.js";
 import { registerRebuild } from "./rebuild.js";
 import { registerStreams } from "./streams.js";
@@ -24,5 +25,6 @@ export function registerCommands(program: Command, runAction: ActionRunner): voi
   registerDlq(program, runAction);
   registerArchive(program, runAction);
   registerForget(program, runAction);
+  registerFunctions(program, runAction);
   registerDashboard(program, runAction);
 }

@@ -30,7 +30,8 @@ export type StreamstoreErrorCode =
   | "MISSING_DATA_SUBJECT"
   | "INVALID_DATA_SUBJECT"
   | "SUBJECT_FORGOTTEN"
-  | "CORRUPT_CATEGORY_REGISTRY";
+  | "CORRUPT_CATEGORY_REGISTRY"
+  | "FUNCTIONS_NOT_LOADED";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

@@ -46,12 +46,11 @@ export const DEFAULT_ACL_RULE_OPTIONS = { role: "runtime", scan: true, wait: tru
 // reactors; the ACL test of @streamstore/testing runs the whole event-store contract, a
 // projection and a reactor as such a user, so a missing command fails CI with NOPERM.
 const COMMANDS = [
-  // scripts: ioredis defineCommand sends EVALSHA, and EVAL once after NOSCRIPT
-  "evalsha",
-  "eval",
-  // read-only scripts (aggregate reads, versions): EVALSHA_RO, EVAL_RO once after NOSCRIPT
-  "evalsha_ro",
-  "eval_ro",
+  // the toolkit's scripts run as Redis Functions: FCALL, and FCALL_RO for the read-only ones
+  // (aggregate reads, versions). No EVAL, EVALSHA, SCRIPT or FUNCTION: this user cannot run Lua
+  // of its own, only the functions an operator loaded (`streamstore functions install`).
+  "fcall",
+  "fcall_ro",
   // streams
   "xadd",
   "xrange",
@@ -115,12 +114,11 @@ const COMMANDS = [
   "cluster|info",
 ] as const;
 
-// The runtime commands that only read: an "operator-readonly" user keeps these. EVALSHA and EVAL
-// stay out; EVALSHA_RO and EVAL_RO stay in: Redis refuses every write from them (and a script's
-// own commands are checked against the ACL too), and aggregate reads run with them.
+// The runtime commands that only read: an "operator-readonly" user keeps these. FCALL stays out;
+// FCALL_RO stays in: Redis refuses it any function not flagged no-writes (and a function's own
+// commands are checked against the ACL too), and aggregate reads run with it.
 const READ_COMMANDS: ReadonlySet<string> = new Set([
-  "evalsha_ro",
-  "eval_ro",
+  "fcall_ro",
   "strlen",
   "getrange",
   "xrange",

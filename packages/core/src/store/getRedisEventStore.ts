@@ -27,6 +27,12 @@ import { assertDataSubject } from "../personalData/personal.js";
 import { subjectsOfBatch } from "../personalData/personalFields.js";
 import { openSnapshotState, sealSnapshotState } from "../personalData/snapshotSeal.js";
 import {
+  functionCall,
+  isFunctionNotFound,
+  loadFunctionLibrary,
+  runFunction,
+} from "../scripting/runFunction.js";
+import {
   attachCoreTelemetry,
   type CoreInstruments,
   createCoreTelemetry,
@@ -42,6 +48,7 @@ import { parsePartitionCount } from "./categoryRegistry.js";
 import { checkCategoryRead } from "./checkCategoryRead.js";
 import { checkLayout } from "./checkLayout.js";
 import { checkServer } from "./checkServer.js";
+import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
 import type {
   AppendDurability,
   AppendResult,
@@ -59,8 +66,6 @@ import {
   iterateCategoryEvents,
   readCategoryPage,
 } from "./readCategory.js";
-import { readOnlyScript } from "./readOnlyScript.js";
-import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 
 /** Options of {@link getRedisEventStore}. */
 export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends TelemetryOptions {
@@ -140,44 +145,15 @@ export const DEFAULT_EVENT_STORE_OPTIONS = {
   allowEviction: false,
 } as const;
 
-/** The script commands registered on the client with ioredis `defineCommand`. */
-interface ScriptCommands {
-  // One array argument (ioredis flattens it): a spread of a batch's arguments would put every one
-  // on the call stack, which overflowed at ~120,000 of them (RangeError, issue 14).
-  streamstoreAppend2(args: (string | number)[]): Promise<unknown[]>;
-  streamstoreSnapshot1(key: string, version: number, document: string): Promise<number>;
-}
-
-// The read-only scripts run with EVALSHA_RO (see readOnlyScript.ts); reads go through
-// readAggregatePage.
-const versionScript = readOnlyScript(VERSION_SCRIPT);
+// The toolkit's scripts run as Redis Functions (FCALL / FCALL_RO), loaded where missing: see
+// scripting/runFunction.ts and "Redis Functions" in the README.
+const FUNCTIONS = coreFunctionLibrary.functions;
 
 // Cluster replies that mean "not executed here": the durable append resends after a slot refresh,
 // as ioredis does for single commands (its `maxRedirections` default is 16).
 const NOT_EXECUTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 const MAX_REDIRECTIONS = 16;
 const REDIRECTION_DELAY_MS = 100;
-
-/** The append script and WAIT in one ioredis pipeline (one connection, one round trip). */
-interface ScriptPipeline {
-  streamstoreAppend2(args: (string | number)[]): ScriptPipeline;
-  call(command: string, ...args: (string | number)[]): ScriptPipeline;
-  exec(): Promise<[Error | null, unknown][] | null>;
-}
-
-function registerScripts(redis: Redis | Cluster): ScriptCommands {
-  const client = redis as unknown as Partial<ScriptCommands> & Pick<Redis, "defineCommand">;
-  // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT: one round trip once cached.
-  // The name carries the storage layout: a client shared with an older store never runs the
-  // other layout's script under the same name.
-  if (typeof client.streamstoreAppend2 !== "function") {
-    client.defineCommand("streamstoreAppend2", { numberOfKeys: 2, lua: APPEND_SCRIPT });
-  }
-  if (typeof client.streamstoreSnapshot1 !== "function") {
-    client.defineCommand("streamstoreSnapshot1", { numberOfKeys: 1, lua: SNAPSHOT_SCRIPT });
-  }
-  return client as unknown as ScriptCommands;
-}
 
 /**
  * Turns Redis's refusals that have a precise meaning for an append into typed errors; anything
@@ -320,7 +296,6 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
         : (partitionsOption[category] ?? partitionsOption.default ?? 1);
     return checkPositiveInteger(`partitions of "${category}"`, value, MAX_PARTITIONS);
   };
-  const scripts = registerScripts(redis);
   const keyRing = new KeyRing(
     options.personalData?.keyStore ?? createRedisKeyStore({ redis, prefix: keys.prefix }),
     checkPositiveInteger(
@@ -438,9 +413,8 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     if (located) located.partition = location.partition;
     // Events without metadata at schema version 1 (the common batch) go as 3 values each.
     const plain = encoded.every((event) => event.metadata === "" && event.schemaVersion === 1);
+    const scriptKeys = [location.indexKey, location.logKey];
     const args: (string | number)[] = [
-      location.indexKey,
-      location.logKey,
       expected.kind,
       expected.version,
       location.id,
@@ -455,7 +429,13 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
     let acknowledged: number | undefined;
     if (durability === undefined) {
       try {
-        reply = await scripts.streamstoreAppend2(args);
+        reply = (await runFunction(
+          redis,
+          coreFunctionLibrary,
+          FUNCTIONS.append,
+          scriptKeys,
+          args,
+        )) as unknown[];
       } catch (error) {
         typedRedisError(error);
       }
@@ -464,13 +444,22 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       // and WAIT on one connection; on a Cluster, ioredis sends a pipeline to the node of its
       // keyed command, so WAIT reaches the very primary that ran the append (issue 6).
       let replies: [Error | null, unknown][] | null;
+      const [command, functionArgs] = functionCall(FUNCTIONS.append, scriptKeys, args);
+      let loaded = false;
       for (let redirections = 0; ; redirections++) {
-        const pipeline = redis.pipeline() as unknown as ScriptPipeline;
-        replies = await pipeline
-          .streamstoreAppend2(args)
+        replies = await redis
+          .pipeline()
+          .call(command, functionArgs)
           .call("WAIT", durability.replicas, durability.timeoutMs)
           .exec();
         const error = replies?.[0]?.[0];
+        // The library is not on this server yet: load it and send the pipeline again (Redis
+        // ran nothing of the append, and a WAIT alone changes nothing).
+        if (isFunctionNotFound(error) && !loaded) {
+          await loadFunctionLibrary(redis, coreFunctionLibrary);
+          loaded = true;
+          continue;
+        }
         // ioredis re-routes a Cluster pipeline only when every command in it was redirected,
         // never this one (the keyless WAIT runs): after a failover or resharding, follow
         // MOVED/ASK/TRYAGAIN/CLUSTERDOWN ourselves. Redis executed nothing then: safe to resend.
@@ -586,7 +575,13 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
   // The version and existence of a stream, from its index (one read-only script call).
   const versionOf = async (streamName: string): Promise<{ version: number; exists: boolean }> => {
     const location = await locate(streamName);
-    const reply = (await versionScript.run(redis, [location.indexKey], [])) as unknown[];
+    const reply = (await runFunction(
+      redis,
+      coreFunctionLibrary,
+      FUNCTIONS.version,
+      [location.indexKey],
+      [],
+    )) as unknown[];
     if (reply[0] === "corrupt") throw corruptIndex(streamName, location.indexKey, reply[1]);
     return { version: Number(reply[0]), exists: Number(reply[1]) === 1 };
   };
@@ -726,7 +721,13 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
           : snapshot,
       );
       return (
-        (await scripts.streamstoreSnapshot1(location.snapshotKey, snapshot.version, document)) === 1
+        (await runFunction(
+          redis,
+          coreFunctionLibrary,
+          FUNCTIONS.snapshot,
+          [location.snapshotKey],
+          [snapshot.version, document],
+        )) === 1
       );
     },
 

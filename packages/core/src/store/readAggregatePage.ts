@@ -1,11 +1,10 @@
 import type { Cluster, Redis } from "ioredis";
 import { CorruptEventError, InvalidArgumentError } from "../errors/index.js";
+import { runFunction } from "../scripting/runFunction.js";
+import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
 import type { StreamLocation } from "./EventStore.js";
 import type { RawStreamEntry } from "./entryCodec.js";
-import { readOnlyScript } from "./readOnlyScript.js";
-import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, READ_SCRIPT } from "./scripts.js";
-
-const readScript = readOnlyScript(READ_SCRIPT);
+import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES } from "./scripts.js";
 
 /** What {@link readAggregatePage} reads: versions from `start` towards `stop`, at most `count`. */
 export interface AggregatePageRequest {
@@ -82,8 +81,10 @@ export async function readAggregatePage(
       throw new InvalidArgumentError(name, `${String(value)} must be an integer >= ${lowest}.`);
     }
   }
-  const reply = (await readScript.run(
+  const reply = (await runFunction(
     redis,
+    coreFunctionLibrary,
+    coreFunctionLibrary.functions.read,
     [location.indexKey, location.logKey],
     [request.direction, request.start, request.stop, request.count],
   )) as unknown[];

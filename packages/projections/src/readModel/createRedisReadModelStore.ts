@@ -3,6 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import { CorruptCheckpointError } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
 import { serversOf } from "../runner/redisCommands.js";
+import { runProjectionsFunction } from "./projectionsFunctionLibrary.js";
 import type {
   Checkpoint,
   CommitOutcome,
@@ -11,12 +12,6 @@ import type {
   ReadModelStore,
   StoredDocument,
 } from "./ReadModelStore.js";
-import {
-  COMMIT_SCRIPT,
-  DEAD_LETTER_COMMIT_SCRIPT,
-  SWITCH_ACTIVE_BUILD_SCRIPT,
-  WRITE_DOCUMENT_SCRIPT,
-} from "./scripts.js";
 
 /**
  * Options of {@link createRedisReadModelStore}.
@@ -31,24 +26,6 @@ export interface RedisReadModelStoreOptions {
   prefix: string;
   /** The projection's name. */
   name: string;
-}
-
-interface ReadModelScripts {
-  // One array argument (ioredis flattens it): a batch's documents spread onto the call stack
-  // would overflow it past ~120,000 arguments (issue 14).
-  streamstoreRmCommit1(args: (string | number)[]): Promise<unknown[]>;
-  streamstoreRmDeadLetter1(args: (string | number)[]): Promise<unknown[]>;
-}
-
-function registerScripts(redis: Redis | Cluster): ReadModelScripts {
-  const client = redis as unknown as Partial<ReadModelScripts> & Pick<Redis, "defineCommand">;
-  if (typeof client.streamstoreRmCommit1 !== "function") {
-    client.defineCommand("streamstoreRmCommit1", { lua: COMMIT_SCRIPT });
-  }
-  if (typeof client.streamstoreRmDeadLetter1 !== "function") {
-    client.defineCommand("streamstoreRmDeadLetter1", { lua: DEAD_LETTER_COMMIT_SCRIPT });
-  }
-  return client as unknown as ReadModelScripts;
 }
 
 /**
@@ -141,7 +118,6 @@ function deadLetterFields(record: DeadLetterRecord): string[] {
 export function createRedisReadModelStore(options: RedisReadModelStoreOptions): ReadModelStore {
   const { redis, name } = options;
   const keys = projectionKeys(options.prefix, name);
-  const scripts = registerScripts(redis);
 
   return {
     kind: "redis",
@@ -164,14 +140,14 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
 
     async commit(request): Promise<CommitOutcome> {
       const { build } = request;
-      const args: (string | number)[] = [
-        4 + request.documents.length,
+      const scriptKeys = [
         keys.checkpoints(build),
         keys.fence(build, request.partition),
         keys.deadLetters(build),
         keys.attempts(build),
       ];
-      for (const doc of request.documents) args.push(keys.doc(build, doc.key));
+      for (const doc of request.documents) scriptKeys.push(keys.doc(build, doc.key));
+      const args: (string | number)[] = [];
       args.push(
         request.fenceToken === undefined ? "" : String(request.fenceToken),
         request.partition,
@@ -190,7 +166,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
         args.push(fields.length, ...fields);
       }
       for (const attempt of request.clearAttempts) args.push(attempt);
-      const reply = await scripts.streamstoreRmCommit1(args);
+      const reply = (await runProjectionsFunction(redis, "commit", scriptKeys, args)) as unknown[];
       switch (reply?.[0]) {
         case "ok":
           return { status: "ok" };
@@ -239,25 +215,32 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
     },
 
     async commitDeadLetter(build, deadLetterId, documents) {
-      const args: (string | number)[] = [1 + documents.length, keys.deadLetters(build)];
-      for (const doc of documents) args.push(keys.doc(build, doc.key));
-      args.push(deadLetterId, documents.length);
+      const scriptKeys = [keys.deadLetters(build)];
+      for (const doc of documents) scriptKeys.push(keys.doc(build, doc.key));
+      const args: (string | number)[] = [deadLetterId, documents.length];
       for (const doc of documents) {
         args.push(doc.expectedRevision, `${doc.expectedRevision + 1}:${JSON.stringify(doc.state)}`);
       }
-      const reply = await scripts.streamstoreRmDeadLetter1(args);
+      const reply = (await runProjectionsFunction(
+        redis,
+        "dead_letter",
+        scriptKeys,
+        args,
+      )) as unknown[];
       const status = reply?.[0];
       if (status === "ok" || status === "gone" || status === "revision") return status;
       throw new ScriptFailedError(`the dead-letter script answered ${JSON.stringify(reply)}`);
     },
 
     async writeDocument(build, document) {
-      const written = await redis.eval(
-        WRITE_DOCUMENT_SCRIPT,
-        1,
-        keys.doc(build, document.key),
-        document.expectedRevision,
-        `${document.expectedRevision + 1}:${JSON.stringify(document.state)}`,
+      const written = await runProjectionsFunction(
+        redis,
+        "write_document",
+        [keys.doc(build, document.key)],
+        [
+          document.expectedRevision,
+          `${document.expectedRevision + 1}:${JSON.stringify(document.state)}`,
+        ],
       );
       return Number(written) === 1 ? "ok" : "revision";
     },
@@ -270,7 +253,12 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
 
     async switchActiveBuild(expected, next) {
       const key = keys.active();
-      const reply = await redis.eval(SWITCH_ACTIVE_BUILD_SCRIPT, 1, key, expected ?? "", next);
+      const reply = await runProjectionsFunction(
+        redis,
+        "switch_active_build",
+        [key],
+        [expected ?? "", next],
+      );
       return Number(reply) === 1;
     },
 

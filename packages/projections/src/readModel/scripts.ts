@@ -165,7 +165,8 @@ export const SWITCH_ACTIVE_BUILD_SCRIPT = `#!lua
 local current = redis.call("GET", KEYS[1])
 if (current or "") ~= ARGV[1] then return 0 end
 redis.call("SET", KEYS[1], ARGV[2])
-return 1`;
+return 1
+`;
 
 /**
  * One document written if still at its revision: KEYS[1] doc. ARGV[1] expected revision, ARGV[2]

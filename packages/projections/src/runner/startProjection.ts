@@ -26,11 +26,7 @@ import {
 import type { Projection } from "../projection/defineProjection.js";
 import { createProjectionReader, type ProjectionReader } from "../reader/createProjectionReader.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
-import {
-  ACQUIRE_LEASE_SCRIPT,
-  HEARTBEAT_SCRIPT,
-  RENEW_LEASE_SCRIPT,
-} from "../readModel/scripts.js";
+import { runProjectionsFunction } from "../readModel/projectionsFunctionLibrary.js";
 import { getProjectionStatus, type ProjectionStatus } from "../status/getProjectionStatus.js";
 import {
   createProjectionsTelemetry,
@@ -98,31 +94,25 @@ export interface ProjectionRunner<StateType> extends ProjectionReader<StateType>
 }
 
 interface LeaseScripts {
-  streamstoreRmAcquire1(lease: string, fence: string, worker: string, ttl: number): Promise<number>;
-  streamstoreRmRenew1(
-    lease: string,
-    holder: string,
-    ttlOrRelease: number | string,
-  ): Promise<number>;
-  streamstoreRmHeartbeat1(
-    members: string,
-    worker: string,
-    ttlOrLeave: number | string,
-  ): Promise<string[]>;
+  acquire(lease: string, fence: string, worker: string, ttl: number): Promise<number>;
+  renew(lease: string, holder: string, ttlOrRelease: number | string): Promise<number>;
+  heartbeat(members: string, worker: string, ttlOrLeave: number | string): Promise<string[]>;
 }
 
-function registerLeaseScripts(redis: Redis | Cluster): LeaseScripts {
-  const client = redis as unknown as Partial<LeaseScripts> & Pick<Redis, "defineCommand">;
-  if (typeof client.streamstoreRmAcquire1 !== "function") {
-    client.defineCommand("streamstoreRmAcquire1", { numberOfKeys: 2, lua: ACQUIRE_LEASE_SCRIPT });
-  }
-  if (typeof client.streamstoreRmRenew1 !== "function") {
-    client.defineCommand("streamstoreRmRenew1", { numberOfKeys: 1, lua: RENEW_LEASE_SCRIPT });
-  }
-  if (typeof client.streamstoreRmHeartbeat1 !== "function") {
-    client.defineCommand("streamstoreRmHeartbeat1", { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
-  }
-  return client as unknown as LeaseScripts;
+function leaseScripts(redis: Redis | Cluster): LeaseScripts {
+  return {
+    acquire: async (lease, fence, worker, ttl) =>
+      Number(await runProjectionsFunction(redis, "acquire_lease", [lease, fence], [worker, ttl])),
+    renew: async (lease, holder, ttlOrRelease) =>
+      Number(await runProjectionsFunction(redis, "renew_lease", [lease], [holder, ttlOrRelease])),
+    heartbeat: async (members, worker, ttlOrLeave) =>
+      (await runProjectionsFunction(
+        redis,
+        "heartbeat",
+        [members],
+        [worker, ttlOrLeave],
+      )) as string[],
+  };
 }
 
 function resolveOptions(options: ProjectionRunnerOptions<EventCatalog>): ResolvedRunnerOptions {
@@ -204,7 +194,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       /[^A-Za-z0-9_.:-]/g,
       "_",
     );
-  const scripts = registerLeaseScripts(redis);
+  const scripts = leaseScripts(redis);
   const reader = createProjectionReader(projection, {
     readModel,
     activeBuildCacheMs: options.activeBuildCacheMs,
@@ -273,7 +263,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
   const release = async (worker: PartitionWorker): Promise<void> => {
     await worker.done;
     try {
-      await scripts.streamstoreRmRenew1(
+      await scripts.renew(
         keys.lease(build, worker.field),
         `${workerId}|${worker.token}`,
         "release",
@@ -303,7 +293,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       renewals.push(
         (async () => {
           const sentAt = performance.now();
-          const renewed = await scripts.streamstoreRmRenew1(
+          const renewed = await scripts.renew(
             keys.lease(build, field),
             `${workerId}|${worker.token}`,
             options.leaseTtlMs,
@@ -327,7 +317,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       if (!assigned.has(field) || workers.has(field) || stopController.signal.aborted) continue;
       const sentAt = performance.now();
       const token = Number(
-        await scripts.streamstoreRmAcquire1(
+        await scripts.acquire(
           keys.lease(build, field),
           keys.fence(build, field),
           workerId,
@@ -443,7 +433,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       try {
         await resolvePartitions();
         const members = (
-          await scripts.streamstoreRmHeartbeat1(keys.members(build), workerId, options.memberTtlMs)
+          await scripts.heartbeat(keys.members(build), workerId, options.memberTtlMs)
         )
           .map(String)
           .sort();
@@ -467,7 +457,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     for (const worker of workers.values()) worker.requestStop();
     await Promise.all([...workers.values()].map(release));
     try {
-      await scripts.streamstoreRmHeartbeat1(keys.members(build), workerId, "leave");
+      await scripts.heartbeat(keys.members(build), workerId, "leave");
     } catch {
       // The membership expires by itself.
     }

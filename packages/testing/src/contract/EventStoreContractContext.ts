@@ -109,16 +109,22 @@ export async function deleteKeys(redis: Redis | Cluster, pattern: string): Promi
  * Every store gets a random prefix, and `close()` deletes only keys under those prefixes (on
  * every primary of a Cluster), so a shared server is never flushed.
  *
+ * `options.under` puts every prefix under one (`<under>:contract-…`): for a user whose ACL
+ * (see `aclRuleFor`) allows only that prefix's keys.
+ *
  * @example
  * testEventStore("real Redis", async () => createContractContext(new Redis(url)));
  * testEventStore("Redis Cluster", async () => createContractContext(new Cluster(startupNodes)));
+ * testEventStore("ACL user", async () => createContractContext(tenantRedis, { under: "tenant" }));
  */
 export function createContractContext<Client extends Redis | Cluster>(
   redis: Client,
+  options: { under?: string } = {},
 ): EventStoreContractContext<Client> {
   const prefixes: string[] = [];
+  const under = options.under === undefined ? "" : `${options.under}:`;
   const newPrefix = () => {
-    const prefix = `contract-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const prefix = `${under}contract-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     prefixes.push(prefix);
     return prefix;
   };

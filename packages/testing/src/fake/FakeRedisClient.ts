@@ -13,8 +13,16 @@ import { type CommandReply, ProtocolReply, StatusReply } from "./replyError.js";
 /** ioredis's `CONNECTION_CLOSED_ERROR_MSG`, the message of calls on or after a closed connection. */
 const CONNECTION_CLOSED = "Connection is closed.";
 
-/** Commands whose replies may nest status replies (EXEC arrays, script tables). */
-const DEEP_STATUS = new Set(["exec", "eval", "evalsha", "eval_ro", "evalsha_ro"]);
+/** Commands whose replies may nest status replies (EXEC arrays, script and function tables). */
+const DEEP_STATUS = new Set([
+  "exec",
+  "eval",
+  "evalsha",
+  "eval_ro",
+  "evalsha_ro",
+  "fcall",
+  "fcall_ro",
+]);
 
 /**
  * The reply contexts of ioredis 6's connections: RESP3 (`protocol: 3`, the default) decoded with

@@ -17,6 +17,7 @@ import { serveStreamRead, streamCommands } from "./commands/streamCommands.js";
 import { stringCommands } from "./commands/stringCommands.js";
 import { type FakeClock, systemClock } from "./createManualClock.js";
 import { Database, type KeyspaceListener } from "./Database.js";
+import { FunctionRegistry } from "./FunctionRegistry.js";
 import {
   arityError,
   type CommandReply,
@@ -110,6 +111,8 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private readonly readyKeySet = new Set<string>();
   /** Cached scripts (SCRIPT LOAD/EXISTS, EVALSHA), run as their twin or in Lua. */
   readonly scripts: ScriptCache;
+  /** Function libraries (FUNCTION LOAD, FCALL), their scripts run as their twin or in Lua. */
+  readonly functions: FunctionRegistry;
   private readonly startedAt: number;
   private deferred: (() => void)[] = [];
   private repliesThisTurn = 0;
@@ -130,6 +133,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     twins: ReadonlyMap<string, ScriptTwin> = new Map(),
   ) {
     this.scripts = new ScriptCache(twins);
+    this.functions = new FunctionRegistry(twins);
     this.databases = Array.from(
       { length: DATABASE_COUNT },
       (_, index) => new Database(index, this),
@@ -433,16 +437,52 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     } else {
       sha = scripts.load(argv[1] as string);
     }
+    return this.runCachedScript(
+      ctx,
+      scripts,
+      sha,
+      argv.slice(3, 3 + numberOfKeys),
+      argv.slice(3 + numberOfKeys),
+      readOnly,
+    );
+  }
+
+  /** FCALL / FCALL_RO (`fcallCommandGeneric` in Redis 7.0's `src/functions.c`). */
+  runFunction(ctx: CommandContext, argv: readonly string[], readOnly: boolean): Reply {
+    const fn = this.functions.get(argv[1] as string);
+    if (fn === undefined) return replyError("ERR Function not found");
+    const numberOfKeys = parseIntegerArgument(argv[2] as string);
+    if (numberOfKeys > argv.length - 3) {
+      return replyError("ERR Number of keys can't be greater than number of args");
+    }
+    if (numberOfKeys < 0) return replyError("ERR Number of keys can't be negative");
+    return this.runCachedScript(
+      ctx,
+      this.functions.scripts,
+      fn.sha,
+      argv.slice(3, 3 + numberOfKeys),
+      argv.slice(3 + numberOfKeys),
+      readOnly,
+    );
+  }
+
+  private runCachedScript(
+    ctx: CommandContext,
+    scripts: ScriptCache,
+    sha: string,
+    keys: string[],
+    args: string[],
+    readOnly: boolean,
+  ): Reply {
     const flags = scripts.flags(sha);
     // `scriptPrepareForRun` (Redis 7.0 src/script.c): a script that declares its flags in a
-    // shebang and does not declare no-writes is refused by the *_RO commands before it runs. A
-    // script without a shebang runs, and has its writes refused at the redis.call.
+    // shebang (every function does) and does not declare no-writes is refused by the *_RO
+    // commands before it runs. A script without a shebang runs, and has its writes refused at
+    // the redis.call.
     if (readOnly && flags?.shebang === true && !flags.noWrites) {
       return replyError("ERR Can not execute a script with write flag using *_ro command.");
     }
     const noWrites = readOnly || (flags?.noWrites ?? false);
-    const keys = argv.slice(3, 3 + numberOfKeys);
-    const args = argv.slice(3 + numberOfKeys);
     // The script client starts on the caller's database; SELECT inside stays inside.
     const scriptConnection: ConnectionState = { ...ctx.connection, watched: new Set() };
     const now = ctx.now;
@@ -490,13 +530,64 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     return OK;
   }
 
+  /** FUNCTION LOAD / LIST / DELETE / FLUSH (Redis 7.0 `src/functions.c`). */
+  functionCommand(_ctx: CommandContext, argv: readonly string[]): Reply {
+    const sub = (argv[1] as string).toUpperCase();
+    const functions = this.functions;
+    if (sub === "LOAD") {
+      const replace = argv.length === 4 && isOption(argv[2], "REPLACE");
+      if (argv.length !== 3 && !replace) return replyError(ERR_SYNTAX);
+      return functions.load(argv[argv.length - 1] as string, replace);
+    }
+    if (sub === "LIST") {
+      let pattern: string | undefined;
+      let withCode = false;
+      for (let i = 2; i < argv.length; i++) {
+        if (isOption(argv[i], "WITHCODE")) withCode = true;
+        else if (isOption(argv[i], "LIBRARYNAME") && i + 1 < argv.length) pattern = argv[++i];
+        else return replyError(`ERR Unknown argument ${argv[i]}`);
+      }
+      return functions.list(pattern, withCode);
+    }
+    if (sub === "DELETE") return functions.delete(argv[2] as string);
+    if (sub === "FLUSH") {
+      if (
+        argv.length > 3 ||
+        (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
+      ) {
+        return replyError(ERR_SYNTAX);
+      }
+      functions.flush();
+      return OK;
+    }
+    return replyError(`ERR unknown subcommand '${argv[1]}'. Try FUNCTION HELP.`);
+  }
+
   private scriptingCommands(): CommandTable {
     const evalSpec = (bySha: boolean, readOnly: boolean): CommandSpec => ({
       arity: -3,
       noscript: true,
       handler: (ctx, argv) => this.runScript(ctx, argv, bySha, readOnly),
     });
+    const fcallSpec = (readOnly: boolean): CommandSpec => ({
+      arity: -3,
+      noscript: true,
+      handler: (ctx, argv) => this.runFunction(ctx, argv, readOnly),
+    });
     return {
+      fcall: fcallSpec(false),
+      fcall_ro: fcallSpec(true),
+      function: {
+        arity: -2,
+        noscript: true,
+        handler: (ctx, argv) => this.functionCommand(ctx, argv),
+        subcommands: {
+          load: { arity: -3, write: true },
+          list: { arity: -2 },
+          delete: { arity: 3, write: true },
+          flush: { arity: -2, write: true },
+        },
+      },
       eval: evalSpec(false, false),
       evalsha: evalSpec(true, false),
       eval_ro: evalSpec(false, true),

@@ -6,7 +6,7 @@ import { parseStrictStreamId } from "./StreamId.js";
 
 /**
  * A frozen copy of a fake's data: every database with keys, values (streams with their groups,
- * consumers and PELs), TTLs, plus the cached scripts. Opaque: take one with `fake.snapshot()`,
+ * consumers and PELs), TTLs, plus the cached scripts and function libraries. Opaque: take one with `fake.snapshot()`,
  * start from it with `createFakeRedis({ snapshot })` or go back to it with
  * `fake.restoreSnapshot()`.
  *
@@ -19,6 +19,8 @@ import { parseStrictStreamId } from "./StreamId.js";
 export interface FakeRedisSnapshot {
   readonly databases: readonly (readonly SnapshotKey[])[];
   readonly scripts: readonly string[];
+  /** The code of each loaded function library (absent in snapshots taken before functions). */
+  readonly functions?: readonly string[];
   /** Whether the data may hold bytes above 127 (the server's `nonAsciiSeen`); absent = maybe. */
   readonly nonAscii?: boolean;
 }
@@ -98,6 +100,7 @@ export function takeSnapshot(server: FakeRedisServer): FakeRedisSnapshot {
   return {
     databases,
     scripts: server.scripts.bodies(),
+    functions: server.functions.codes(),
     nonAscii: server.nonAsciiSeen,
   };
 }
@@ -119,6 +122,8 @@ export function restoreSnapshot(server: FakeRedisServer, snapshot: FakeRedisSnap
   });
   server.scripts.flush();
   for (const body of snapshot.scripts) server.scripts.load(body);
+  server.functions.flush();
+  for (const code of snapshot.functions ?? []) server.functions.load(code, false);
   if (snapshot.nonAscii !== false) server.nonAsciiSeen = true;
 }
 

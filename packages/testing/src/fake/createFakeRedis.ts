@@ -111,7 +111,11 @@ class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisCont
   }
 
   scriptRunCounts(): ScriptRunCounts {
-    return { ...this.fakeServer.scripts.runs };
+    const { scripts, functions } = this.fakeServer;
+    return {
+      twin: scripts.runs.twin + functions.scripts.runs.twin,
+      lua: scripts.runs.lua + functions.scripts.runs.lua,
+    };
   }
 
   protected override createDuplicate(options: RedisOptions): FakeRedisClient {

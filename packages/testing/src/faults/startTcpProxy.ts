@@ -44,7 +44,7 @@ export interface TcpProxy {
  * @example
  * const proxy = await startTcpProxy({
  *   targetPort: server.port,
- *   onClientData: (chunk) => (chunk.includes("EVALSHA") ? "drop-connection" : "forward"),
+ *   onClientData: (chunk) => (chunk.includes("FCALL") ? "drop-connection" : "forward"),
  * });
  * const redis = new Redis(proxy.port);
  */

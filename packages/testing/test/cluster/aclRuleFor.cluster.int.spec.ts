@@ -1,7 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { aclRuleFor, defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
-import { defineProjection, startProjection } from "@streamstore/projections";
+import {
+  aclRuleFor,
+  coreFunctionLibrary,
+  defineEvents,
+  getRedisEventStore,
+  installFunctionLibraries,
+  silentLogger,
+} from "@streamstore/core";
+import {
+  defineProjection,
+  defineReactor,
+  projectionsFunctionLibrary,
+  startProjection,
+  startReactor,
+} from "@streamstore/projections";
 import type { RedisClusterHandle } from "@streamstore/testing";
+import { createContractContext, testEventStore } from "@streamstore/testing/contract";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -10,7 +24,9 @@ import { startExclusiveCluster } from "./support/startExclusiveCluster.js";
 // An application on a Redis Cluster with an ACL user made from aclRuleFor(prefix): the ioredis
 // Cluster client asks every node CLUSTER SLOTS and CLUSTER INFO before any command, so a rule
 // without them let no client start ("Failed to refresh slots cache"), found while adding the
-// CLI's Cluster support (issue 7).
+// CLI's Cluster support (issue 7). Issue 14: the toolkit's Lua runs as Redis Functions that an
+// operator loads on every primary; the user runs the contract suite, a projection and a reactor
+// with FCALL/FCALL_RO and is refused any Lua of its own.
 
 const PREFIX = "tenant";
 const PASSWORD = randomBytes(12).toString("hex");
@@ -42,7 +58,15 @@ beforeAll(async () => {
     await admin.call("ACL", "SETUSER", "app", "on", `>${PASSWORD}`, ...aclRuleFor(PREFIX));
     await admin.call("ACL", "SETUSER", "old", "on", `>${PASSWORD}`, ...withoutClusterCommands);
   }
+  // The operator step, through a Cluster client: the libraries on every primary
+  const operator = new Cluster(cluster.startupNodes);
+  installs = await installFunctionLibraries(operator, [
+    coreFunctionLibrary,
+    projectionsFunctionLibrary,
+  ]);
+  operator.disconnect();
 }, 300_000);
+let installs: Awaited<ReturnType<typeof installFunctionLibraries>> = [];
 afterAll(async () => {
   for (const admin of admins) admin.disconnect();
   await cluster?.stop();
@@ -54,7 +78,90 @@ const connectAs = (username: string) =>
     redisOptions: { username, password: PASSWORD, maxRetriesPerRequest: null },
   });
 
+testEventStore("Redis Cluster, ACL user limited by aclRuleFor", async () => {
+  const redis = connectAs("app");
+  redis.on("error", () => {});
+  return createContractContext(redis, { under: PREFIX });
+});
+
 describe("aclRuleFor on a Redis Cluster", () => {
+  it("has the operator's libraries on each of the 3 primaries", () => {
+    // Given / When the operator step of beforeAll / Then both libraries went to 3 servers
+    expect(new Set(installs.map((install) => install.server)).size).toBe(3);
+    expect(installs.filter((install) => install.outcome === "loaded")).toHaveLength(6);
+  });
+
+  it("refuses the user EVAL, EVALSHA of a loaded script, SCRIPT LOAD and FUNCTION LOAD on every primary", async () => {
+    // Given the user on each primary, and a script an admin loaded there
+    for (const [index, node] of cluster.nodes.entries()) {
+      const admin = admins[index] as Redis;
+      const sha = String(await admin.call("SCRIPT", "LOAD", "return 1"));
+      const user = new Redis(node.port, "127.0.0.1", { username: "app", password: PASSWORD });
+      try {
+        // When it tries to run Lua of its own
+        const attempts = [
+          () => user.eval("return 1", 0),
+          () => user.evalsha(sha, 0),
+          () => user.call("EVAL_RO", "return 1", 0),
+          () => user.script("LOAD", "return 1"),
+          () =>
+            user.call(
+              "FUNCTION",
+              "LOAD",
+              "#!lua name=mine\nredis.register_function('f', function() return 1 end)",
+            ),
+        ];
+        // Then each is refused
+        for (const attempt of attempts) {
+          await expect(attempt()).rejects.toThrow(/^NOPERM/);
+        }
+      } finally {
+        user.disconnect();
+      }
+    }
+  });
+
+  it("runs a reactor as the user", async () => {
+    // Given the user's Cluster client and a store (one partition: reactors read all partitions in
+    // one XREADGROUP, which a Cluster refuses across slots; see issue 18)
+    const redis = connectAs("app");
+    redis.on("error", () => {});
+    const seen = new Set<string>();
+    try {
+      const prefix = `${PREFIX}:reactor-${randomBytes(3).toString("hex")}`;
+      const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
+      for (let i = 0; i < 10; i++) {
+        await store.append(`account-r${i}`, [{ type: "Deposited", data: { amount: i } }]);
+      }
+      // When a reactor handles the category from the beginning
+      const reactor = startReactor(
+        defineReactor(events, {
+          name: "audit",
+          source: ["account"],
+          handlers: {
+            Deposited: (event) => {
+              if (event.streamName.startsWith("account-r")) seen.add(event.id);
+            },
+          },
+        }),
+        { redis, store, logger: silentLogger, startFrom: "beginning", blockMs: 50 },
+      );
+      try {
+        const deadline = Date.now() + 20_000;
+        while (seen.size < 10 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        // Then it handled all ten, and dead-lettered none
+        expect(seen.size).toBe(10);
+        expect(await reactor.deadLetters.list()).toEqual([]);
+      } finally {
+        await reactor.stop();
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it("lets an ioredis Cluster client of the user append over 8 partitions and run a projection", async () => {
     // Given a Cluster client logged in as the user made from aclRuleFor
     const redis = connectAs("app");

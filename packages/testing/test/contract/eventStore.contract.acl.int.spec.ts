@@ -1,14 +1,18 @@
 import { randomBytes } from "node:crypto";
 import {
   aclRuleFor,
+  coreFunctionLibrary,
   defineEvents,
   type EventCatalog,
   getRedisEventStore,
+  installFunctionLibraries,
+  isFunctionsNotLoadedError,
   silentLogger,
 } from "@streamstore/core";
 import {
   defineProjection,
   defineReactor,
+  projectionsFunctionLibrary,
   startProjection,
   startReactor,
 } from "@streamstore/projections";
@@ -36,6 +40,10 @@ const PASSWORD = randomBytes(12).toString("hex");
 const server = await startRedisServer();
 const admin = new Redis(server.url);
 await admin.call("ACL", "SETUSER", USER, "on", `>${PASSWORD}`, ...aclRuleFor(TENANT));
+// The operator step (issue 14): the toolkit's Lua runs as Redis Functions that an admin loads;
+// the tenant may call them (FCALL, FCALL_RO) and run no Lua of its own.
+const LIBRARIES = [coreFunctionLibrary, projectionsFunctionLibrary];
+await installFunctionLibraries(admin, LIBRARIES);
 // Another tenant's data, written by the admin as its store would (layout marker, categories,
 // an event in the category log, the aggregate's index pointing at it): the limited user must
 // never get at it.
@@ -241,14 +249,20 @@ describe("aclRuleFor", () => {
         () => redis.xtrim(VICTIM_LOG, "MAXLEN", 0),
         () => redis.del("victim:plain"),
         () => redis.del(VICTIM_INDEX),
-        () => redis.eval("return redis.call('GET', KEYS[1])", 1, "victim:plain"),
-        // The read-only script commands the store reads aggregates with, on the victim's keys
+        // The functions the store reads aggregates with, on the victim's keys
         () =>
-          redis.call("EVAL_RO", "return redis.call('GETRANGE', KEYS[1], 0, -1)", 1, VICTIM_INDEX),
-        () =>
-          redis.call("EVAL_RO", "return redis.call('XRANGE', KEYS[1], '-', '+')", 1, VICTIM_LOG),
-        // A script cannot reach an undeclared key either
-        () => redis.eval("return redis.call('GET', 'victim:plain')", 1, `${TENANT}:x`),
+          redis.call(
+            "FCALL_RO",
+            coreFunctionLibrary.functions.read.name,
+            2,
+            VICTIM_INDEX,
+            VICTIM_LOG,
+            "forward",
+            1,
+            0,
+            10,
+          ),
+        () => redis.call("FCALL_RO", coreFunctionLibrary.functions.version.name, 1, VICTIM_INDEX),
         () => redis.call("CONFIG", "GET", "*"),
         () => redis.call("KEYS", "*"),
         () => redis.call("FLUSHDB"),
@@ -269,6 +283,80 @@ describe("aclRuleFor", () => {
       const [, names] = await redis.scan("0", "MATCH", "victim:*", "COUNT", 1000);
       expect(names.sort()).toEqual(["victim:plain", ...VICTIM_KEYS].sort());
     } finally {
+      await redis.quit();
+    }
+  });
+
+  it("refuses the user any Lua of its own: EVAL, EVALSHA, EVAL_RO, SCRIPT LOAD, FUNCTION LOAD", async () => {
+    // Given the tenant user, and a script the admin loaded (so EVALSHA would find it)
+    const redis = connectAsTenant();
+    const sha = (await admin.script("LOAD", "return redis.call('GET', KEYS[1])")) as string;
+    const spin = "local x = 0 for i = 1, 100000000 do x = x + i end return x";
+    try {
+      // When it tries to run Lua it wrote, under its own prefix
+      const attempts = [
+        () => redis.eval(spin, 0),
+        () => redis.eval("return redis.call('GET', KEYS[1])", 1, `${TENANT}:x`),
+        () => redis.evalsha(sha, 1, `${TENANT}:x`),
+        () => redis.call("EVAL_RO", "return 1", 0),
+        () => redis.call("EVALSHA_RO", sha, 1, `${TENANT}:x`),
+        () => redis.script("LOAD", spin),
+        () => redis.call("SCRIPT", "FLUSH"),
+        () => redis.call("SCRIPT", "KILL"),
+        () =>
+          redis.call(
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=mine\nredis.register_function('spin', function() while true do end end)",
+          ),
+        () => redis.call("FUNCTION", "DELETE", coreFunctionLibrary.name),
+        () => redis.call("FUNCTION", "FLUSH"),
+        () => redis.call("FUNCTION", "LIST"),
+      ];
+      // Then each is refused with NOPERM
+      for (const attempt of attempts) {
+        expect((await rejectionOf(attempt())).message).toMatch(/^NOPERM/);
+      }
+      // And the operator's libraries are still there, and nothing else was loaded
+      const libraries = (await admin.call("FUNCTION", "LIST")) as unknown[][];
+      expect(libraries.map((library) => library[1]).sort()).toEqual(
+        LIBRARIES.map((library) => library.name).sort(),
+      );
+    } finally {
+      await redis.quit();
+    }
+  });
+
+  it("tells the user, typed, that an operator must load the functions, and writes nothing", async () => {
+    // Given a server whose core library is gone (a flush, or never installed)
+    const redis = connectAsTenant();
+    const prefix = `${TENANT}:nolib-${randomBytes(4).toString("hex")}`;
+    const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
+    await store.append("account-1", [{ type: "Deposited", data: { amount: 1 } }]);
+    await admin.call("FUNCTION", "DELETE", coreFunctionLibrary.name);
+    try {
+      // When the user appends and reads
+      const appendError = await rejectionOf(
+        store.append("account-1", [{ type: "Deposited", data: { amount: 2 } }]),
+      );
+      const versionError = await rejectionOf(store.version("account-1"));
+      // Then both fail with the typed error naming the library and the operator step
+      for (const error of [appendError, versionError]) {
+        expect(isFunctionsNotLoadedError(error)).toBe(true);
+        expect(error.message).toMatch(/^\[streamstore\] the Redis Functions library/);
+        expect(error.message).toContain(coreFunctionLibrary.name);
+        expect(error.message).toContain("streamstore functions install");
+      }
+      // And nothing was written: the aggregate still holds one event
+      expect(await admin.strlen(`${prefix}:{account:0}:i:1`)).toBe(12);
+      expect(await admin.xlen(`${prefix}:{account:0}:log`)).toBe(1);
+      // And once the operator loads it again, the same store works on
+      await installFunctionLibraries(admin, [coreFunctionLibrary]);
+      await store.append("account-1", [{ type: "Deposited", data: { amount: 2 } }]);
+      expect(await store.version("account-1")).toBe(2);
+    } finally {
+      await installFunctionLibraries(admin, LIBRARIES);
+      await deleteKeys(redis, `${prefix}:*`);
       await redis.quit();
     }
   });

@@ -358,7 +358,7 @@ const switchLines = {
 export const SWITCH_ACTIVE_BUILD_SCRIPT_TWIN: ScriptTwin = {
   name: "projections switch active build",
   source: SWITCH_ACTIVE_BUILD_SCRIPT,
-  portedFromSha1: "ae2e85433ffb2218715b847893d25775efd3b19d",
+  portedFromSha1: "cb10c2c8758160f4a3d089ca30c05a0cd57fc4b2",
   run(redis, keys, args) {
     const key = keys[0];
     const [expected, next] = args;
