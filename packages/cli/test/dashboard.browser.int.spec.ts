@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DashboardSnapshot } from "../src/dashboard/collectSnapshot.js";
 import { startDashboardServer } from "../src/dashboard/startDashboardServer.js";
+import { assertChromium, launchChromium } from "./support/chromium.js";
 import { deleteKeysUnder } from "./support/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -16,7 +17,6 @@ const BIN = join(ROOT, "packages/cli/dist/bin.js");
 const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
 const LIVE = join(ROOT, "examples/realtime-analytics/src/live.ts");
 const CONFIG = fileURLToPath(new URL("fixtures/realtimeAnalytics.config.ts", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
 // The committed screenshot is only rewritten on request, so a test run leaves the tree clean.
 const SCREENSHOT = process.env.STREAMSTORE_UPDATE_SCREENSHOT
   ? join(ROOT, "docs/dashboard.png")
@@ -94,26 +94,6 @@ async function stop(child: Child): Promise<number | null> {
   return child.exited;
 }
 
-async function launchChromium(profile: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    deviceScaleFactor: 1,
-    // Without the background-networking flags Chromium keeps dialling Google's hosts, which this
-    // machine's closed network refuses; root needs --no-sandbox.
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
-
 const latestLag = async (page: Page): Promise<number> =>
   Number(await page.getAttribute("#lag-chart", "data-latest-lag"));
 
@@ -143,11 +123,7 @@ describe("streamstore dashboard", () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `[streamstore] the dashboard's browser test needs Debian's chromium at ${CHROMIUM}: run "apt-get install -y chromium" (.ci/run installs it when missing).`,
-      );
-    }
+    assertChromium();
     profile = mkdtempSync(join(tmpdir(), "streamstore-chromium-"));
     browser = await launchChromium(profile);
     redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });

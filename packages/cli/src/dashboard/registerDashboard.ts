@@ -1,12 +1,15 @@
 import { checkLayout, keyLayout } from "@streamstore/core";
 import { discoverProjections } from "@streamstore/projections";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { Redis } from "ioredis";
 import type { CommandContext } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
+import { checkExposure } from "./checkExposure.js";
 import { collectSnapshot } from "./collectSnapshot.js";
+import { DASHBOARD_TOKEN_ENV } from "./dashboardToken.js";
+import { parseAllowedHosts } from "./requestGuard.js";
 import { DEFAULT_DASHBOARD_OPTIONS, startDashboardServer } from "./startDashboardServer.js";
 
 /**
@@ -22,6 +25,12 @@ export interface DashboardCommandOptions {
   interval: number;
   /** minutes */
   history: number;
+  /** `--token`, else `STREAMSTORE_DASHBOARD_TOKEN`. */
+  token?: string | undefined;
+  insecureNoToken?: boolean | undefined;
+  /** `--allowed-host`, repeated. */
+  allowedHost?: string[] | undefined;
+  maxClients?: number | undefined;
 }
 
 type DashboardProjection = Parameters<typeof collectSnapshot>[0]["projections"][number];
@@ -52,6 +61,13 @@ export async function runDashboard(
   options: DashboardCommandOptions,
   signal?: AbortSignal,
 ): Promise<number> {
+  // Options that would expose the page are refused before Redis is even dialled.
+  const { warnings } = await checkExposure({
+    host: options.host,
+    token: options.token,
+    insecureNoToken: options.insecureNoToken,
+  });
+  parseAllowedHosts(options.allowedHost ?? []);
   const checked = await context.redis();
   const prefix = await context.prefix();
   // A prefix of the stream-per-aggregate layout is refused before the page starts.
@@ -136,6 +152,10 @@ export async function runDashboard(
       title: prefix,
       redis: await context.redisUrlForDisplay(),
       host: options.host,
+      token: options.token,
+      insecureNoToken: options.insecureNoToken,
+      allowedHosts: options.allowedHost,
+      maxClients: options.maxClients,
       port: options.port,
       intervalMs: options.interval,
       historyMs: options.history * 60_000,
@@ -143,6 +163,7 @@ export async function runDashboard(
     });
   } catch (error) {
     redis.disconnect();
+    if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new CliError(
@@ -156,6 +177,12 @@ export async function runDashboard(
     );
   }
   context.output.line(`streamstore dashboard on ${server.url}`);
+  if (options.token !== undefined) {
+    context.output.note(
+      `The page needs the token: open ${server.url}?token=<token> once (it sets a cookie), or send Authorization: Bearer <token>.`,
+    );
+  }
+  for (const warning of warnings) context.output.note(warning);
   context.output.note(`Press Ctrl-C to stop.`);
   // Ctrl-C arrives through the context (bin.ts owns SIGINT); SIGTERM is how service managers stop it.
   const interrupted = signal ?? context.interrupt();
@@ -188,8 +215,29 @@ export function registerDashboard(program: Command, runAction: ActionRunner): vo
     )
     .option(
       "--host <host>",
-      "interface to listen on (the page has no login: keep it on loopback)",
+      "interface to listen on; beyond loopback it needs --token (or --insecure-no-token)",
       DEFAULT_DASHBOARD_OPTIONS.host,
+    )
+    .addOption(
+      new Option(
+        "--token <token>",
+        "a secret every request must carry (Authorization: Bearer, or open /?token=<token> once in the browser); at least 16 characters",
+      ).env(DASHBOARD_TOKEN_ENV),
+    )
+    .option(
+      "--insecure-no-token",
+      "listen beyond loopback without a token (only behind a proxy that authenticates)",
+    )
+    .option(
+      "--allowed-host <host>",
+      "a Host name the page is also served under (name for any port, name:port); repeatable. Default: localhost, 127.0.0.1, [::1] and the bound address",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--max-clients <n>",
+      "pages following the live events at once; the next gets 503",
+      integerOption("--max-clients", 1, 10_000),
+      DEFAULT_DASHBOARD_OPTIONS.maxClients,
     )
     .option(
       "--port <port>",
@@ -217,6 +265,9 @@ Example:
   streamstore dashboard on http://127.0.0.1:4800/
 
 The page follows /api/events (Server-Sent Events); GET /api/snapshot returns the same data as JSON.
+Requests naming another Host get 421, requests from other sites' pages 403. Beyond loopback:
+  $ export STREAMSTORE_DASHBOARD_TOKEN=$(openssl rand -hex 32)   # the browser needs it once
+  $ streamstore dashboard --host 0.0.0.0 --allowed-host dash.internal
 Ctrl-C stops it (exit code 0).`,
     )
     .action(

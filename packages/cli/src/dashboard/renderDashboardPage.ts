@@ -338,26 +338,34 @@ function showProblem(message) {
   problem.textContent = message || "";
   problem.classList.toggle("shown", Boolean(message));
 }
-const events = new EventSource("api/events");
-events.addEventListener("history", (event) => {
-  const data = JSON.parse(event.data);
-  samples = data.samples;
-  snapshot = data.snapshot;
-  setConnection("live", "live");
-  render();
-});
-events.addEventListener("sample", (event) => {
-  const data = JSON.parse(event.data);
-  samples.push(data.sample);
-  const oldest = data.sample.at - config.historyMs;
-  while (samples.length && samples[0].at < oldest) samples.shift();
-  snapshot = data.snapshot;
-  showProblem("");
-  setConnection("live", "live");
-  render();
-});
-events.addEventListener("problem", (event) => showProblem(JSON.parse(event.data).message));
-events.addEventListener("error", () => setConnection("down", "reconnecting…"));
+function follow() {
+  const events = new EventSource("api/events");
+  events.addEventListener("history", (event) => {
+    const data = JSON.parse(event.data);
+    samples = data.samples;
+    snapshot = data.snapshot;
+    setConnection("live", "live");
+    render();
+  });
+  events.addEventListener("sample", (event) => {
+    const data = JSON.parse(event.data);
+    samples.push(data.sample);
+    const oldest = data.sample.at - config.historyMs;
+    while (samples.length && samples[0].at < oldest) samples.shift();
+    snapshot = data.snapshot;
+    showProblem("");
+    setConnection("live", "live");
+    render();
+  });
+  events.addEventListener("problem", (event) => showProblem(JSON.parse(event.data).message));
+  events.addEventListener("error", () => {
+    if (events.readyState !== EventSource.CLOSED) return setConnection("down", "reconnecting…");
+    // Refused (too many pages open, or the token's cookie is gone): the browser gives up, so try again.
+    setConnection("down", "refused by the server (too many pages open, or no token): retrying in 5 s");
+    setTimeout(follow, 5000);
+  });
+}
+follow();
 window.addEventListener("resize", render);
 render();
 `;
