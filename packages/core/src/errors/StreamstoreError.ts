@@ -29,7 +29,10 @@ export type StreamstoreErrorCode =
   | "ARCHIVE_CONFLICT"
   | "MISSING_DATA_SUBJECT"
   | "INVALID_DATA_SUBJECT"
-  | "SUBJECT_FORGOTTEN";
+  | "SUBJECT_FORGOTTEN"
+  | "INVALID_REDIS_URL"
+  | "REDIS_UNAVAILABLE"
+  | "REDIS_AUTH";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way
