@@ -53,6 +53,7 @@ import { readAggregate } from "./readAggregate.js";
 import { corruptIndex } from "./readAggregatePage.js";
 import { readOnlyScript } from "./readOnlyScript.js";
 import { APPEND_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
+import { withTypedConnectionErrors } from "./typedConnectionErrors.js";
 
 /** Options of {@link getRedisEventStore}. */
 export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends TelemetryOptions {
@@ -684,6 +685,9 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       await keyRing.forget(assertDataSubject(subject), forgetOptions);
     },
   };
+  // A lost or refused connection surfaces as RedisUnavailableError / RedisAuthError, from every
+  // operation (one wrapper, not a try/catch at each Redis call).
+  withTypedConnectionErrors(store, redis);
   attachCoreTelemetry(store, telemetry);
   rememberTelemetryOptions(store, options);
   return store;
