@@ -6,7 +6,11 @@ export * from "./archive/archivedEntry.js";
 export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
 export * from "./connection/connectionReporter.js";
-export { redisFailureReason, rememberRedisUrl } from "./connection/redisFailure.js";
+export {
+  describeRedisFailure,
+  redisFailureReason,
+  rememberRedisUrl,
+} from "./connection/redisFailure.js";
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
 export * from "./util/sleep.js";

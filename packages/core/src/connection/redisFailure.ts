@@ -188,3 +188,36 @@ export function connectionFailure(
     ? new RedisAuthError(url, reason, { cause: error })
     : new RedisUnavailableError(url, reason, { cause: error });
 }
+
+/**
+ * One line about a failure met by a long-running part (a runner, a reactor, the archiver): for a
+ * connection failure, where Redis is (masked) and the driver's words; else the error's own text.
+ * `kind` says whether it is one (the part then reports `reconnecting`).
+ *
+ * @example
+ * const { kind, text } = describeRedisFailure(error, redis); // { kind: "unreachable", text: "Redis at redis://127.0.0.1:6379/0 is unavailable (connect ECONNREFUSED 127.0.0.1:6379)" }
+ */
+export function describeRedisFailure(
+  error: unknown,
+  client: Redis | Cluster | object,
+): { kind: RedisFailureKind | undefined; text: string } {
+  const typed = connectionFailure(error, client);
+  if (typed instanceof RedisAuthError)
+    return {
+      kind: "auth",
+      text: `Redis at ${typed.url} refused the credentials (${typed.reason})`,
+    };
+  if (typed instanceof RedisUnavailableError)
+    return { kind: "unreachable", text: `Redis at ${typed.url} is unavailable (${typed.reason})` };
+  if (isStreamstoreError(error, "REDIS_UNAVAILABLE") || isStreamstoreError(error, "REDIS_AUTH")) {
+    const known = error as RedisAuthError | RedisUnavailableError;
+    return {
+      kind: error.code === "REDIS_AUTH" ? "auth" : "unreachable",
+      text: `Redis at ${known.url} ${error.code === "REDIS_AUTH" ? "refused the credentials" : "is unavailable"} (${known.reason})`,
+    };
+  }
+  return {
+    kind: undefined,
+    text: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  };
+}
