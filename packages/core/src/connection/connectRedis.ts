@@ -204,6 +204,9 @@ export async function connectRedis(
   const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: connectTimeoutMs,
+    // ioredis keeps a process alive this long after disconnect() when the socket had already
+    // failed (it waits for a "close" that never comes): 2 s by default, for every failed connect.
+    disconnectTimeout: 200,
     maxRetriesPerRequest,
     retryStrategy,
     ...(typeof url === "object" && url !== null ? url : {}),
