@@ -1,3 +1,4 @@
+import { RedisUnavailableError } from "@streamstore/core";
 import { getFreePort, type RedisServerHandle, startRedisServer } from "@streamstore/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { cliConnectionError, redisHeader, redisSecretsOf } from "../src/context/redisConnection.js";
@@ -138,12 +139,7 @@ describe("the CLI's connection messages", () => {
     );
     // And an unreachable default says that nothing named a Redis
     const error = cliConnectionError(
-      new (class extends Error {
-        readonly code = "REDIS_UNAVAILABLE";
-        readonly url = "redis://127.0.0.1:6379/0";
-        readonly reason = "connect ECONNREFUSED 127.0.0.1:6379";
-        readonly [Symbol.for("@streamstore/error")] = true;
-      })("down"),
+      new RedisUnavailableError("redis://127.0.0.1:6379/0", "connect ECONNREFUSED 127.0.0.1:6379"),
       { url: undefined, from: "default" },
     );
     expect(error).toBeInstanceOf(CliError);
