@@ -1,11 +1,11 @@
 // docs/getting-started.md. Runs on the in-memory fake: pnpm exec tsx --conditions=@streamstore/source docs/snippets/getting-started.ts
 // #region store
-import { getRedisEventStore, handleCommand } from "@streamstore/core";
+import { connectRedis, getRedisEventStore, handleCommand } from "@streamstore/core";
 import { createFakeRedis } from "@streamstore/testing";
-import { Redis } from "ioredis";
 import { account, events } from "./bank.js";
 
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : createFakeRedis();
+// connectRedis: a ready client within 5 s or a typed error, no hang during an outage (connecting.md).
+const redis = process.env.REDIS_URL ? await connectRedis(process.env.REDIS_URL) : createFakeRedis();
 const store = getRedisEventStore({
   redis,
   events,

@@ -19,8 +19,10 @@ export const EXIT_CODES = {
   dataAtRisk: 3,
   /** The stream, projection or dead letter named does not exist. */
   notFound: 4,
-  /** Redis could not be reached (or refused the credentials). */
+  /** Redis could not be reached. */
   unreachable: 5,
+  /** Redis refused the credentials (WRONGPASS, NOAUTH): fix the user or password of the URL. */
+  redisAuth: 6,
   /**
    * Interrupted by Ctrl-C (SIGINT); a rebuild resumes where it stopped when run again, and
    * `archive run` stopped cleanly (its leases released).
@@ -60,5 +62,6 @@ Exit codes:
   2    bad arguments or options
   3    doctor: a setting can lose events, or the archive cannot be used; projections status --check: unhealthy
   4    the stream, projection or dead letter does not exist
-  5    Redis could not be reached or refused the credentials
+  5    Redis could not be reached
+  6    Redis refused the credentials (wrong or missing password, unknown or disabled user)
   130  interrupted by Ctrl-C (a rebuild resumes when run again; archive run released its leases)`;

@@ -119,7 +119,8 @@ describe("streamstore over TLS", () => {
 
     // Then the first reads the server's settings, the second cannot connect
     expect(trusted.code).toBe(0);
-    expect((JSON.parse(trusted.stdout) as { server: string; ok: boolean }).server).toBe(`${url}`);
+    // (the URL as the CLI prints it everywhere: canonical, with the database)
+    expect((JSON.parse(trusted.stdout) as { server: string; ok: boolean }).server).toBe(`${url}/0`);
     expect(untrusted.code).toBe(5);
     expect(untrusted.stderr).toContain("[streamstore] cannot reach Redis at rediss://localhost");
   });

@@ -193,7 +193,8 @@ describe("streamstore as an ACL user", () => {
         REDIS_URL: wrong.toString(),
       });
 
-      // Then it reads, doctor falls back to INFO (no CONFIG), and a wrong password is exit code 5
+      // Then it reads, doctor falls back to INFO (no CONFIG), and a wrong password is exit code 6
+      // (refused credentials, told apart from an unreachable Redis since issue 14)
       expect(streams.code).toBe(0);
       expect((JSON.parse(streams.stdout) as { total: number }).total).toBeGreaterThanOrEqual(2);
       const report = JSON.parse(doctor.stdout) as {
@@ -202,8 +203,8 @@ describe("streamstore as an ACL user", () => {
       expect(report.checks.find((check) => check.check === "persistence")?.value).toContain(
         "AOF off",
       );
-      expect(refused.code).toBe(5);
-      expect(refused.stderr).toContain("[streamstore] cannot reach Redis");
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toContain("refused the credentials (WRONGPASS");
       expect(refused.stderr).toContain(":***@");
     } finally {
       await redis.call("ACL", "DELUSER", user);

@@ -1,4 +1,5 @@
 export * from "./archive/EventArchive.js";
+export * from "./connection/index.js";
 export * from "./decider/aggregateStream.js";
 export * from "./decider/Decider.js";
 export * from "./decider/evolveAll.js";

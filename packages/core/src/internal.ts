@@ -5,6 +5,12 @@
 export * from "./archive/archivedEntry.js";
 export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
+export * from "./connection/connectionReporter.js";
+export {
+  describeRedisFailure,
+  redisFailureReason,
+  rememberRedisUrl,
+} from "./connection/redisFailure.js";
 export * from "./scripting/functionLibrary.js";
 export * from "./scripting/runFunction.js";
 export * from "./store/categoryRegistry.js";

@@ -1,13 +1,14 @@
 import { createPostgresArchive, maskConnectionString } from "@streamstore/archive";
 import { assertKeyPrefix, type EventArchive, type Logger } from "@streamstore/core";
 import type { Projection } from "@streamstore/projections";
-import { Cluster, Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { StreamstoreConfig } from "../config/defineConfig.js";
 import { findConfigFile, loadConfig } from "../config/loadConfig.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { createCliLogger, type LogLevel } from "../output/cliLogger.js";
 import { createOutput, type Output } from "../output/Output.js";
 import type { RedisClient } from "./RedisClient.js";
+import { connectCliRedis, displayOf, type RedisSource, redisSecretsOf } from "./redisConnection.js";
 
 /**
  * The options every command accepts (see `streamstore --help`).
@@ -74,12 +75,14 @@ export interface CommandContext {
   /**
    * A connected client: a `Redis`, or an ioredis `Cluster` seeded with the URL's node when that
    * node has `cluster_enabled:1` (so that commands see every primary's keys, not one node's).
-   * Throws a {@link CliError} with exit code 5 when Redis cannot be reached.
+   * Throws a {@link CliError} with exit code 5 when Redis cannot be reached, 6 when it refuses
+   * the credentials, 2 for a URL that is not a Redis URL.
    */
   redis(): Promise<RedisClient>;
   /**
    * A connection to the URL's node itself, even when it belongs to a Cluster (`doctor` reads
-   * `INFO` and `CLUSTER NODES` there and then visits each primary). Exit code 5 when unreachable.
+   * `INFO` and `CLUSTER NODES` there and then visits each primary). Exit codes as for `redis()`.
+   * The first call writes the header `Redis: <url, password masked>` to stderr.
    */
   node(): Promise<Redis>;
   /**
@@ -114,8 +117,6 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-
 function isKeyPrefix(prefix: unknown): boolean {
   try {
     assertKeyPrefix(prefix);
@@ -123,21 +124,6 @@ function isKeyPrefix(prefix: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** Connection settings of every command's client: a CLI reports an unreachable server instead of retrying forever. */
-const FAIL_FAST = {
-  maxRetriesPerRequest: 2,
-  connectTimeout: 5000,
-  retryStrategy: (attempt: number) => (attempt > 2 ? null : 200 * attempt),
-};
-
-function unreachable(url: string, error: unknown): CliError {
-  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
-  return new CliError(
-    EXIT_CODES.unreachable,
-    `[streamstore] cannot reach Redis at ${hidePassword(url)}: ${reason}. Check --redis-url or REDIS_URL (rediss:// for TLS, redis://user:password@host:port for an ACL user).`,
-  );
 }
 
 /** The password of a URL (as written and decoded), or nothing when there is none. */
@@ -158,16 +144,6 @@ export const HOW_TO_GIVE_AN_ARCHIVE =
 /** Connection settings of an archive made from a URL: a CLI reports an unreachable server soon. */
 const ARCHIVE_CONNECT_TIMEOUT_SECONDS = 5;
 
-function hidePassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
 /**
  * Opens the context of one command run.
  *
@@ -178,7 +154,7 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
   // Passwords never reach the terminal, whatever message quotes a URL (drivers' errors do).
   const secrets = new Set(
     [
-      ...passwordsOf(options.redisUrl ?? io.env.REDIS_URL),
+      ...redisSecretsOf(options.redisUrl ?? io.env.REDIS_URL),
       ...passwordsOf(options.archiveUrl ?? io.env.STREAMSTORE_ARCHIVE_URL),
     ].filter((secret) => secret.length >= 3),
   );
@@ -208,29 +184,30 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
       const path = findConfigFile(options.config, io.cwd);
       const loaded = path ? await loadConfig(path) : {};
       // The config's own Redis URL may carry a password too.
-      for (const secret of passwordsOf(loaded.redisUrl))
+      for (const secret of redisSecretsOf(loaded.redisUrl))
         if (secret.length >= 3) secrets.add(secret);
       return loaded;
     })();
     return configPromise;
   };
-  const redisUrl = async (): Promise<string> =>
-    options.redisUrl ?? io.env.REDIS_URL ?? (await config()).redisUrl ?? DEFAULT_REDIS_URL;
+  // Where the Redis URL comes from: the header of every command that reads Redis says so.
+  const redisSource = async (): Promise<RedisSource> => {
+    if (options.redisUrl !== undefined) return { url: options.redisUrl, from: "--redis-url" };
+    if (io.env.REDIS_URL) return { url: io.env.REDIS_URL, from: "REDIS_URL" };
+    const configured = (await config()).redisUrl;
+    if (configured !== undefined) return { url: configured, from: "the config's redisUrl" };
+    return { url: undefined, from: "default" };
+  };
+  const connect = async (cluster: boolean) =>
+    connectCliRedis(await redisSource(), {
+      cluster,
+      logger,
+      // Once per run: the Cluster client of redis() follows the node() that printed it.
+      ...(cluster ? {} : { header: (text: string) => output.note(text) }),
+    });
 
   const node = async (): Promise<Redis> => {
-    nodeClient ??= (async () => {
-      const url = await redisUrl();
-      const redis = new Redis(url, { lazyConnect: true, ...FAIL_FAST });
-      redis.on("error", () => {});
-      try {
-        await redis.connect();
-        await redis.ping();
-      } catch (error) {
-        redis.disconnect();
-        throw unreachable(url, error);
-      }
-      return redis;
-    })();
+    nodeClient ??= connect(false) as Promise<Redis>;
     return nodeClient;
   };
 
@@ -299,7 +276,7 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
       return prefix;
     },
     config,
-    redisUrlForDisplay: async () => hidePassword(await redisUrl()),
+    redisUrlForDisplay: async () => displayOf(await redisSource()),
     archive: async () => (await openArchive())?.archive,
     archiveForDisplay: async () => (await openArchive())?.display,
     redact,
@@ -313,29 +290,7 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
         if (!clusterEnabled) return seed;
         // A keyless SCAN on one node lists that node's keys only, and multi-slot commands fail:
         // a Cluster client routes each key to its primary and knows every primary (issue 7).
-        const url = await redisUrl();
-        const cluster = new Cluster([{ host: seed.options.host, port: seed.options.port }], {
-          lazyConnect: true,
-          // The same fail-fast behaviour as a standalone Redis: a CLI reports, it does not wait.
-          clusterRetryStrategy: FAIL_FAST.retryStrategy,
-          slotsRefreshTimeout: FAIL_FAST.connectTimeout,
-          redisOptions: {
-            ...FAIL_FAST,
-            // Credentials and TLS of the URL, for every node the cluster client connects to.
-            ...(seed.options.username ? { username: seed.options.username } : {}),
-            ...(seed.options.password ? { password: seed.options.password } : {}),
-            ...(seed.options.tls ? { tls: seed.options.tls } : {}),
-          },
-        });
-        cluster.on("error", () => {});
-        try {
-          await cluster.connect();
-          await cluster.ping();
-        } catch (error) {
-          cluster.disconnect();
-          throw unreachable(url, error);
-        }
-        return cluster;
+        return (await connect(true)) as Cluster;
       })();
       return client;
     },

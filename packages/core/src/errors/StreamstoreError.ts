@@ -31,7 +31,10 @@ export type StreamstoreErrorCode =
   | "INVALID_DATA_SUBJECT"
   | "SUBJECT_FORGOTTEN"
   | "CORRUPT_CATEGORY_REGISTRY"
-  | "FUNCTIONS_NOT_LOADED";
+  | "FUNCTIONS_NOT_LOADED"
+  | "INVALID_REDIS_URL"
+  | "REDIS_UNAVAILABLE"
+  | "REDIS_AUTH";
 
 // A registry symbol, not a class identity: two copies of @streamstore/core in one process (a
 // common result of duplicated node_modules) must still recognise each other's errors, the way

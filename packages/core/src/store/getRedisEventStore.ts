@@ -66,6 +66,7 @@ import {
   iterateCategoryEvents,
   readCategoryPage,
 } from "./readCategory.js";
+import { withTypedConnectionErrors } from "./typedConnectionErrors.js";
 
 /** Options of {@link getRedisEventStore}. */
 export interface RedisEventStoreOptions<Catalog extends EventCatalog> extends TelemetryOptions {
@@ -746,6 +747,9 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
       await keyRing.forget(assertDataSubject(subject), forgetOptions);
     },
   };
+  // A lost or refused connection surfaces as RedisUnavailableError / RedisAuthError, from every
+  // operation (one wrapper, not a try/catch at each Redis call).
+  withTypedConnectionErrors(store, redis);
   attachCoreTelemetry(store, telemetry);
   rememberTelemetryOptions(store, options);
   return store;

@@ -19,7 +19,7 @@ import {
   type TelemetryAttributes,
   type TelemetryOptions,
 } from "@streamstore/core";
-import { readPartitionCount, sleep } from "@streamstore/core/internal";
+import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError, errorText } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
@@ -100,7 +100,13 @@ export const DEFAULT_REACTOR_OPTIONS = {
  * @example
  * if (worker.state === "running") console.log("reacting");
  */
-export type ReactorState = "starting" | "running" | "stopping" | "stopped";
+export type ReactorState =
+  | "starting"
+  | "running"
+  /** Redis is unreachable (or refuses the credentials): retrying with backoff; see `lastError`. */
+  | "reconnecting"
+  | "stopping"
+  | "stopped";
 
 /**
  * A running reactor worker.
@@ -112,6 +118,8 @@ export type ReactorState = "starting" | "running" | "stopping" | "stopped";
 export interface ReactorRunner {
   readonly workerId: string;
   readonly state: ReactorState;
+  /** What the worker last failed on while it retries (where Redis is, the driver's words); undefined while healthy. */
+  readonly lastError: string | undefined;
   /** Dead letters of the reactor (shared by all its workers). */
   readonly deadLetters: {
     list(options?: { after?: string; count?: number }): Promise<DeadLetter[]>;
@@ -403,7 +411,13 @@ export function startReactor<Catalog extends EventCatalog>(
   let blocking: Redis | undefined;
   const readBlocking = (connection: Redis, ...args: (string | number)[]) =>
     new Promise<unknown>((resolve, reject) => {
-      const onClose = () => reject(new Error("the blocking connection closed during a read"));
+      // ECONNRESET: a lost connection, reported as such (reconnecting), not as a bug.
+      const onClose = () =>
+        reject(
+          Object.assign(new Error("the blocking connection closed during a read"), {
+            code: "ECONNRESET",
+          }),
+        );
       const events = connection as Partial<Pick<Redis, "once" | "off">>;
       events.once?.call(connection, "close", onClose);
       sendCommand(connection, "xreadgroup", ...args)
@@ -411,8 +425,13 @@ export function startReactor<Catalog extends EventCatalog>(
         .finally(() => events.off?.call(connection, "close", onClose));
     });
 
+  let lastError: string | undefined;
   const run = async () => {
     let nextClaim = 0;
+    // Failures in a row: the retry delay doubles up to 5 s (or reconnectDelayMs, if longer), and
+    // one warning per streak and per 5 s, so a long outage costs few log lines.
+    let failureStreak = 0;
+    let lastWarningAt = 0;
     while (!stopController.signal.aborted) {
       try {
         if (performance.now() >= nextClaim) {
@@ -439,7 +458,10 @@ export function startReactor<Catalog extends EventCatalog>(
           continue;
         }
         if (!blocking) {
+          // lazyConnect: false, or a lazy client's duplicate (connectRedis's) would never
+          // connect: without an offline queue nothing ever triggers its connection.
           blocking = (redis as Redis).duplicate({
+            lazyConnect: false,
             enableOfflineQueue: false,
             autoResendUnfulfilledCommands: false,
             maxRetriesPerRequest: 0,
@@ -453,6 +475,7 @@ export function startReactor<Catalog extends EventCatalog>(
         ) {
           if (connection.status === "end") blocking = undefined;
           if (connection.status === "end" || stopController.signal.aborted) break;
+          if (state === "running") setState("reconnecting");
           await sleep(20, stopController.signal);
         }
         if (!blocking || stopController.signal.aborted) continue;
@@ -476,13 +499,32 @@ export function startReactor<Catalog extends EventCatalog>(
           if (source) for (const entry of entries) work.push(handle(source, entry));
         }
         await Promise.all(work);
+        failureStreak = 0;
+        lastError = undefined;
       } catch (error) {
         if (stopController.signal.aborted) break;
-        logger.warn(
-          { reactor: reactor.name, worker: workerId, error: errorText(error) },
-          `[streamstore] reactor "${reactor.name}" ${workerId}: ${errorText(error)}; retrying in ${options.reconnectDelayMs} ms.`,
+        const failure = describeRedisFailure(error, redis);
+        lastError = failure.text;
+        if (failure.kind !== undefined) setState("reconnecting");
+        const delayMs = Math.min(
+          options.reconnectDelayMs * 2 ** failureStreak,
+          Math.max(options.reconnectDelayMs, 5000),
         );
-        await sleep(options.reconnectDelayMs, stopController.signal);
+        if (failureStreak === 0 || performance.now() - lastWarningAt > 5000) {
+          lastWarningAt = performance.now();
+          logger.warn(
+            {
+              reactor: reactor.name,
+              worker: workerId,
+              error: failure.text,
+              retryInMs: delayMs,
+              failuresInARow: failureStreak + 1,
+            },
+            `[streamstore] reactor "${reactor.name}" ${workerId}: ${failure.text}; retrying in ${delayMs} ms${failureStreak > 0 ? ` (failure ${failureStreak + 1} in a row)` : ""}.`,
+          );
+        }
+        failureStreak++;
+        await sleep(delayMs, stopController.signal);
       }
     }
     setState("stopping");
@@ -500,6 +542,9 @@ export function startReactor<Catalog extends EventCatalog>(
     workerId,
     get state() {
       return state;
+    },
+    get lastError() {
+      return lastError;
     },
     deadLetters: {
       list: (listOptions) => deadLetterStore.listDeadLetters(deadLetterBuild, listOptions),

@@ -1,6 +1,7 @@
 import {
   compareStreamIds,
   decodeEntry,
+  describeRedisClient,
   type EventArchive,
   type EventCatalog,
   failSpan,
@@ -13,7 +14,7 @@ import {
   subjectsOfEntries,
   type TelemetryAttributes,
 } from "@streamstore/core";
-import { readPartitionAfter, sleep } from "@streamstore/core/internal";
+import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
 import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -43,7 +44,14 @@ import { pairs, sendCommand } from "./redisCommands.js";
  * @example
  * for (const owned of runner.ownedPartitions()) if (owned.state === "live") console.log(owned.partition);
  */
-export type PartitionState = "starting" | "catching-up" | "live" | "stopped" | "failed";
+export type PartitionState =
+  | "starting"
+  | "catching-up"
+  | "live"
+  /** Redis is unreachable (or refuses the credentials): retrying with backoff. */
+  | "reconnecting"
+  | "stopped"
+  | "failed";
 
 /**
  * What a partition worker shares with its runner.
@@ -121,6 +129,8 @@ export class PartitionWorker {
   /** Sessions that failed in a row without a commit in between (for the retry backoff). */
   private failureStreak = 0;
   private lastWarningAt = 0;
+  /** The error of the failure streak under way; undefined once a commit succeeded. */
+  private lastFailure: string | undefined;
   private readonly failedEntries = new Set<string>();
   /** The continuity check of the tailed batch being applied (commits wait for it). */
   private continuity: Promise<boolean> | undefined;
@@ -152,6 +162,11 @@ export class PartitionWorker {
   /** The partition's current state. */
   get currentState(): PartitionState {
     return this.state;
+  }
+
+  /** What made it retry last, until the next commit succeeds; undefined while healthy. */
+  get lastError(): string | undefined {
+    return this.lastFailure;
   }
 
   /** Stops after the in-flight batch is committed (the lease is released by the runner). */
@@ -235,6 +250,8 @@ export class PartitionWorker {
         // each session at its first commit, so retrying at once would spin and log ten times a
         // second for as long as it lasts (issue 8): back off, doubling up to the runner's own
         // retry period (heartbeatMs), and warn once per streak. A commit resets the streak.
+        const failure = describeRedisFailure(error, this.context.redis);
+        this.lastFailure = failure.text;
         const { reconnectDelayMs, heartbeatMs } = this.context.options;
         const delayMs = Math.min(
           reconnectDelayMs * 2 ** this.failureStreak,
@@ -244,15 +261,15 @@ export class PartitionWorker {
           this.lastWarningAt = performance.now();
           logger.warn(
             this.fields({
-              error: errorText(error),
+              error: failure.text,
               retryInMs: delayMs,
               failuresInARow: this.failureStreak + 1,
             }),
-            `[streamstore] projection "${projection.name}" partition ${this.field}: ${errorText(error)}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
+            `[streamstore] projection "${projection.name}" partition ${this.field}: ${failure.text}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
           );
         }
         this.failureStreak++;
-        this.setState("catching-up");
+        this.setState(failure.kind === undefined ? "catching-up" : "reconnecting");
         await sleep(delayMs, this.halt.signal);
       }
     }
@@ -263,6 +280,19 @@ export class PartitionWorker {
 
   private get lagKey(): string {
     return `${this.context.build}|${this.field}`;
+  }
+
+  /**
+   * A live partition that waits (for its lease to be renewed, for its connection) while the
+   * runner's client is not ready says so: `reconnecting`, with where Redis is, rather than
+   * looking live through an outage.
+   */
+  private noteRedisAway(): void {
+    const { redis } = this.context;
+    const status = (redis as { status?: string }).status;
+    if (status === undefined || status === "ready" || this.state === "reconnecting") return;
+    this.lastFailure ??= `Redis at ${describeRedisClient(redis)} is unavailable (connection ${status})`;
+    this.setState("reconnecting");
   }
 
   private closeBlocking(): void {
@@ -298,6 +328,7 @@ export class PartitionWorker {
         this.context.workerId,
       ).catch(() => 0);
       this.setState("live");
+      this.lastFailure = undefined;
       if ((await this.tail()) !== RESTART) return;
     }
   }
@@ -428,11 +459,16 @@ export class PartitionWorker {
       // Zombie safety: never leave a read in flight past the lease (a slow or paused process
       // would otherwise take entries after a new owner set the group's position).
       if (this.leaseValidUntil - performance.now() < options.blockMs + options.leaseMarginMs) {
+        this.noteRedisAway();
         await sleep(Math.min(50, options.heartbeatMs), this.halt.signal);
         continue;
       }
       const blocking = await this.blockingConnection();
       if (!blocking) return undefined;
+      if (this.state === "reconnecting") {
+        this.lastFailure = undefined;
+        this.setState("live");
+      }
       const reply = (await this.readBlocking(
         blocking,
         "GROUP",
@@ -495,7 +531,13 @@ export class PartitionWorker {
    */
   private readBlocking(connection: Redis, ...args: (string | number)[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const onClose = () => reject(new Error("the blocking connection closed during a read"));
+      // ECONNRESET: a lost connection, reported as such (reconnecting), not as a bug.
+      const onClose = () =>
+        reject(
+          Object.assign(new Error("the blocking connection closed during a read"), {
+            code: "ECONNRESET",
+          }),
+        );
       const events = connection as Partial<Pick<Redis, "once" | "off">>;
       events.once?.call(connection, "close", onClose);
       sendCommand(connection, "xreadgroup", ...args)
@@ -509,7 +551,10 @@ export class PartitionWorker {
       const { redis, projection, workerId } = this.context;
       // A read queued while offline, or resent after a reconnect, could run after the lease is
       // gone: this connection never queues and never resends.
+      // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
+      // connection without an offline queue never connects: the partition would never tail.
       const connectionOptions = {
+        lazyConnect: false,
         enableOfflineQueue: false,
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 0,
@@ -521,6 +566,7 @@ export class PartitionWorker {
       const cluster = redis as Cluster;
       this.blocking = cluster.isCluster
         ? (cluster.duplicate([], {
+            lazyConnect: false,
             enableOfflineQueue: false,
             redisOptions: { ...cluster.options.redisOptions, ...connectionOptions },
           }) as unknown as Redis)
@@ -531,6 +577,7 @@ export class PartitionWorker {
     while (!this.halted && (connection as { status?: string }).status !== undefined) {
       const status = (connection as { status?: string }).status;
       if (status === "ready") break;
+      this.noteRedisAway();
       if (status === "end") {
         this.blocking = undefined;
         return this.blockingConnection();
@@ -879,6 +926,7 @@ export class PartitionWorker {
           }
         }
         this.failureStreak = 0;
+        this.lastFailure = undefined;
         for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.context.options.documentCacheSize)
           this.cache.clear();

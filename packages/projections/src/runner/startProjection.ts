@@ -11,7 +11,12 @@ import {
   parseStreamName,
   silentLogger,
 } from "@streamstore/core";
-import { lastPartitionPosition, readPartitionCount, sleep } from "@streamstore/core/internal";
+import {
+  describeRedisFailure,
+  lastPartitionPosition,
+  readPartitionCount,
+  sleep,
+} from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { createDeadLetters, type DeadLetters } from "../deadLetters/createDeadLetters.js";
 import { CatchUpTimeoutError } from "../errors.js";
@@ -46,7 +51,14 @@ import { serversOf } from "./redisCommands.js";
  * @example
  * if (runner.state === "failed") await runner.done.catch(console.error);
  */
-export type RunnerState = "starting" | "running" | "stopping" | "stopped" | "failed";
+export type RunnerState =
+  | "starting"
+  | "running"
+  /** Redis is unreachable (or refuses the credentials): retrying every `heartbeatMs`; see `lastError`. */
+  | "reconnecting"
+  | "stopping"
+  | "stopped"
+  | "failed";
 
 /**
  * A position `waitUntilCaughtUp` waits for: an append's result, or a partition position.
@@ -72,8 +84,13 @@ export interface ProjectionRunner<StateType> extends ProjectionReader<StateType>
   readonly build: string;
   /** The runner's state now. */
   readonly state: RunnerState;
-  /** The partitions this worker owns now, with their states. */
-  ownedPartitions(): { partition: string; state: PartitionState }[];
+  /**
+   * What the runner (or, else, one of its partitions) last failed on while it retries: where Redis
+   * is and the driver's words for a lost connection; undefined while healthy.
+   */
+  readonly lastError: string | undefined;
+  /** The partitions this worker owns now, with their states (and what they retry on, if any). */
+  ownedPartitions(): { partition: string; state: PartitionState; lastError?: string }[];
   /**
    * Resolves once the build readers use has applied everything up to `target` (default: every
    * source partition's last entry at the time of the call), with any worker doing the work.
@@ -206,6 +223,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
   });
 
   let state: RunnerState = "starting";
+  let controlError: string | undefined;
   const setState = (next: RunnerState): void => {
     const previous = state;
     if (previous === next) return;
@@ -440,14 +458,18 @@ function startBuild<Catalog extends EventCatalog, StateType>(
         if (!(await coordinateBuilds(members))) break;
         setState("running");
         await rebalance(members);
+        controlError = undefined;
       } catch (error) {
         // Redis unreachable: leases stop being renewed, so partition workers stop reading by
         // themselves; this loop retries until the connection is back.
+        const failure = describeRedisFailure(error, redis);
+        controlError = failure.text;
+        if (failure.kind !== undefined) setState("reconnecting");
         if (performance.now() - lastWarning > 5000) {
           lastWarning = performance.now();
           logger.warn(
-            { projection: projection.name, build, worker: workerId, error: String(error) },
-            `[streamstore] projection "${projection.name}" runner ${workerId}: ${String(error)}; retrying every ${options.heartbeatMs} ms.`,
+            { projection: projection.name, build, worker: workerId, error: failure.text },
+            `[streamstore] projection "${projection.name}" runner ${workerId}: ${failure.text}; retrying every ${options.heartbeatMs} ms.`,
           );
         }
       }
@@ -501,6 +523,9 @@ function startBuild<Catalog extends EventCatalog, StateType>(
     get state() {
       return state;
     },
+    get lastError() {
+      return controlError ?? [...workers.values()].find((worker) => worker.lastError)?.lastError;
+    },
     get: reader.get,
     getMany: reader.getMany,
     activeBuild: reader.activeBuild,
@@ -509,6 +534,7 @@ function startBuild<Catalog extends EventCatalog, StateType>(
       [...workers.values()].map((worker) => ({
         partition: worker.field,
         state: worker.currentState,
+        ...(worker.lastError === undefined ? {} : { lastError: worker.lastError }),
       })),
     async waitUntilCaughtUp(target, waitOptions = {}) {
       const timeoutMs = waitOptions.timeoutMs ?? 30_000;
@@ -662,6 +688,9 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     },
     get state() {
       return engines.length === 0 ? "starting" : latest().state;
+    },
+    get lastError() {
+      return engines.length === 0 ? undefined : latest().lastError;
     },
     get: reader.get,
     getMany: reader.getMany,

@@ -81,7 +81,10 @@ export function getFreePort(): Promise<number> {
   });
 }
 
-/** Whether the server on `port` answers PING; over TLS, verified against `ca`, when it is given. */
+/**
+ * Whether the server on `port` answers PING (or NOAUTH, with `--requirepass`); over TLS, verified
+ * against `ca`, when it is given.
+ */
 function pingOnce(port: number, ca?: string): Promise<boolean> {
   return new Promise((resolve) => {
     let answer = "";
@@ -98,7 +101,8 @@ function pingOnce(port: number, ca?: string): Promise<boolean> {
     socket.once("error", () => done(false));
     socket.on("data", (chunk: Buffer) => {
       answer += chunk.toString("latin1");
-      if (answer.includes("\r\n")) done(answer.startsWith("+PONG"));
+      // A server started with --requirepass answers NOAUTH: up, and asking for the password.
+      if (answer.includes("\r\n")) done(answer.startsWith("+PONG") || answer.startsWith("-NOAUTH"));
     });
   });
 }
