@@ -51,7 +51,7 @@ async function forget(
   });
   output.data({ subject, prefix, forgotten: true, already: false, hadKey: before !== "none" }, () =>
     output.line(
-      `Forgot data subject "${subject}" under prefix "${prefix}"${before === "none" ? " (it had no key yet: none will be made)" : ""}; audit entry in ${personalDataAuditKey(prefix)}. Other processes stop decrypting within their key cache TTL (10 s by default); then run the read models' erase hooks and BGREWRITEAOF (docs/personal-data.md).`,
+      `Forgot data subject "${subject}" under prefix "${prefix}"${before === "none" ? " (it had no key yet: none will be made)" : ""}; audit entry in ${personalDataAuditKey(prefix)}. Other processes stop decrypting within their key cache TTL (10 s by default); then run the read models' erase hooks and BGREWRITEAOF (see "Personal data" in the @streamstore/core README).`,
     ),
   );
   return EXIT_CODES.ok;

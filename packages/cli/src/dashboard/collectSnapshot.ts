@@ -1,4 +1,5 @@
 import { type ArchivePartitionStats, keyLayout } from "@streamstore/core";
+import { readCategoryRegistry } from "@streamstore/core/internal";
 import {
   getProjectionStatus,
   type PartitionStatus,
@@ -204,15 +205,15 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
   const { redis, prefix } = options;
   const keys = keyLayout(prefix);
   const at = (options.now ?? Date.now)();
-  const partitionCounts = await redis.hgetall(keys.categories());
-  const logs = Object.keys(partitionCounts)
-    .sort()
-    .flatMap((category) =>
-      Array.from({ length: count(partitionCounts[category]) }, (_, partition) => ({
-        category,
-        partition,
-      })),
-    );
+  // Validated entries only (1 to 1,024 partitions): a hand-written 100000000 would have the
+  // dashboard read that many logs (issue 14). Invalid entries are left out of the snapshot.
+  const registry = await readCategoryRegistry(redis, keys);
+  const partitionCounts = new Map(
+    registry.categories.map(({ category, partitions }) => [category, partitions]),
+  );
+  const logs = [...partitionCounts].flatMap(([category, partitions]) =>
+    Array.from({ length: partitions }, (_, partition) => ({ category, partition })),
+  );
   // Every log, and every projection's status, at once rather than one await after another:
   // ioredis writes the commands without waiting for replies, so the logs cost one round trip
   // however many partitions there are (on a Cluster, each command still goes to its slot's primary).
@@ -246,14 +247,12 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
       archive.problem = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
     }
   }
-  const categories: CategorySnapshot[] = Object.keys(partitionCounts)
-    .sort()
-    .map((category) => ({
-      category,
-      partitions: count(partitionCounts[category]),
-      entriesAdded: 0,
-      length: 0,
-    }));
+  const categories: CategorySnapshot[] = [...partitionCounts].map(([category, partitions]) => ({
+    category,
+    partitions,
+    entriesAdded: 0,
+    length: 0,
+  }));
   const byName = new Map(categories.map((summary) => [summary.category, summary]));
   const groups: ConsumerGroupSnapshot[] = [];
   const partitions: PartitionTierSnapshot[] = [];

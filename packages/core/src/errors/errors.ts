@@ -68,7 +68,7 @@ export class InvalidStreamNameError extends StreamstoreError {
   ) {
     super(
       "INVALID_STREAM_NAME",
-      `[streamstore] invalid stream name ${JSON.stringify(streamName.length > 80 ? `${streamName.slice(0, 80)}…` : streamName)}: ${reason}. Stream names are "<category>-<id>"; see docs/key-layout.md.`,
+      `[streamstore] invalid stream name ${JSON.stringify(streamName.length > 80 ? `${streamName.slice(0, 80)}…` : streamName)}: ${reason}. Stream names are "<category>-<id>": see "Storage layout" in the @streamstore/core README.`,
     );
   }
 }
@@ -143,7 +143,7 @@ export class PartitionCountMismatchError extends StreamstoreError {
   ) {
     super(
       "PARTITION_COUNT_MISMATCH",
-      `[streamstore] category "${category}" was created with ${recorded} partition(s), this store is configured with ${configured}: the partition count of a category is fixed at its first write. Use partitions: { ${category}: ${recorded} }, or migrate the category (docs/key-layout.md).`,
+      `[streamstore] category "${category}" was created with ${recorded} partition(s), this store is configured with ${configured}: the partition count of a category is fixed at its first write. Use partitions: { ${category}: ${recorded} }, or migrate the category (see "Storage layout" in the @streamstore/core README).`,
     );
   }
 }
@@ -229,7 +229,7 @@ export class ReplicationTimeoutError extends StreamstoreError {
   ) {
     super(
       "REPLICATION_TIMEOUT",
-      `[streamstore] the append to "${streamName}" is stored on the primary but only ${acknowledged} of ${required} replica(s) confirmed it in time: retry the same append (same event ids; it is idempotent) or raise durability.timeoutMs. See docs/cluster.md.`,
+      `[streamstore] the append to "${streamName}" is stored on the primary but only ${acknowledged} of ${required} replica(s) confirmed it in time: retry the same append (same event ids; it is idempotent) or raise durability.timeoutMs. See "Durability" in the @streamstore/core README.`,
     );
   }
 }

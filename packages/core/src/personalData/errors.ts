@@ -1,6 +1,6 @@
 import { isStreamstoreError, StreamstoreError } from "../errors/StreamstoreError.js";
 
-const README = "see docs/personal-data.md and the @streamstore/core README";
+const README = 'see "Personal data" in the @streamstore/core README';
 
 /**
  * An event type with personal fields was appended without a data subject: neither its

@@ -53,7 +53,7 @@ export function createRedisKeyStore(options: RedisKeyStoreOptions): PersonalData
   const prefix = options.prefix ?? "ss";
   if ((wrapKey === undefined) !== (unwrapKey === undefined)) {
     throw new Error(
-      "[streamstore] createRedisKeyStore: give both wrapKey and unwrapKey, or neither (see docs/personal-data.md).",
+      "[streamstore] createRedisKeyStore: give both wrapKey and unwrapKey, or neither (see "Personal data" in the @streamstore/core README).",
     );
   }
   const decode = async (
@@ -66,13 +66,13 @@ export function createRedisKeyStore(options: RedisKeyStoreOptions): PersonalData
     if (stored.startsWith(WRAPPED)) {
       if (!unwrapKey) {
         throw new Error(
-          `[streamstore] the data key of "${subject}" is wrapped, and this key store has no unwrapKey: configure the same KMS hooks in every process (docs/personal-data.md).`,
+          `[streamstore] the data key of "${subject}" is wrapped, and this key store has no unwrapKey: configure the same KMS hooks in every process (see "Personal data" in the @streamstore/core README).`,
         );
       }
       return unwrapKey(stored.slice(WRAPPED.length), subject);
     }
     throw new Error(
-      `[streamstore] the data key of "${subject}" (${dataKeyKey(prefix, subject)}) is not in a known format: it was written by hand (docs/personal-data.md).`,
+      `[streamstore] the data key of "${subject}" (${dataKeyKey(prefix, subject)}) is not in a known format: it was written by hand (see "Personal data" in the @streamstore/core README).`,
     );
   };
   return {

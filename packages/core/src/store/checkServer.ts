@@ -127,7 +127,7 @@ async function checkOneServer(redis: Redis, options: CheckServerOptions): Promis
         options,
         fields,
         "STREAMSTORE_NO_PERSISTENCE",
-        `[streamstore] this Redis (${identity}) keeps nothing on disk (appendonly no${noRdb ? ', save ""' : ""}): a restart loses every event. For an event store run "CONFIG SET appendonly yes" with appendfsync everysec or always (see docs/durability.md).`,
+        `[streamstore] this Redis (${identity}) keeps nothing on disk (appendonly no${noRdb ? ', save ""' : ""}): a restart loses every event. For an event store run "CONFIG SET appendonly yes" with appendfsync everysec or always (see "Durability" in the @streamstore/core README).`,
       );
     } else if (noAof) {
       warned.add(identity);
@@ -135,7 +135,7 @@ async function checkOneServer(redis: Redis, options: CheckServerOptions): Promis
         options,
         fields,
         "STREAMSTORE_RDB_ONLY",
-        `[streamstore] this Redis (${identity}) persists only RDB snapshots (save "${facts.save}"): a crash loses every event since the last snapshot. Run "CONFIG SET appendonly yes" (see docs/durability.md).`,
+        `[streamstore] this Redis (${identity}) persists only RDB snapshots (save "${facts.save}"): a crash loses every event since the last snapshot. Run "CONFIG SET appendonly yes" (see "Durability" in the @streamstore/core README).`,
       );
     }
   }

@@ -37,7 +37,7 @@ export async function eraseSubject<Catalog extends EventCatalog, StateType>(
   if (!hook) {
     throw new InvalidArgumentError(
       "projection personalData",
-      `projection "${projection.name}" has no personalData hook: give defineProjection a personalData { keysOf, erase } (docs/personal-data.md).`,
+      `projection "${projection.name}" has no personalData hook: give defineProjection a personalData { keysOf, erase } (see "Personal data" in the @streamstore/core README).`,
     );
   }
   const subject = assertDataSubject(options.subject);
