@@ -105,7 +105,7 @@ export async function checkNode(redis: Redis, node: string): Promise<DoctorCheck
         status: "warn",
         value: `AOF on, appendfsync everysec, ${rdb}`,
         reason:
-          "a crash of the machine (power, kernel) can lose up to 1 s of acknowledged events; a crash of Redis alone loses nothing (see "Durability" in the @streamstore/core README)",
+          'a crash of the machine (power, kernel) can lose up to 1 s of acknowledged events; a crash of Redis alone loses nothing (see "Durability" in the @streamstore/core README)',
         fix: "CONFIG SET appendfsync always (and in redis.conf) if no acknowledged event may ever be lost",
       });
     } else if (appendfsync === "no") {
@@ -204,7 +204,7 @@ export async function checkNode(redis: Redis, node: string): Promise<DoctorCheck
       value: `${replicas} connected`,
       reason:
         replicas > 0
-          ? "replication is asynchronous: use append durability { replicas } where a failover must lose nothing (see "Durability" in the @streamstore/core README)"
+          ? 'replication is asynchronous: use append durability { replicas } where a failover must lose nothing (see "Durability" in the @streamstore/core README)'
           : "losing this machine loses every event since the last backup",
       ...(replicas > 0 ? {} : { fix: "add a replica (REPLICAOF) and back up the AOF" }),
     });

@@ -53,7 +53,7 @@ export function createRedisKeyStore(options: RedisKeyStoreOptions): PersonalData
   const prefix = options.prefix ?? "ss";
   if ((wrapKey === undefined) !== (unwrapKey === undefined)) {
     throw new Error(
-      "[streamstore] createRedisKeyStore: give both wrapKey and unwrapKey, or neither (see "Personal data" in the @streamstore/core README).",
+      '[streamstore] createRedisKeyStore: give both wrapKey and unwrapKey, or neither (see "Personal data" in the @streamstore/core README).',
     );
   }
   const decode = async (
