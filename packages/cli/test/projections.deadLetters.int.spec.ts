@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
 import { CONFIG, deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";
 import { seedBankExample } from "./support/seedBankExample.js";
+import { until } from "./support/until.js";
 
 // Issue 7: projections status (with and without the config module) and the dead-letter commands,
 // on the bank example's Redis plus two poison deposits (13) that fragile-balances dead-letters.
@@ -135,10 +136,19 @@ describe("streamstore projections status", () => {
       ],
       { REDIS_URL: redisUrl },
     );
+    let printed = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
     const run = finished(child);
 
-    // When it ran a while, then Ctrl-C
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // When it has drawn three snapshots (a condition, not a clock: the binary's start alone takes
+    // seconds on a loaded machine), then Ctrl-C
+    await until(
+      () => printed.split("\n").filter(Boolean).length >= 3,
+      "three snapshots drawn",
+      60_000,
+    );
     child.kill("SIGINT");
     const { code, stdout } = await run;
 

@@ -2,6 +2,7 @@ import { aclRuleFor } from "@streamstore/core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CONFIG, deleteKeysUnder, randomPrefix, runCli, startCli } from "./support/cli.js";
 import { type SeededBank, seedBankExample } from "./support/seedBankExample.js";
+import { until } from "./support/until.js";
 
 // Issue 7: the inspection commands run as the real binary against a Redis seeded by the bank
 // example, and print what the example appended (table and --json).
@@ -139,18 +140,25 @@ describe("streamstore tail", () => {
       REDIS_URL: redisUrl,
     });
     let stdout = "";
+    let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
     });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // (it says on stderr when its start positions are taken: the signal, not a clock)
+    await until(() => stderr.includes("Tailing category"), "tail to take its start", 60_000);
 
-    // When two deposits are appended, then Ctrl-C
+    // When two deposits are appended, then Ctrl-C once both are printed
     await store.append("account-bob", [{ type: "Deposited", data: { amount: 5 } }]);
     await store.append("account-dave", [{ type: "AccountOpened", data: { owner: "Dave" } }]);
-    for (let i = 0; i < 50 && stdout.split("\n").filter(Boolean).length < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(
+      () => stdout.split("\n").filter(Boolean).length >= 2,
+      "both events printed",
+      30_000,
+    );
     child.kill("SIGINT");
     const code = await exited;
 

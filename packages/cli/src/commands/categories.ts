@@ -240,11 +240,11 @@ async function tail(
   );
   const catalogs = await catalogsOf(context);
   const { output } = context;
-  if (!output.json) {
-    output.note(
-      `Tailing category "${category}" (${keys.length} partition${keys.length === 1 ? "" : "s"}) from ${options.from}; Ctrl-C to stop.`,
-    );
-  }
+  // On stderr also with --json: the sign (for people and for scripts) that the start positions are
+  // taken, so that anything appended from now on is printed.
+  output.note(
+    `Tailing category "${category}" (${keys.length} partition${keys.length === 1 ? "" : "s"}) from ${options.from}; Ctrl-C to stop.`,
+  );
   let shown = 0;
   const show = (partition: number, entry: RawStreamEntry) => {
     positions[partition] = entry[0];

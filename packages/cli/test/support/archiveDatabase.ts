@@ -39,20 +39,4 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 export { waitForRedisTime } from "@streamstore/testing";
 
-/**
- * Resolves once `condition` holds, polling every 25 ms; rejects with `what` after `timeoutMs`.
- *
- * @example
- * await until(async () => (await redis.get(leaseKey)) !== null, "the archiver's lease");
- */
-export async function until(
-  condition: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { until } from "./until.js";
