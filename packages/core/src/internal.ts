@@ -7,4 +7,5 @@ export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
+export * from "./util/escapeControlCharacters.js";
 export * from "./util/sleep.js";
