@@ -136,9 +136,21 @@ describe("streamstore projections status", () => {
       { REDIS_URL: redisUrl },
     );
     const run = finished(child);
+    let printed = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
 
-    // When it ran a while, then Ctrl-C
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // When it has printed three snapshots (polled: a loaded machine takes over 1.5 s to start
+    // it), then Ctrl-C
+    const deadline = Date.now() + 30_000;
+    while (
+      printed.split("\n").filter(Boolean).length < 3 &&
+      child.exitCode === null &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     child.kill("SIGINT");
     const { code, stdout } = await run;
 
