@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isStreamstoreError } from "@streamstore/core";
+import { escapeControlCharacters } from "@streamstore/core/internal";
 import { Command, CommanderError, Option } from "commander";
 import { registerCommands } from "./commands/index.js";
 import {
@@ -29,6 +30,23 @@ function usernameOf(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const REPORT_IT = "This looks like a bug: please report it with the command you ran.";
+
+/**
+ * What an unexpected error prints: its message on one line (escaped as any note), then its stack
+ * frames one per line, then what to do.
+ */
+function bugReport(error: unknown): string[] {
+  if (!(error instanceof Error)) return [`[streamstore] ${String(error)}`, REPORT_IT];
+  const head = `${error.name}: ${error.message}`;
+  const stack = error.stack ?? head;
+  // The message may hold line breaks of its own (shown as \n); the frames are the lines after it.
+  const frames = (stack.startsWith(head) ? stack.slice(head.length) : stack)
+    .split("\n")
+    .filter((line) => line.trim() !== "");
+  return [`[streamstore] ${head}`, ...frames, REPORT_IT];
 }
 
 function packageVersion(): string {
@@ -84,8 +102,10 @@ export function createProgram(io: CommandIo): {
     )
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Help and usage errors: their lines are commander's, but an error quotes the argument as
+      // typed (pasted text may hold control characters), so only line breaks pass.
+      writeOut: (text) => io.stdout.write(escapeControlCharacters(text, { keepLineBreaks: true })),
+      writeErr: (text) => io.stderr.write(escapeControlCharacters(text, { keepLineBreaks: true })),
     })
     .addHelpText("after", EXIT_CODES_HELP)
     .exitOverride();
@@ -106,17 +126,17 @@ export function createProgram(io: CommandIo): {
             user: usernameOf(options.redisUrl ?? io.env.REDIS_URL),
           }) ?? thrown;
         // Messages may quote a driver's error, which may quote a URL: no password gets through.
-        const write = (text: string) => io.stderr.write(context.redact(text));
+        // They quote untrusted text too (names and values read from Redis): written as notes,
+        // their control characters are escaped.
+        const write = (text: string) => context.output.note(context.redact(text));
         if (error instanceof CliError) {
-          write(`${error.message}\n`);
+          write(error.message);
           exitCode.value = error.exitCode;
         } else if (isStreamstoreError(error)) {
-          write(`${error.message}\n`);
+          write(error.message);
           exitCode.value = EXIT_CODES.failure;
         } else {
-          write(
-            `[streamstore] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis looks like a bug: please report it with the command you ran.\n`,
-          );
+          for (const line of bugReport(error)) write(line);
           exitCode.value = EXIT_CODES.failure;
         }
       } finally {

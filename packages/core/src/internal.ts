@@ -18,4 +18,5 @@ export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
 export * from "./store/readPartitionAfter.js";
 export * from "./store/readPartitionBefore.js";
+export * from "./util/escapeControlCharacters.js";
 export * from "./util/sleep.js";

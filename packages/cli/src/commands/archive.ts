@@ -261,23 +261,20 @@ async function runArchiver(context: CommandContext, options: ArchiveRunOptions):
   };
   // A terminal gets one line redrawn in place; a pipe gets a line (or a JSON line) per change.
   const redraw = context.stderrIsTTY && !output.json;
-  const stderr = process.stderr;
   let lastShown = "";
   const report = () => {
     const progress = snapshot();
     const line = progressLine(progress);
     if (redraw) {
-      // A pseudo-terminal may report no size: COLUMNS, else 120.
-      const columns = stderr.columns || Number(process.env.COLUMNS) || 120;
-      const width = Math.max(20, columns - 1);
-      stderr.write(`\r\u001b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+      output.progress(line);
       return;
     }
     // The rate changes every interval: a new line only when the work or a state did.
     const changed = JSON.stringify(progress.partitions);
     if (changed === lastShown) return;
     lastShown = changed;
-    output.note(output.json ? JSON.stringify({ progress }) : `progress: ${line}`);
+    if (output.json) output.jsonLine({ progress }, "stderr");
+    else output.note(`progress: ${line}`);
   };
   const stopWaiting = new AbortController();
   const stopOnInterrupt = () => stopWaiting.abort();
@@ -310,7 +307,7 @@ async function runArchiver(context: CommandContext, options: ArchiveRunOptions):
   const progress = snapshot(true);
   if (redraw) {
     report();
-    stderr.write("\n");
+    output.endProgress();
   }
   const status = failed ? "failed" : reachedIdle ? "idle" : "interrupted";
   const summary = { prefix, archive: where, status, ...progress };
@@ -322,7 +319,7 @@ async function runArchiver(context: CommandContext, options: ArchiveRunOptions):
     );
     return EXIT_CODES.ok;
   }
-  if (output.json) output.line(JSON.stringify(summary, null, 2));
+  if (output.json) output.data(summary, () => {});
   if (failed) {
     output.note(
       `[streamstore] the archiver failed on ${failed.category}:${failed.partition}: ${failed.error ?? "unknown error"}. Stopped after archiving ${progress.archived} events (nothing is trimmed from Redis before the archive has committed it; leases released). Fix the cause and run the command again.`,
@@ -439,7 +436,7 @@ async function archiveStatus(context: CommandContext): Promise<number> {
             row.archivedEvents,
             row.archiveEvents ?? "-",
             row.archiveBytes === null ? "-" : formatBytes(row.archiveBytes),
-            row.seamPosition ? `${row.seamPosition}\n${row.seamAt ?? ""}` : "-",
+            row.seamPosition ? `${row.seamPosition}${output.lineBreak}${row.seamAt ?? ""}` : "-",
             row.lease ?? "-",
           ]),
         );

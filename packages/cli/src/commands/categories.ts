@@ -189,7 +189,7 @@ async function categories(context: CommandContext): Promise<number> {
                     (group) =>
                       `${group.name} (${group.consumers} consumers, ${group.pending} pending${group.lag === null ? "" : `, lag ${group.lag}`})`,
                   )
-                  .join("\n"),
+                  .join(output.lineBreak),
           ]),
       );
     if (memoryDenied) {
@@ -257,7 +257,7 @@ async function tail(
     shown++;
     if (output.json) {
       // One JSON document per line (NDJSON): a tail has no end to close an array at.
-      output.line(JSON.stringify({ partition, ...event }));
+      output.jsonLine({ partition, ...event });
     } else {
       output.line(
         `${event.time ?? "-"}  ${category}:${partition}  ${event.stream}@${event.version}  ${output.colors.bold(event.type)}  ${JSON.stringify(event.data)}`,

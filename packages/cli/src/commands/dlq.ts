@@ -1,3 +1,4 @@
+import { stringifyJsonSafely } from "@streamstore/core/internal";
 import {
   createDeadLetters,
   createRedisReadModelStore,
@@ -146,7 +147,7 @@ async function show(
     for (const [label, value] of rows)
       output.line(`${output.colors.bold(label.padEnd(10))}  ${value}`);
     output.line(output.colors.bold("fields"));
-    output.line(JSON.stringify(entry, null, 2));
+    for (const line of stringifyJsonSafely(entry, undefined, 2).split("\n")) output.line(line);
   });
   return EXIT_CODES.ok;
 }

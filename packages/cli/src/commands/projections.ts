@@ -104,7 +104,7 @@ function renderStatuses(context: CommandContext, list: ProjectionStatus[]): stri
   const { output } = context;
   const c = output.colors;
   if (list.length === 0) {
-    return "No projections: none in the config module and none found in Redis under this prefix.\n";
+    return "No projections: none in the config module and none found in Redis under this prefix.";
   }
   const state = (value: string) =>
     value === "live"
@@ -154,7 +154,7 @@ function renderStatuses(context: CommandContext, list: ProjectionStatus[]): stri
       ),
     );
   }
-  return `${parts.join("\n")}\n`;
+  return parts.join(output.lineBreak);
 }
 
 async function status(
@@ -166,7 +166,7 @@ async function status(
   const unhealthy = (list: ProjectionStatus[]) => list.some((entry) => !entry.healthy);
   if (!options.watch) {
     const list = await statuses(context, name);
-    output.data({ projections: list }, () => output.line(renderStatuses(context, list).trimEnd()));
+    output.data({ projections: list }, () => output.line(renderStatuses(context, list)));
     return options.check && unhealthy(list) ? EXIT_CODES.dataAtRisk : EXIT_CODES.ok;
   }
   const signal = context.interrupt();
@@ -176,11 +176,11 @@ async function status(
     last = await statuses(context, name);
     if (output.json) {
       // --watch --json: one document per line, one line per interval.
-      output.line(JSON.stringify({ at: new Date().toISOString(), projections: last }));
+      output.jsonLine({ at: new Date().toISOString(), projections: last });
     } else {
-      const screen = `${renderStatuses(context, last)}${output.colors.dim(`${new Date().toISOString()}  every ${options.interval} ms; Ctrl-C to stop`)}`;
+      const screen = `${renderStatuses(context, last)}${output.lineBreak}${output.colors.dim(`${new Date().toISOString()}  every ${options.interval} ms; Ctrl-C to stop`)}`;
       // A terminal gets the screen redrawn in place; a pipe gets one block per interval.
-      output.line(redraw ? `\x1b[2J\x1b[H${screen}` : `${screen}\n`);
+      output.line(redraw ? `${output.clearScreen}${screen}` : `${screen}${output.lineBreak}`);
     }
     await sleep(options.interval, signal);
   }

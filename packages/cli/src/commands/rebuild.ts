@@ -93,7 +93,8 @@ async function rebuild(
   const bar = useBar
     ? new SingleBar({
         stream: process.stderr,
-        format: `${name} ${build} [{bar}] {percentage}% | {value}/{total} events | {rate} ev/s | ETA {etaText}`,
+        // The build id is read from Redis: rendered (escaped) as any text of the output.
+        format: `${output.render(name)} ${output.render(build)} [{bar}] {percentage}% | {value}/{total} events | {rate} ev/s | ETA {etaText}`,
         barsize: 30,
         hideCursor: true,
         // The rate and ETA are computed here, from the build's checkpoints.
@@ -116,7 +117,7 @@ async function rebuild(
         etaText: formatSeconds(progress.etaSeconds),
       });
     } else if (output.json) {
-      output.note(JSON.stringify({ progress }));
+      output.jsonLine({ progress }, "stderr");
     } else if (!final) {
       // Not a terminal: one plain line per interval, which logs and tests can read.
       const percent = progress.total === 0 ? 100 : (100 * progress.applied) / progress.total;
@@ -167,7 +168,7 @@ async function rebuild(
     output.note(
       `[streamstore] interrupted at ${after.applied} of ${after.total} events of build ${build}; run the same command again to resume.`,
     );
-    if (output.json) output.line(JSON.stringify(summary, null, 2));
+    if (output.json) output.data(summary, () => {});
     return EXIT_CODES.interrupted;
   }
   const summary = {

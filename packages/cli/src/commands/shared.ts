@@ -85,7 +85,8 @@ export async function confirm(
   }
   const readline = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await readline.question(`${question} [y/N] `);
+    // The question quotes names read from Redis: rendered (escaped) as any text of the output.
+    const answer = await readline.question(`${context.output.render(question)} [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) {
       throw new CliError(EXIT_CODES.failure, "[streamstore] cancelled; nothing was changed.");
     }

@@ -168,6 +168,8 @@ export function createCommandContext(options: GlobalOptions, io: CommandIo): Com
     color: options.color && !io.env.NO_COLOR && (io.stdout as { isTTY?: boolean }).isTTY === true,
     stdout: io.stdout,
     stderr: io.stderr,
+    // A pseudo-terminal may report no size: COLUMNS, else 120.
+    columns: () => (io.stderr as { columns?: number }).columns || Number(io.env.COLUMNS) || 120,
   });
   const logger = createCliLogger({
     level: options.logLevel,

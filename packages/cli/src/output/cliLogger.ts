@@ -1,4 +1,5 @@
 import type { Logger } from "@streamstore/core";
+import { escapeControlCharacters, stringifyJsonSafely } from "@streamstore/core/internal";
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 
@@ -23,7 +24,9 @@ export function isLogLevel(value: string): value is LogLevel {
 /**
  * The CLI's logger: the toolkit's pino-compatible {@link Logger}, writing one line per record to
  * stderr at or above `level`, as JSON (`--log-format json`, one object per line like pino) or as
- * the message alone.
+ * the message alone. Records quote untrusted text (handler errors, event data): every control, bidi
+ * and invisible character is written as an escape (`\x1b`, `\n`, `\u202e`), in JSON as a `\u`
+ * escape, so one record is always one line and nothing in it drives the terminal.
  *
  * @example
  * const logger = createCliLogger({ level: "info", format: "json", stderr: process.stderr });
@@ -43,9 +46,10 @@ export function createCliLogger(options: {
       if (LEVELS.indexOf(level) < threshold) return;
       const line =
         options.format === "json"
-          ? JSON.stringify({ level, time: Date.now(), ...fields, msg: message })
+          ? stringifyJsonSafely({ level, time: Date.now(), ...fields, msg: message })
           : `${level}: ${message}`;
-      options.stderr.write(`${redact(line)}\n`);
+      // Redacted before escaping (a password is matched as given); JSON has nothing left to escape.
+      options.stderr.write(`${escapeControlCharacters(redact(line))}\n`);
     };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }

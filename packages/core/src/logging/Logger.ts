@@ -1,3 +1,5 @@
+import { escapeControlCharacters, stringifyJsonSafely } from "../util/escapeControlCharacters.js";
+
 /**
  * The logging interface streamstore writes to: pino-compatible (`logger.warn({ field }, "msg")`),
  * so a pino logger can be passed as it is. Every record carries structured fields (`projection`,
@@ -16,7 +18,7 @@ export interface Logger {
 
 function fieldsText(fields: Record<string, unknown>): string {
   try {
-    return JSON.stringify(fields, (_key, value: unknown) =>
+    return stringifyJsonSafely(fields, (_key, value: unknown) =>
       value instanceof Error ? value.message : value,
     );
   } catch {
@@ -24,9 +26,15 @@ function fieldsText(fields: Record<string, unknown>): string {
   }
 }
 
+function consoleLine(fields: Record<string, unknown>, message: string): string {
+  return `${escapeControlCharacters(message)} ${fieldsText(fields)}\n`;
+}
+
 /**
  * A logger that writes warnings and errors to stderr (the message, then its fields as JSON) and
- * drops debug and info. Not the default any more (issue 7: logging is silent unless asked for):
+ * drops debug and info. Messages and fields quote untrusted text (handler errors, event data):
+ * their control, bidi and invisible characters are written as escapes (`\x1b`, `\u202e`), never
+ * raw to the terminal. Not the default any more (issue 7: logging is silent unless asked for):
  * pass it when a quick look is wanted without a logging library.
  *
  * @example
@@ -35,8 +43,8 @@ function fieldsText(fields: Record<string, unknown>): string {
 export const consoleWarningLogger: Logger = {
   debug: () => {},
   info: () => {},
-  warn: (fields, message) => process.stderr.write(`${message} ${fieldsText(fields)}\n`),
-  error: (fields, message) => process.stderr.write(`${message} ${fieldsText(fields)}\n`),
+  warn: (fields, message) => process.stderr.write(consoleLine(fields, message)),
+  error: (fields, message) => process.stderr.write(consoleLine(fields, message)),
 };
 
 /**
