@@ -108,7 +108,7 @@ describe("streamstore stream show --limit 100000000", () => {
 
     // And the reads were pages: read-script calls of at most 1000 versions, one per page, and
     // every XRANGE (run by the script) one entry
-    const reads = commands.filter(([name]) => /^eval(sha)?_ro$/i.test(name ?? ""));
+    const reads = commands.filter(([name]) => /^fcall_ro$/i.test(name ?? ""));
     const xranges = commands.filter(([name]) => name?.toLowerCase() === "xrange");
     const counts = reads.map((args) => Number(args[args.length - 1]));
     expect(counts.every((count) => count <= PAGE)).toBe(true);

@@ -45,6 +45,12 @@ export interface Output {
   data(value: unknown, pretty: () => void): void;
   /** One JSON document on one line (NDJSON: `tail --json`, `--watch --json`, JSON progress on stderr). */
   jsonLine(value: unknown, to?: "stdout" | "stderr"): void;
+  /**
+   * A line of JSON text built with `stringifyJsonSafely` (a document streamed piece by piece,
+   * `pagedListing`), written as it is: its control characters are already `\u` escapes, and its
+   * own line breaks are the document's layout.
+   */
+  jsonText(text: string): void;
   /** A line to stdout. */
   line(text?: string): void;
   /** A note to stderr (never mixed into `--json` data). */
@@ -120,6 +126,9 @@ export function createOutput(options: {
     },
     jsonLine(value, to = "stdout") {
       (to === "stdout" ? stdout : stderr).write(`${stringifyJsonSafely(value)}\n`);
+    },
+    jsonText(text) {
+      stdout.write(`${text}\n`);
     },
     line(text = "") {
       stdout.write(`${markup.render(text)}\n`);

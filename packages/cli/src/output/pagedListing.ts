@@ -1,3 +1,4 @@
+import { stringifyJsonSafely } from "@streamstore/core/internal";
 import type { Output } from "./Output.js";
 
 /**
@@ -29,9 +30,11 @@ export interface PagedListingOptions<Item> {
   before?: () => void;
 }
 
-// JSON.stringify(value, null, 2), nested `depth` levels deep (2 spaces each).
+// stringifyJsonSafely(value, undefined, 2), nested `depth` levels deep (2 spaces each). Its
+// escapes keep every control character out of the text, so it is written as it is (jsonText).
+const json = (value: unknown): string => stringifyJsonSafely(value) ?? "null";
 const indented = (value: unknown, depth: number): string =>
-  (JSON.stringify(value, null, 2) ?? "null").replaceAll("\n", `\n${"  ".repeat(depth)}`);
+  (stringifyJsonSafely(value, undefined, 2) ?? "null").replaceAll("\n", `\n${"  ".repeat(depth)}`);
 
 /**
  * Prints a listing page by page. With `--json` the output is one JSON document, written as it
@@ -55,13 +58,13 @@ export function pagedListing<Item>(
   const fieldsText = (fields: Record<string, unknown>): string[] =>
     Object.entries(fields)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `  ${JSON.stringify(key)}: ${indented(value, 1)}`);
+      .map(([key, value]) => `  ${json(key)}: ${indented(value, 1)}`);
   const start = () => {
     if (started) return;
     started = true;
     if (output.json) {
-      output.line("{");
-      for (const line of fieldsText(options.head)) output.line(`${line},`);
+      output.jsonText("{");
+      for (const line of fieldsText(options.head)) output.jsonText(`${line},`);
     } else {
       options.before?.();
     }
@@ -78,11 +81,11 @@ export function pagedListing<Item>(
         output.table(options.columns, items.map(options.row));
         return;
       }
-      if (pending === undefined) output.line(`  ${JSON.stringify(options.field)}: [`);
-      else output.line(`${pending},`);
+      if (pending === undefined) output.jsonText(`  ${json(options.field)}: [`);
+      else output.jsonText(`${pending},`);
       for (const [index, item] of items.entries()) {
         const text = `    ${indented(item, 2)}`;
-        if (index < items.length - 1) output.line(`${text},`);
+        if (index < items.length - 1) output.jsonText(`${text},`);
         else pending = text;
       }
     },
@@ -95,14 +98,14 @@ export function pagedListing<Item>(
       const rest = fieldsText(trailer);
       const comma = rest.length > 0 ? "," : "";
       if (pending === undefined) {
-        output.line(`  ${JSON.stringify(options.field)}: []${comma}`);
+        output.jsonText(`  ${json(options.field)}: []${comma}`);
       } else {
-        output.line(pending);
-        output.line(`  ]${comma}`);
+        output.jsonText(pending);
+        output.jsonText(`  ]${comma}`);
       }
       for (const [index, line] of rest.entries())
-        output.line(index < rest.length - 1 ? `${line},` : line);
-      output.line("}");
+        output.jsonText(index < rest.length - 1 ? `${line},` : line);
+      output.jsonText("}");
     },
   };
 }
