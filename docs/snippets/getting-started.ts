@@ -1,19 +1,11 @@
-// docs/getting-started.md. Runs on the in-memory fake: pnpm exec tsx --conditions=@streamstore/source docs/snippets/getting-started.ts
-// #region store
-import { connectRedis, getRedisEventStore, handleCommand } from "@streamstore/core";
+// docs/getting-started.md, after the tutorial: appends and reads by hand, on the tutorial's store
+// (examples/tutorial/src/commands.ts). Runs on the in-memory fake:
+//   pnpm exec tsx --conditions=@streamstore/source docs/snippets/getting-started.ts
 import { createFakeRedis } from "@streamstore/testing";
-import { account, events } from "./bank.js";
+import { createAccountStore } from "../../examples/tutorial/src/commands.js";
 
-// connectRedis: a ready client within 5 s or a typed error, no hang during an outage (connecting.md).
-const redis = process.env.REDIS_URL ? await connectRedis(process.env.REDIS_URL) : createFakeRedis();
-const store = getRedisEventStore({
-  redis,
-  events,
-  prefix: "bank",
-  // The fake has no server settings to check; a real Redis is checked once (version, eviction, persistence).
-  serverCheck: process.env.REDIS_URL ? "check" : "off",
-});
-// #endregion
+const redis = createFakeRedis();
+const store = createAccountStore(redis, "tutorial");
 
 // #region append
 const opened = await store.append("account-42", [{ type: "Opened", data: { owner: "Ada" } }], {
@@ -21,7 +13,7 @@ const opened = await store.append("account-42", [{ type: "Opened", data: { owner
 });
 await store.append(
   "account-42",
-  [{ type: "Deposited", data: { amount: 100, currency: "EUR" } }],
+  [{ type: "Deposited", data: { amount: 100 } }],
   { expectedVersion: opened.nextExpectedVersion }, // 1
 );
 // #endregion
@@ -48,13 +40,5 @@ for await (const event of store.iterateCategory("account", {
 }
 // #endregion
 
-// #region command
-const { newState, nextExpectedVersion } = await handleCommand(store, "account-42", account, {
-  type: "Withdraw",
-  amount: 30,
-});
-console.log(newState.balance, nextExpectedVersion); // 70 3
-// #endregion
-
 for await (const event of newestFirst) console.log("newest first:", event.version, event.type);
-redis.disconnect();
+await redis.quit();

@@ -34,6 +34,11 @@ describe("account on the fake", () => {
 const given = deciderSpecification(account);
 
 describe("account decider", () => {
+  it("records a deposit", async () => {
+    await given([{ type: "Opened", data: { owner: "Ada" } }])
+      .when({ type: "Deposit", amount: 10 })
+      .then([{ type: "Deposited", data: { amount: 10, currency: "EUR" } }]);
+  });
   it("refuses a withdrawal the balance does not cover", async () => {
     await given([{ type: "Deposited", data: { amount: 5, currency: "EUR" } }])
       .when({ type: "Withdraw", amount: 10 })

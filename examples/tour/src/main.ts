@@ -173,7 +173,7 @@ export async function main(options: TourOptions = {}): Promise<TourFigure[]> {
     queue.reactor.deadLetters;
   print("");
   print(
-    `Tour done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${total} events appended in all. Each example's code is in examples/<name>/src.`,
+    `Tour done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${total} events appended in all. Each example's code is in examples/<name>/src; to write a project of your own, follow the tutorial: docs/getting-started.md (examples/tutorial).`,
   );
   return figures;
 }
