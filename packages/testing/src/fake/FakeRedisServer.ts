@@ -85,6 +85,18 @@ function defaultConfig(): Map<string, string> {
   ]);
 }
 
+/** SCRIPT FLUSH and FUNCTION FLUSH: an optional SYNC or ASYNC (both flush at once here). */
+function flushWith(argv: readonly string[], flush: () => void): Reply {
+  if (
+    argv.length > 3 ||
+    (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
+  ) {
+    return replyError(ERR_SYNTAX);
+  }
+  flush();
+  return OK;
+}
+
 /**
  * The shared state behind every client of one fake: databases, the clock, WATCHes, blocked
  * readers, the Lua engine, and the command dispatch. Single-threaded like Redis: a command (or a
@@ -516,16 +528,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     const scripts = this.scripts;
     if (sub === "LOAD") return scripts.load(argv[2] as string);
     if (sub === "EXISTS") return argv.slice(2).map((sha) => (scripts.has(sha) ? 1 : 0));
-    if (sub === "FLUSH") {
-      if (
-        argv.length > 3 ||
-        (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
-      ) {
-        return replyError(ERR_SYNTAX);
-      }
-      scripts.flush();
-      return OK;
-    }
+    if (sub === "FLUSH") return flushWith(argv, () => scripts.flush());
     if (sub === "KILL") return replyError("NOTBUSY No scripts in execution right now.");
     return OK;
   }
@@ -550,16 +553,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return functions.list(pattern, withCode);
     }
     if (sub === "DELETE") return functions.delete(argv[2] as string);
-    if (sub === "FLUSH") {
-      if (
-        argv.length > 3 ||
-        (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
-      ) {
-        return replyError(ERR_SYNTAX);
-      }
-      functions.flush();
-      return OK;
-    }
+    if (sub === "FLUSH") return flushWith(argv, () => functions.flush());
     return replyError(`ERR unknown subcommand '${argv[1]}'. Try FUNCTION HELP.`);
   }
 
