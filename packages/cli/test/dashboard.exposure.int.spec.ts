@@ -128,9 +128,12 @@ describe("streamstore dashboard: exposure", () => {
     running = await serve(["--prefix", prefix], { REDIS_URL: redisUrl });
     const answer = await httpGet(new URL("api/snapshot", running.url));
 
-    // Then it answers, and says nothing but how to stop it
+    // Then it answers, and says nothing but which Redis it reads (every command's header) and how
+    // to stop it
     expect(answer.status).toBe(200);
-    expect(running.stderr()).toBe("Press Ctrl-C to stop.\n");
+    expect(running.stderr()).toBe(
+      `Redis: redis://${new URL(redisUrl).host}/0\nPress Ctrl-C to stop.\n`,
+    );
     await running.stop();
 
     // When it is opened beyond loopback on purpose, with no token
