@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { type BrowserContext, chromium } from "playwright-core";
 
-/** Debian's Chromium, which the browser tests drive (.ci/run installs it when missing). */
+/** Debian's Chromium, which the browser tests drive (`pnpm test:all` installs it when missing). */
 export const CHROMIUM = "/usr/bin/chromium";
 
 /**
@@ -13,7 +13,7 @@ export const CHROMIUM = "/usr/bin/chromium";
 export function assertChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `[streamstore] the dashboard's browser test needs Debian's chromium at ${CHROMIUM}: run "apt-get install -y chromium" (.ci/run installs it when missing).`,
+      `[streamstore] the dashboard's browser test needs Debian's chromium at ${CHROMIUM}: run "apt-get install -y chromium" (`pnpm test:all` installs it when missing: see \"Running the tests\" in the README).`,
     );
   }
 }

@@ -28,7 +28,7 @@ function openssl(dir: string, args: string[]): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new Error(
-        "[streamstore] openssl was not found on PATH: it makes the test CA and server certificate for a TLS redis-server. Install it (apt-get install openssl; CI's .ci/run does).",
+        '[streamstore] openssl was not found on PATH: it makes the test CA and server certificate for a TLS redis-server. Install it (apt-get install openssl; in this repository `pnpm test:all` does, see "Running the tests" in its README).',
       );
     }
     const stderr = String((error as { stderr?: unknown }).stderr ?? "");
