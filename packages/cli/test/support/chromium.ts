@@ -13,7 +13,7 @@ export const CHROMIUM = "/usr/bin/chromium";
 export function assertChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `[streamstore] the dashboard's browser test needs Debian's chromium at ${CHROMIUM}: run "apt-get install -y chromium" (`pnpm test:all` installs it when missing: see \"Running the tests\" in the README).`,
+      `[streamstore] the dashboard's browser test needs Debian's chromium at ${CHROMIUM}: run "apt-get install -y chromium" ("pnpm test:all" installs it when missing: see "Running the tests" in the README).`,
     );
   }
 }

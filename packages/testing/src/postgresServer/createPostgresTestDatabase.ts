@@ -52,7 +52,8 @@ export async function createPostgresTestDatabase(
     const shown = new URL(adminUrl);
     if (shown.password) shown.password = "***";
     throw new Error(
-      `[streamstore] the PostgreSQL tests need a server at ${shown.href} (trust auth for its user, or a password in the URL): ${(error as Error).message}. Install and start PostgreSQL (in this repository `pnpm test:all` does; see "Running the tests" in its README), or set STREAMSTORE_PG_URL to a server of yours.`,cause: error ,
+      `[streamstore] the PostgreSQL tests need a server at ${shown.href} (trust auth for its user, or a password in the URL): ${(error as Error).message}. Install and start PostgreSQL (in this repository "pnpm test:all" does; see "Running the tests" in its README), or set STREAMSTORE_PG_URL to a server of yours.`,
+      { cause: error },
     );
   }
   const url = new URL(adminUrl);
