@@ -178,7 +178,7 @@ describe("getRedisEventStore with personal data", () => {
     // Then each is its typed error, with a message that says what to do, and nothing was written
     expect(isMissingDataSubjectError(noSubject)).toBe(true);
     expect((noSubject as Error).message).toMatch(
-      /^\[streamstore\] .*metadata\.dataSubject.*docs\/personal-data\.md/,
+      /^\[streamstore\] .*metadata\.dataSubject.*"Personal data" in the @streamstore\/core README/,
     );
     for (const error of bad) expect(isInvalidDataSubjectError(error), String(error)).toBe(true);
     expect((bad[0] as Error).message).toMatch(/it is empty/);

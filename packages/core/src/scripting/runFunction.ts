@@ -21,7 +21,7 @@ export interface FunctionLibraryInstall {
  *
  * @example
  * const [command, args] = functionCall(CORE_FUNCTIONS.functions.version, [indexKey], []);
- * await redis.call(command, args);
+ * await client.call(command, args);
  */
 export function functionCall(
   fn: LibraryFunction,
