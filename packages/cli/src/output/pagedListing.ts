@@ -1,3 +1,4 @@
+import { stringifyJsonSafely } from "@streamstore/core/internal";
 import type { Output } from "./Output.js";
 
 /**
@@ -29,9 +30,10 @@ export interface PagedListingOptions<Item> {
   before?: () => void;
 }
 
-// JSON.stringify(value, null, 2), nested `depth` levels deep (2 spaces each).
+// JSON.stringify(value, null, 2), nested `depth` levels deep (2 spaces each), with the characters
+// Output.data escapes escaped the same way.
 const indented = (value: unknown, depth: number): string =>
-  (JSON.stringify(value, null, 2) ?? "null").replaceAll("\n", `\n${"  ".repeat(depth)}`);
+  stringifyJsonSafely(value, undefined, 2).replaceAll("\n", `\n${"  ".repeat(depth)}`);
 
 /**
  * Prints a listing page by page. With `--json` the output is one JSON document, written as it
@@ -52,6 +54,11 @@ export function pagedListing<Item>(
   // --json: the last item printed is held back until the next one (or the end) says whether a
   // comma follows it.
   let pending: string | undefined;
+  // A multi-line JSON text, a line at a time: Output.line shows a "\n" inside one text as an
+  // escape (the merge of paging and terminal safety printed `{\n  "id": …` and broke --json).
+  const json = (text: string) => {
+    for (const line of text.split("\n")) output.line(line);
+  };
   const fieldsText = (fields: Record<string, unknown>): string[] =>
     Object.entries(fields)
       .filter(([, value]) => value !== undefined)
@@ -61,7 +68,7 @@ export function pagedListing<Item>(
     started = true;
     if (output.json) {
       output.line("{");
-      for (const line of fieldsText(options.head)) output.line(`${line},`);
+      for (const line of fieldsText(options.head)) json(`${line},`);
     } else {
       options.before?.();
     }
@@ -79,10 +86,10 @@ export function pagedListing<Item>(
         return;
       }
       if (pending === undefined) output.line(`  ${JSON.stringify(options.field)}: [`);
-      else output.line(`${pending},`);
+      else json(`${pending},`);
       for (const [index, item] of items.entries()) {
         const text = `    ${indented(item, 2)}`;
-        if (index < items.length - 1) output.line(`${text},`);
+        if (index < items.length - 1) json(`${text},`);
         else pending = text;
       }
     },
@@ -97,11 +104,10 @@ export function pagedListing<Item>(
       if (pending === undefined) {
         output.line(`  ${JSON.stringify(options.field)}: []${comma}`);
       } else {
-        output.line(pending);
+        json(pending);
         output.line(`  ]${comma}`);
       }
-      for (const [index, line] of rest.entries())
-        output.line(index < rest.length - 1 ? `${line},` : line);
+      for (const [index, line] of rest.entries()) json(index < rest.length - 1 ? `${line},` : line);
       output.line("}");
     },
   };
