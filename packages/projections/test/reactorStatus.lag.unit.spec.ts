@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reactorPartitionStatus, summarizeReactor } from "../src/index.js";
+import { reactorConsumerStatus, reactorPartitionStatus, summarizeReactor } from "../src/index.js";
 
 const where = { category: "account", partition: 0, group: "rx:mailer" };
 const group = (fields: Record<string, unknown>) => new Map(Object.entries(fields));
@@ -54,5 +54,17 @@ describe("summarizeReactor", () => {
     expect(clean.lastActivityAt).toBe(990);
     expect(clean.healthy).toBe(true);
     expect(parked.healthy).toBe(false);
+  });
+});
+
+describe("reactorConsumerStatus", () => {
+  it("takes the time since the consumer last got entries: inactive on Redis 7.2+, idle on 7.0", () => {
+    // Given rows as Redis 7.0 and 7.2 write them (7.2's idle counts empty reads; -1: never got any)
+    const row = (fields: Record<string, unknown>) =>
+      reactorConsumerStatus(new Map(Object.entries({ name: "w", pending: 1, ...fields })));
+    // When they are read, then the time since entries is kept
+    expect(row({ idle: 700 })).toEqual({ name: "w", pending: 1, idleMs: 700 });
+    expect(row({ idle: 20, inactive: 900 }).idleMs).toBe(900);
+    expect(row({ idle: 20, inactive: -1 }).idleMs).toBe(20);
   });
 });

@@ -7,10 +7,10 @@ import { pairs, sendCommand } from "../runner/redisCommands.js";
 import {
   type ReactorConsumerStatus,
   type ReactorStatus,
+  reactorConsumerStatus,
   reactorPartitionStatus,
   summarizeReactor,
 } from "./reactorStatus.js";
-import { integerOf } from "./readLogGroups.js";
 
 /**
  * What {@link getReactorStatus} needs of a reactor: its name and source categories (a
@@ -35,10 +35,11 @@ export interface ReactorStatusOptions {
 
 /**
  * The status of a reactor per source partition log: its consumer group there, what is left to
- * deliver (lag), pending entries, consumers and when one last read; plus its consumers over all
- * partitions and its dead-letter count. Reads Redis only (XINFO, XLEN, TIME), so it works without
- * the reactor in this process. A reactor has no heartbeat: a consumer's `idleMs` (time since it
- * last read or claimed) says whether a worker is still there.
+ * deliver (lag), pending entries, consumers and when one last got entries; plus its consumers
+ * over all partitions and its dead-letter count. Reads Redis only (XINFO, XLEN, TIME), so it works
+ * without the reactor in this process. A reactor has no heartbeat: the last activity is the last
+ * time a worker got entries, so an idle but running reactor shows it growing; lag growing and
+ * pending entries that stay are what tell a stopped or stuck one.
  *
  * @example
  * const status = await getReactorStatus(mailer, { redis, prefix: "shop" });
@@ -72,13 +73,7 @@ export async function getReactorStatus(
             (await sendCommand(redis, "xinfo", "CONSUMERS", logKey, keys.group).catch(
               () => [],
             )) as unknown[]
-          )
-            .map(pairs)
-            .map((fields) => ({
-              name: String(fields.get("name")),
-              pending: integerOf(fields.get("pending")),
-              idleMs: integerOf(fields.get("idle")),
-            }))
+          ).map((row) => reactorConsumerStatus(pairs(row)))
         : [];
       const lastGenerated = pairs(info).get("last-generated-id");
       partitions.push(

@@ -11,7 +11,11 @@ export interface ReactorConsumerStatus {
   name: string;
   /** Entries delivered to it and not yet acked. */
   pending: number;
-  /** Milliseconds since it last read or claimed (XINFO CONSUMERS `idle`; the smallest over partitions). */
+  /**
+   * Milliseconds since it last got entries, by a read or a claim (XINFO CONSUMERS `inactive` on
+   * Redis 7.2+, `idle` on 7.0; the smallest over partitions). Not a heartbeat: a running worker
+   * with nothing to handle shows it growing.
+   */
   idleMs: number;
 }
 
@@ -37,7 +41,7 @@ export interface ReactorPartitionStatus {
   pending: number;
   /** Consumers of the group on this log (every worker that ever read it: Redis keeps them). */
   consumers: number;
-  /** When a consumer of the group last read or claimed here (server ms), or null. */
+  /** When a consumer of the group last got entries here (server ms), or null. */
   lastActivityAt: number | null;
 }
 
@@ -55,11 +59,31 @@ export interface ReactorStatus {
   /** Its consumers over all partitions, most recently seen first. */
   consumers: ReactorConsumerStatus[];
   deadLetters: number;
-  /** When any consumer last read or claimed (server ms), or null when none ever did. */
+  /** When any consumer last got entries (server ms), or null when none ever did. */
   lastActivityAt: number | null;
   partitions: ReactorPartitionStatus[];
   /** True when every partition has the group, nothing is left to deliver, and no dead letters. */
   healthy: boolean;
+}
+
+/**
+ * A consumer's status from its `XINFO CONSUMERS` row: the time since it last got entries is
+ * `inactive` on Redis 7.2+ (where `idle` counts empty reads too; -1: it never got any), else `idle`.
+ *
+ * @example
+ * reactorConsumerStatus(new Map([["name", "w1"], ["pending", 0], ["idle", 20], ["inactive", 900]])); // idleMs 900
+ */
+export function reactorConsumerStatus(fields: Map<string, unknown>): ReactorConsumerStatus {
+  const inactive = fields.get("inactive");
+  const sinceEntries =
+    inactive !== undefined && inactive !== null && integerOf(inactive) >= 0
+      ? integerOf(inactive)
+      : integerOf(fields.get("idle"));
+  return {
+    name: String(fields.get("name")),
+    pending: integerOf(fields.get("pending")),
+    idleMs: sinceEntries,
+  };
 }
 
 /**
