@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { silentLogger } from "@streamstore/core";
 import {
   createReactorDeadLetters,
+  defineReactor,
   getReactorStatus,
   type ReactorRunner,
   reactorKeys,
@@ -12,6 +13,7 @@ import {
 } from "@streamstore/projections";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { accountEvents } from "../../../examples/bank-account/src/account.js";
 import { fragileMailer } from "./fixtures/fragileMailer.js";
 import { deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";
 import { seedBankExample } from "./support/seedBankExample.js";
@@ -279,5 +281,51 @@ describe("streamstore dlq with a reactor", () => {
     expect(again.stderr).toContain(`reactor "fragile-mailer" has no dead letter "${alice.id}"`);
     expect(empty.stdout).toContain('Reactor "fragile-mailer" has no dead letters.');
     expect(await redis.xlen(reactorKeys(prefix, "fragile-mailer").deadLetters)).toBe(0);
+  });
+});
+
+describe("a projection and a reactor of the same name", () => {
+  it("reports both in status, and dlq asks which one unless --reactor or --build says", async () => {
+    // Given a reactor named like the bank example's projection "balances", with dead letters
+    const namesake = defineReactor(accountEvents, {
+      name: "balances",
+      source: ["account"],
+      handlers: fragileMailer.handlers,
+    });
+    const running = startReactor(namesake, {
+      redis,
+      prefix,
+      startFrom: "beginning",
+      maxDeliveries: 1,
+      blockMs: 200,
+      logger: silentLogger,
+    });
+    try {
+      await until(
+        async () => (await running.deadLetters.list()).length === 2,
+        "the namesake reactor's dead letters",
+      );
+      // When its status and dead letters are asked for by the shared name
+      const status = await cli("projections", "status", "balances", "--json");
+      const ambiguous = await cli("dlq", "list", "balances");
+      const asReactor = await cli("dlq", "list", "balances", "--reactor", "--json");
+      const asProjection = await cli("dlq", "list", "balances", "--build", "v1");
+
+      // Then status has both kinds, and dlq acts on the one named by --reactor or --build
+      expect(
+        (JSON.parse(status.stdout) as { projections: { kind: string }[] }).projections.map(
+          (entry) => entry.kind,
+        ),
+      ).toEqual(["projection", "reactor"]);
+      expect(ambiguous.code).toBe(2);
+      expect(ambiguous.stderr).toContain(
+        `[streamstore] "balances" is both a projection and a reactor under prefix "${prefix}": pass --reactor`,
+      );
+      const listed = JSON.parse(asReactor.stdout) as { kind: string; deadLetters: unknown[] };
+      expect([listed.kind, listed.deadLetters.length]).toEqual(["reactor", 2]);
+      expect(asProjection.stdout).toContain('Projection "balances" build v1 has no dead letters.');
+    } finally {
+      await running.stop();
+    }
   });
 });
