@@ -2,7 +2,7 @@
  * Keeps the CLI output shown in docs/operations.md real: every block preceded by
  * `<!-- cli-output: <args> -->` is replaced by what `streamstore <args>` prints against a private
  * redis-server seeded by the bank example, 300 more accounts of 100 events each, and one poison
- * deposit that `fragile-balances` dead-letters. `$UNSAFE` in the args names a second server with no persistence and an evicting
+ * deposit that `fragile-balances` and the reactor `fragile-mailer` dead-letter. `$UNSAFE` in the args names a second server with no persistence and an evicting
  * policy, for `doctor`'s failure output.
  *
  *   pnpm run docs:cli-output
@@ -11,11 +11,18 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { silentLogger } from "@streamstore/core";
-import { type ProjectionRunner, startProjection } from "@streamstore/projections";
+import {
+  getReactorStatus,
+  type ProjectionRunner,
+  type ReactorRunner,
+  startProjection,
+  startReactor,
+} from "@streamstore/projections";
 import { startRedisServer } from "@streamstore/testing";
 import type { Redis } from "ioredis";
 import { balances } from "../examples/bank-account/src/balances.js";
 import { fragileBalances } from "../packages/cli/test/fixtures/fragileBalances.js";
+import { fragileMailer } from "../packages/cli/test/fixtures/fragileMailer.js";
 import { seedBankExample } from "../packages/cli/test/support/seedBankExample.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -30,7 +37,7 @@ const safe = await startRedisServer({
 });
 const unsafe = await startRedisServer({ args: ["--maxmemory-policy", "allkeys-lru"] });
 let redis: Redis | undefined;
-const runners: ProjectionRunner<unknown>[] = [];
+const runners: (ProjectionRunner<unknown> | ReactorRunner)[] = [];
 try {
   const seeded = await seedBankExample({ redisUrl: safe.url, prefix, poison: ["account-bob"] });
   redis = seeded.redis;
@@ -56,6 +63,25 @@ try {
     });
     runners.push(runner as ProjectionRunner<unknown>);
     await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
+  }
+  // A reactor beside them, run from this process as another service would: it parks the poison
+  // deposit as a dead letter, which `projections status` and `dlq` show.
+  const mailer = startReactor(fragileMailer, {
+    redis,
+    prefix,
+    logger: silentLogger,
+    startFrom: "beginning",
+    maxDeliveries: 1,
+    workerId: "worker-fragile-mailer",
+  });
+  runners.push(mailer);
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const status = await getReactorStatus(fragileMailer, { redis, prefix });
+    if (status.deadLetters === 1 && status.partitions.every((p) => p.lag === 0 && !p.pending))
+      break;
+    if (Date.now() > deadline)
+      throw new Error("the reactor did not dead-letter the poison deposit");
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   // Let the partitions report "live" before status is printed.
   await new Promise((resolve) => setTimeout(resolve, 1500));

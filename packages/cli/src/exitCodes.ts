@@ -17,7 +17,7 @@ export const EXIT_CODES = {
    * `projections status --check`: unhealthy.
    */
   dataAtRisk: 3,
-  /** The stream, projection or dead letter named does not exist. */
+  /** The stream, projection, reactor or dead letter named does not exist. */
   notFound: 4,
   /** Redis could not be reached. */
   unreachable: 5,
@@ -61,7 +61,7 @@ Exit codes:
   1    the command failed
   2    bad arguments or options
   3    doctor: a setting can lose events, or the archive cannot be used; projections status --check: unhealthy
-  4    the stream, projection or dead letter does not exist
+  4    the stream, projection, reactor or dead letter does not exist
   5    Redis could not be reached
   6    Redis refused the credentials (wrong or missing password, unknown or disabled user)
   130  interrupted by Ctrl-C (a rebuild resumes when run again; archive run released its leases)`;

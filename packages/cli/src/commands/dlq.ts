@@ -1,7 +1,7 @@
 import { stringifyJsonSafely } from "@streamstore/core/internal";
 import {
   createDeadLetters,
-  createRedisReadModelStore,
+  createReactorDeadLetters,
   type DeadLetter,
   type ReadModelStore,
 } from "@streamstore/projections";
@@ -10,31 +10,17 @@ import type { CommandContext } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { pagedListing } from "../output/pagedListing.js";
 import type { ActionRunner } from "../program.js";
+import {
+  type DeadLetterOwner,
+  type DeadLetterOwnerOptions,
+  ownerFields,
+  ownerLabel,
+  ReactorNotInConfigError,
+  resolveDeadLetterOwner,
+} from "./deadLetterOwner.js";
 import { confirm, truncate, withExamples } from "./shared.js";
 
-interface DlqOptions {
-  build?: string;
-}
-
-/** The read-model store and build of a projection's dead letters (default: the active build). */
-async function deadLetterStore(
-  context: CommandContext,
-  name: string,
-  options: DlqOptions,
-): Promise<{ readModel: ReadModelStore; build: string }> {
-  const redis = await context.redis();
-  const prefix = await context.prefix();
-  // Listing, showing and discarding need no projection code: the read-model store does them.
-  const readModel = createRedisReadModelStore({ redis, prefix, name });
-  const build = options.build ?? (await readModel.readActiveBuild());
-  if (build === null) {
-    throw new CliError(
-      EXIT_CODES.notFound,
-      `[streamstore] projection "${name}" has no active build under prefix "${prefix}" (it never ran). Run \`streamstore projections list\`, or pass --build.`,
-    );
-  }
-  return { readModel, build };
-}
+type DlqOptions = DeadLetterOwnerOptions;
 
 /** Dead letters read per round trip (and printed per table by `dlq list`). */
 const DLQ_PAGE = 500;
@@ -70,24 +56,29 @@ async function chosenIds(
   return (await allDeadLetters(readModel, build)).map((letter) => letter.id);
 }
 
-function notFound(name: string, id: string): CliError {
+function notFound(owner: DeadLetterOwner, id: string): CliError {
   return new CliError(
     EXIT_CODES.notFound,
-    `[streamstore] projection "${name}" has no dead letter "${id}". Run \`streamstore dlq list ${name}\`.`,
+    `[streamstore] ${owner.kind} "${owner.name}" has no dead letter "${id}". Run \`streamstore dlq list ${owner.name}${owner.kind === "reactor" ? "" : ` --build ${owner.build}`}\`.`,
   );
 }
 
 async function list(context: CommandContext, name: string, options: DlqOptions): Promise<number> {
-  const { readModel, build } = await deadLetterStore(context, name, options);
+  const owner = await resolveDeadLetterOwner(context, name, options);
+  const { readModel, build } = owner;
   const { output } = context;
   // Read and printed a page at a time (a table each), never all of them at once (issue 14).
   let page = await readModel.listDeadLetters(build, { count: DLQ_PAGE });
   if (page.length === 0 && !output.json) {
-    output.line(`Projection "${name}" build ${build} has no dead letters.`);
+    output.line(
+      owner.kind === "reactor"
+        ? `Reactor "${name}" has no dead letters.`
+        : `Projection "${name}" build ${build} has no dead letters.`,
+    );
     return EXIT_CODES.ok;
   }
   const listing = pagedListing<DeadLetter>(output, {
-    head: { projection: name, build },
+    head: ownerFields(owner),
     field: "deadLetters",
     columns: ["id", "partition", "entry", "type", "reason", "attempts", "at", "error"],
     row: (letter) => [
@@ -110,7 +101,7 @@ async function list(context: CommandContext, name: string, options: DlqOptions):
   listing.end();
   if (!output.json) {
     output.line(
-      `${listing.count} dead letter${listing.count === 1 ? "" : "s"} of "${name}" build ${build}. Retry: streamstore dlq retry ${name} <id|--all>; drop: streamstore dlq discard ${name} <id|--all>.`,
+      `${listing.count} dead letter${listing.count === 1 ? "" : "s"} of ${ownerLabel(owner)}. Retry: streamstore dlq retry ${name} <id|--all>; drop: streamstore dlq discard ${name} <id|--all>.`,
     );
   }
   return EXIT_CODES.ok;
@@ -122,9 +113,9 @@ async function show(
   id: string,
   options: DlqOptions,
 ): Promise<number> {
-  const { readModel, build } = await deadLetterStore(context, name, options);
-  const letter = await readModel.getDeadLetter(build, id);
-  if (!letter) throw notFound(name, id);
+  const owner = await resolveDeadLetterOwner(context, name, options);
+  const letter = await owner.readModel.getDeadLetter(owner.build, id);
+  if (!letter) throw notFound(owner, id);
   let entry: unknown = letter.entry;
   try {
     entry = JSON.parse(letter.entry);
@@ -132,10 +123,12 @@ async function show(
     // A corrupt entry is shown as stored.
   }
   const { output } = context;
-  output.data({ projection: name, build, ...letter, entry }, () => {
+  output.data({ ...ownerFields(owner), ...letter, entry }, () => {
     const rows: [string, string][] = [
       ["id", letter.id],
-      ["projection", `${name} (build ${build})`],
+      owner.kind === "reactor"
+        ? ["reactor", name]
+        : ["projection", `${name} (build ${owner.build})`],
       ["partition", letter.partition],
       ["entry", letter.entryId],
       ["type", letter.type],
@@ -152,6 +145,38 @@ async function show(
   return EXIT_CODES.ok;
 }
 
+/** Retries one dead letter with the owner's code (the config's projection or reactor). */
+type RetryOne = (letterId: string) => Promise<{ key?: string | null }>;
+
+async function retrier(context: CommandContext, owner: DeadLetterOwner): Promise<RetryOne> {
+  if (owner.kind === "projection") {
+    // Retrying applies the event with the handlers: that needs the projection's code.
+    const projection = await context.projection(owner.name);
+    const deadLetters = createDeadLetters(projection, {
+      readModel: owner.readModel,
+      build: owner.build,
+    });
+    return async (letterId) => ({ key: (await deadLetters.retry(letterId)).key ?? null });
+  }
+  // A reactor's retry runs its handler (the side effect) once more: that needs the reactor's code.
+  const reactors = (await context.config()).reactors ?? [];
+  const reactor = reactors.find((candidate) => candidate.name === owner.name);
+  if (!reactor) {
+    throw new ReactorNotInConfigError(
+      owner.name,
+      reactors.map((candidate) => candidate.name),
+    );
+  }
+  const deadLetters = createReactorDeadLetters(reactor, {
+    redis: await context.redis(),
+    prefix: await context.prefix(),
+  });
+  return async (letterId) => {
+    await deadLetters.retry(letterId);
+    return {};
+  };
+}
+
 async function retry(
   context: CommandContext,
   name: string,
@@ -159,30 +184,33 @@ async function retry(
   options: DlqOptions & { all?: boolean },
 ): Promise<number> {
   assertIdOrAll(id, options.all);
-  // Retrying applies the event with the handlers: that needs the projection's code.
-  const projection = await context.projection(name);
-  const { readModel, build } = await deadLetterStore(context, name, options);
-  const deadLetters = createDeadLetters(projection, { readModel, build });
-  const ids = await chosenIds(readModel, build, id);
+  const owner = await resolveDeadLetterOwner(context, name, options);
+  const retryOne = await retrier(context, owner);
+  const ids = await chosenIds(owner.readModel, owner.build, id);
   const results: { id: string; ok: boolean; key?: string | null; error?: string }[] = [];
   for (const letterId of ids) {
     try {
-      const { key } = await deadLetters.retry(letterId);
-      results.push({ id: letterId, ok: true, key: key ?? null });
+      results.push({ id: letterId, ok: true, ...(await retryOne(letterId)) });
     } catch (error) {
       if (id !== undefined && (error as { code?: string }).code === "DEAD_LETTER_NOT_FOUND") {
-        throw notFound(name, letterId);
+        throw notFound(owner, letterId);
       }
       results.push({ id: letterId, ok: false, error: (error as Error).message });
     }
   }
   const failed = results.filter((result) => !result.ok);
   const { output } = context;
-  output.data({ projection: name, build, results }, () => {
+  const done = (result: (typeof results)[number]) =>
+    owner.kind === "reactor"
+      ? " (handler ran: removed)"
+      : result.key
+        ? ` -> document ${result.key}`
+        : " (no handler: removed)";
+  output.data({ ...ownerFields(owner), results }, () => {
     for (const result of results) {
       output.line(
         result.ok
-          ? `${output.colors.green("retried")}  ${result.id}${result.key ? ` -> document ${result.key}` : " (no handler: removed)"}`
+          ? `${output.colors.green("retried")}  ${result.id}${done(result)}`
           : `${output.colors.red("failed")}   ${result.id}: ${result.error}`,
       );
     }
@@ -200,30 +228,32 @@ async function discard(
   options: DlqOptions & { all?: boolean; yes?: boolean },
 ): Promise<number> {
   assertIdOrAll(id, options.all);
-  const { readModel, build } = await deadLetterStore(context, name, options);
+  const owner = await resolveDeadLetterOwner(context, name, options);
+  const { readModel, build } = owner;
   const ids = await chosenIds(readModel, build, id);
-  if (id !== undefined && !(await readModel.getDeadLetter(build, id))) throw notFound(name, id);
+  if (id !== undefined && !(await readModel.getDeadLetter(build, id))) throw notFound(owner, id);
   await confirm(
     context,
     options.yes,
-    `Discard ${ids.length} dead letter${ids.length === 1 ? "" : "s"} of "${name}" build ${build} without applying them?`,
+    `Discard ${ids.length} dead letter${ids.length === 1 ? "" : "s"} of ${ownerLabel(owner)} without ${owner.kind === "reactor" ? "running the handler" : "applying them"}?`,
   );
   let discarded = 0;
   for (const letterId of ids) {
     if (await readModel.discardDeadLetter(build, letterId)) discarded++;
-    else if (id !== undefined) throw notFound(name, letterId);
+    else if (id !== undefined) throw notFound(owner, letterId);
   }
   const { output } = context;
-  output.data({ projection: name, build, discarded: ids }, () =>
+  output.data({ ...ownerFields(owner), discarded: ids }, () =>
     output.line(
-      `Discarded ${discarded} dead letter${discarded === 1 ? "" : "s"} of "${name}" build ${build}.`,
+      `Discarded ${discarded} dead letter${discarded === 1 ? "" : "s"} of ${ownerLabel(owner)}.`,
     ),
   );
   return EXIT_CODES.ok;
 }
 
 /**
- * Registers `streamstore dlq list|show|retry|discard`.
+ * Registers `streamstore dlq list|show|retry|discard`, for a projection's or a reactor's dead
+ * letters.
  *
  * @example
  * registerDlq(program, runAction);
@@ -231,23 +261,30 @@ async function discard(
 export function registerDlq(program: Command, runAction: ActionRunner): void {
   const dlq = program
     .command("dlq")
-    .description("Dead letters of a projection: list, show, retry, discard.");
-  const buildOption = (command: Command) =>
-    command.option("--build <build>", "the build (default: the one readers use)");
+    .description("Dead letters of a projection or a reactor: list, show, retry, discard.");
+  const ownerOptions = (command: Command) =>
+    command
+      .option("--build <build>", "a projection's build (default: the one readers use)")
+      .option("--reactor", "the reactor of this name (when a projection has the same name)");
+  const NAME = "projection or reactor name";
   withExamples(
-    buildOption(
+    ownerOptions(
       dlq
         .command("list")
-        .argument("<projection>", "projection name")
-        .description("List a projection's dead letters (no projection code needed)."),
+        .argument("<name>", NAME)
+        .description("List a projection's or a reactor's dead letters (no code needed)."),
     ),
-    ["streamstore dlq list balances", "streamstore dlq list balances --build v1.1 --json"],
+    [
+      "streamstore dlq list balances",
+      "streamstore dlq list balances --build v1.1 --json",
+      "streamstore dlq list welcome-mail",
+    ],
   ).action(runAction((context, name: string, options: DlqOptions) => list(context, name, options)));
   withExamples(
-    buildOption(
+    ownerOptions(
       dlq
         .command("show")
-        .argument("<projection>", "projection name")
+        .argument("<name>", NAME)
         .argument("<id>", "dead-letter id (from dlq list)")
         .description(
           "Show one dead letter with its error and raw entry fields. Exit code 4 when it does not exist.",
@@ -260,17 +297,21 @@ export function registerDlq(program: Command, runAction: ActionRunner): void {
     ),
   );
   withExamples(
-    buildOption(
+    ownerOptions(
       dlq
         .command("retry")
-        .argument("<projection>", "projection name")
+        .argument("<name>", NAME)
         .argument("[id]", "dead-letter id (or --all)")
-        .option("--all", "every dead letter of the build")
+        .option("--all", "every dead letter of the build or reactor")
         .description(
-          "Apply a dead letter's event again with the config's handlers (after a fix) and remove it, atomically: retried twice, it applies once. Needs the projection in the config module. Exit code 1 when a retry fails again (it stays).",
+          "A projection's: apply the event again with the config's handlers (after a fix) and remove the dead letter, atomically (retried twice, it applies once). A reactor's: run the config's handler once more and remove the dead letter when it succeeds (at least once, as the reactor). Needs the projection or reactor in the config module. Exit code 1 when a retry fails again (it stays).",
         ),
     ),
-    ["streamstore dlq retry balances 1718000000000-0", "streamstore dlq retry balances --all"],
+    [
+      "streamstore dlq retry balances 1718000000000-0",
+      "streamstore dlq retry balances --all",
+      "streamstore dlq retry welcome-mail --all",
+    ],
   ).action(
     runAction(
       (context, name: string, id: string | undefined, options: DlqOptions & { all?: boolean }) =>
@@ -278,18 +319,20 @@ export function registerDlq(program: Command, runAction: ActionRunner): void {
     ),
   );
   withExamples(
-    buildOption(
+    ownerOptions(
       dlq
         .command("discard")
-        .argument("<projection>", "projection name")
+        .argument("<name>", NAME)
         .argument("[id]", "dead-letter id (or --all)")
-        .option("--all", "every dead letter of the build")
+        .option("--all", "every dead letter of the build or reactor")
         .option("--yes", "do not ask for confirmation")
-        .description("Remove dead letters without applying them (asks first unless --yes)."),
+        .description(
+          "Remove dead letters without applying them or running the reactor's handler (asks first unless --yes).",
+        ),
     ),
     [
       "streamstore dlq discard balances 1718000000000-0 --yes",
-      "streamstore dlq discard balances --all --yes",
+      "streamstore dlq discard welcome-mail --all --yes",
     ],
   ).action(
     runAction(

@@ -1,28 +1,31 @@
 import {
-  type DiscoveredProjection,
-  discoverProjections,
   getProjectionStatus,
-  type ProjectionIdentity,
+  getReactorStatus,
   type ProjectionStatus,
+  type ReactorStatus,
 } from "@streamstore/projections";
 import { type Command, Option } from "commander";
 import type { CommandContext } from "../context/CommandContext.js";
-import { CliError, EXIT_CODES } from "../exitCodes.js";
+import { EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
+import {
+  type KnownProjection,
+  knownProjectionsAndReactors,
+  UnknownProjectionOrReactorError,
+} from "./known.js";
+import { renderReactorStatus } from "./renderReactorStatus.js";
 import { integerOption, sleep, withExamples } from "./shared.js";
 
 /**
- * A projection the CLI knows: from the config module (with its code) and/or found in Redis.
+ * One entry of `projections status`: a projection build's status or a reactor's, told apart by
+ * `kind` (in `--json` too).
  *
  * @example
- * const known: KnownProjection = { name: "balances", version: 1, source: ["account"], activeBuild: "v1", builds: ["v1"], inConfig: true };
+ * const unhealthy = entries.filter((entry) => !entry.healthy);
  */
-export interface KnownProjection extends ProjectionIdentity {
-  activeBuild: string | null;
-  builds: string[];
-  /** True when the config module defines it (rebuild and retry need that). */
-  inConfig: boolean;
-}
+export type StatusEntry =
+  | ({ kind: "projection" } & ProjectionStatus)
+  | ({ kind: "reactor" } & ReactorStatus);
 
 function newer(left: string, right: string): boolean {
   const order = (build: string) => {
@@ -34,78 +37,53 @@ function newer(left: string, right: string): boolean {
   return lv > rv || (lv === rv && lg > rg);
 }
 
-/**
- * The projections of the config, then those found in Redis only (`discoverProjections`), by name.
- *
- * @example
- * const projections = await knownProjections(context);
- */
-export async function knownProjections(context: CommandContext): Promise<KnownProjection[]> {
-  const redis = await context.redis();
-  const prefix = await context.prefix();
-  // A category registry entry written by hand is reported and its category left out (issue 14).
-  const onInvalidCategory = (error: Error) => context.output.note(error.message);
-  const discovered = new Map<string, DiscoveredProjection>(
-    (await discoverProjections({ redis, prefix, onInvalidCategory })).map((found) => [
-      found.name,
-      found,
-    ]),
-  );
-  const known: KnownProjection[] = [];
-  for (const projection of (await context.config()).projections ?? []) {
-    const found = discovered.get(projection.name);
-    discovered.delete(projection.name);
-    known.push({
-      name: projection.name,
-      version: projection.version,
-      source: projection.source,
-      activeBuild: found?.activeBuild ?? null,
-      builds: found?.builds ?? [],
-      inConfig: true,
-    });
-  }
-  for (const found of discovered.values()) known.push({ ...found, inConfig: false });
-  return known.sort((left, right) => left.name.localeCompare(right.name));
-}
-
 /** The builds worth reporting: the active one (or the code's), and any newer one being built. */
 function buildsToReport(projection: KnownProjection): string[] {
   const current = projection.activeBuild ?? `v${projection.version}`;
   return [current, ...projection.builds.filter((build) => newer(build, current))];
 }
 
-async function statuses(
-  context: CommandContext,
-  name: string | undefined,
-): Promise<ProjectionStatus[]> {
+async function statuses(context: CommandContext, name: string | undefined): Promise<StatusEntry[]> {
   const redis = await context.redis();
   const prefix = await context.prefix();
-  let projections = await knownProjections(context);
+  let { projections, reactors } = await knownProjectionsAndReactors(context);
   if (name !== undefined) {
+    const all = { projections, reactors };
     projections = projections.filter((projection) => projection.name === name);
-    if (projections.length === 0) {
-      throw new CliError(
-        EXIT_CODES.notFound,
-        `[streamstore] no projection "${name}" in the config or in Redis under prefix "${prefix}". Run \`streamstore projections list\`.`,
+    reactors = reactors.filter((reactor) => reactor.name === name);
+    if (projections.length === 0 && reactors.length === 0) {
+      throw new UnknownProjectionOrReactorError(
+        name,
+        prefix,
+        all.projections.map((projection) => projection.name),
+        all.reactors.map((reactor) => reactor.name),
       );
     }
   }
   // Every build's status at once rather than one after another (a --watch redraw waits for all).
-  return Promise.all(
-    projections.flatMap((projection) =>
-      buildsToReport(projection).map((build) =>
-        getProjectionStatus(projection, { redis, prefix, build }),
+  const [projectionStatuses, reactorStatuses] = await Promise.all([
+    Promise.all(
+      projections.flatMap((projection) =>
+        buildsToReport(projection).map((build) =>
+          getProjectionStatus(projection, { redis, prefix, build }),
+        ),
       ),
     ),
-  );
+    Promise.all(reactors.map((reactor) => getReactorStatus(reactor, { redis, prefix }))),
+  ]);
+  return [
+    ...projectionStatuses.map((status) => ({ kind: "projection" as const, ...status })),
+    ...reactorStatuses.map((status) => ({ kind: "reactor" as const, ...status })),
+  ];
 }
 
-function renderStatuses(context: CommandContext, list: ProjectionStatus[]): string {
+const NOTHING =
+  "No projections or reactors: none in the config module and none found in Redis under this prefix.";
+
+function renderStatuses(context: CommandContext, list: StatusEntry[]): string {
   const { output } = context;
   const c = output.colors;
-  if (list.length === 0) {
-    return "No projections: none in the config module and none found in Redis under this prefix.";
-  }
+  if (list.length === 0) return NOTHING;
   const state = (value: string) =>
     value === "live"
       ? c.green(value)
@@ -116,6 +94,10 @@ function renderStatuses(context: CommandContext, list: ProjectionStatus[]): stri
           : c.cyan(value);
   const parts: string[] = [];
   for (const status of list) {
+    if (status.kind === "reactor") {
+      parts.push(renderReactorStatus(output, status));
+      continue;
+    }
     const role =
       status.activeBuild === status.build
         ? "active"
@@ -163,7 +145,7 @@ async function status(
   options: { watch?: boolean; interval: number; check?: boolean },
 ): Promise<number> {
   const { output } = context;
-  const unhealthy = (list: ProjectionStatus[]) => list.some((entry) => !entry.healthy);
+  const unhealthy = (list: StatusEntry[]) => list.some((entry) => !entry.healthy);
   if (!options.watch) {
     const list = await statuses(context, name);
     output.data({ projections: list }, () => output.line(renderStatuses(context, list)));
@@ -171,7 +153,7 @@ async function status(
   }
   const signal = context.interrupt();
   const redraw = context.stdoutIsTTY && !output.json;
-  let last: ProjectionStatus[] = [];
+  let last: StatusEntry[] = [];
   while (!signal.aborted) {
     last = await statuses(context, name);
     if (output.json) {
@@ -188,33 +170,44 @@ async function status(
 }
 
 async function list(context: CommandContext): Promise<number> {
-  const projections = await knownProjections(context);
+  const { projections, reactors } = await knownProjectionsAndReactors(context);
   const { output } = context;
-  output.data({ projections }, () => {
-    if (projections.length === 0) {
-      output.line(
-        "No projections: none in the config module and none found in Redis under this prefix.",
-      );
+  output.data({ projections: [...projections, ...reactors] }, () => {
+    if (projections.length === 0 && reactors.length === 0) {
+      output.line(NOTHING);
       return;
     }
+    const code = (entry: { inConfig: boolean }) => (entry.inConfig ? "config" : "Redis only");
     output.table(
-      ["projection", "version", "source", "active build", "builds", "code"],
-      projections.map((projection) => [
-        projection.name,
-        projection.version,
-        projection.source.join(", "),
-        projection.activeBuild ?? "-",
-        projection.builds.join(", ") || "-",
-        projection.inConfig ? "config" : "Redis only",
-      ]),
+      ["name", "kind", "version", "source", "active build", "builds / group", "code"],
+      [
+        ...projections.map((projection) => [
+          projection.name,
+          "projection",
+          projection.version,
+          projection.source.join(", "),
+          projection.activeBuild ?? "-",
+          projection.builds.join(", ") || "-",
+          code(projection),
+        ]),
+        ...reactors.map((reactor) => [
+          reactor.name,
+          "reactor",
+          "-",
+          reactor.source.join(", "),
+          "-",
+          reactor.group,
+          code(reactor),
+        ]),
+      ],
     );
   });
   return EXIT_CODES.ok;
 }
 
 /**
- * Registers `streamstore projections list|status` (and the `projections` group the rebuild
- * command joins).
+ * Registers `streamstore projections list|status`, which report reactors beside projections (and
+ * the `projections` group the rebuild command joins).
  *
  * @example
  * const projections = registerProjections(program, runAction);
@@ -222,12 +215,12 @@ async function list(context: CommandContext): Promise<number> {
 export function registerProjections(program: Command, runAction: ActionRunner): Command {
   const projections = program
     .command("projections")
-    .description("Projections: list, status, rebuild.");
+    .description("Projections (and reactors): list, status, rebuild.");
   withExamples(
     projections
       .command("list")
       .description(
-        "List projections: those of the config module, and those found in Redis (active builds, consumer groups) without code.",
+        "List projections and reactors (kind column): those of the config module, and those found in Redis (active builds, consumer groups rm:<name>:<build> and rx:<name>) without code.",
       ),
     ["streamstore projections list", "streamstore projections list --json"],
   ).action(runAction((context) => list(context)));
@@ -235,9 +228,9 @@ export function registerProjections(program: Command, runAction: ActionRunner): 
   withExamples(
     projections
       .command("status")
-      .argument("[name]", "one projection (default: all)")
+      .argument("[name]", "one projection or reactor (default: all)")
       .description(
-        "A table per projection build: partition, state, owner, checkpoint, applied, lag, pending, consumers, dead letters, active build. Works without a config module (projections found in Redis).",
+        "A table per projection build: partition, state, owner, checkpoint, applied, lag, pending, consumers, dead letters, active build; and per reactor: partition, its consumer group, last delivered entry, lag, pending, consumers, dead letters, last activity. Works without a config module (projections and reactors found in Redis).",
       )
       .option("--watch", "redraw every --interval until Ctrl-C (exit code 0)")
       .addOption(
@@ -247,11 +240,12 @@ export function registerProjections(program: Command, runAction: ActionRunner): 
       )
       .option(
         "--check",
-        "exit code 3 unless every partition is live with no lag and no dead letters (for health checks)",
+        "exit code 3 unless every projection partition is live and every reactor group caught up, with no lag and no dead letters (for health checks)",
       ),
     [
       "streamstore projections status",
       "streamstore projections status balances --watch --interval 1000",
+      "streamstore projections status welcome-mail --json",
       "streamstore projections status --check --json > status.json || page-oncall",
     ],
   ).action(

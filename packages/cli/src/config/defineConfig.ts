@@ -1,6 +1,6 @@
 import type { ArchiverOptions } from "@streamstore/archive";
 import type { EventArchive, EventCatalog } from "@streamstore/core";
-import type { Projection, ProjectionRunnerOptions } from "@streamstore/projections";
+import type { Projection, ProjectionRunnerOptions, Reactor } from "@streamstore/projections";
 
 /**
  * What `streamstore archive run` takes from the config: `startArchiver`'s options but the
@@ -18,8 +18,8 @@ export type ArchiverConfig = Omit<
 
 /**
  * What `streamstore.config.ts` (or `.js`/`.mjs`) exports as default: where Redis is, the key
- * prefix, and the projection definitions the CLI needs to rebuild, retry dead letters, or decode
- * events with their schemas. Every field is optional; command-line options win over it.
+ * prefix, and the projection and reactor definitions the CLI needs to rebuild, retry dead
+ * letters, or decode events with their schemas. Every field is optional; command-line options win over it.
  *
  * @example
  * export default defineConfig({ prefix: "shop", projections: [balances], events: bankEvents });
@@ -32,6 +32,13 @@ export interface StreamstoreConfig {
   /** Projection definitions (rebuild, dead-letter retry and status use them). */
   // biome-ignore lint/suspicious/noExplicitAny: a config lists projections of any event catalog and state.
   projections?: readonly Projection<any, any>[];
+  /**
+   * Reactor definitions (`defineReactor`): `dlq retry` of a reactor's dead letter runs its
+   * handler; `projections list/status` name them even before they first ran (they are found in
+   * Redis without it too).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: a config lists reactors of any event catalog.
+  reactors?: readonly Reactor<any>[];
   /** The event catalog, to decode events with their schemas in `stream show` (raw JSON without it). */
   events?: EventCatalog;
   /** Runner options for `projections rebuild` (batch size, timings); `redis` and `prefix` come from here. */

@@ -1,1 +1,2 @@
 export * from "./createDeadLetters.js";
+export * from "./createReactorDeadLetters.js";

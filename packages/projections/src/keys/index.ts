@@ -1,1 +1,2 @@
 export * from "./projectionKeys.js";
+export * from "./reactorKeys.js";

@@ -21,10 +21,12 @@ import {
 } from "@streamstore/core";
 import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
-import { DeadLetterNotFoundError, errorText } from "../errors.js";
-import { projectionKeys } from "../keys/projectionKeys.js";
-import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
-import type { DeadLetter } from "../readModel/ReadModelStore.js";
+import {
+  createReactorDeadLetters,
+  type ReactorDeadLetters,
+} from "../deadLetters/createReactorDeadLetters.js";
+import { errorText } from "../errors.js";
+import { reactorKeys } from "../keys/reactorKeys.js";
 import { sendCommand } from "../runner/redisCommands.js";
 import {
   createProjectionsTelemetry,
@@ -121,12 +123,7 @@ export interface ReactorRunner {
   /** What the worker last failed on while it retries (where Redis is, the driver's words); undefined while healthy. */
   readonly lastError: string | undefined;
   /** Dead letters of the reactor (shared by all its workers). */
-  readonly deadLetters: {
-    list(options?: { after?: string; count?: number }): Promise<DeadLetter[]>;
-    /** Runs the handler once more; on success the dead letter is removed (a failure keeps it and throws). */
-    retry(deadLetterId: string): Promise<void>;
-    discard(deadLetterId: string): Promise<void>;
-  };
+  readonly deadLetters: ReactorDeadLetters;
   stop(): Promise<void>;
   readonly done: Promise<void>;
 }
@@ -174,25 +171,23 @@ export function startReactor<Catalog extends EventCatalog>(
     ? (reactorOptions.store?.personalData ??
       new KeyRing(createRedisKeyStore({ redis, prefix: logs.prefix })))
     : undefined;
-  const group = `rx:${reactor.name}`;
-  const tag = `${logs.prefix}:{rx:${reactor.name}}`;
-  const attemptsKey = `${tag}:attempts`;
+  const keys = reactorKeys(logs.prefix, reactor.name);
+  const { group, attempts: attemptsKey, deadLetters: deadLetterKey } = keys;
   const workerId =
     reactorOptions.workerId ??
     `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
       /[^A-Za-z0-9_.:-]/g,
       "_",
     );
-  // The dead-letter stream and its API are the read-model store's, under the reactor's own tag.
-  const deadLetterStore = createRedisReadModelStore({
-    redis,
-    prefix: logs.prefix,
-    name: reactor.name,
-  });
-  const deadLetterBuild = "rx";
-  const deadLetterKey = projectionKeys(logs.prefix, reactor.name).deadLetters(deadLetterBuild);
   const handlers = reactor.handlers as Record<string, Handler | undefined>;
   const stopController = new AbortController();
+  // One implementation of list/retry/discard, shared with processes that only repair (the CLI).
+  const deadLetters = createReactorDeadLetters(reactor, {
+    redis,
+    prefix: logs.prefix,
+    personalData: keyRing,
+    signal: stopController.signal,
+  });
 
   let state: ReactorState = "starting";
   const setState = (next: ReactorState) => {
@@ -546,35 +541,7 @@ export function startReactor<Catalog extends EventCatalog>(
     get lastError() {
       return lastError;
     },
-    deadLetters: {
-      list: (listOptions) => deadLetterStore.listDeadLetters(deadLetterBuild, listOptions),
-      async retry(deadLetterId) {
-        const letter = await deadLetterStore.getDeadLetter(deadLetterBuild, deadLetterId);
-        if (!letter) throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
-        const separator = letter.partition.lastIndexOf(":");
-        const category = letter.partition.slice(0, separator);
-        const partition = Number(letter.partition.slice(separator + 1));
-        const fields = Object.entries(JSON.parse(letter.entry) as Record<string, string>).flat();
-        if (keyRing) await keyRing.load(subjectsOfEntries([[letter.entryId, fields]]));
-        const event = decodeEntry(
-          reactor.catalog,
-          [letter.entryId, fields],
-          { streamName: letter.partition, category, partition, kind: "log" },
-          keyRing,
-        );
-        await handlers[event.type]?.(event, {
-          reactor: reactor.name,
-          attempt: letter.attempts + 1,
-          signal: stopController.signal,
-        });
-        await deadLetterStore.discardDeadLetter(deadLetterBuild, deadLetterId);
-      },
-      async discard(deadLetterId) {
-        if (!(await deadLetterStore.discardDeadLetter(deadLetterBuild, deadLetterId))) {
-          throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
-        }
-      },
-    },
+    deadLetters,
     async stop() {
       stopController.abort();
       await done;

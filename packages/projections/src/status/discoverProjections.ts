@@ -1,5 +1,4 @@
-import { type CorruptCategoryRegistryError, keyLayout } from "@streamstore/core";
-import { readCategoryRegistry } from "@streamstore/core/internal";
+import type { CorruptCategoryRegistryError } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import {
   activeBuildKeyPattern,
@@ -9,7 +8,8 @@ import {
   projectionKeys,
 } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
-import { pairs, sendCommand, serversOf } from "../runner/redisCommands.js";
+import { serversOf } from "../runner/redisCommands.js";
+import { readLogGroups } from "./readLogGroups.js";
 
 /**
  * A projection found in Redis without its code: enough to report its status
@@ -52,7 +52,7 @@ const ACTIVE_SUFFIX = ":active";
  * and the checkpoints of the active build (which name the source partitions even before a group
  * exists, since a catching-up build reads with XRANGE). For operators' tools that have no
  * projection code (the CLI without a config module). Reactors' groups are not projections and
- * are left out. On an ioredis `Cluster` every primary is scanned.
+ * are left out (`discoverReactors` finds those). On an ioredis `Cluster` every primary is scanned.
  *
  * @example
  * for (const found of await discoverProjections({ redis, prefix: "shop" })) {
@@ -64,7 +64,6 @@ export async function discoverProjections(
 ): Promise<DiscoveredProjection[]> {
   const { redis } = options;
   const prefix = options.prefix ?? "ss";
-  const logs = keyLayout(prefix);
   const found = new Map<string, { builds: Set<string>; source: Set<string> }>();
   const entry = (name: string) => {
     let value = found.get(name);
@@ -97,25 +96,14 @@ export async function discoverProjections(
     // contained ":"; names never do, so anything else is not ours.
     if (/^[A-Za-z0-9_.-]{1,64}$/.test(name)) entry(name);
   }
-  // Each count checked as read: a hand-written 100000000 made this loop run for minutes.
-  const registry = await readCategoryRegistry(redis, logs);
-  for (const error of registry.invalid) options.onInvalidCategory?.(error);
-  const categories = new Set(registry.categories.map(({ category }) => category));
-  for (const { category, partitions: count } of registry.categories) {
-    for (let partition = 0; partition < count; partition++) {
-      const groups = (await sendCommand(
-        redis,
-        "xinfo",
-        "GROUPS",
-        logs.log(category, partition),
-      ).catch(() => [])) as unknown[];
-      for (const group of groups) {
-        const match = GROUP.exec(String(pairs(group).get("name")));
-        if (!match) continue;
-        const value = entry(match[1] as string);
-        value.builds.add(match[2] as string);
-        value.source.add(category);
-      }
+  const { categories, logs } = await readLogGroups(redis, prefix, options.onInvalidCategory);
+  for (const { category, groups } of logs) {
+    for (const group of groups) {
+      const match = GROUP.exec(String(group.get("name")));
+      if (!match) continue;
+      const value = entry(match[1] as string);
+      value.builds.add(match[2] as string);
+      value.source.add(category);
     }
   }
   const result: DiscoveredProjection[] = [];

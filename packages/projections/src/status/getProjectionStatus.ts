@@ -6,6 +6,7 @@ import type { Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
+import { integerOf } from "./readLogGroups.js";
 
 /**
  * The state of a partition as seen from outside: `catching-up`, `live`, `stopped` or `failed`.
@@ -75,11 +76,6 @@ export interface ProjectionStatusOptions {
   build?: string;
 }
 
-function integer(value: unknown): number {
-  const number = Number(value);
-  return Number.isFinite(number) ? number : 0;
-}
-
 /**
  * What {@link getProjectionStatus} needs of a projection: its name, version and source categories
  * (a {@link Projection}, or a projection `discoverProjections` found in Redis without its code).
@@ -136,7 +132,7 @@ export async function getProjectionStatus(
       const group = (groups as unknown[])
         .map(pairs)
         .find((fields) => String(fields.get("name")) === keys.group(build));
-      const added = integer(pairs(info).get("entries-added"));
+      const added = integerOf(pairs(info).get("entries-added"));
       const recorded = states[field]?.split("|")[0] as PartitionStatusState | undefined;
       let state: PartitionStatusState = "stopped";
       if (recorded === "failed") state = "failed";
@@ -149,8 +145,8 @@ export async function getProjectionStatus(
         checkpoint: checkpoint.position,
         applied: checkpoint.applied,
         lag: Math.max(0, added - checkpoint.applied),
-        pending: integer(group?.get("pending")),
-        consumers: integer(group?.get("consumers")),
+        pending: integerOf(group?.get("pending")),
+        consumers: integerOf(group?.get("consumers")),
       });
     }
   }

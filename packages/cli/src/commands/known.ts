@@ -1,0 +1,133 @@
+import {
+  type DiscoveredProjection,
+  type DiscoveredReactor,
+  discoverProjections,
+  discoverReactors,
+  type ProjectionIdentity,
+  reactorKeys,
+} from "@streamstore/projections";
+import type { CommandContext } from "../context/CommandContext.js";
+import { CliError, EXIT_CODES } from "../exitCodes.js";
+
+/**
+ * A projection the CLI knows: from the config module (with its code) and/or found in Redis.
+ *
+ * @example
+ * const known: KnownProjection = { kind: "projection", name: "balances", version: 1, source: ["account"], activeBuild: "v1", builds: ["v1"], inConfig: true };
+ */
+export interface KnownProjection extends ProjectionIdentity {
+  kind: "projection";
+  activeBuild: string | null;
+  builds: string[];
+  /** True when the config module defines it (rebuild and retry need that). */
+  inConfig: boolean;
+}
+
+/**
+ * A reactor the CLI knows: from the config module's `reactors` and/or its consumer groups in Redis.
+ *
+ * @example
+ * const known: KnownReactor = { kind: "reactor", name: "mailer", source: ["account"], group: "rx:mailer", inConfig: false };
+ */
+export interface KnownReactor extends DiscoveredReactor {
+  kind: "reactor";
+  /** Its consumer group on every source partition log. */
+  group: string;
+  /** True when the config module defines it (`dlq retry` needs that). */
+  inConfig: boolean;
+}
+
+/**
+ * The projections and reactors of the config, then those found in Redis only
+ * (`discoverProjections`, `discoverReactors`), each sorted by name.
+ *
+ * @example
+ * const { projections, reactors } = await knownProjectionsAndReactors(context);
+ */
+export async function knownProjectionsAndReactors(
+  context: CommandContext,
+): Promise<{ projections: KnownProjection[]; reactors: KnownReactor[] }> {
+  const redis = await context.redis();
+  const prefix = await context.prefix();
+  const config = await context.config();
+  // A category registry entry written by hand is reported (once) and its category left out (issue 14).
+  const onInvalidCategory = (error: Error) => context.output.note(error.message);
+  const [foundProjections, foundReactors] = await Promise.all([
+    discoverProjections({ redis, prefix, onInvalidCategory }),
+    discoverReactors({ redis, prefix }),
+  ]);
+  const discovered = new Map<string, DiscoveredProjection>(
+    foundProjections.map((found) => [found.name, found]),
+  );
+  const projections: KnownProjection[] = [];
+  for (const projection of config.projections ?? []) {
+    const found = discovered.get(projection.name);
+    discovered.delete(projection.name);
+    projections.push({
+      kind: "projection",
+      name: projection.name,
+      version: projection.version,
+      source: projection.source,
+      activeBuild: found?.activeBuild ?? null,
+      builds: found?.builds ?? [],
+      inConfig: true,
+    });
+  }
+  for (const found of discovered.values()) {
+    projections.push({ kind: "projection", ...found, inConfig: false });
+  }
+  const reactorsInRedis = new Map(foundReactors.map((found) => [found.name, found]));
+  const reactors: KnownReactor[] = [];
+  for (const reactor of config.reactors ?? []) {
+    const found = reactorsInRedis.get(reactor.name);
+    reactorsInRedis.delete(reactor.name);
+    // The code's sources, plus any other category a group was found on (an older version's).
+    const source = [...new Set([...reactor.source, ...(found?.source ?? [])])];
+    reactors.push(knownReactor(prefix, reactor.name, source, true));
+  }
+  for (const found of reactorsInRedis.values()) {
+    reactors.push(knownReactor(prefix, found.name, found.source, false));
+  }
+  const byName = (left: { name: string }, right: { name: string }) =>
+    left.name.localeCompare(right.name);
+  return { projections: projections.sort(byName), reactors: reactors.sort(byName) };
+}
+
+function knownReactor(
+  prefix: string,
+  name: string,
+  source: readonly string[],
+  inConfig: boolean,
+): KnownReactor {
+  return {
+    kind: "reactor",
+    name,
+    source: [...source],
+    group: reactorKeys(prefix, name).group,
+    inConfig,
+  };
+}
+
+/**
+ * A name that is neither a projection nor a reactor, in the config or in Redis under the prefix:
+ * exit code 4, with the names that are known.
+ *
+ * @example
+ * throw new UnknownProjectionOrReactorError("mailr", "shop", ["balances"], ["mailer"]);
+ */
+export class UnknownProjectionOrReactorError extends CliError {
+  constructor(
+    readonly unknownName: string,
+    prefix: string,
+    readonly projections: readonly string[],
+    readonly reactors: readonly string[],
+    /** What was looked for: either (the default), or a reactor only (`--reactor`). */
+    wanted: "projection or reactor" | "reactor" = "projection or reactor",
+  ) {
+    const names = (list: readonly string[]) => (list.length > 0 ? list.join(", ") : "none");
+    super(
+      EXIT_CODES.notFound,
+      `[streamstore] no ${wanted} "${unknownName}" in the config or in Redis under prefix "${prefix}". Known projections: ${names(projections)}; reactors: ${names(reactors)}. Check the name and --prefix (\`streamstore projections list\` lists both).`,
+    );
+  }
+}
