@@ -160,11 +160,14 @@ const INSPECTION_COMMANDS = [
  * channels, and only the commands streamstore sends. Prepend the user name, `on` and a password:
  * `ACL SETUSER app on >secret <rules...>`. A prefix that extends this one after a `:`
  * (`shop:eu`) is inside it. `{ role: "operator" }` adds what the `streamstore` CLI needs to
- * inspect the prefix; `{ role: "operator-readonly" }` gives those reads only. See
- * docs/security.md.
+ * inspect the prefix; `{ role: "operator-readonly" }` gives those reads only. Such a user runs
+ * the toolkit's Lua as Redis Functions (`FCALL`) and no Lua of its own, so an admin loads the
+ * libraries once per server: `streamstore functions install`, or `installFunctionLibraries`
+ * (see "Redis Functions" in the @streamstore/core README).
  *
  * @example
  * await admin.call("ACL", "SETUSER", "shop", "on", ">s3cret", ...aclRuleFor("shop"));
+ * await installFunctionLibraries(admin, [coreFunctionLibrary, projectionsFunctionLibrary]);
  * const store = getRedisEventStore({ redis: new Redis({ username: "shop", password: "s3cret" }), events, prefix: "shop" });
  * // The operator running `streamstore tail`, `categories`, `projections rebuild`, `dlq retry`:
  * await admin.call("ACL", "SETUSER", "ops", "on", ">0ps", ...aclRuleFor("shop", { role: "operator" }));
