@@ -6,8 +6,8 @@ import {
 } from "@streamstore/core";
 import { projectionsFunctionLibrary } from "@streamstore/projections";
 import type { Command } from "commander";
-import type { Cluster, Redis } from "ioredis";
 import type { CommandContext } from "../context/CommandContext.js";
+import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { EXIT_CODES } from "../exitCodes.js";
 import type { ActionRunner } from "../program.js";
 import { withExamples } from "./shared.js";
@@ -41,10 +41,9 @@ interface LoadedLibrary {
   state: "current" | "other version";
 }
 
-async function loadedLibraries(redis: Redis | Cluster): Promise<LoadedLibrary[]> {
-  const cluster = redis as Cluster & { isCluster?: boolean };
-  if (cluster.isCluster === true && cluster.status !== "ready") await cluster.call("PING");
-  const nodes = cluster.isCluster === true ? cluster.nodes("master") : [redis as Redis];
+async function loadedLibraries(redis: RedisClient): Promise<LoadedLibrary[]> {
+  // The context's client is connected (a Cluster client has read its slots): its primaries are known.
+  const nodes = serversOf(redis);
   const current = new Set(LIBRARIES.map((library) => library.name));
   const rows: LoadedLibrary[] = [];
   for (const node of nodes) {
