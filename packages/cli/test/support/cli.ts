@@ -52,17 +52,22 @@ export function startCli(args: string[], env: Record<string, string> = {}): Chil
  * const run = await finished(child);
  */
 export function finished(child: ChildProcess): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  // Bytes, decoded once at the end: a pipe chunk may end inside a multi-byte character (a table's
+  // "│" is 3 bytes), which decoding chunk by chunk turns into two U+FFFD (it broke one row of
+  // boundedReads' 2,500-row tables in one CI run of three).
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+    child.once("close", (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      }),
+    );
   });
 }
 
