@@ -1,11 +1,20 @@
 import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
-import { defineProjection, type ProjectionRunner, startProjection } from "@streamstore/projections";
+import {
+  defineProjection,
+  defineReactor,
+  getReactorStatus,
+  type ProjectionRunner,
+  type ReactorRunner,
+  startProjection,
+  startReactor,
+} from "@streamstore/projections";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { collectSnapshot } from "../src/dashboard/collectSnapshot.js";
 import { createSampleHistory } from "../src/dashboard/createSampleHistory.js";
 import { deleteKeysUnder, randomPrefix } from "./support/cli.js";
+import { until } from "./support/until.js";
 
 const itemEvents = defineEvents({ ItemAdded: z.object({ n: z.number() }) });
 
@@ -24,10 +33,22 @@ const itemCounts = defineProjection(itemEvents, {
   },
 });
 
+// A reactor refusing the same event: one dead letter, every other event handled.
+const itemMailer = defineReactor(itemEvents, {
+  name: "item-mailer",
+  source: ["item"],
+  handlers: {
+    ItemAdded: (event) => {
+      if (event.data.n === 13) throw new Error("13 is refused");
+    },
+  },
+});
+
 describe("collectSnapshot", () => {
   let redis: Redis;
   let prefix: string;
   const runners: ProjectionRunner<unknown>[] = [];
+  const reactors: ReactorRunner[] = [];
 
   beforeEach(() => {
     redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: 3 });
@@ -36,6 +57,7 @@ describe("collectSnapshot", () => {
 
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await Promise.all(reactors.splice(0).map((reactor) => reactor.stop()));
     await deleteKeysUnder(redis, prefix);
     await redis.quit();
   });
@@ -126,5 +148,73 @@ describe("collectSnapshot", () => {
     expect(snapshot.categories).toEqual([]);
     expect(snapshot.groups).toEqual([]);
     expect(snapshot.projections[0]).toMatchObject({ state: "stopped", lag: 0, deadLetters: 0 });
+  });
+
+  it("reports each reactor's lag, pending, consumers and dead letters as getReactorStatus sees them", async () => {
+    // Given 20 events on 2 partitions and a reactor that handled them, refusing one
+    const store = getRedisEventStore({
+      redis,
+      events: itemEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    for (let n = 1; n <= 20; n++) {
+      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
+    }
+    reactors.push(
+      startReactor(itemMailer, {
+        redis,
+        store,
+        startFrom: "beginning",
+        maxDeliveries: 1,
+        retryBackoffMs: 1,
+        logger: silentLogger,
+      }),
+    );
+    await until(async () => {
+      const status = await getReactorStatus(itemMailer, { redis, prefix });
+      return (
+        status.deadLetters === 1 && status.partitions.every((p) => p.lag === 0 && p.pending === 0)
+      );
+    }, "the reactor handled 19 events and dead-lettered one");
+
+    // When a snapshot is collected
+    const live = await collectSnapshot({ redis, prefix, projections: [], reactors: [itemMailer] });
+
+    // Then the reactor is there, caught up, with its one worker and its dead letter
+    expect(live.reactors).toEqual([
+      {
+        name: "item-mailer",
+        group: "rx:item-mailer",
+        source: ["item"],
+        lag: 0,
+        pending: 0,
+        consumers: 1,
+        deadLetters: 1,
+        lastActivityAt: expect.any(Number),
+        healthy: false,
+      },
+    ]);
+    expect(live.groups.map((group) => [group.category, group.partition, group.group])).toEqual([
+      ["item", 0, "rx:item-mailer"],
+      ["item", 1, "rx:item-mailer"],
+    ]);
+
+    // When the reactor stops and 6 more events arrive
+    await reactors.splice(0)[0]?.stop();
+    for (let n = 21; n <= 26; n++) {
+      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
+    }
+    const stopped = await collectSnapshot({
+      redis,
+      prefix,
+      projections: [],
+      reactors: [itemMailer],
+    });
+
+    // Then its lag is the 6 undelivered events
+    expect(stopped.reactors?.[0]).toMatchObject({ lag: 6, pending: 0, deadLetters: 1 });
   });
 });

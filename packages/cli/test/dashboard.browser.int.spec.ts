@@ -323,4 +323,71 @@ describe("streamstore dashboard", () => {
       await server.close();
     }
   });
+
+  it("shows reactors beside projections, and counts them in the health and dead-letter cards", async () => {
+    // Given a healthy projection, a healthy reactor, and a reactor with 2 dead letters whose lag
+    // Redis cannot count
+    const reactor = (name: string, deadLetters: number, lag: number | null) => ({
+      name,
+      group: `rx:${name}`,
+      source: ["order", "payment"],
+      lag,
+      pending: 0,
+      consumers: 2,
+      deadLetters,
+      lastActivityAt: null,
+      healthy: deadLetters === 0 && lag === 0,
+    });
+    let at = 0;
+    const server = await startDashboardServer({
+      collect: async () => ({
+        at: ++at * 1000,
+        prefix: "shop",
+        categories: [],
+        groups: [],
+        projections: [
+          {
+            name: "balances",
+            build: "v1",
+            activeBuild: "v1",
+            state: "live",
+            lag: 0,
+            applied: 0,
+            pending: 0,
+            workers: 1,
+            deadLetters: 0,
+            healthy: true,
+            partitions: [],
+          },
+        ],
+        reactors: [reactor("mailer", 0, 0), reactor("shipper", 2, null)],
+      }),
+      title: "shop",
+      redis: "redis://127.0.0.1:1/",
+      port: 0,
+      intervalMs: 200,
+    });
+    const page = await browser.newPage();
+    try {
+      // When Chromium opens it
+      await page.goto(server.url);
+      await expect.poll(() => page.locator("#reactors tbody tr").count()).toBe(2);
+
+      // Then each reactor has a row, and the cards count 2 of 3 healthy and 2 dead letters
+      const rows = await page
+        .locator("#reactors tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+        );
+      expect(rows).toEqual([
+        ["mailer", "order, payment", "0", "0", "2", "0", "never"],
+        ["shipper", "order, payment", "?", "0", "2", "2", "never"],
+      ]);
+      await expect.poll(() => page.textContent("#healthy")).toBe("2 / 3");
+      expect(await page.textContent("#dead-letters")).toBe("2");
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
 });

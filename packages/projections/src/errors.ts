@@ -109,19 +109,21 @@ export class CatchUpTimeoutError extends StreamstoreError {
 }
 
 /**
- * A dead letter to retry or discard is not (or no longer) in the dead-letter stream.
+ * A dead letter to retry or discard is not (or no longer) in the dead-letter stream of a
+ * projection or a reactor (`owner` says which; `name` is its name).
  *
  * @example
- * if (isDeadLetterNotFoundError(error)) console.log(error.deadLetterId);
+ * if (isDeadLetterNotFoundError(error)) console.log(error.owner, error.name, error.deadLetterId);
  */
 export class DeadLetterNotFoundError extends StreamstoreError {
   constructor(
-    readonly projection: string,
+    readonly ownerName: string,
     readonly deadLetterId: string,
+    readonly owner: "projection" | "reactor" = "projection",
   ) {
     super(
       "DEAD_LETTER_NOT_FOUND",
-      `[streamstore] projection "${projection}" has no dead letter ${deadLetterId}: it was retried or discarded already. List the current ones with deadLetters.list().`,
+      `[streamstore] ${owner} "${ownerName}" has no dead letter ${deadLetterId}: it was retried or discarded already. List the current ones with deadLetters.list() (or "streamstore dlq list ${ownerName}").`,
     );
   }
 }

@@ -6,6 +6,7 @@ import {
   discoverProjections,
   discoverReactors,
   getReactorStatus,
+  isDeadLetterNotFoundError,
   reactorKeys,
   startProjection,
   startReactor,
@@ -112,6 +113,12 @@ describe.each(testBackends())("discoverReactors and getReactorStatus on $name", 
     await deadLetters.retry(letter?.id ?? "");
     expect(attempts.at(-1)).toBe(2);
     expect(await redis.xlen(reactorKeys(prefix, "mailer").deadLetters)).toBe(0);
+
+    // And retrying it again is a typed error that names the reactor as a reactor
+    const again = await deadLetters.retry(letter?.id ?? "").catch((error: unknown) => error);
+    expect(isDeadLetterNotFoundError(again)).toBe(true);
+    expect(again).toMatchObject({ owner: "reactor", ownerName: "mailer" });
+    expect((again as Error).message).toContain(`reactor "mailer" has no dead letter ${letter?.id}`);
   });
 
   it("reports a reactor whose code names a category it never read: no group there, unhealthy", async () => {

@@ -76,21 +76,35 @@ export async function knownProjectionsAndReactors(
   for (const found of discovered.values()) {
     projections.push({ kind: "projection", ...found, inConfig: false });
   }
-  const reactorsInRedis = new Map(foundReactors.map((found) => [found.name, found]));
+  const reactors = mergeReactors(prefix, config.reactors ?? [], foundReactors);
+  projections.sort((left, right) => left.name.localeCompare(right.name));
+  return { projections, reactors };
+}
+
+/**
+ * The config's reactors (with the sources their code names, plus any other category a group was
+ * found on: an older version's), then those found in Redis only, sorted by name. Pure: the CLI's
+ * commands and the dashboard both list reactors through it.
+ *
+ * @example
+ * const reactors = mergeReactors("shop", config.reactors ?? [], await discoverReactors({ redis, prefix: "shop" }));
+ */
+export function mergeReactors(
+  prefix: string,
+  configured: readonly { name: string; source: readonly string[] }[],
+  found: readonly DiscoveredReactor[],
+): KnownReactor[] {
+  const inRedis = new Map(found.map((reactor) => [reactor.name, reactor]));
   const reactors: KnownReactor[] = [];
-  for (const reactor of config.reactors ?? []) {
-    const found = reactorsInRedis.get(reactor.name);
-    reactorsInRedis.delete(reactor.name);
-    // The code's sources, plus any other category a group was found on (an older version's).
-    const source = [...new Set([...reactor.source, ...(found?.source ?? [])])];
+  for (const reactor of configured) {
+    const source = [...new Set([...reactor.source, ...(inRedis.get(reactor.name)?.source ?? [])])];
+    inRedis.delete(reactor.name);
     reactors.push(knownReactor(prefix, reactor.name, source, true));
   }
-  for (const found of reactorsInRedis.values()) {
-    reactors.push(knownReactor(prefix, found.name, found.source, false));
+  for (const reactor of inRedis.values()) {
+    reactors.push(knownReactor(prefix, reactor.name, reactor.source, false));
   }
-  const byName = (left: { name: string }, right: { name: string }) =>
-    left.name.localeCompare(right.name);
-  return { projections: projections.sort(byName), reactors: reactors.sort(byName) };
+  return reactors.sort((left, right) => left.name.localeCompare(right.name));
 }
 
 function knownReactor(

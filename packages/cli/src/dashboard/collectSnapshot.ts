@@ -2,9 +2,12 @@ import { type ArchivePartitionStats, keyLayout } from "@streamstore/core";
 import { readCategoryRegistry } from "@streamstore/core/internal";
 import {
   getProjectionStatus,
+  getReactorStatus,
   type PartitionStatus,
   type PartitionStatusState,
   type ProjectionIdentity,
+  type ReactorIdentity,
+  type ReactorStatus,
 } from "@streamstore/projections";
 import { figuresOf, type PartitionTiers, partitionKey, seamOf } from "../archive/partitionTiers.js";
 import type { RedisClient } from "../context/RedisClient.js";
@@ -66,6 +69,29 @@ export interface ProjectionSnapshot {
 }
 
 /**
+ * One reactor's consumer group, summed over its source partitions (`getReactorStatus`).
+ *
+ * @example
+ * const stuck = snapshot.reactors.filter((reactor) => reactor.pending > 0 && reactor.lag !== 0);
+ */
+export interface ReactorSnapshot {
+  name: string;
+  /** Its consumer group on every source partition log (`rx:<name>`). */
+  group: string;
+  source: string[];
+  /** Entries not yet delivered to the group, summed; null when Redis cannot count one partition's. */
+  lag: number | null;
+  /** Delivered, not yet acknowledged (being handled, retried, or held by a dead worker). */
+  pending: number;
+  /** Consumers Redis knows for the group (every worker that ever read: a reactor has no heartbeat). */
+  consumers: number;
+  deadLetters: number;
+  /** When a worker last got entries (server ms), or null. */
+  lastActivityAt: number | null;
+  healthy: boolean;
+}
+
+/**
  * One category partition split by tier: what is still in Redis (hot) and what the archiver moved
  * to the archive.
  *
@@ -102,6 +128,8 @@ export interface DashboardSnapshot {
   prefix: string;
   categories: CategorySnapshot[];
   projections: ProjectionSnapshot[];
+  /** The reactors given (the config module's and those found in Redis). */
+  reactors?: ReactorSnapshot[];
   groups: ConsumerGroupSnapshot[];
   /** Per category partition, hot (Redis) and archived (the seam, and the archive's figures). */
   partitions?: PartitionTierSnapshot[];
@@ -125,6 +153,8 @@ export interface CollectSnapshotOptions {
    * Redis (with `build`, their active build; a config projection reports its version's build).
    */
   projections: readonly (ProjectionIdentity & { build?: string | undefined })[];
+  /** The reactors to report: the config module's, and those `discoverReactors` found in Redis. */
+  reactors?: readonly ReactorIdentity[];
   /** The clock, for tests. Default `Date.now`. */
   now?: () => number;
   /**
@@ -191,11 +221,32 @@ async function projectionSnapshot(
   };
 }
 
+/** One reactor's status, summed over its partitions. */
+export function reactorSnapshot(status: ReactorStatus): ReactorSnapshot {
+  let lag: number | null = 0;
+  let pending = 0;
+  for (const partition of status.partitions) {
+    lag = lag === null || partition.lag === null ? null : lag + partition.lag;
+    pending += partition.pending;
+  }
+  return {
+    name: status.reactor,
+    group: status.group,
+    source: status.source,
+    lag,
+    pending,
+    consumers: status.consumers.length,
+    deadLetters: status.deadLetters,
+    lastActivityAt: status.lastActivityAt,
+    healthy: status.healthy,
+  };
+}
+
 /**
  * Reads one {@link DashboardSnapshot}: every category's logs (`<prefix>:categories`, XINFO
  * STREAM, MEMORY USAGE, the archive seam), every consumer group on them (XINFO GROUPS), each
- * projection's status through `getProjectionStatus`, so the dashboard and `projections status`
- * can never disagree, and the archive's figures when one is given.
+ * projection's status through `getProjectionStatus` and each reactor's through `getReactorStatus`,
+ * so the dashboard and `projections status` can never disagree, and the archive's figures when one is given.
  *
  * @example
  * const snapshot = await collectSnapshot({ redis, prefix: "shop", projections: [balances] });
@@ -217,7 +268,7 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
   // Every log, and every projection's status, at once rather than one await after another:
   // ioredis writes the commands without waiting for replies, so the logs cost one round trip
   // however many partitions there are (on a Cluster, each command still goes to its slot's primary).
-  const [replies, projections] = await Promise.all([
+  const [replies, projections, reactors] = await Promise.all([
     Promise.all(
       logs.map(({ category, partition }) => {
         const log = keys.log(category, partition);
@@ -233,6 +284,11 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
     ),
     Promise.all(
       options.projections.map((projection) => projectionSnapshot(redis, prefix, projection)),
+    ),
+    Promise.all(
+      (options.reactors ?? []).map(async (reactor) =>
+        reactorSnapshot(await getReactorStatus(reactor, { redis, prefix })),
+      ),
     ),
   ]);
   let archive: ArchiveSnapshot | null = null;
@@ -293,5 +349,5 @@ export async function collectSnapshot(options: CollectSnapshotOptions): Promise<
       });
     }
   }
-  return { at, prefix, categories, projections, groups, partitions, archive };
+  return { at, prefix, categories, projections, reactors, groups, partitions, archive };
 }

@@ -1,7 +1,8 @@
 import { checkLayout, keyLayout } from "@streamstore/core";
-import { discoverProjections } from "@streamstore/projections";
+import { discoverProjections, discoverReactors } from "@streamstore/projections";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Redis } from "ioredis";
+import { type KnownReactor, mergeReactors } from "../commands/known.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
@@ -89,23 +90,34 @@ export async function runDashboard(
         maxRetriesPerRequest: 1,
       });
   redis.on("error", () => {});
-  const configured = (await context.config()).projections ?? [];
+  const config = await context.config();
+  const configured = config.projections ?? [];
   // Projections that ran against this prefix but are not in the config are shown too (found from
   // their keys and consumer groups). Discovery SCANs the keyspace, so it runs every
   // DISCOVERY_INTERVAL_MS rather than at every sample.
-  let discovered: { at: number; projections: DashboardProjection[] } | undefined;
-  const projections = async (): Promise<DashboardProjection[]> => {
+  // Reactors likewise: the config's and those whose consumer groups are on the category logs.
+  let discovered:
+    | { at: number; projections: DashboardProjection[]; reactors: KnownReactor[] }
+    | undefined;
+  const known = async () => {
     if (!discovered || Date.now() - discovered.at >= DISCOVERY_INTERVAL_MS) {
       const names = new Set(configured.map((projection) => projection.name));
-      const found = await discoverProjections({ redis, prefix });
+      const [found, foundReactors] = await Promise.all([
+        discoverProjections({ redis, prefix }),
+        discoverReactors({ redis, prefix }),
+      ]);
       discovered = {
         at: Date.now(),
         projections: found
           .filter((projection) => !names.has(projection.name))
           .map((projection) => ({ ...projection, build: projection.activeBuild ?? undefined })),
+        reactors: mergeReactors(prefix, config.reactors ?? [], foundReactors),
       };
     }
-    return [...configured, ...discovered.projections];
+    return {
+      projections: [...configured, ...discovered.projections],
+      reactors: discovered.reactors,
+    };
   };
   // The archive's figures, read every ARCHIVE_STATS_INTERVAL_MS (a failure too is kept that long:
   // an unreachable archive must not slow every sample down by its connect timeout).
@@ -146,7 +158,7 @@ export async function runDashboard(
         collectSnapshot({
           redis,
           prefix,
-          projections: await projections(),
+          ...(await known()),
           ...(archiveSource ? { archive: archiveSource } : {}),
         }),
       title: prefix,

@@ -256,6 +256,19 @@ function renderTables() {
     cell(row, formatNumber(projection.deadLetters), "num" + (projection.deadLetters > 0 ? " bad" : ""));
     return row;
   }), "No projections: none in the config module (--config) and none found in Redis under this prefix.", 8);
+  const reactors = snapshot && snapshot.reactors ? snapshot.reactors : [];
+  fillTable("reactors", reactors.map((reactor) => {
+    const row = el("tr");
+    row.dataset.reactor = reactor.name;
+    cell(row, reactor.name);
+    cell(row, reactor.source.join(", "));
+    cell(row, reactor.lag === null ? "?" : formatNumber(reactor.lag), "num" + (reactor.lag !== 0 ? " lag" : ""));
+    cell(row, formatNumber(reactor.pending), "num");
+    cell(row, reactor.consumers, "num" + (reactor.consumers === 0 ? " bad" : ""));
+    cell(row, formatNumber(reactor.deadLetters), "num" + (reactor.deadLetters > 0 ? " bad" : ""));
+    cell(row, reactor.lastActivityAt === null ? "never" : new Date(reactor.lastActivityAt).toLocaleTimeString("en-GB"));
+    return row;
+  }), "No reactors: none in the config module (--config) and no reactor consumer group (rx:<name>) on the category logs.", 7);
   const groups = snapshot ? snapshot.groups : [];
   fillTable("groups", groups.map((group) => {
     const row = el("tr");
@@ -301,17 +314,19 @@ function renderTables() {
 function renderCards() {
   const latest = samples.length ? samples[samples.length - 1] : { appendedPerSecond: 0, projections: [] };
   const sum = (field) => latest.projections.reduce((total, p) => total + p[field], 0);
-  const projections = snapshot ? snapshot.projections : [];
-  const healthy = projections.filter((p) => p.healthy).length;
+  // Projections and reactors together: both are consumers whose health an operator watches.
+  const consumers = snapshot ? [...snapshot.projections, ...(snapshot.reactors || [])] : [];
+  const healthy = consumers.filter((consumer) => consumer.healthy).length;
+  const deadLetters = sum("deadLetters") + (snapshot && snapshot.reactors ? snapshot.reactors.reduce((total, r) => total + r.deadLetters, 0) : 0);
   document.getElementById("total-lag").textContent = formatNumber(sum("lag"));
   document.getElementById("appended-rate").textContent = formatNumber(latest.appendedPerSecond);
   document.getElementById("applied-rate").textContent = formatNumber(sum("appliedPerSecond"));
   const dead = document.getElementById("dead-letters");
-  dead.textContent = formatNumber(sum("deadLetters"));
-  dead.classList.toggle("bad", sum("deadLetters") > 0);
+  dead.textContent = formatNumber(deadLetters);
+  dead.classList.toggle("bad", deadLetters > 0);
   const health = document.getElementById("healthy");
-  health.textContent = healthy + " / " + projections.length;
-  health.classList.toggle("bad", healthy < projections.length);
+  health.textContent = healthy + " / " + consumers.length;
+  health.classList.toggle("bad", healthy < consumers.length);
 }
 function render() {
   const lag = lagSeries();
@@ -408,7 +423,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
     <div class="card"><div class="label">Appended / s</div><div class="value" id="appended-rate">0</div></div>
     <div class="card"><div class="label">Applied / s (sum)</div><div class="value" id="applied-rate">0</div></div>
     <div class="card"><div class="label">Dead letters</div><div class="value" id="dead-letters">0</div></div>
-    <div class="card"><div class="label">Projections healthy</div><div class="value" id="healthy">0 / 0</div></div>
+    <div class="card"><div class="label">Projections and reactors healthy</div><div class="value" id="healthy">0 / 0</div></div>
   </div>
   <section class="wide">
     <h2>Projection lag <small>events appended to the source logs and not yet applied, per projection</small></h2>
@@ -424,6 +439,13 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
     <h2>Projections</h2>
     <table id="projections">
       <thead><tr><th>projection</th><th>build</th><th>state</th><th class="num">lag</th><th class="num">applied / s</th><th class="num">pending</th><th class="num">workers</th><th class="num">dead letters</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+  <section class="wide">
+    <h2>Reactors <small>side effects on each event once per group; no heartbeat: lag that grows and pending that stays tell a stopped one</small></h2>
+    <table id="reactors">
+      <thead><tr><th>reactor</th><th>sources</th><th class="num">lag</th><th class="num">pending</th><th class="num">consumers</th><th class="num">dead letters</th><th>last activity</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>

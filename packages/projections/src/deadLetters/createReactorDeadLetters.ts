@@ -80,7 +80,7 @@ export function createReactorDeadLetters<Catalog extends EventCatalog>(
 
     async retry(deadLetterId) {
       const letter = await store.getDeadLetter(deadLetterBuild, deadLetterId);
-      if (!letter) throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
+      if (!letter) throw new DeadLetterNotFoundError(reactor.name, deadLetterId, "reactor");
       const separator = letter.partition.lastIndexOf(":");
       const category = letter.partition.slice(0, separator);
       const partition = Number(letter.partition.slice(separator + 1));
@@ -104,7 +104,7 @@ export function createReactorDeadLetters<Catalog extends EventCatalog>(
 
     async discard(deadLetterId) {
       if (!(await store.discardDeadLetter(deadLetterBuild, deadLetterId))) {
-        throw new DeadLetterNotFoundError(reactor.name, deadLetterId);
+        throw new DeadLetterNotFoundError(reactor.name, deadLetterId, "reactor");
       }
     },
   };
