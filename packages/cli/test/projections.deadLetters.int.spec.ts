@@ -256,4 +256,21 @@ describe("streamstore dlq", () => {
     expect(retried.code).toBe(4);
     expect(retried.stderr).toContain("no config module lists projections");
   });
+
+  it("refuses an id that is not a stream id with a usage error (exit 2), before reading Redis", async () => {
+    // Given the dead letters there are now
+    const deadLetters = projectionKeys(prefix, "fragile-balances").deadLetters("v1");
+    const before = await redis.xrange(deadLetters, "-", "+");
+
+    // When a dead letter is named by something that is not <ms>-<seq>
+    const shown = await cli("dlq", "show", "fragile-balances", "alice");
+    const discarded = await cli("dlq", "discard", "fragile-balances", "1-0-0", "--yes");
+
+    // Then both are usage errors that show the expected form, and nothing was discarded
+    for (const result of [shown, discarded]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("must be a stream id such as 1718000000000-0");
+    }
+    expect(await redis.xrange(deadLetters, "-", "+")).toEqual(before);
+  });
 });

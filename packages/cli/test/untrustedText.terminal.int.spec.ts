@@ -173,8 +173,8 @@ describe("every command on a terminal, as people and with --json, with hostile t
     ],
     [
       "dlq show (hostile id typed)",
-      // Redis refuses the id (ERR Invalid stream ID): the unexpected-error path, stack and all.
-      { args: () => ["dlq", "show", "hostile-notes", HOSTILE], quotes: false, code: 1 },
+      // Not a stream id: commander's usage error quotes the id as typed.
+      { args: () => ["dlq", "show", "hostile-notes", HOSTILE], quotes: false, code: 2 },
     ],
     ["archive status", { args: () => ["archive", "status"], code: 0 }],
     ["doctor", { args: () => ["doctor"], quotes: false, code: [3, 3] }],

@@ -18,7 +18,7 @@ import {
   ReactorNotInConfigError,
   resolveDeadLetterOwner,
 } from "./deadLetterOwner.js";
-import { confirm, truncate, withExamples } from "./shared.js";
+import { confirm, streamIdArgument, truncate, withExamples } from "./shared.js";
 
 type DlqOptions = DeadLetterOwnerOptions;
 
@@ -285,7 +285,7 @@ export function registerDlq(program: Command, runAction: ActionRunner): void {
       dlq
         .command("show")
         .argument("<name>", NAME)
-        .argument("<id>", "dead-letter id (from dlq list)")
+        .argument("<id>", "dead-letter id (from dlq list)", streamIdArgument("<id>"))
         .description(
           "Show one dead letter with its error and raw entry fields. Exit code 4 when it does not exist.",
         ),
@@ -301,7 +301,7 @@ export function registerDlq(program: Command, runAction: ActionRunner): void {
       dlq
         .command("retry")
         .argument("<name>", NAME)
-        .argument("[id]", "dead-letter id (or --all)")
+        .argument("[id]", "dead-letter id (or --all)", streamIdArgument("[id]"))
         .option("--all", "every dead letter of the build or reactor")
         .description(
           "A projection's: apply the event again with the config's handlers (after a fix) and remove the dead letter, atomically (retried twice, it applies once). A reactor's: run the config's handler once more and remove the dead letter when it succeeds (at least once, as the reactor). Needs the projection or reactor in the config module. Exit code 1 when a retry fails again (it stays).",
@@ -323,7 +323,7 @@ export function registerDlq(program: Command, runAction: ActionRunner): void {
       dlq
         .command("discard")
         .argument("<name>", NAME)
-        .argument("[id]", "dead-letter id (or --all)")
+        .argument("[id]", "dead-letter id (or --all)", streamIdArgument("[id]"))
         .option("--all", "every dead letter of the build or reactor")
         .option("--yes", "do not ask for confirmation")
         .description(

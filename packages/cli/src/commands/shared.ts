@@ -41,6 +41,25 @@ export function integerOption(name: string, min: number): (value: string) => num
 }
 
 /**
+ * Parses an argument that must be a Redis stream id (`<ms>-<seq>`, as `dlq list` prints them), so
+ * that a mistyped id is a usage error (exit 2) naming the form, not Redis's "Invalid stream ID".
+ *
+ * @example
+ * command.argument("<id>", "dead-letter id", streamIdArgument("<id>"));
+ */
+export function streamIdArgument(name: string): (value: string) => string {
+  return (value) => {
+    // Both parts are unsigned 64-bit in Redis: at most 20 digits each.
+    if (!/^[0-9]{1,20}-[0-9]{1,20}$/.test(value)) {
+      throw new InvalidArgumentError(
+        `${name} must be a stream id such as 1718000000000-0 (the ids "streamstore dlq list" shows).`,
+      );
+    }
+    return value;
+  };
+}
+
+/**
  * The time of a Redis stream id (its millisecond part), as ISO 8601.
  *
  * @example
