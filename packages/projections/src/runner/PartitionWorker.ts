@@ -1,6 +1,5 @@
 import {
   compareStreamIds,
-  decodeEntry,
   describeRedisClient,
   type EventArchive,
   type EventCatalog,
@@ -9,14 +8,14 @@ import {
   type KeyRing,
   type Logger,
   type RawStreamEntry,
-  type RecordedEvent,
   SPAN_KIND_CONSUMER,
   subjectsOfEntries,
   type TelemetryAttributes,
 } from "@streamstore/core";
 import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
-import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
+import { backoffMs, FailureStreak } from "../consumer/backoff.js";
+import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import {
   CheckpointConflictError,
   errorText,
@@ -27,7 +26,7 @@ import {
   ProjectionHandlerError,
 } from "../errors.js";
 import type { ProjectionKeys } from "../keys/projectionKeys.js";
-import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
+import type { Projection } from "../projection/defineProjection.js";
 import type {
   DeadLetterRecord,
   DocumentWrite,
@@ -35,6 +34,14 @@ import type {
   StoredDocument,
 } from "../readModel/ReadModelStore.js";
 import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
+import {
+  type BatchFailure,
+  type BatchSource,
+  deadLetterOf,
+  decodeBatch,
+  documentWrites,
+  foldBatch,
+} from "./foldBatch.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
 import { pairs, sendCommand } from "./redisCommands.js";
 
@@ -81,14 +88,6 @@ export interface PartitionWorkerContext {
   onFailed: (error: unknown) => void;
 }
 
-interface WorkingDocument {
-  expectedRevision: number;
-  state: unknown;
-  changed: boolean;
-}
-
-type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
-
 /** What the commits of one traced batch did, for its span. */
 interface BatchRecord {
   size: number;
@@ -117,7 +116,8 @@ export class PartitionWorker {
   private stopRequested = false;
   private leaseLost = false;
   private readonly halt = new AbortController();
-  private blocking: Redis | undefined;
+  /** This partition log's consumer group: claims, tailing reads, acks. */
+  private readonly reader: ConsumerGroupReader;
   private readonly cache = new Map<string, StoredDocument>();
   private last = "0-0";
   /** Log entries gone past (the checkpoint's `applied`), for the lag after each batch. */
@@ -127,15 +127,15 @@ export class PartitionWorker {
   /** Low-cardinality attributes of this partition's metrics and spans. */
   private readonly attributes: TelemetryAttributes;
   /** Sessions that failed in a row without a commit in between (for the retry backoff). */
-  private failureStreak = 0;
-  private lastWarningAt = 0;
+  private readonly failures: FailureStreak;
   /** The error of the failure streak under way; undefined once a commit succeeded. */
   private lastFailure: string | undefined;
   private readonly failedEntries = new Set<string>();
   /** The continuity check of the tailed batch being applied (commits wait for it). */
   private continuity: Promise<boolean> | undefined;
   private readonly group: string;
-  private readonly catalog: EventCatalog;
+  /** This partition log, for decoding and folding its batches. */
+  private readonly source: BatchSource;
   readonly done: Promise<void>;
 
   constructor(
@@ -149,7 +149,30 @@ export class PartitionWorker {
     this.logKey = context.storeKeys.log(category, partition);
     this.leaseValidUntil = leaseValidUntil;
     this.group = context.keys.group(context.build);
-    this.catalog = context.projection.catalog;
+    this.source = {
+      projection: context.projection,
+      keyRing: context.projection.catalog.hasPersonalData ? context.personalData : undefined,
+      logKey: this.logKey,
+      category,
+      partition,
+      field: this.field,
+    };
+    // A read queued or resent past the lease could take entries after a new owner set the
+    // group's position: the reader's blocking connection never queues nor resends.
+    this.reader = new ConsumerGroupReader({
+      redis: context.redis,
+      logKey: this.logKey,
+      group: this.group,
+      consumer: context.workerId,
+      connectionName: `ss-rm-${context.projection.name}-${context.workerId}`,
+      signal: this.halt.signal,
+      onConnectionWait: () => this.noteRedisAway(),
+    });
+    // Doubling up to the runner's own retry period (heartbeatMs).
+    this.failures = new FailureStreak(
+      context.options.reconnectDelayMs,
+      context.options.heartbeatMs,
+    );
     this.attributes = {
       "streamstore.projection.name": context.projection.name,
       "streamstore.projection.build": context.build,
@@ -179,7 +202,7 @@ export class PartitionWorker {
   loseLease(): void {
     this.leaseLost = true;
     this.halt.abort();
-    this.blocking?.disconnect();
+    this.reader.close();
   }
 
   /** The structured fields of every record this partition logs. */
@@ -241,7 +264,7 @@ export class PartitionWorker {
         // Retrying cannot fix either: stop this partition with the error instead of looping.
         if (isProjectionHandlerError(error) || isCorruptCheckpointError(error)) {
           this.setState("failed");
-          this.closeBlocking();
+          this.reader.close();
           this.context.onFailed(error);
           return;
         }
@@ -252,28 +275,18 @@ export class PartitionWorker {
         // retry period (heartbeatMs), and warn once per streak. A commit resets the streak.
         const failure = describeRedisFailure(error, this.context.redis);
         this.lastFailure = failure.text;
-        const { reconnectDelayMs, heartbeatMs } = this.context.options;
-        const delayMs = Math.min(
-          reconnectDelayMs * 2 ** this.failureStreak,
-          Math.max(reconnectDelayMs, heartbeatMs),
-        );
-        if (this.failureStreak === 0 || performance.now() - this.lastWarningAt > 5000) {
-          this.lastWarningAt = performance.now();
+        const { delayMs, warn, failuresInARow } = this.failures.fail(performance.now());
+        if (warn) {
           logger.warn(
-            this.fields({
-              error: failure.text,
-              retryInMs: delayMs,
-              failuresInARow: this.failureStreak + 1,
-            }),
-            `[streamstore] projection "${projection.name}" partition ${this.field}: ${failure.text}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
+            this.fields({ error: failure.text, retryInMs: delayMs, failuresInARow }),
+            `[streamstore] projection "${projection.name}" partition ${this.field}: ${failure.text}; resuming from the checkpoint in ${delayMs} ms${failuresInARow > 1 ? ` (failure ${failuresInARow} in a row)` : ""}.`,
           );
         }
-        this.failureStreak++;
         this.setState(failure.kind === undefined ? "catching-up" : "reconnecting");
         await sleep(delayMs, this.halt.signal);
       }
     }
-    this.closeBlocking();
+    this.reader.close();
     this.setState("stopped");
     this.context.telemetry.lags.delete(this.lagKey);
   }
@@ -295,11 +308,6 @@ export class PartitionWorker {
     this.setState("reconnecting");
   }
 
-  private closeBlocking(): void {
-    this.blocking?.disconnect();
-    this.blocking = undefined;
-  }
-
   /** One pass from the checkpoint: claim, catch up, tail. Returns to restart (after a gap). */
   private async session(): Promise<void> {
     for (;;) {
@@ -309,43 +317,18 @@ export class PartitionWorker {
       this.applied = checkpoint?.applied ?? 0;
       this.cache.clear();
       this.setState("catching-up");
-      await this.ensureGroup();
+      await this.reader.createGroup(this.last);
       const claimed = await this.claimPending();
       await this.catchUp();
       if (this.halted) return;
       // Claimed entries above the old checkpoint were applied by the catch-up (it reads them
       // again from the log, in order): only their PEL entries are left to clear.
-      await this.ack(claimed);
-      await sendCommand(this.context.redis, "xgroup", "SETID", this.logKey, this.group, this.last);
-      // A blocked XREADGROUP creates no consumer until something arrives: create it now, so the
-      // status shows who is tailing (best effort, it is only for the status).
-      await sendCommand(
-        this.context.redis,
-        "xgroup",
-        "CREATECONSUMER",
-        this.logKey,
-        this.group,
-        this.context.workerId,
-      ).catch(() => 0);
+      await this.reader.ack(claimed);
+      await this.reader.setPosition(this.last);
+      await this.reader.createConsumer();
       this.setState("live");
       this.lastFailure = undefined;
       if ((await this.tail()) !== RESTART) return;
-    }
-  }
-
-  private async ensureGroup(): Promise<void> {
-    try {
-      await sendCommand(
-        this.context.redis,
-        "xgroup",
-        "CREATE",
-        this.logKey,
-        this.group,
-        this.last,
-        "MKSTREAM",
-      );
-    } catch (error) {
-      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
     }
   }
 
@@ -354,29 +337,21 @@ export class PartitionWorker {
    * those at or below the checkpoint are acked now, the rest after the catch-up applied them.
    */
   private async claimPending(): Promise<string[]> {
-    const { redis, workerId, options } = this.context;
     const above: string[] = [];
     const settled: string[] = [];
     let cursor = "0-0";
     do {
-      const reply = (await sendCommand(
-        redis,
-        "xautoclaim",
-        this.logKey,
-        this.group,
-        workerId,
-        options.claimMinIdleMs,
+      const page = await this.reader.claimIdleIds(
+        this.context.options.claimMinIdleMs,
         cursor,
-        "COUNT",
         1000,
-        "JUSTID",
-      )) as [string, string[], string[]?];
-      cursor = String(reply[0]);
-      for (const id of reply[1]) {
+      );
+      cursor = page.cursor;
+      for (const id of page.claimed) {
         (compareStreamIds(id, this.last) <= 0 ? settled : above).push(id);
       }
       // Entries deleted from the log while pending: nothing to apply.
-      for (const id of reply[2] ?? []) settled.push(id);
+      settled.push(...page.deleted);
     } while (cursor !== "0-0");
     // Entries above the checkpoint were delivered before (to us or a dead owner) and are applied
     // again by the catch-up: redeliveries, which a healthy partition rarely has.
@@ -386,40 +361,10 @@ export class PartitionWorker {
         "streamstore.redelivery.reason": "claimed",
       });
     }
-    await this.ack(settled);
-    await this.removeIdleConsumers();
+    await this.reader.ack(settled);
+    // Other consumers of this group are former owners: once they hold nothing, forget them.
+    await this.reader.removeIdleConsumers();
     return above;
-  }
-
-  /** Other consumers of this group are former owners: once they hold nothing, forget them. */
-  private async removeIdleConsumers(): Promise<void> {
-    const { redis, workerId } = this.context;
-    const consumers = (await sendCommand(
-      redis,
-      "xinfo",
-      "CONSUMERS",
-      this.logKey,
-      this.group,
-    )) as unknown[];
-    for (const consumer of consumers) {
-      const fields = pairs(consumer);
-      const name = String(fields.get("name"));
-      if (name !== workerId && Number(fields.get("pending")) === 0) {
-        await sendCommand(redis, "xgroup", "DELCONSUMER", this.logKey, this.group, name);
-      }
-    }
-  }
-
-  private async ack(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 1000) {
-      await sendCommand(
-        this.context.redis,
-        "xack",
-        this.logKey,
-        this.group,
-        ...ids.slice(i, i + 1000),
-      );
-    }
   }
 
   /**
@@ -463,26 +408,12 @@ export class PartitionWorker {
         await sleep(Math.min(50, options.heartbeatMs), this.halt.signal);
         continue;
       }
-      const blocking = await this.blockingConnection();
-      if (!blocking) return undefined;
+      if (!(await this.reader.connected())) return undefined;
       if (this.state === "reconnecting") {
         this.lastFailure = undefined;
         this.setState("live");
       }
-      const reply = (await this.readBlocking(
-        blocking,
-        "GROUP",
-        this.group,
-        this.context.workerId,
-        "COUNT",
-        options.batchSize,
-        "BLOCK",
-        options.blockMs,
-        "STREAMS",
-        this.logKey,
-        ">",
-      )) as [string, RawStreamEntry[]][] | null;
-      const entries = reply?.[0]?.[1] ?? [];
+      const entries = await this.reader.readNew(options.batchSize, options.blockMs);
       if (entries.length === 0) continue;
       const old: string[] = [];
       const fresh: RawStreamEntry[] = [];
@@ -490,7 +421,7 @@ export class PartitionWorker {
         if (compareStreamIds(entry[0], this.last) <= 0) old.push(entry[0]);
         else fresh.push(entry);
       }
-      await this.ack(old);
+      await this.reader.ack(old);
       if (fresh.length === 0) continue;
       // Continuity: the batch must start right after the last applied entry. Anything between
       // went to another consumer (a zombie's read), or was archived and trimmed before the group
@@ -516,75 +447,13 @@ export class PartitionWorker {
       } finally {
         this.continuity = undefined;
       }
-      await this.ack(
+      await this.reader.ack(
         fresh
           .filter((entry) => compareStreamIds(entry[0], this.last) <= 0)
           .map((entry) => entry[0]),
       );
     }
     return undefined;
-  }
-
-  /**
-   * ioredis drops (never settles) the in-flight commands of a connection that closes when
-   * `autoResendUnfulfilledCommands` is false: settle the read on "close" ourselves.
-   */
-  private readBlocking(connection: Redis, ...args: (string | number)[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      // ECONNRESET: a lost connection, reported as such (reconnecting), not as a bug.
-      const onClose = () =>
-        reject(
-          Object.assign(new Error("the blocking connection closed during a read"), {
-            code: "ECONNRESET",
-          }),
-        );
-      const events = connection as Partial<Pick<Redis, "once" | "off">>;
-      events.once?.call(connection, "close", onClose);
-      sendCommand(connection, "xreadgroup", ...args)
-        .then(resolve, reject)
-        .finally(() => events.off?.call(connection, "close", onClose));
-    });
-  }
-
-  private async blockingConnection(): Promise<Redis | undefined> {
-    if (!this.blocking) {
-      const { redis, projection, workerId } = this.context;
-      // A read queued while offline, or resent after a reconnect, could run after the lease is
-      // gone: this connection never queues and never resends.
-      // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
-      // connection without an offline queue never connects: the partition would never tail.
-      const connectionOptions = {
-        lazyConnect: false,
-        enableOfflineQueue: false,
-        autoResendUnfulfilledCommands: false,
-        maxRetriesPerRequest: 0,
-        connectionName: `ss-rm-${projection.name}-${workerId}`.replace(/[^A-Za-z0-9_.:-]/g, "_"),
-      };
-      // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
-      // redisOptions: passing the options first would silently drop them, and with them the
-      // no-queue/no-resend guarantee above.
-      const cluster = redis as Cluster;
-      this.blocking = cluster.isCluster
-        ? (cluster.duplicate([], {
-            lazyConnect: false,
-            enableOfflineQueue: false,
-            redisOptions: { ...cluster.options.redisOptions, ...connectionOptions },
-          }) as unknown as Redis)
-        : (redis as Redis).duplicate(connectionOptions);
-      this.blocking.on("error", () => {});
-    }
-    const connection = this.blocking;
-    while (!this.halted && (connection as { status?: string }).status !== undefined) {
-      const status = (connection as { status?: string }).status;
-      if (status === "ready") break;
-      this.noteRedisAway();
-      if (status === "end") {
-        this.blocking = undefined;
-        return this.blockingConnection();
-      }
-      await sleep(20, this.halt.signal);
-    }
-    return this.halted ? undefined : connection;
   }
 
   /** Applies entries in order, committing as it goes; handler failures are retried or dead-lettered. */
@@ -619,10 +488,7 @@ export class PartitionWorker {
         });
         rest = rest.slice(failure.index + 1);
       } else {
-        const delay = Math.min(
-          options.retryBackoffMs * 2 ** (attempts - 1),
-          options.retryBackoffMaxMs,
-        );
+        const delay = backoffMs(options.retryBackoffMs, options.retryBackoffMaxMs, attempts - 1);
         await sleep(delay, this.halt.signal);
         if (this.halted) return;
         this.context.telemetry
@@ -639,8 +505,8 @@ export class PartitionWorker {
    * failed. The span is active, so Redis client spans (an ioredis instrumentation) nest in it.
    */
   private traced(
-    attempt: () => Promise<{ index: number; error: unknown } | undefined>,
-  ): Promise<{ index: number; error: unknown } | undefined> {
+    attempt: () => Promise<BatchFailure | undefined>,
+  ): Promise<BatchFailure | undefined> {
     const tracer = this.context.telemetry.tracer();
     if (!tracer) return attempt();
     const attributes: TelemetryAttributes = {
@@ -680,161 +546,27 @@ export class PartitionWorker {
    */
   private async applyAndCommit(
     entries: readonly RawStreamEntry[],
-  ): Promise<{ index: number; error: unknown } | undefined> {
-    const { projection, readModel, build } = this.context;
-    const handlers = projection.handlers as Record<string, Handler | undefined>;
+  ): Promise<BatchFailure | undefined> {
+    const { readModel, build } = this.context;
     // decodeEntry is synchronous: the keys of the batch's data subjects are loaded first.
-    const keyRing = this.catalog.hasPersonalData ? this.context.personalData : undefined;
-    if (keyRing) await keyRing.load(subjectsOfEntries(entries));
+    if (this.source.keyRing) await this.source.keyRing.load(subjectsOfEntries(entries));
     for (;;) {
-      const events: (RecordedEvent | undefined)[] = [];
-      const keys: (string | undefined)[] = [];
-      const deadLetters: DeadLetterRecord[] = [];
-      let failure: { index: number; error: unknown } | undefined;
+      const decoded = decodeBatch(this.source, entries);
       const missing = new Set<string>();
-      for (let index = 0; index < entries.length; index++) {
-        const entry = entries[index] as RawStreamEntry;
-        let event: RecordedEvent;
-        try {
-          event = decodeEntry(
-            this.catalog,
-            entry,
-            {
-              streamName: this.logKey,
-              category: this.category,
-              partition: this.partition,
-              kind: "log",
-            },
-            keyRing,
-          );
-        } catch (error) {
-          // Untrusted data: a corrupt entry is parked at once (retrying cannot fix it).
-          deadLetters.push(deadLetterOf(this.field, entry, "corrupt", 1, error));
-          events.push(undefined);
-          keys.push(undefined);
-          continue;
-        }
-        events.push(event);
-        if (handlers[event.type] === undefined) {
-          keys.push(undefined);
-          continue;
-        }
-        let key: string;
-        try {
-          key = assertReadModelKey(projection.key(event as never));
-        } catch (error) {
-          failure = { index, error };
-          break;
-        }
-        keys.push(key);
-        if (!this.cache.has(key)) missing.add(key);
-      }
-      const limit = failure?.index ?? entries.length;
+      for (const key of decoded.keys)
+        if (key !== undefined && !this.cache.has(key)) missing.add(key);
       if (missing.size > 0) {
         const wanted = [...missing];
-        const loaded = await readModel.loadDocuments(build, wanted);
-        this.rememberAll(wanted, loaded);
+        this.rememberAll(wanted, await readModel.loadDocuments(build, wanted));
       }
-      const working = new Map<string, WorkingDocument>();
-      const documentOf = (key: string): WorkingDocument => {
-        let document = working.get(key);
-        if (!document) {
-          const stored = this.cache.get(key);
-          document = {
-            expectedRevision: stored?.revision ?? 0,
-            state: stored ? stored.state : projection.initialState(key),
-            changed: stored === undefined,
-          };
-          working.set(key, document);
-        }
-        return document;
-      };
-      const contextOf = (key: string, event: RecordedEvent) => ({
-        projection: projection.name,
-        key,
-        partition: this.partition,
-        position: event.position,
-      });
-      // Fast path: one immer produce per document per batch (documents are independent, and each
-      // document's events keep their log order). A throw anywhere falls back to one produce per
-      // event, which finds the failing event and keeps what came before it.
-      let grouped = failure === undefined;
-      if (grouped) {
-        const byKey = new Map<string, number[]>();
-        for (let index = 0; index < limit; index++) {
-          const key = keys[index];
-          if (key === undefined || events[index] === undefined) continue;
-          const indexes = byKey.get(key);
-          if (indexes) indexes.push(index);
-          else byKey.set(key, [index]);
-        }
-        const results = new Map<string, unknown>();
-        try {
-          for (const [key, indexes] of byKey) {
-            const current = documentOf(key).state;
-            results.set(
-              key,
-              produce(current, (draft: unknown) => {
-                for (const index of indexes) {
-                  const event = events[index] as RecordedEvent;
-                  (handlers[event.type] as Handler)(draft, event, contextOf(key, event));
-                }
-              }),
-            );
-          }
-        } catch {
-          grouped = false;
-        }
-        if (grouped) {
-          for (const [key, next] of results) {
-            const document = working.get(key) as WorkingDocument;
-            if (next !== document.state) {
-              document.state = next;
-              document.changed = true;
-            }
-          }
-        } else {
-          working.clear();
-        }
-      }
-      for (let index = 0; !grouped && index < limit; index++) {
-        const event = events[index];
-        const key = keys[index];
-        if (event === undefined || key === undefined) continue;
-        const handler = handlers[event.type] as Handler;
-        const document = documentOf(key);
-        const context = contextOf(key, event);
-        try {
-          const current = document.state;
-          const next = produce(current, (draft: unknown) => {
-            handler(draft, event, context);
-          });
-          if (next !== current) {
-            document.state = next;
-            document.changed = true;
-          }
-        } catch (error) {
-          failure = { index, error };
-          break;
-        }
-      }
+      const { working, failure } = foldBatch(this.source, decoded, (key) => this.cache.get(key));
       const end = failure?.index ?? entries.length;
       if (end === 0) return failure;
-      const documents: DocumentWrite[] = [];
-      for (const [key, document] of working) {
-        if (document.changed) {
-          documents.push({
-            key,
-            expectedRevision: document.expectedRevision,
-            state: document.state,
-          });
-        }
-      }
       const committedIds = new Set(entries.slice(0, end).map((entry) => entry[0]));
       const outcome = await this.commit(
         entries.slice(0, end),
-        documents,
-        deadLetters.filter((letter) => committedIds.has(letter.entryId)),
+        documentWrites(working),
+        decoded.deadLetters.filter((letter) => committedIds.has(letter.entryId)),
       );
       if (outcome === "ok") return failure;
       // Another partition's owner wrote one of these documents: reload and apply again.
@@ -925,7 +657,7 @@ export class PartitionWorker {
             });
           }
         }
-        this.failureStreak = 0;
+        this.failures.reset();
         this.lastFailure = undefined;
         for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.context.options.documentCacheSize)
@@ -964,28 +696,4 @@ export class PartitionWorker {
 function entriesAddedOf(reply: unknown): number | undefined {
   const added = Number(pairs(reply).get("entries-added"));
   return Number.isFinite(added) ? added : undefined;
-}
-
-function deadLetterOf(
-  partition: string,
-  entry: RawStreamEntry,
-  reason: "handler" | "corrupt",
-  attempts: number,
-  error: unknown,
-): DeadLetterRecord {
-  const [entryId, fields] = entry;
-  const object: Record<string, string> = {};
-  for (let i = 0; fields && i + 1 < fields.length; i += 2) {
-    object[fields[i] as string] = fields[i + 1] as string;
-  }
-  return {
-    partition,
-    entryId,
-    reason,
-    attempts,
-    error: errorText(error),
-    type: object.t ?? "",
-    entry: JSON.stringify(object),
-    at: Date.now(),
-  };
 }
