@@ -132,6 +132,7 @@ describe("startReactor on a Redis Cluster", () => {
     expect([...result.times.keys()].sort()).toEqual([...ids].sort());
     expect(result.by.get("a")?.length).toBeGreaterThan(0);
     expect(result.by.get("b")?.length).toBeGreaterThan(0);
+    const shares = `a ${result.by.get("a")?.length}, b ${result.by.get("b")?.length}`;
 
     // When worker b's handler hangs, 200 more events arrive, and b is SIGKILLed while holding some
     await redis.set(`${PREFIX}:hang`, "b");
@@ -155,6 +156,7 @@ describe("startReactor on a Redis Cluster", () => {
     const held = await redis.lrange(`${PREFIX}:held`, 0, -1);
     const heldPending = await pendingOf("b");
     killGroup(victim as ChildProcess);
+    const killedAt = performance.now();
     expect(held.length).toBeGreaterThan(0);
     expect(heldPending).toBeGreaterThanOrEqual(held.length);
 
@@ -165,9 +167,13 @@ describe("startReactor on a Redis Cluster", () => {
       60_000,
       "the held entries handled by the survivor",
     );
+    const takeOverMs = Math.round(performance.now() - killedAt);
     result = await handled();
     expect([...result.times.values()].every((times) => times === 1)).toBe(true);
     expect([...result.times.keys()].sort()).toEqual([...ids].sort());
+    console.info(
+      `[reactor cluster] 400 events handled once each (${shares}); b held ${held.length} (${heldPending} pending) when SIGKILLed; all ${ids.length} handled once each ${takeOverMs} ms after the kill (claimMinIdleMs ${CLAIM_MIN_IDLE_MS})`,
+    );
     const bySurvivor = new Set(result.by.get("a"));
     expect(held.filter((id) => !bySurvivor.has(id))).toEqual([]);
     await until(async () => (await pendingOf("b")) + (await pendingOf("a")) === 0, 10_000, "acks");
