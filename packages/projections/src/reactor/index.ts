@@ -1,2 +1,3 @@
 export * from "./defineReactor.js";
+export * from "./ReactorOptions.js";
 export * from "./startReactor.js";

@@ -2,133 +2,36 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
   createRedisKeyStore,
-  decodeEntry,
   type EventCatalog,
-  type EventStore,
-  failSpan,
   InvalidArgumentError,
   KeyRing,
   keyLayout,
-  type Logger,
   MAX_BATCH_SIZE,
-  type RawStreamEntry,
-  type RecordedEvent,
-  SPAN_KIND_CONSUMER,
   silentLogger,
-  subjectsOfEntries,
-  type TelemetryAttributes,
-  type TelemetryOptions,
 } from "@streamstore/core";
 import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
-import type { Cluster, Redis } from "ioredis";
-import {
-  createReactorDeadLetters,
-  type ReactorDeadLetters,
-} from "../deadLetters/createReactorDeadLetters.js";
-import { errorText } from "../errors.js";
+import { FailureStreak } from "../consumer/backoff.js";
+import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
+import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
-import { sendCommand } from "../runner/redisCommands.js";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,
 } from "../telemetry/projectionsTelemetry.js";
-import type { Reactor, ReactorContext } from "./defineReactor.js";
+import type { Reactor } from "./defineReactor.js";
+import {
+  DEFAULT_REACTOR_OPTIONS,
+  type ReactorOptions,
+  type ReactorRunner,
+  type ReactorState,
+} from "./ReactorOptions.js";
+import { type ReactorSource, reactorEntryHandler } from "./reactorEntryHandler.js";
 
-/**
- * Options of {@link startReactor}.
- *
- * @example
- * startReactor(mailer, { redis, store, startFrom: "beginning", maxDeliveries: 3 });
- */
-export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog>
-  extends TelemetryOptions {
-  /** The ioredis client (or the in-memory fake); duplicated once for blocking reads. */
-  redis: Redis | Cluster;
-  /** The event store the events are appended with (for its prefix and partition counts). */
-  store?: EventStore<Catalog>;
-  /** Without `store`: the event store's key prefix (default `"ss"`). */
-  prefix?: string;
-  /** This worker's consumer name. Default: host, pid and a random part. */
-  workerId?: string;
-  /** Stops the worker: in-flight handlers get an aborted signal and are awaited. */
-  signal?: AbortSignal;
-  /**
-   * Where state changes and failures are logged, with structured fields (`reactor`, `worker`,
-   * `partition`, `entryId`, `error`); pino-compatible. Default: silent.
-   */
-  logger?: Logger;
-  /** Where a new consumer group starts: `"end"` (only events appended from now on) or `"beginning"`. */
-  startFrom?: "end" | "beginning";
-  /** Entries per XREADGROUP; they are handled concurrently. At most 10,000. */
-  batchSize?: number;
-  /** XREADGROUP BLOCK time, ms. */
-  blockMs?: number;
-  /** Handler attempts per event before it is dead-lettered. */
-  maxDeliveries?: number;
-  /** First retry delay after a handler failure, ms (doubles per attempt). */
-  retryBackoffMs?: number;
-  /** Longest retry delay, ms. */
-  retryBackoffMaxMs?: number;
-  /** How often pending entries of other (dead) workers are looked for, ms. */
-  claimIntervalMs?: number;
-  /** An entry pending this long is taken over (XAUTOCLAIM min-idle): above your slowest handler, ms. */
-  claimMinIdleMs?: number;
-  /** Delay before retrying after a Redis error, ms. */
-  reconnectDelayMs?: number;
-}
+/** How a source partition's reader is doing, for the worker's state. */
+type Health = "ok" | "reconnecting" | "failing";
 
-/**
- * The defaults of {@link ReactorOptions}.
- *
- * @example
- * startReactor(mailer, { redis, store, claimMinIdleMs: DEFAULT_REACTOR_OPTIONS.claimMinIdleMs * 2 });
- */
-export const DEFAULT_REACTOR_OPTIONS = {
-  prefix: "ss",
-  startFrom: "end",
-  batchSize: 100,
-  blockMs: 1000,
-  maxDeliveries: 5,
-  retryBackoffMs: 100,
-  retryBackoffMaxMs: 5000,
-  claimIntervalMs: 1000,
-  claimMinIdleMs: 30_000,
-  reconnectDelayMs: 250,
-} as const satisfies Partial<ReactorOptions>;
-
-/**
- * A reactor worker's state; changed only in `setState`, logged `from -> to`.
- *
- * @example
- * if (worker.state === "running") console.log("reacting");
- */
-export type ReactorState =
-  | "starting"
-  | "running"
-  /** Redis is unreachable (or refuses the credentials): retrying with backoff; see `lastError`. */
-  | "reconnecting"
-  | "stopping"
-  | "stopped";
-
-/**
- * A running reactor worker.
- *
- * @example
- * const worker: ReactorRunner = startReactor(mailer, { redis, store });
- * await worker.stop();
- */
-export interface ReactorRunner {
-  readonly workerId: string;
-  readonly state: ReactorState;
-  /** What the worker last failed on while it retries (where Redis is, the driver's words); undefined while healthy. */
-  readonly lastError: string | undefined;
-  /** Dead letters of the reactor (shared by all its workers). */
-  readonly deadLetters: ReactorDeadLetters;
-  stop(): Promise<void>;
-  readonly done: Promise<void>;
-}
-
-type Handler = (event: RecordedEvent, context: ReactorContext) => Promise<void> | void;
+/** The longest retry delay after Redis errors (or reconnectDelayMs, if longer), ms. */
+const RETRY_CAP_MS = 5000;
 
 /**
  * Starts a reactor worker: competing consumers in one consumer group per source partition log.
@@ -136,6 +39,9 @@ type Handler = (event: RecordedEvent, context: ReactorContext) => Promise<void> 
  * was dead-lettered after `maxDeliveries` attempts, counted in Redis across crashes); a worker's
  * pending entries are taken over by the others after `claimMinIdleMs`. A handler can therefore run
  * twice for one event: make side effects idempotent (key them by `event.id`). No ordering.
+ *
+ * Each worker reads each source partition log on its own (one blocking connection per log), so
+ * on a Redis Cluster every read has one key, routed to the primary of that log's slot.
  *
  * @example
  * const worker = startReactor(welcome, { redis, store, signal: controller.signal });
@@ -162,9 +68,6 @@ export function startReactor<Catalog extends EventCatalog>(
     );
   }
   const logger = reactorOptions.logger ?? silentLogger;
-  const telemetry = createProjectionsTelemetry(
-    telemetryOptionsFor(reactorOptions, reactorOptions.store),
-  );
   const logs = reactorOptions.store?.keys ?? keyLayout(options.prefix);
   // Personal fields are decrypted with the store's keys (or the prefix's default key store).
   const keyRing = reactor.catalog.hasPersonalData
@@ -172,21 +75,33 @@ export function startReactor<Catalog extends EventCatalog>(
       new KeyRing(createRedisKeyStore({ redis, prefix: logs.prefix })))
     : undefined;
   const keys = reactorKeys(logs.prefix, reactor.name);
-  const { group, attempts: attemptsKey, deadLetters: deadLetterKey } = keys;
   const workerId =
     reactorOptions.workerId ??
     `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
       /[^A-Za-z0-9_.:-]/g,
       "_",
     );
-  const handlers = reactor.handlers as Record<string, Handler | undefined>;
   const stopController = new AbortController();
+  const { signal } = stopController;
   // One implementation of list/retry/discard, shared with processes that only repair (the CLI).
   const deadLetters = createReactorDeadLetters(reactor, {
     redis,
     prefix: logs.prefix,
     personalData: keyRing,
-    signal: stopController.signal,
+    signal,
+  });
+  const handle = reactorEntryHandler({
+    reactor: reactor as Reactor,
+    redis,
+    keys,
+    workerId,
+    keyRing,
+    logger,
+    telemetry: createProjectionsTelemetry(
+      telemetryOptionsFor(reactorOptions, reactorOptions.store),
+    ),
+    options,
+    signal,
   });
 
   let state: ReactorState = "starting";
@@ -198,332 +113,124 @@ export function startReactor<Catalog extends EventCatalog>(
     );
     state = next;
   };
+  // The worker is `reconnecting` while any reader waits for Redis, `running` once all read.
+  let lastError: string | undefined;
+  const health = new Map<string, Health>();
+  const noteHealth = (where: string, next: Health, error?: string) => {
+    health.set(where, next);
+    if (error !== undefined) lastError = error;
+    if (signal.aborted) return;
+    const all = [...health.values()];
+    if (all.includes("reconnecting")) setState("reconnecting");
+    else if (all.every((value) => value === "ok")) {
+      lastError = undefined;
+      setState("running");
+    }
+  };
 
-  let sources: { category: string; partition: number; logKey: string }[] = [];
-  const resolveSources = async () => {
-    const next: typeof sources = [];
+  /** Retries after a failure: logs it (once per streak and per 5 s) and waits. */
+  const failed = async (where: string, failures: FailureStreak, error: unknown) => {
+    const failure = describeRedisFailure(error, redis);
+    noteHealth(where, failure.kind === undefined ? "failing" : "reconnecting", failure.text);
+    const { delayMs, warn, failuresInARow } = failures.fail(performance.now());
+    if (warn) {
+      logger.warn(
+        {
+          reactor: reactor.name,
+          worker: workerId,
+          ...(where === "sources" ? {} : { partition: where }),
+          error: failure.text,
+          retryInMs: delayMs,
+          failuresInARow,
+        },
+        `[streamstore] reactor "${reactor.name}" ${workerId}: ${failure.text}; retrying in ${delayMs} ms${failuresInARow > 1 ? ` (failure ${failuresInARow} in a row)` : ""}.`,
+      );
+    }
+    await sleep(delayMs, signal);
+  };
+
+  /** Reads one source partition log until stopped: claims others' idle entries, then new ones. */
+  const runSource = async (source: ReactorSource) => {
+    const where = `${source.category}:${source.partition}`;
+    const failures = new FailureStreak(options.reconnectDelayMs, RETRY_CAP_MS);
+    let grouped = false;
+    let nextClaim = 0;
+    while (!signal.aborted) {
+      try {
+        if (!grouped) {
+          await source.reader.createGroup(options.startFrom === "end" ? "$" : "0");
+          grouped = true;
+        }
+        if (performance.now() >= nextClaim) {
+          nextClaim = performance.now() + options.claimIntervalMs;
+          const page = await source.reader.claimIdleEntries(
+            options.claimMinIdleMs,
+            "0-0",
+            options.batchSize,
+          );
+          await Promise.all(page.claimed.map((entry) => handle(source, entry, true)));
+          await source.reader.ack(page.deleted);
+        }
+        if (!(await source.reader.connected())) break;
+        noteHealth(where, "ok");
+        const entries = await source.reader.readNew(options.batchSize, options.blockMs);
+        await Promise.all(entries.map((entry) => handle(source, entry)));
+        failures.reset();
+      } catch (error) {
+        if (signal.aborted) break;
+        await failed(where, failures, error);
+      }
+    }
+    source.reader.close();
+  };
+
+  /** The source partition logs now: a category's partition count is known once it is written. */
+  const partitionsNow = async () => {
+    const found: { category: string; partition: number }[] = [];
     for (const category of reactor.source) {
       const count = reactorOptions.store
         ? await reactorOptions.store.partitionsOf(category)
         : ((await readPartitionCount(redis, logs, category)) ?? 1);
-      for (let partition = 0; partition < count; partition++) {
-        const logKey = logs.log(category, partition);
-        if (!sources.some((source) => source.logKey === logKey)) {
-          try {
-            await sendCommand(
-              redis,
-              "xgroup",
-              "CREATE",
-              logKey,
-              group,
-              options.startFrom === "end" ? "$" : "0",
-              "MKSTREAM",
-            );
-          } catch (error) {
-            if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
-          }
-        }
-        next.push({ category, partition, logKey });
-      }
+      for (let partition = 0; partition < count; partition++) found.push({ category, partition });
     }
-    sources = next;
+    return found;
   };
 
-  const deadLetter = async (
-    source: { category: string; partition: number; logKey: string },
-    entry: RawStreamEntry,
-    reason: "handler" | "corrupt",
-    attempts: number,
-    error: unknown,
-  ) => {
-    const object: Record<string, string> = {};
-    const fields = entry[1] ?? [];
-    for (let i = 0; i + 1 < fields.length; i += 2)
-      object[fields[i] as string] = fields[i + 1] as string;
-    // Not atomic with the XACK (other slot): a crash in between leaves a duplicate dead letter at
-    // worst, which is within at-least-once.
-    await redis.xadd(
-      deadLetterKey,
-      "*",
-      "partition",
-      `${source.category}:${source.partition}`,
-      "entryId",
-      entry[0],
-      "reason",
-      reason,
-      "attempts",
-      String(attempts),
-      "error",
-      errorText(error),
-      "type",
-      object.t ?? "",
-      "entry",
-      JSON.stringify(object),
-      "at",
-      String(Date.now()),
-    );
-  };
-
-  // One `streamstore.reactor.handle` span per entry (handlers run concurrently, so a batch span
-  // would not say which one was slow); metrics count what was acked and redelivered.
-  const handle = (
-    source: (typeof sources)[number],
-    entry: RawStreamEntry,
-    claimed = false,
-  ): Promise<unknown> => {
-    const tracer = telemetry.tracer();
-    const instruments = telemetry.instruments();
-    if (!tracer && !instruments) return handleOnce(source, entry);
-    const attributes: TelemetryAttributes = {
-      "streamstore.reactor.name": reactor.name,
-      "streamstore.category": source.category,
-      "streamstore.partition": source.partition,
-    };
-    if (claimed) {
-      instruments?.reactorRedeliveries.add(1, {
-        ...attributes,
-        "streamstore.redelivery.reason": "claimed",
-      });
-    }
-    const run = async (span?: { setAttributes(a: TelemetryAttributes): unknown }) => {
-      const outcome = await handleOnce(source, entry, attributes);
-      span?.setAttributes({ "streamstore.outcome": outcome });
-      if (outcome !== "retry-later") instruments?.reactorEvents.add(1, attributes);
-    };
-    if (!tracer) return run();
-    return tracer.startActiveSpan(
-      "streamstore.reactor.handle",
-      {
-        kind: SPAN_KIND_CONSUMER,
-        attributes: {
-          ...attributes,
-          "streamstore.entry_id": entry[0],
-          "streamstore.worker.id": workerId,
-        },
-      },
-      async (span) => {
-        try {
-          await run(span);
-        } catch (error) {
-          failSpan(span, error);
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
-  };
-
-  const handleOnce = async (
-    source: (typeof sources)[number],
-    entry: RawStreamEntry,
-    attributes?: TelemetryAttributes,
-  ): Promise<"handled" | "skipped" | "dead-lettered" | "retry-later"> => {
-    const [id, fields] = entry;
-    const ack = () => sendCommand(redis, "xack", source.logKey, group, id);
-    if (fields === null) {
-      await ack();
-      return "skipped";
-    }
-    let event: RecordedEvent;
-    try {
-      if (keyRing) await keyRing.load(subjectsOfEntries([entry]));
-      event = decodeEntry(
-        reactor.catalog,
-        entry,
-        {
-          streamName: source.logKey,
-          category: source.category,
-          partition: source.partition,
-          kind: "log",
-        },
-        keyRing,
-      );
-    } catch (error) {
-      await deadLetter(source, entry, "corrupt", 1, error);
-      if (attributes) {
-        telemetry.instruments()?.reactorDeadLetters.add(1, {
-          ...attributes,
-          "streamstore.dead_letter.reason": "corrupt",
-        });
-      }
-      await ack();
-      return "dead-lettered";
-    }
-    const handler = handlers[event.type];
-    if (!handler) {
-      await ack();
-      return "skipped";
-    }
-    const attemptField = `${source.logKey}:${id}`;
-    for (;;) {
-      const attempt = await redis.hincrby(attemptsKey, attemptField, 1);
-      try {
-        await handler(event, { reactor: reactor.name, attempt, signal: stopController.signal });
-        await ack();
-        await redis.hdel(attemptsKey, attemptField);
-        return "handled";
-      } catch (error) {
-        if (attempt >= options.maxDeliveries) {
-          logger.error(
-            {
-              reactor: reactor.name,
-              worker: workerId,
-              partition: `${source.category}:${source.partition}`,
-              entryId: id,
-              attempts: attempt,
-              error: errorText(error),
-            },
-            `[streamstore] reactor "${reactor.name}": entry ${id} failed ${attempt} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
-          );
-          await deadLetter(source, entry, "handler", attempt, error);
-          if (attributes) {
-            telemetry.instruments()?.reactorDeadLetters.add(1, {
-              ...attributes,
-              "streamstore.dead_letter.reason": "handler",
-            });
-          }
-          await ack();
-          await redis.hdel(attemptsKey, attemptField);
-          return "dead-lettered";
-        }
-        await sleep(
-          Math.min(options.retryBackoffMs * 2 ** (attempt - 1), options.retryBackoffMaxMs),
-          stopController.signal,
-        );
-        // Stopping: leave it pending; another worker (or this one restarted) claims it.
-        if (stopController.signal.aborted) return "retry-later";
-        if (attributes) {
-          telemetry.instruments()?.reactorRedeliveries.add(1, {
-            ...attributes,
-            "streamstore.redelivery.reason": "retry",
-          });
-        }
-      }
-    }
-  };
-
-  let blocking: Redis | undefined;
-  const readBlocking = (connection: Redis, ...args: (string | number)[]) =>
-    new Promise<unknown>((resolve, reject) => {
-      // ECONNRESET: a lost connection, reported as such (reconnecting), not as a bug.
-      const onClose = () =>
-        reject(
-          Object.assign(new Error("the blocking connection closed during a read"), {
-            code: "ECONNRESET",
-          }),
-        );
-      const events = connection as Partial<Pick<Redis, "once" | "off">>;
-      events.once?.call(connection, "close", onClose);
-      sendCommand(connection, "xreadgroup", ...args)
-        .then(resolve, reject)
-        .finally(() => events.off?.call(connection, "close", onClose));
-    });
-
-  let lastError: string | undefined;
   const run = async () => {
-    let nextClaim = 0;
-    // Failures in a row: the retry delay doubles up to 5 s (or reconnectDelayMs, if longer), and
-    // one warning per streak and per 5 s, so a long outage costs few log lines.
-    let failureStreak = 0;
-    let lastWarningAt = 0;
-    while (!stopController.signal.aborted) {
+    // One reader loop per source partition log, all concurrent; the partitions are looked up
+    // again every claimIntervalMs, for categories first written after the start.
+    const loops = new Map<string, Promise<void>>();
+    const failures = new FailureStreak(options.reconnectDelayMs, RETRY_CAP_MS);
+    while (!signal.aborted) {
       try {
-        if (performance.now() >= nextClaim) {
-          nextClaim = performance.now() + options.claimIntervalMs;
-          await resolveSources();
-          for (const source of sources) {
-            const reply = (await sendCommand(
-              redis,
-              "xautoclaim",
-              source.logKey,
-              group,
-              workerId,
-              options.claimMinIdleMs,
-              "0-0",
-              "COUNT",
-              options.batchSize,
-            )) as [string, RawStreamEntry[], string[]?];
-            await Promise.all(reply[1].map((entry) => handle(source, entry, true)));
-            if (reply[2]?.length) await sendCommand(redis, "xack", source.logKey, group, reply[2]);
-          }
-        }
-        if (sources.length === 0) {
-          await sleep(options.claimIntervalMs, stopController.signal);
-          continue;
-        }
-        if (!blocking) {
-          // lazyConnect: false, or a lazy client's duplicate (connectRedis's) would never
-          // connect: without an offline queue nothing ever triggers its connection.
-          blocking = (redis as Redis).duplicate({
-            lazyConnect: false,
-            enableOfflineQueue: false,
-            autoResendUnfulfilledCommands: false,
-            maxRetriesPerRequest: 0,
-          });
-          blocking.on?.("error", () => {});
-        }
-        const connection = blocking;
-        while (
-          (connection as { status?: string }).status !== undefined &&
-          connection.status !== "ready"
-        ) {
-          if (connection.status === "end") blocking = undefined;
-          if (connection.status === "end" || stopController.signal.aborted) break;
-          if (state === "running") setState("reconnecting");
-          await sleep(20, stopController.signal);
-        }
-        if (!blocking || stopController.signal.aborted) continue;
-        setState("running");
-        const reply = (await readBlocking(
-          connection,
-          "GROUP",
-          group,
-          workerId,
-          "COUNT",
-          options.batchSize,
-          "BLOCK",
-          options.blockMs,
-          "STREAMS",
-          ...sources.map((source) => source.logKey),
-          ...sources.map(() => ">"),
-        )) as [string, RawStreamEntry[]][] | null;
-        const work: Promise<unknown>[] = [];
-        for (const [logKey, entries] of reply ?? []) {
-          const source = sources.find((candidate) => candidate.logKey === logKey);
-          if (source) for (const entry of entries) work.push(handle(source, entry));
-        }
-        await Promise.all(work);
-        failureStreak = 0;
-        lastError = undefined;
-      } catch (error) {
-        if (stopController.signal.aborted) break;
-        const failure = describeRedisFailure(error, redis);
-        lastError = failure.text;
-        if (failure.kind !== undefined) setState("reconnecting");
-        const delayMs = Math.min(
-          options.reconnectDelayMs * 2 ** failureStreak,
-          Math.max(options.reconnectDelayMs, 5000),
-        );
-        if (failureStreak === 0 || performance.now() - lastWarningAt > 5000) {
-          lastWarningAt = performance.now();
-          logger.warn(
-            {
-              reactor: reactor.name,
-              worker: workerId,
-              error: failure.text,
-              retryInMs: delayMs,
-              failuresInARow: failureStreak + 1,
+        for (const { category, partition } of await partitionsNow()) {
+          const logKey = logs.log(category, partition);
+          if (loops.has(logKey)) continue;
+          const reader = new ConsumerGroupReader({
+            redis,
+            logKey,
+            group: keys.group,
+            consumer: workerId,
+            connectionName: `ss-rx-${reactor.name}-${workerId}`,
+            signal,
+            // A reader that read before and now waits: Redis went away (a first connection is not).
+            onConnectionWait: () => {
+              const where = `${category}:${partition}`;
+              if (health.get(where) === "ok") noteHealth(where, "reconnecting");
             },
-            `[streamstore] reactor "${reactor.name}" ${workerId}: ${failure.text}; retrying in ${delayMs} ms${failureStreak > 0 ? ` (failure ${failureStreak + 1} in a row)` : ""}.`,
-          );
+          });
+          loops.set(logKey, runSource({ category, partition, reader }));
         }
-        failureStreak++;
-        await sleep(delayMs, stopController.signal);
+        failures.reset();
+        health.delete("sources");
+        await sleep(options.claimIntervalMs, signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        await failed("sources", failures, error);
       }
     }
     setState("stopping");
-    blocking?.disconnect();
+    await Promise.all(loops.values());
     setState("stopped");
   };
 

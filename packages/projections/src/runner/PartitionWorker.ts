@@ -1,42 +1,31 @@
 import {
   compareStreamIds,
-  decodeEntry,
   describeRedisClient,
   type EventArchive,
   type EventCatalog,
-  failSpan,
   type KeyLayout,
   type KeyRing,
   type Logger,
   type RawStreamEntry,
-  type RecordedEvent,
-  SPAN_KIND_CONSUMER,
-  subjectsOfEntries,
   type TelemetryAttributes,
 } from "@streamstore/core";
 import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
-import { produce } from "immer";
 import type { Cluster, Redis } from "ioredis";
+import { FailureStreak } from "../consumer/backoff.js";
+import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import {
-  CheckpointConflictError,
-  errorText,
   isCorruptCheckpointError,
   isProjectionFencedError,
   isProjectionHandlerError,
-  ProjectionFencedError,
-  ProjectionHandlerError,
 } from "../errors.js";
 import type { ProjectionKeys } from "../keys/projectionKeys.js";
-import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
-import type {
-  DeadLetterRecord,
-  DocumentWrite,
-  ReadModelStore,
-  StoredDocument,
-} from "../readModel/ReadModelStore.js";
+import type { Projection } from "../projection/defineProjection.js";
+import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
+import type { BatchSource } from "./foldBatch.js";
+import { GAP, PartitionCommitter } from "./PartitionCommitter.js";
 import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
-import { pairs, sendCommand } from "./redisCommands.js";
+import { sendCommand } from "./redisCommands.js";
 
 /**
  * The state of one owned partition; changed only in `PartitionWorker.setState`.
@@ -81,23 +70,7 @@ export interface PartitionWorkerContext {
   onFailed: (error: unknown) => void;
 }
 
-interface WorkingDocument {
-  expectedRevision: number;
-  state: unknown;
-  changed: boolean;
-}
-
-type Handler = (draft: unknown, event: RecordedEvent, context: object) => void;
-
-/** What the commits of one traced batch did, for its span. */
-interface BatchRecord {
-  size: number;
-  deadLetters: number;
-  lag: number | undefined;
-}
-
 const RESTART = Symbol("restart");
-const GAP = Symbol("gap");
 
 /**
  * Runs one owned partition log of a projection build: claim → catch-up → tail, committing each
@@ -117,25 +90,19 @@ export class PartitionWorker {
   private stopRequested = false;
   private leaseLost = false;
   private readonly halt = new AbortController();
-  private blocking: Redis | undefined;
-  private readonly cache = new Map<string, StoredDocument>();
-  private last = "0-0";
-  /** Log entries gone past (the checkpoint's `applied`), for the lag after each batch. */
-  private applied = 0;
-  /** The batch being traced, while its span is open. */
-  private batch: BatchRecord | undefined;
+  /** This partition log's consumer group: claims, tailing reads, acks. */
+  private readonly reader: ConsumerGroupReader;
+  /** Applies and commits this partition's batches; knows the last committed position. */
+  private readonly committer: PartitionCommitter;
   /** Low-cardinality attributes of this partition's metrics and spans. */
   private readonly attributes: TelemetryAttributes;
   /** Sessions that failed in a row without a commit in between (for the retry backoff). */
-  private failureStreak = 0;
-  private lastWarningAt = 0;
+  private readonly failures: FailureStreak;
   /** The error of the failure streak under way; undefined once a commit succeeded. */
   private lastFailure: string | undefined;
-  private readonly failedEntries = new Set<string>();
-  /** The continuity check of the tailed batch being applied (commits wait for it). */
-  private continuity: Promise<boolean> | undefined;
   private readonly group: string;
-  private readonly catalog: EventCatalog;
+  /** This partition log, for decoding and folding its batches. */
+  private readonly source: BatchSource;
   readonly done: Promise<void>;
 
   constructor(
@@ -149,13 +116,51 @@ export class PartitionWorker {
     this.logKey = context.storeKeys.log(category, partition);
     this.leaseValidUntil = leaseValidUntil;
     this.group = context.keys.group(context.build);
-    this.catalog = context.projection.catalog;
+    this.source = {
+      projection: context.projection,
+      keyRing: context.projection.catalog.hasPersonalData ? context.personalData : undefined,
+      logKey: this.logKey,
+      category,
+      partition,
+      field: this.field,
+    };
+    // A read queued or resent past the lease could take entries after a new owner set the
+    // group's position: the reader's blocking connection never queues nor resends.
+    this.reader = new ConsumerGroupReader({
+      redis: context.redis,
+      logKey: this.logKey,
+      group: this.group,
+      consumer: context.workerId,
+      connectionName: `ss-rm-${context.projection.name}-${context.workerId}`,
+      signal: this.halt.signal,
+      onConnectionWait: () => this.noteRedisAway(),
+    });
+    // Doubling up to the runner's own retry period (heartbeatMs).
+    this.failures = new FailureStreak(
+      context.options.reconnectDelayMs,
+      context.options.heartbeatMs,
+    );
     this.attributes = {
       "streamstore.projection.name": context.projection.name,
       "streamstore.projection.build": context.build,
       "streamstore.category": category,
       "streamstore.partition": partition,
     };
+    this.committer = new PartitionCommitter({
+      context,
+      source: this.source,
+      token,
+      attributes: this.attributes,
+      signal: this.halt.signal,
+      halted: () => this.halted,
+      leaseLost: () => this.leaseLost,
+      live: () => this.state === "live",
+      fields: (extra) => this.fields(extra),
+      onCommitted: () => {
+        this.failures.reset();
+        this.lastFailure = undefined;
+      },
+    });
     this.done = this.run();
   }
 
@@ -179,7 +184,7 @@ export class PartitionWorker {
   loseLease(): void {
     this.leaseLost = true;
     this.halt.abort();
-    this.blocking?.disconnect();
+    this.reader.close();
   }
 
   /** The structured fields of every record this partition logs. */
@@ -241,7 +246,7 @@ export class PartitionWorker {
         // Retrying cannot fix either: stop this partition with the error instead of looping.
         if (isProjectionHandlerError(error) || isCorruptCheckpointError(error)) {
           this.setState("failed");
-          this.closeBlocking();
+          this.reader.close();
           this.context.onFailed(error);
           return;
         }
@@ -252,34 +257,20 @@ export class PartitionWorker {
         // retry period (heartbeatMs), and warn once per streak. A commit resets the streak.
         const failure = describeRedisFailure(error, this.context.redis);
         this.lastFailure = failure.text;
-        const { reconnectDelayMs, heartbeatMs } = this.context.options;
-        const delayMs = Math.min(
-          reconnectDelayMs * 2 ** this.failureStreak,
-          Math.max(reconnectDelayMs, heartbeatMs),
-        );
-        if (this.failureStreak === 0 || performance.now() - this.lastWarningAt > 5000) {
-          this.lastWarningAt = performance.now();
+        const { delayMs, warn, failuresInARow } = this.failures.fail(performance.now());
+        if (warn) {
           logger.warn(
-            this.fields({
-              error: failure.text,
-              retryInMs: delayMs,
-              failuresInARow: this.failureStreak + 1,
-            }),
-            `[streamstore] projection "${projection.name}" partition ${this.field}: ${failure.text}; resuming from the checkpoint in ${delayMs} ms${this.failureStreak > 0 ? ` (failure ${this.failureStreak + 1} in a row)` : ""}.`,
+            this.fields({ error: failure.text, retryInMs: delayMs, failuresInARow }),
+            `[streamstore] projection "${projection.name}" partition ${this.field}: ${failure.text}; resuming from the checkpoint in ${delayMs} ms${failuresInARow > 1 ? ` (failure ${failuresInARow} in a row)` : ""}.`,
           );
         }
-        this.failureStreak++;
         this.setState(failure.kind === undefined ? "catching-up" : "reconnecting");
         await sleep(delayMs, this.halt.signal);
       }
     }
-    this.closeBlocking();
+    this.reader.close();
     this.setState("stopped");
-    this.context.telemetry.lags.delete(this.lagKey);
-  }
-
-  private get lagKey(): string {
-    return `${this.context.build}|${this.field}`;
+    this.context.telemetry.lags.delete(this.committer.lagKey);
   }
 
   /**
@@ -295,57 +286,24 @@ export class PartitionWorker {
     this.setState("reconnecting");
   }
 
-  private closeBlocking(): void {
-    this.blocking?.disconnect();
-    this.blocking = undefined;
-  }
-
   /** One pass from the checkpoint: claim, catch up, tail. Returns to restart (after a gap). */
   private async session(): Promise<void> {
     for (;;) {
       const { readModel, build } = this.context;
-      const checkpoint = (await readModel.readCheckpoints(build)).get(this.field);
-      this.last = checkpoint?.position ?? "0-0";
-      this.applied = checkpoint?.applied ?? 0;
-      this.cache.clear();
+      this.committer.resetTo((await readModel.readCheckpoints(build)).get(this.field));
       this.setState("catching-up");
-      await this.ensureGroup();
+      await this.reader.createGroup(this.committer.last);
       const claimed = await this.claimPending();
       await this.catchUp();
       if (this.halted) return;
       // Claimed entries above the old checkpoint were applied by the catch-up (it reads them
       // again from the log, in order): only their PEL entries are left to clear.
-      await this.ack(claimed);
-      await sendCommand(this.context.redis, "xgroup", "SETID", this.logKey, this.group, this.last);
-      // A blocked XREADGROUP creates no consumer until something arrives: create it now, so the
-      // status shows who is tailing (best effort, it is only for the status).
-      await sendCommand(
-        this.context.redis,
-        "xgroup",
-        "CREATECONSUMER",
-        this.logKey,
-        this.group,
-        this.context.workerId,
-      ).catch(() => 0);
+      await this.reader.ack(claimed);
+      await this.reader.setPosition(this.committer.last);
+      await this.reader.createConsumer();
       this.setState("live");
       this.lastFailure = undefined;
       if ((await this.tail()) !== RESTART) return;
-    }
-  }
-
-  private async ensureGroup(): Promise<void> {
-    try {
-      await sendCommand(
-        this.context.redis,
-        "xgroup",
-        "CREATE",
-        this.logKey,
-        this.group,
-        this.last,
-        "MKSTREAM",
-      );
-    } catch (error) {
-      if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
     }
   }
 
@@ -354,29 +312,21 @@ export class PartitionWorker {
    * those at or below the checkpoint are acked now, the rest after the catch-up applied them.
    */
   private async claimPending(): Promise<string[]> {
-    const { redis, workerId, options } = this.context;
     const above: string[] = [];
     const settled: string[] = [];
     let cursor = "0-0";
     do {
-      const reply = (await sendCommand(
-        redis,
-        "xautoclaim",
-        this.logKey,
-        this.group,
-        workerId,
-        options.claimMinIdleMs,
+      const page = await this.reader.claimIdleIds(
+        this.context.options.claimMinIdleMs,
         cursor,
-        "COUNT",
         1000,
-        "JUSTID",
-      )) as [string, string[], string[]?];
-      cursor = String(reply[0]);
-      for (const id of reply[1]) {
-        (compareStreamIds(id, this.last) <= 0 ? settled : above).push(id);
+      );
+      cursor = page.cursor;
+      for (const id of page.claimed) {
+        (compareStreamIds(id, this.committer.last) <= 0 ? settled : above).push(id);
       }
       // Entries deleted from the log while pending: nothing to apply.
-      for (const id of reply[2] ?? []) settled.push(id);
+      settled.push(...page.deleted);
     } while (cursor !== "0-0");
     // Entries above the checkpoint were delivered before (to us or a dead owner) and are applied
     // again by the catch-up: redeliveries, which a healthy partition rarely has.
@@ -386,40 +336,10 @@ export class PartitionWorker {
         "streamstore.redelivery.reason": "claimed",
       });
     }
-    await this.ack(settled);
-    await this.removeIdleConsumers();
+    await this.reader.ack(settled);
+    // Other consumers of this group are former owners: once they hold nothing, forget them.
+    await this.reader.removeIdleConsumers();
     return above;
-  }
-
-  /** Other consumers of this group are former owners: once they hold nothing, forget them. */
-  private async removeIdleConsumers(): Promise<void> {
-    const { redis, workerId } = this.context;
-    const consumers = (await sendCommand(
-      redis,
-      "xinfo",
-      "CONSUMERS",
-      this.logKey,
-      this.group,
-    )) as unknown[];
-    for (const consumer of consumers) {
-      const fields = pairs(consumer);
-      const name = String(fields.get("name"));
-      if (name !== workerId && Number(fields.get("pending")) === 0) {
-        await sendCommand(redis, "xgroup", "DELCONSUMER", this.logKey, this.group, name);
-      }
-    }
-  }
-
-  private async ack(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 1000) {
-      await sendCommand(
-        this.context.redis,
-        "xack",
-        this.logKey,
-        this.group,
-        ...ids.slice(i, i + 1000),
-      );
-    }
   }
 
   /**
@@ -442,14 +362,14 @@ export class PartitionWorker {
   private async catchUp(): Promise<void> {
     const { options } = this.context;
     // The next page is fetched while this one is applied: Redis I/O overlaps handler CPU.
-    let next = this.readAfter(this.last, options.batchSize);
+    let next = this.readAfter(this.committer.last, options.batchSize);
     while (!this.halted) {
       const page = await next;
       if (page.length === 0) return;
       const lastId = (page[page.length - 1] as RawStreamEntry)[0];
       next = this.readAfter(lastId, options.batchSize);
       next.catch(() => {});
-      await this.processBatch(page);
+      await this.committer.processBatch(page);
     }
   }
 
@@ -463,34 +383,20 @@ export class PartitionWorker {
         await sleep(Math.min(50, options.heartbeatMs), this.halt.signal);
         continue;
       }
-      const blocking = await this.blockingConnection();
-      if (!blocking) return undefined;
+      if (!(await this.reader.connected())) return undefined;
       if (this.state === "reconnecting") {
         this.lastFailure = undefined;
         this.setState("live");
       }
-      const reply = (await this.readBlocking(
-        blocking,
-        "GROUP",
-        this.group,
-        this.context.workerId,
-        "COUNT",
-        options.batchSize,
-        "BLOCK",
-        options.blockMs,
-        "STREAMS",
-        this.logKey,
-        ">",
-      )) as [string, RawStreamEntry[]][] | null;
-      const entries = reply?.[0]?.[1] ?? [];
+      const entries = await this.reader.readNew(options.batchSize, options.blockMs);
       if (entries.length === 0) continue;
       const old: string[] = [];
       const fresh: RawStreamEntry[] = [];
       for (const entry of entries) {
-        if (compareStreamIds(entry[0], this.last) <= 0) old.push(entry[0]);
+        if (compareStreamIds(entry[0], this.committer.last) <= 0) old.push(entry[0]);
         else fresh.push(entry);
       }
-      await this.ack(old);
+      await this.reader.ack(old);
       if (fresh.length === 0) continue;
       // Continuity: the batch must start right after the last applied entry. Anything between
       // went to another consumer (a zombie's read), or was archived and trimmed before the group
@@ -498,8 +404,8 @@ export class PartitionWorker {
       // again, through the archive if need be. The check reads through the archive too, so it
       // sees such a gap. It runs while the handlers do; the first commit of the batch waits for it.
       const expected = fresh[0]?.[0];
-      const after = this.last;
-      this.continuity = this.readAfter(after, 1).then(([following]) => {
+      const after = this.committer.last;
+      const continuity = this.readAfter(after, 1).then(([following]) => {
         if (following?.[0] === expected) return true;
         this.context.logger.warn(
           this.fields({ after, got: expected, expected: following?.[0] }),
@@ -507,485 +413,19 @@ export class PartitionWorker {
         );
         return false;
       });
-      this.continuity.catch(() => {});
+      continuity.catch(() => {});
       try {
-        await this.processBatch(fresh);
+        await this.committer.processBatch(fresh, continuity);
       } catch (error) {
         if (error === GAP) return RESTART;
         throw error;
-      } finally {
-        this.continuity = undefined;
       }
-      await this.ack(
+      await this.reader.ack(
         fresh
-          .filter((entry) => compareStreamIds(entry[0], this.last) <= 0)
+          .filter((entry) => compareStreamIds(entry[0], this.committer.last) <= 0)
           .map((entry) => entry[0]),
       );
     }
     return undefined;
   }
-
-  /**
-   * ioredis drops (never settles) the in-flight commands of a connection that closes when
-   * `autoResendUnfulfilledCommands` is false: settle the read on "close" ourselves.
-   */
-  private readBlocking(connection: Redis, ...args: (string | number)[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      // ECONNRESET: a lost connection, reported as such (reconnecting), not as a bug.
-      const onClose = () =>
-        reject(
-          Object.assign(new Error("the blocking connection closed during a read"), {
-            code: "ECONNRESET",
-          }),
-        );
-      const events = connection as Partial<Pick<Redis, "once" | "off">>;
-      events.once?.call(connection, "close", onClose);
-      sendCommand(connection, "xreadgroup", ...args)
-        .then(resolve, reject)
-        .finally(() => events.off?.call(connection, "close", onClose));
-    });
-  }
-
-  private async blockingConnection(): Promise<Redis | undefined> {
-    if (!this.blocking) {
-      const { redis, projection, workerId } = this.context;
-      // A read queued while offline, or resent after a reconnect, could run after the lease is
-      // gone: this connection never queues and never resends.
-      // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
-      // connection without an offline queue never connects: the partition would never tail.
-      const connectionOptions = {
-        lazyConnect: false,
-        enableOfflineQueue: false,
-        autoResendUnfulfilledCommands: false,
-        maxRetriesPerRequest: 0,
-        connectionName: `ss-rm-${projection.name}-${workerId}`.replace(/[^A-Za-z0-9_.:-]/g, "_"),
-      };
-      // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
-      // redisOptions: passing the options first would silently drop them, and with them the
-      // no-queue/no-resend guarantee above.
-      const cluster = redis as Cluster;
-      this.blocking = cluster.isCluster
-        ? (cluster.duplicate([], {
-            lazyConnect: false,
-            enableOfflineQueue: false,
-            redisOptions: { ...cluster.options.redisOptions, ...connectionOptions },
-          }) as unknown as Redis)
-        : (redis as Redis).duplicate(connectionOptions);
-      this.blocking.on("error", () => {});
-    }
-    const connection = this.blocking;
-    while (!this.halted && (connection as { status?: string }).status !== undefined) {
-      const status = (connection as { status?: string }).status;
-      if (status === "ready") break;
-      this.noteRedisAway();
-      if (status === "end") {
-        this.blocking = undefined;
-        return this.blockingConnection();
-      }
-      await sleep(20, this.halt.signal);
-    }
-    return this.halted ? undefined : connection;
-  }
-
-  /** Applies entries in order, committing as it goes; handler failures are retried or dead-lettered. */
-  private async processBatch(entries: readonly RawStreamEntry[]): Promise<void> {
-    const { options, readModel, build, projection } = this.context;
-    let rest = entries;
-    while (rest.length > 0 && !this.leaseLost) {
-      const batch = rest;
-      const failure = await this.traced(() => this.applyAndCommit(batch));
-      if (failure === undefined) return;
-      const entry = rest[failure.index] as RawStreamEntry;
-      const attemptKey = `${this.field}:${entry[0]}`;
-      const attempts = await readModel.recordAttempt(build, attemptKey);
-      this.failedEntries.add(entry[0]);
-      if (attempts >= options.maxDeliveries) {
-        if (options.onHandlerFailure === "stop") {
-          throw new ProjectionHandlerError(projection.name, this.field, entry[0], attempts, {
-            cause: failure.error,
-          });
-        }
-        this.context.logger.error(
-          this.fields({ entryId: entry[0], attempts, error: errorText(failure.error) }),
-          `[streamstore] projection "${projection.name}" partition ${this.field}: entry ${entry[0]} failed ${attempts} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
-        );
-        await this.traced(async () => {
-          await this.commitOrThrow(
-            [entry],
-            [],
-            [deadLetterOf(this.field, entry, "handler", attempts, failure.error)],
-          );
-          return undefined;
-        });
-        rest = rest.slice(failure.index + 1);
-      } else {
-        const delay = Math.min(
-          options.retryBackoffMs * 2 ** (attempts - 1),
-          options.retryBackoffMaxMs,
-        );
-        await sleep(delay, this.halt.signal);
-        if (this.halted) return;
-        this.context.telemetry
-          .instruments()
-          ?.redeliveries.add(1, { ...this.attributes, "streamstore.redelivery.reason": "retry" });
-        rest = rest.slice(failure.index);
-      }
-    }
-  }
-
-  /**
-   * Runs one batch attempt in a `streamstore.projection.batch` span (when a tracer is there): what
-   * its commits did is gathered in `this.batch` by `commit`, and a handler failure marks it
-   * failed. The span is active, so Redis client spans (an ioredis instrumentation) nest in it.
-   */
-  private traced(
-    attempt: () => Promise<{ index: number; error: unknown } | undefined>,
-  ): Promise<{ index: number; error: unknown } | undefined> {
-    const tracer = this.context.telemetry.tracer();
-    if (!tracer) return attempt();
-    const attributes: TelemetryAttributes = {
-      ...this.attributes,
-      "streamstore.projection.phase": this.state === "live" ? "live" : "catch-up",
-      "streamstore.worker.id": this.context.workerId,
-    };
-    return tracer.startActiveSpan(
-      "streamstore.projection.batch",
-      { kind: SPAN_KIND_CONSUMER, attributes },
-      async (span) => {
-        const batch: BatchRecord = { size: 0, deadLetters: 0, lag: undefined };
-        this.batch = batch;
-        try {
-          const failure = await attempt();
-          if (failure !== undefined) failSpan(span, failure.error);
-          return failure;
-        } catch (error) {
-          failSpan(span, error);
-          throw error;
-        } finally {
-          this.batch = undefined;
-          span.setAttributes({
-            "streamstore.batch.size": batch.size,
-            "streamstore.batch.dead_letters": batch.deadLetters,
-          });
-          if (batch.lag !== undefined) span.setAttribute("streamstore.batch.lag", batch.lag);
-          span.end();
-        }
-      },
-    );
-  }
-
-  /**
-   * Applies entries until one's handler throws, and commits what was applied. Returns the failing
-   * entry's index (nothing after it is committed), or undefined when all were committed.
-   */
-  private async applyAndCommit(
-    entries: readonly RawStreamEntry[],
-  ): Promise<{ index: number; error: unknown } | undefined> {
-    const { projection, readModel, build } = this.context;
-    const handlers = projection.handlers as Record<string, Handler | undefined>;
-    // decodeEntry is synchronous: the keys of the batch's data subjects are loaded first.
-    const keyRing = this.catalog.hasPersonalData ? this.context.personalData : undefined;
-    if (keyRing) await keyRing.load(subjectsOfEntries(entries));
-    for (;;) {
-      const events: (RecordedEvent | undefined)[] = [];
-      const keys: (string | undefined)[] = [];
-      const deadLetters: DeadLetterRecord[] = [];
-      let failure: { index: number; error: unknown } | undefined;
-      const missing = new Set<string>();
-      for (let index = 0; index < entries.length; index++) {
-        const entry = entries[index] as RawStreamEntry;
-        let event: RecordedEvent;
-        try {
-          event = decodeEntry(
-            this.catalog,
-            entry,
-            {
-              streamName: this.logKey,
-              category: this.category,
-              partition: this.partition,
-              kind: "log",
-            },
-            keyRing,
-          );
-        } catch (error) {
-          // Untrusted data: a corrupt entry is parked at once (retrying cannot fix it).
-          deadLetters.push(deadLetterOf(this.field, entry, "corrupt", 1, error));
-          events.push(undefined);
-          keys.push(undefined);
-          continue;
-        }
-        events.push(event);
-        if (handlers[event.type] === undefined) {
-          keys.push(undefined);
-          continue;
-        }
-        let key: string;
-        try {
-          key = assertReadModelKey(projection.key(event as never));
-        } catch (error) {
-          failure = { index, error };
-          break;
-        }
-        keys.push(key);
-        if (!this.cache.has(key)) missing.add(key);
-      }
-      const limit = failure?.index ?? entries.length;
-      if (missing.size > 0) {
-        const wanted = [...missing];
-        const loaded = await readModel.loadDocuments(build, wanted);
-        this.rememberAll(wanted, loaded);
-      }
-      const working = new Map<string, WorkingDocument>();
-      const documentOf = (key: string): WorkingDocument => {
-        let document = working.get(key);
-        if (!document) {
-          const stored = this.cache.get(key);
-          document = {
-            expectedRevision: stored?.revision ?? 0,
-            state: stored ? stored.state : projection.initialState(key),
-            changed: stored === undefined,
-          };
-          working.set(key, document);
-        }
-        return document;
-      };
-      const contextOf = (key: string, event: RecordedEvent) => ({
-        projection: projection.name,
-        key,
-        partition: this.partition,
-        position: event.position,
-      });
-      // Fast path: one immer produce per document per batch (documents are independent, and each
-      // document's events keep their log order). A throw anywhere falls back to one produce per
-      // event, which finds the failing event and keeps what came before it.
-      let grouped = failure === undefined;
-      if (grouped) {
-        const byKey = new Map<string, number[]>();
-        for (let index = 0; index < limit; index++) {
-          const key = keys[index];
-          if (key === undefined || events[index] === undefined) continue;
-          const indexes = byKey.get(key);
-          if (indexes) indexes.push(index);
-          else byKey.set(key, [index]);
-        }
-        const results = new Map<string, unknown>();
-        try {
-          for (const [key, indexes] of byKey) {
-            const current = documentOf(key).state;
-            results.set(
-              key,
-              produce(current, (draft: unknown) => {
-                for (const index of indexes) {
-                  const event = events[index] as RecordedEvent;
-                  (handlers[event.type] as Handler)(draft, event, contextOf(key, event));
-                }
-              }),
-            );
-          }
-        } catch {
-          grouped = false;
-        }
-        if (grouped) {
-          for (const [key, next] of results) {
-            const document = working.get(key) as WorkingDocument;
-            if (next !== document.state) {
-              document.state = next;
-              document.changed = true;
-            }
-          }
-        } else {
-          working.clear();
-        }
-      }
-      for (let index = 0; !grouped && index < limit; index++) {
-        const event = events[index];
-        const key = keys[index];
-        if (event === undefined || key === undefined) continue;
-        const handler = handlers[event.type] as Handler;
-        const document = documentOf(key);
-        const context = contextOf(key, event);
-        try {
-          const current = document.state;
-          const next = produce(current, (draft: unknown) => {
-            handler(draft, event, context);
-          });
-          if (next !== current) {
-            document.state = next;
-            document.changed = true;
-          }
-        } catch (error) {
-          failure = { index, error };
-          break;
-        }
-      }
-      const end = failure?.index ?? entries.length;
-      if (end === 0) return failure;
-      const documents: DocumentWrite[] = [];
-      for (const [key, document] of working) {
-        if (document.changed) {
-          documents.push({
-            key,
-            expectedRevision: document.expectedRevision,
-            state: document.state,
-          });
-        }
-      }
-      const committedIds = new Set(entries.slice(0, end).map((entry) => entry[0]));
-      const outcome = await this.commit(
-        entries.slice(0, end),
-        documents,
-        deadLetters.filter((letter) => committedIds.has(letter.entryId)),
-      );
-      if (outcome === "ok") return failure;
-      // Another partition's owner wrote one of these documents: reload and apply again.
-    }
-  }
-
-  private rememberAll(
-    keys: readonly string[],
-    documents: readonly (StoredDocument | undefined)[],
-  ): void {
-    if (this.cache.size + keys.length > this.context.options.documentCacheSize) this.cache.clear();
-    keys.forEach((key, index) => {
-      const document = documents[index];
-      if (document) this.cache.set(key, document);
-      else this.cache.delete(key);
-    });
-  }
-
-  private async commitOrThrow(
-    entries: readonly RawStreamEntry[],
-    documents: DocumentWrite[],
-    deadLetters: DeadLetterRecord[],
-  ): Promise<void> {
-    while ((await this.commit(entries, documents, deadLetters)) !== "ok") {
-      // Only documents can be stale, and a dead-letter-only commit has none.
-    }
-  }
-
-  private entriesAdded(): Promise<number | undefined> {
-    return sendCommand(this.context.redis, "xinfo", "STREAM", this.logKey).then(
-      entriesAddedOf,
-      () => undefined,
-    );
-  }
-
-  private async commit(
-    entries: readonly RawStreamEntry[],
-    documents: DocumentWrite[],
-    deadLetters: DeadLetterRecord[],
-  ): Promise<"ok" | "revision"> {
-    const { readModel, build, projection } = this.context;
-    if (this.continuity && !(await this.continuity)) throw GAP;
-    const position = (entries[entries.length - 1] as RawStreamEntry)[0];
-    const clearAttempts: string[] = [];
-    for (const entry of entries) {
-      if (this.failedEntries.has(entry[0])) clearAttempts.push(`${this.field}:${entry[0]}`);
-    }
-    const committing = readModel.commit({
-      build,
-      partition: this.field,
-      fenceToken: this.token,
-      expectedPosition: this.last,
-      position,
-      appliedDelta: entries.length,
-      documents,
-      deadLetters,
-      clearAttempts,
-    });
-    // The lag after the batch, only when someone looks (a span or the lag gauge): XINFO is sent
-    // right behind the commit on the same connection, so it costs no extra round trip.
-    const instruments = this.context.telemetry.instruments();
-    const addedEntries = this.batch || instruments ? this.entriesAdded() : undefined;
-    const outcome = await committing;
-    switch (outcome.status) {
-      case "ok": {
-        this.last = position;
-        this.applied += entries.length;
-        // Telemetry off: no XINFO was sent, and nothing is awaited for it.
-        const added = addedEntries && (await addedEntries);
-        const lag = added === undefined ? undefined : Math.max(0, added - this.applied);
-        if (this.batch) {
-          this.batch.size += entries.length;
-          this.batch.deadLetters += deadLetters.length;
-          if (lag !== undefined) this.batch.lag = lag;
-        }
-        if (instruments) {
-          instruments.events.add(entries.length, this.attributes);
-          for (const letter of deadLetters) {
-            instruments.deadLetters.add(1, {
-              ...this.attributes,
-              "streamstore.dead_letter.reason": letter.reason,
-            });
-          }
-          if (lag !== undefined) {
-            this.context.telemetry.lags.set(this.lagKey, {
-              value: lag,
-              attributes: this.attributes,
-            });
-          }
-        }
-        this.failureStreak = 0;
-        this.lastFailure = undefined;
-        for (const entry of entries) this.failedEntries.delete(entry[0]);
-        if (this.cache.size + documents.length > this.context.options.documentCacheSize)
-          this.cache.clear();
-        for (const document of documents) {
-          this.cache.set(document.key, {
-            revision: document.expectedRevision + 1,
-            state: document.state,
-          });
-        }
-        this.context.onCommit?.({
-          partition: this.field,
-          position,
-          entryIds: entries.map((entry) => entry[0]),
-          deadLetters: deadLetters.length,
-        });
-        return "ok";
-      }
-      case "fenced":
-        throw new ProjectionFencedError(
-          projection.name,
-          this.field,
-          this.token,
-          outcome.currentToken,
-        );
-      case "checkpoint":
-        throw new CheckpointConflictError(projection.name, this.field, this.last, outcome.actual);
-      case "revision":
-        for (const key of outcome.staleKeys) this.cache.delete(key);
-        return "revision";
-    }
-  }
-}
-
-/** XINFO STREAM's `entries-added` (every entry ever added to the log), or undefined. */
-function entriesAddedOf(reply: unknown): number | undefined {
-  const added = Number(pairs(reply).get("entries-added"));
-  return Number.isFinite(added) ? added : undefined;
-}
-
-function deadLetterOf(
-  partition: string,
-  entry: RawStreamEntry,
-  reason: "handler" | "corrupt",
-  attempts: number,
-  error: unknown,
-): DeadLetterRecord {
-  const [entryId, fields] = entry;
-  const object: Record<string, string> = {};
-  for (let i = 0; fields && i + 1 < fields.length; i += 2) {
-    object[fields[i] as string] = fields[i + 1] as string;
-  }
-  return {
-    partition,
-    entryId,
-    reason,
-    attempts,
-    error: errorText(error),
-    type: object.t ?? "",
-    entry: JSON.stringify(object),
-    at: Date.now(),
-  };
 }
