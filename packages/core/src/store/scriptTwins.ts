@@ -1,12 +1,16 @@
-import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
-import { structPack, structUnpack } from "../luaStruct.js";
+import { scriptLine } from "../scripting/scriptLine.js";
 import {
   type LuaValue,
   SCRIPT_TWIN_FALLBACK,
   type ScriptTwin,
   type ScriptTwinRedis,
-} from "./ScriptTwin.js";
-import { scriptLine } from "./scriptLine.js";
+} from "../scripting/scriptTwin.js";
+import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
+
+// Native JS twins of the scripts in scripts.ts, for the in-memory fake of @streamstore/testing
+// (which registers them by default): each is a statement-by-statement port, keyed by the SHA1 of
+// its script's text and pinned to the SHA it was ported from, so an edit to a script disables its
+// twin until it is re-ported (coreScriptTwins.pinned in @streamstore/testing fails meanwhile).
 
 /**
  * Lua's `tonumber` on the plain decimal texts the toolkit sends; other texts (signs, fractions,
@@ -33,6 +37,28 @@ function field(entry: LuaValue, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** Bytes of one of the codec's integers (`I6`). */
+const PART = 6;
+
+/**
+ * `struct.pack(">I6", n)` as a byte string (one char per byte, as the fake hands strings to
+ * twins): `n` big-endian in 6 bytes. Only called with integers below 2^48.
+ */
+function packUint48(value: number): string {
+  let bytes = "";
+  for (let shift = PART - 1; shift >= 0; shift--) {
+    bytes += String.fromCharCode(Math.floor(value / 256 ** shift) % 256);
+  }
+  return bytes;
+}
+
+/** `struct.unpack(">I6", data, at + 1)`: the 6-byte big-endian integer at 0-based byte `at`. */
+function unpackUint48(data: string, at: number): number {
+  let value = 0;
+  for (let index = at; index < at + PART; index++) value = value * 256 + data.charCodeAt(index);
+  return value;
+}
+
 /** `W` of core's `POSITION_CODEC`: bytes of one index record. */
 const W = 12;
 /** `POSITION_LIMIT` of `POSITION_CODEC`: 2^48, the first number 6 bytes do not hold. */
@@ -50,7 +76,7 @@ function encodePosition(position: string): string | undefined {
   const ms = Number(match[1]);
   const seq = Number(match[2]);
   if (ms >= POSITION_LIMIT || seq >= POSITION_LIMIT) return undefined;
-  return structPack(">I6I6", [ms, seq]);
+  return packUint48(ms) + packUint48(seq);
 }
 
 /**
@@ -62,8 +88,7 @@ function encodePosition(position: string): string | undefined {
  */
 function decodePosition(records: string, at: number): string | undefined {
   if (at + W > records.length) return undefined;
-  const [ms, seq] = structUnpack(">I6I6", records, at + 1).values;
-  return `${ms}-${seq}`;
+  return `${unpackUint48(records, at)}-${unpackUint48(records, at + PART)}`;
 }
 
 /** `HEAD` of core's `INDEX_STATE`: bytes of an index's header once versions were archived. */
@@ -90,7 +115,7 @@ function indexState(redis: ScriptTwinRedis, lines: IndexStateLines, index: strin
   if (remainder !== HEAD) return { corrupt: length };
   const header = redis.call(lines.header, "GETRANGE", index, 0, HEAD - 1) as string;
   if (header.charAt(0) !== "A") return { corrupt: length };
-  const archived = structUnpack(">I6", header, 2).values[0] as number;
+  const archived = unpackUint48(header, 1);
   return { current: archived + Math.floor(length / W), archived, head: HEAD };
 }
 
@@ -159,7 +184,7 @@ const appendLines = {
  *
  * @example
  * ```ts
- * createFakeRedis({ scriptTwins: [APPEND_SCRIPT_TWIN] });
+ * createFakeRedis({ scriptTwins: [APPEND_SCRIPT_TWIN] }); // createFakeRedis of @streamstore/testing
  * ```
  */
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
@@ -455,8 +480,9 @@ export const SNAPSHOT_SCRIPT_TWIN: ScriptTwin = {
 };
 
 /**
- * The twins of `@streamstore/core`'s scripts, used by {@link createFakeRedis} by default: the
- * append, read, version and snapshot scripts, every script the event store runs.
+ * The twins of `@streamstore/core`'s scripts, registered by default by `createFakeRedis` of
+ * @streamstore/testing: the append, read, version and snapshot scripts, every script on the event
+ * store's paths (the archiver's `ARCHIVE_TRIM_SCRIPT` has none: it runs in the fake's Lua).
  *
  * @example
  * ```ts
