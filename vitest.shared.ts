@@ -27,6 +27,8 @@ export function streamstoreProject(name: string) {
       globalSetup: unitTestsOnly
         ? []
         : [new URL("./vitest.global-setup.ts", import.meta.url).pathname],
+      // A unit file that asks for Redis fails on this name instead of finding a local server.
+      provide: unitTestsOnly ? { redisUrl: "redis://unit-tests-have-no-redis.invalid:6379" } : {},
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },
