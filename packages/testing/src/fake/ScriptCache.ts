@@ -8,7 +8,7 @@ import {
 } from "./LuaScriptEngine.js";
 import type { Reply } from "./replyError.js";
 import { runScriptTwin } from "./scriptTwins/runScriptTwin.js";
-import { SCRIPT_TWIN_FALLBACK, type ScriptTwin } from "./scriptTwins/ScriptTwin.js";
+import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 
 interface CachedScript {
   readonly body: string;
@@ -104,7 +104,7 @@ export class ScriptCache {
     const script = this.scripts.get(sha) as CachedScript;
     if (script.twin !== undefined) {
       const reply = runScriptTwin(script.twin, call, isWriteCommand);
-      if (reply !== SCRIPT_TWIN_FALLBACK) {
+      if (reply !== undefined) {
         this.runs.twin++;
         return reply;
       }

@@ -1,34 +1,24 @@
-export {
-  createFakeRedis,
-  DEFAULT_FAKE_REDIS_OPTIONS,
-  type FakeRedis,
-  type FakeRedisControls,
-  type FakeRedisOptions,
-} from "./createFakeRedis.js";
+// The in-memory fake on its own: it imports nothing from the toolkit's packages (a unit test
+// checks), and knows the toolkit's scripts only through the twins handed to it.
+
 export {
   createManualClock,
   type FakeClock,
   type ManualClock,
   systemClock,
 } from "./createManualClock.js";
+export {
+  createStandaloneFakeRedis,
+  type FakeRedis,
+  type FakeRedisControls,
+  type StandaloneFakeRedisOptions,
+} from "./createStandaloneFakeRedis.js";
 export type { FakeRedisData, FakeRedisSnapshot } from "./FakeRedisSnapshot.js";
 export type { ScriptRunCounts } from "./ScriptCache.js";
 export {
-  ACQUIRE_LEASE_SCRIPT_TWIN,
-  APPEND_SCRIPT_TWIN,
-  COMMIT_SCRIPT_TWIN,
-  CORE_SCRIPT_TWINS,
-  DEAD_LETTER_COMMIT_SCRIPT_TWIN,
-  HEARTBEAT_SCRIPT_TWIN,
   type LuaValue,
-  PROJECTION_SCRIPT_TWINS,
-  READ_SCRIPT_TWIN,
-  RENEW_LEASE_SCRIPT_TWIN,
   SCRIPT_TWIN_FALLBACK,
   type ScriptTwin,
+  type ScriptTwinFallback,
   type ScriptTwinRedis,
-  SNAPSHOT_SCRIPT_TWIN,
-  SWITCH_ACTIVE_BUILD_SCRIPT_TWIN,
-  scriptLine,
-  VERSION_SCRIPT_TWIN,
 } from "./scriptTwins/index.js";

@@ -18,7 +18,8 @@ import {
   startProjection,
 } from "@streamstore/projections";
 import type { Redis } from "ioredis";
-import { createFakeRedis, type FakeRedis } from "../fake/createFakeRedis.js";
+import { createFakeRedis } from "../createFakeRedis.js";
+import type { FakeRedis } from "../fake/index.js";
 
 /**
  * One given event: the stream it is appended to, its type and payload (optionally its id and

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
+import { READ_SCRIPT_TWIN } from "@streamstore/core/internal";
 import { CORE_SCRIPT_TWINS } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
-import { READ_SCRIPT_TWIN } from "../../src/fake/index.js";
 
 describe("CORE_SCRIPT_TWINS", () => {
   it("twin every script the event store runs: append, read, version and snapshot", () => {

@@ -56,6 +56,20 @@ export interface ScriptTwinRedis {
 }
 
 /**
+ * What a twin returns to hand the script to the Lua. A plain shape rather than a symbol, so that
+ * twins written where their scripts live (the toolkit's, in @streamstore/core and
+ * @streamstore/projections) need nothing from this package: any `{ fallBackToLua: true }` will do.
+ *
+ * @example
+ * ```ts
+ * const fallback: ScriptTwinFallback = { fallBackToLua: true };
+ * ```
+ */
+export interface ScriptTwinFallback {
+  readonly fallBackToLua: true;
+}
+
+/**
  * Returned by a twin that meets input its port does not cover (a non-decimal number text, a
  * value beyond what the fake's Lua formats): the fake then runs the script in Lua, so the twin
  * never has to guess. Allowed only before the twin's first write: reads are simply repeated.
@@ -65,11 +79,29 @@ export interface ScriptTwinRedis {
  * if (!/^\d+$/.test(args[0] ?? "")) return SCRIPT_TWIN_FALLBACK;
  * ```
  */
-export const SCRIPT_TWIN_FALLBACK: unique symbol = Symbol("streamstore.scriptTwinFallback");
+export const SCRIPT_TWIN_FALLBACK: ScriptTwinFallback = Object.freeze({ fallBackToLua: true });
+
+/**
+ * Whether a twin's result is a fallback (its shape, not its identity: see {@link ScriptTwinFallback}).
+ *
+ * @example
+ * ```ts
+ * isScriptTwinFallback(SCRIPT_TWIN_FALLBACK); // true
+ * ```
+ */
+export function isScriptTwinFallback(value: unknown): value is ScriptTwinFallback {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Partial<ScriptTwinFallback>).fallBackToLua === true
+  );
+}
 
 /**
  * A native JS port of one Lua script, chosen by the fake when a script with exactly this
- * `source` (same SHA1) is run by EVAL/EVALSHA, and therefore by ioredis `defineCommand`.
+ * `source` (same SHA1) is run by EVAL/EVALSHA (and therefore by ioredis `defineCommand`), or is
+ * a function of a library loaded with FUNCTION LOAD and run by FCALL/FCALL_RO (the fake reads
+ * each function of the library back into its script, see FunctionRegistry).
  *
  * Keying on the SHA of the source is what keeps a twin honest: edit one character of the Lua
  * and the SHA changes, the twin is no longer found, and the fake runs the new Lua text.
@@ -104,5 +136,5 @@ export interface ScriptTwin {
     redis: ScriptTwinRedis,
     keys: readonly string[],
     args: readonly string[],
-  ): LuaValue | typeof SCRIPT_TWIN_FALLBACK;
+  ): LuaValue | ScriptTwinFallback;
 }

@@ -3,9 +3,11 @@ import type { ScriptCall } from "../LuaScriptEngine.js";
 import { luaErrorText, toLua51Message } from "../LuaScriptEngine.js";
 import { type Reply, replyError, StatusReply } from "../replyError.js";
 import {
+  isScriptTwinFallback,
   type LuaValue,
   SCRIPT_TWIN_FALLBACK,
   type ScriptTwin,
+  type ScriptTwinFallback,
   type ScriptTwinRedis,
 } from "./ScriptTwin.js";
 
@@ -73,7 +75,7 @@ function toArgv(command: string, args: readonly (string | number)[]): string[] {
 /**
  * Runs a twin in place of its Lua: same dispatch for `redis.call`, same reply conversions, and
  * the error text `luaCallFunction` formats for an error raised at a script line. Returns
- * {@link SCRIPT_TWIN_FALLBACK} when the twin hands the call to Lua.
+ * `undefined` when the twin hands the call to Lua (returned {@link SCRIPT_TWIN_FALLBACK}).
  *
  * @example
  * ```ts
@@ -84,7 +86,7 @@ export function runScriptTwin(
   twin: ScriptTwin,
   call: ScriptCall,
   isWriteCommand: (argv: readonly string[]) => boolean,
-): Reply | typeof SCRIPT_TWIN_FALLBACK {
+): Reply | undefined {
   let wrote = false;
   const dispatch = (argv: string[]): Reply => {
     if (!wrote && isWriteCommand(argv)) wrote = true;
@@ -106,7 +108,7 @@ export function runScriptTwin(
       throw new ScriptTwinRaise(`ERR user_script:${line}: ${message}`, line);
     },
   };
-  let result: LuaValue | typeof SCRIPT_TWIN_FALLBACK;
+  let result: LuaValue | ScriptTwinFallback;
   try {
     result = twin.run(redis, call.keys, call.args);
   } catch (error) {
@@ -117,14 +119,14 @@ export function runScriptTwin(
     }
     throw error;
   }
-  if (result === SCRIPT_TWIN_FALLBACK) {
+  if (isScriptTwinFallback(result)) {
     // Lua would run the writes again: a twin that wrote before falling back is a bug in the twin.
     if (wrote) {
       throw new Error(
         `[streamstore] script twin "${twin.name}" fell back to Lua after a write: fall back before the first write.`,
       );
     }
-    return SCRIPT_TWIN_FALLBACK;
+    return undefined;
   }
   return fromLuaValue(result);
 }

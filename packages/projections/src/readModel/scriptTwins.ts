@@ -1,17 +1,22 @@
 import {
+  type LuaValue,
+  SCRIPT_TWIN_FALLBACK,
+  type ScriptTwin,
+  scriptLine,
+} from "@streamstore/core/internal";
+import {
   ACQUIRE_LEASE_SCRIPT,
   COMMIT_SCRIPT,
   DEAD_LETTER_COMMIT_SCRIPT,
   HEARTBEAT_SCRIPT,
   RENEW_LEASE_SCRIPT,
   SWITCH_ACTIVE_BUILD_SCRIPT,
-} from "@streamstore/projections";
-import { type LuaValue, SCRIPT_TWIN_FALLBACK, type ScriptTwin } from "./ScriptTwin.js";
-import { scriptLine } from "./scriptLine.js";
+} from "./scripts.js";
 
-// The scripts come from @streamstore/projections itself; each twin pins the SHA of the text it
-// was ported from, so an edit there makes the fake run the Lua and projectionScriptTwins.pinned
-// fail until the port is redone.
+// Native JS twins of the scripts in scripts.ts, for the in-memory fake of @streamstore/testing
+// (which registers them by default). Each twin pins the SHA of the text it was ported from, so an
+// edit to a script makes the fake run the Lua and projectionScriptTwins.pinned (in
+// @streamstore/testing) fail until the port is redone.
 
 // These twins follow what real Redis (Lua 5.1, doubles only) computes, sums and %d formatting
 // past 2^31 included. The fake's Lua does too: its tonumber, math.max/min and string.format are
@@ -373,8 +378,9 @@ export const SWITCH_ACTIVE_BUILD_SCRIPT_TWIN: ScriptTwin = {
 };
 
 /**
- * The twins of `@streamstore/projections`' scripts, used by `createFakeRedis` by default
- * beside `CORE_SCRIPT_TWINS`.
+ * The twins of `@streamstore/projections`' scripts, registered by default by `createFakeRedis` of
+ * @streamstore/testing beside core's `CORE_SCRIPT_TWINS` (`WRITE_DOCUMENT_SCRIPT` has none: it runs
+ * in the fake's Lua).
  *
  * @example
  * ```ts

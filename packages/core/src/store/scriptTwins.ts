@@ -1,140 +1,18 @@
-import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
-import { structPack, structUnpack } from "../luaStruct.js";
+import { scriptLine } from "../scripting/scriptLine.js";
+import { type LuaValue, SCRIPT_TWIN_FALLBACK, type ScriptTwin } from "../scripting/scriptTwin.js";
+import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "./scripts.js";
 import {
-  type LuaValue,
-  SCRIPT_TWIN_FALLBACK,
-  type ScriptTwin,
-  type ScriptTwinRedis,
-} from "./ScriptTwin.js";
-import { scriptLine } from "./scriptLine.js";
+  decimal,
+  encodePosition,
+  entriesThroughIndex,
+  field,
+  indexState,
+} from "./scriptTwinShared.js";
 
-/**
- * Lua's `tonumber` on the plain decimal texts the toolkit sends; other texts (signs, fractions,
- * hex, exponents, spaces) go to the Lua. Up to 15 digits a decimal is exact as a double, which
- * is what a number is in Redis's Lua 5.1 and, since `tonumber` answers floats, in the fake's.
- */
-function decimal(text: string | undefined, digits = 9): number | undefined {
-  if (text === undefined) return undefined;
-  return new RegExp(`^\\d{1,${digits}}$`).test(text) ? Number(text) : undefined;
-}
-
-/** The value after the first `name` in a flat name/value reply (an entry's fields). */
-function valueAfter(pairs: LuaValue, name: string): LuaValue {
-  if (!Array.isArray(pairs)) return undefined;
-  for (let index = 0; index < pairs.length; index += 2) {
-    if (pairs[index] === name) return pairs[index + 1];
-  }
-  return undefined;
-}
-
-/** The Lua `field(entry, name)` helper of the append script: first value of `name`, or nil. */
-function field(entry: LuaValue, name: string): string | undefined {
-  const value = Array.isArray(entry) ? valueAfter(entry[1], name) : undefined;
-  return typeof value === "string" ? value : undefined;
-}
-
-/** `W` of core's `POSITION_CODEC`: bytes of one index record. */
-const W = 12;
-/** `POSITION_LIMIT` of `POSITION_CODEC`: 2^48, the first number 6 bytes do not hold. */
-const POSITION_LIMIT = 2 ** 48;
-
-/**
- * The codec's `encodePosition`: `struct.pack(">I6I6", ms, seq)` of a log position, in the fake's
- * byte-string form (one char per byte); `undefined` (the Lua's nil) when `tonumber` of ms or seq
- * is 2^48 or more (a double's comparison, as in the Lua).
- */
-function encodePosition(position: string): string | undefined {
-  const match = /^(\d+)-(\d+)$/.exec(position);
-  // XADD answers "<ms>-<seq>" and nothing else: anything else is a fake that broke, not Lua.
-  if (match === null) throw new Error(`[streamstore] XADD answered ${position}`);
-  const ms = Number(match[1]);
-  const seq = Number(match[2]);
-  if (ms >= POSITION_LIMIT || seq >= POSITION_LIMIT) return undefined;
-  return structPack(">I6I6", [ms, seq]);
-}
-
-/**
- * The codec's `decodePosition` for the record at 0-based byte `at` (the Lua's `at` is 1-based):
- * `string.format("%d-%d", struct.unpack(">I6I6", records, at))`. `undefined` when `records` ends
- * before the record does, where the Lua's unpack raises: the scripts only read whole records of an
- * index whose length they checked, so only a broken port meets it, and it hands the script to the
- * Lua rather than guess.
- */
-function decodePosition(records: string, at: number): string | undefined {
-  if (at + W > records.length) return undefined;
-  const [ms, seq] = structUnpack(">I6I6", records, at + 1).values;
-  return `${ms}-${seq}`;
-}
-
-/** `HEAD` of core's `INDEX_STATE`: bytes of an index's header once versions were archived. */
-const HEAD = 7;
-
-/** The script lines of `INDEX_STATE`'s calls, in one script. */
-interface IndexStateLines {
-  readonly strlen: number;
-  readonly header: number;
-}
-
-/** What `indexState(index)` answers: the version, versions archived, bytes before the records. */
-type IndexState = { current: number; archived: number; head: number } | { corrupt: number };
-
-/**
- * `INDEX_STATE`'s `indexState`: STRLEN, and the header (GETRANGE of its 7 bytes) when the length
- * says there is one. A string holds at most 512 MB: versions stay far below 2^31, where the fake's
- * Lua (32-bit integers) would format them differently from Redis's.
- */
-function indexState(redis: ScriptTwinRedis, lines: IndexStateLines, index: string): IndexState {
-  const length = redis.call(lines.strlen, "STRLEN", index) as number;
-  const remainder = length % W;
-  if (remainder === 0) return { current: Math.floor(length / W), archived: 0, head: 0 };
-  if (remainder !== HEAD) return { corrupt: length };
-  const header = redis.call(lines.header, "GETRANGE", index, 0, HEAD - 1) as string;
-  if (header.charAt(0) !== "A") return { corrupt: length };
-  const archived = structUnpack(">I6", header, 2).values[0] as number;
-  return { current: archived + Math.floor(length / W), archived, head: HEAD };
-}
-
-/** The script lines of the calls the append and read scripts share (`entriesOf` / the read loop). */
-interface IndexReadLines {
-  readonly getRange: number;
-  readonly xrange: number;
-}
-
-/**
- * The log entries of versions `first..last` through the index, as the append script's
- * `entriesOf` and the read script's loop look them up: one GETRANGE of their records, then one
- * XRANGE per version in `first`→`last` order, each `{position, fields}` or `{position}` when the
- * log no longer holds it. `low`/`high` bound the GETRANGE, all above the versions archived.
- * `undefined` if a record was cut.
- */
-function entriesThroughIndex(
-  redis: ScriptTwinRedis,
-  lines: IndexReadLines,
-  index: string,
-  log: string,
-  range: { first: number; last: number; low: number; high: number },
-  state: { archived: number; head: number },
-): LuaValue[] | undefined {
-  const { first, last, low, high } = range;
-  const { archived, head } = state;
-  const records = redis.call(
-    lines.getRange,
-    "GETRANGE",
-    index,
-    head + (low - archived - 1) * W,
-    head + (high - archived) * W - 1,
-  );
-  if (typeof records !== "string") return undefined;
-  const step = first <= last ? 1 : -1;
-  const entries: LuaValue[] = [];
-  for (let version = first; step === 1 ? version <= last : version >= last; version += step) {
-    const position = decodePosition(records, (version - low) * W);
-    if (position === undefined) return undefined;
-    const found = redis.call(lines.xrange, "XRANGE", log, position, position) as LuaValue[];
-    entries.push(found.length > 0 ? found[0] : [position]);
-  }
-  return entries;
-}
+// Native JS twins of the scripts in scripts.ts, for the in-memory fake of @streamstore/testing
+// (which registers them by default): each is a statement-by-statement port, keyed by the SHA1 of
+// its script's text and pinned to the SHA it was ported from, so an edit to a script disables its
+// twin until it is re-ported (coreScriptTwins.pinned in @streamstore/testing fails meanwhile).
 
 /** The Lua's `redis.error_reply` for a batch its arguments do not describe. */
 const APPEND_ARGUMENTS_ERROR =
@@ -159,7 +37,7 @@ const appendLines = {
  *
  * @example
  * ```ts
- * createFakeRedis({ scriptTwins: [APPEND_SCRIPT_TWIN] });
+ * createFakeRedis({ scriptTwins: [APPEND_SCRIPT_TWIN] }); // createFakeRedis of @streamstore/testing
  * ```
  */
 export const APPEND_SCRIPT_TWIN: ScriptTwin = {
@@ -455,8 +333,9 @@ export const SNAPSHOT_SCRIPT_TWIN: ScriptTwin = {
 };
 
 /**
- * The twins of `@streamstore/core`'s scripts, used by {@link createFakeRedis} by default: the
- * append, read, version and snapshot scripts, every script the event store runs.
+ * The twins of `@streamstore/core`'s scripts, registered by default by `createFakeRedis` of
+ * @streamstore/testing: the append, read, version and snapshot scripts, every script on the event
+ * store's paths (the archiver's `ARCHIVE_TRIM_SCRIPT` has none: it runs in the fake's Lua).
  *
  * @example
  * ```ts

@@ -10,8 +10,6 @@ import {
   takeSnapshot,
 } from "./FakeRedisSnapshot.js";
 import { indexScriptTwins, type ScriptRunCounts } from "./ScriptCache.js";
-import { CORE_SCRIPT_TWINS } from "./scriptTwins/coreScriptTwins.js";
-import { PROJECTION_SCRIPT_TWINS } from "./scriptTwins/projectionScriptTwins.js";
 import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 
 /**
@@ -53,15 +51,16 @@ export interface FakeRedisControls {
 export type FakeRedis = Redis & FakeRedisControls;
 
 /**
- * Options of {@link createFakeRedis}. ioredis options (`keyPrefix`, `db`, `connectionName`,
- * `lazyConnect`...) apply as they would to `new Redis()`; connection options are ignored.
+ * Options of {@link createStandaloneFakeRedis}. ioredis options (`keyPrefix`, `db`,
+ * `connectionName`, `lazyConnect`...) apply as they would to `new Redis()`; connection options
+ * are ignored.
  *
  * @example
  * ```ts
- * const options: FakeRedisOptions = { clock: createManualClock(0), keyPrefix: "test:" };
+ * const options: StandaloneFakeRedisOptions = { clock: createManualClock(0), keyPrefix: "test:" };
  * ```
  */
-export interface FakeRedisOptions extends RedisOptions {
+export interface StandaloneFakeRedisOptions extends RedisOptions {
   /** Time source; defaults to the wall clock (`Date.now()`). */
   clock?: FakeClock;
   /** Initial data of database 0. Applied after `snapshot`. */
@@ -69,32 +68,25 @@ export interface FakeRedisOptions extends RedisOptions {
   /** Start from a copy of this snapshot (see {@link FakeRedisControls.snapshot}). */
   snapshot?: FakeRedisSnapshot;
   /**
-   * Native JS twins run in place of Lua scripts whose source they match exactly (by SHA1):
-   * `true` (default) uses {@link CORE_SCRIPT_TWINS} and {@link PROJECTION_SCRIPT_TWINS}, `false` runs every script in the Lua VM
-   * (slower, for checking a twin against its Lua), a list uses exactly those twins.
+   * Native JS twins run in place of the Lua scripts whose source they match exactly (by SHA1),
+   * whether the script runs by EVAL/EVALSHA or as a function of a library (FCALL); every other
+   * script runs in the Lua VM. None by default.
    */
-  scriptTwins?: boolean | readonly ScriptTwin[];
+  scriptTwins?: readonly ScriptTwin[];
 }
 
-/**
- * Defaults of {@link createFakeRedis}: the wall clock, no data, core's and projections' script twins.
- *
- * @example
- * ```ts
- * createFakeRedis({ ...DEFAULT_FAKE_REDIS_OPTIONS, keyPrefix: "t:" });
- * ```
- */
-export const DEFAULT_FAKE_REDIS_OPTIONS: Readonly<Pick<FakeRedisOptions, "clock" | "scriptTwins">> =
-  {
-    clock: systemClock,
-    scriptTwins: true,
-  };
+const NO_TWINS: readonly ScriptTwin[] = [];
 
-let coreTwins: ReadonlyMap<string, ScriptTwin> | undefined;
-/** The default index, hashed once: a test suite creates many fakes. */
-function coreTwinIndex(): ReadonlyMap<string, ScriptTwin> {
-  coreTwins ??= indexScriptTwins([...CORE_SCRIPT_TWINS, ...PROJECTION_SCRIPT_TWINS]);
-  return coreTwins;
+/** Each list of twins is hashed once: a test suite creates many fakes from the same list. */
+const twinIndexes = new WeakMap<readonly ScriptTwin[], ReadonlyMap<string, ScriptTwin>>();
+
+function twinIndex(twins: readonly ScriptTwin[]): ReadonlyMap<string, ScriptTwin> {
+  let index = twinIndexes.get(twins);
+  if (index === undefined) {
+    index = indexScriptTwins(twins);
+    twinIndexes.set(twins, index);
+  }
+  return index;
 }
 
 class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisControls {
@@ -125,25 +117,23 @@ class ControlledFakeRedisClient extends FakeRedisClient implements FakeRedisCont
 
 /**
  * Creates an in-memory Redis 7.0 that speaks the ioredis 6 API: streams with consumer groups,
- * strings, hashes, sets, sorted sets, expiry, MULTI/EXEC, WATCH, Lua scripts and blocking reads.
- * `duplicate()` opens another connection to the same data.
+ * strings, hashes, sets, sorted sets, expiry, MULTI/EXEC, WATCH, Lua scripts, Redis Functions and
+ * blocking reads. `duplicate()` opens another connection to the same data. The fake itself knows
+ * no script: `scriptTwins` lists the native twins to run in place of Lua (`createFakeRedis` of
+ * @streamstore/testing passes the toolkit's own by default).
  *
  * @example
  * ```ts
- * const redis = createFakeRedis({ clock: createManualClock(1_700_000_000_000) });
+ * const redis = createStandaloneFakeRedis({ clock: createManualClock(1_700_000_000_000) });
  * await redis.xgroup("CREATE", "orders", "billing", "$", "MKSTREAM");
  * await redis.xadd("orders", "*", "type", "placed");
  * const reader = redis.duplicate();
  * await reader.xreadgroup("GROUP", "billing", "w1", "COUNT", 10, "STREAMS", "orders", ">");
  * ```
  */
-export function createFakeRedis(options: FakeRedisOptions = {}): FakeRedis {
+export function createStandaloneFakeRedis(options: StandaloneFakeRedisOptions = {}): FakeRedis {
   const { clock, data, snapshot, scriptTwins, ...redisOptions } = options;
-  const twins = scriptTwins ?? DEFAULT_FAKE_REDIS_OPTIONS.scriptTwins;
-  const server = new FakeRedisServer(
-    clock ?? DEFAULT_FAKE_REDIS_OPTIONS.clock,
-    twins === true ? coreTwinIndex() : indexScriptTwins(twins === false ? [] : (twins ?? [])),
-  );
+  const server = new FakeRedisServer(clock ?? systemClock, twinIndex(scriptTwins ?? NO_TWINS));
   if (snapshot !== undefined) restoreSnapshot(server, snapshot);
   if (data !== undefined) seedData(server, data);
   return new ControlledFakeRedisClient(server, redisOptions) as unknown as FakeRedis;
