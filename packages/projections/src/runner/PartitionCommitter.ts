@@ -52,8 +52,7 @@ export interface CommitterHost {
  * Applies a partition's batches to the read model and commits them, each atomically with the
  * checkpoint and the lease's fence token: handler failures are retried or dead-lettered, a stale
  * document is reloaded and the batch applied again, each attempt reported to the partition's
- * instrumentation. The position it
- * has committed up to is `last`.
+ * instrumentation. The position it has committed up to is `last`.
  *
  * @example
  * const committer = new PartitionCommitter(host);
