@@ -5,7 +5,7 @@ import type { ProjectionStatus } from "../status/getProjectionStatus.js";
 import type { PartitionState } from "./PartitionWorkerContext.js";
 
 /**
- * The runner's state; changed only in `setState` inside {@link startProjection}, logged `from -> to`.
+ * The runner's state; changed only in `setState` of a build's engine (`startBuild`), logged `from -> to`.
  *
  * @example
  * if (runner.state === "failed") await runner.done.catch(console.error);
@@ -59,7 +59,7 @@ export interface ProjectionRunner<StateType> extends ProjectionReader<StateType>
     target?: CaughtUpTarget,
     options?: { timeoutMs?: number; build?: string },
   ): Promise<void>;
-  /** The status of this runner's build (see {@link getProjectionStatus}). */
+  /** The status of this runner's build (see `getProjectionStatus`). */
   status(): Promise<ProjectionStatus>;
   /** The dead letters of this runner's build. */
   readonly deadLetters: DeadLetters;
