@@ -58,6 +58,8 @@ async function deleteKeys(client: Redis, prefix: string): Promise<void> {
 interface RunOutcome {
   /** The normalised outcome: `{ value }` or `{ thrown }`. */
   outcome: unknown;
+  /** What the case threw, if it threw (errors a case expects go through `ctx.attempt`). */
+  thrown?: unknown;
 }
 
 async function runCase(
@@ -88,6 +90,7 @@ async function runCase(
         : rows,
   };
   let raw: { value: unknown } | { thrown: unknown };
+  const fromMs = Date.now();
   try {
     raw = { value: await differentialCase(client, ctx) };
   } catch (error) {
@@ -96,7 +99,10 @@ async function runCase(
     for (const duplicate of duplicates) await closeQuietly(duplicate);
     if (cleanup) await deleteKeys(cleanup, prefix);
   }
-  return { outcome: createNormalizer({ prefix })(raw) };
+  const normalize = createNormalizer({ prefix, clock: { fromMs, toMs: Date.now() } });
+  return "thrown" in raw
+    ? { outcome: normalize(raw), thrown: raw.thrown }
+    : { outcome: normalize(raw) };
 }
 
 const show = (value: unknown) => inspect(value, { depth: null, breakLength: 100 });
@@ -123,6 +129,13 @@ export function defineDifferentialSuite(aspect: string, cases: DifferentialCases
           const target = createTargetClient(redisUrl);
           try {
             const expected = await runCase(differentialCase, real, real);
+            // Errors are compared only where the case asked for one (`ctx.attempt`): a case that
+            // throws on Redis is broken, even if the fake throws the same error.
+            if ("thrown" in expected) {
+              throw new Error(
+                `the case itself failed on Redis (wrap a command whose error is the expected outcome in ctx.attempt): ${show(expected.thrown)}`,
+              );
+            }
             const actual = await runCase(
               differentialCase,
               target,
