@@ -287,6 +287,8 @@ async function main() {
     await bareReader;
     await runner.stop();
     bareClient.disconnect();
+    if (checkCosts.length === 0)
+      throw new Error("the runner sent no continuity check while tailing: nothing to measure");
     const projectedLatency: number[] = [];
     const bareLatency: number[] = [];
     for (const [id, t0] of sentAt) {
