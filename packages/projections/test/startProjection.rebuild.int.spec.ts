@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import {
   createProjectionReader,
@@ -34,6 +35,15 @@ const totals = (version: number) =>
   });
 
 const FAST = FAST_RUNNER_OPTIONS;
+
+/** Resolves once no key of `build` is left (the runner deletes it after its grace period). */
+async function untilBuildDeleted(redis: Redis, prefix: string, build: string): Promise<void> {
+  await until(async () => {
+    const match = `${prefix}:{rm:totals:${build}}:*`;
+    const [, left] = await redis.scan("0", "MATCH", match, "COUNT", 10_000);
+    return left.length === 0;
+  }, `the ${build} keys deleted after the grace period`);
+}
 
 describe.each(testBackends())("startProjection rebuilding a new version on $name", (backend) => {
   const keyspace = useTestKeyspace(backend);
@@ -120,16 +130,7 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(6000 + appended);
 
     // And the old build's keys are deleted once the grace period is over
-    await until(async () => {
-      const [, left] = await redis.scan(
-        "0",
-        "MATCH",
-        `${prefix}:{rm:totals:v1}:*`,
-        "COUNT",
-        10_000,
-      );
-      return left.length === 0;
-    }, "the v1 keys deleted after the 500 ms grace period");
+    await untilBuildDeleted(redis, prefix, "v1");
   }, 60_000);
   it("rebuilds the same version on requestRebuild while serving the old build, then switches", async () => {
     // Given a caught-up runner of v1 and a producer that keeps appending
@@ -196,15 +197,6 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     expect(runner.state).toBe("running");
     const final = (await runner.getMany(keys)) as Totals[];
     expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(2000 + appended);
-    await until(async () => {
-      const [, left] = await redis.scan(
-        "0",
-        "MATCH",
-        `${prefix}:{rm:totals:v1}:*`,
-        "COUNT",
-        10_000,
-      );
-      return left.length === 0;
-    }, "the v1 keys deleted after the 500 ms grace period");
+    await untilBuildDeleted(redis, prefix, "v1");
   }, 60_000);
 });
