@@ -17,6 +17,7 @@ export {
   installFunctionLibraries,
 } from "./scripting/runFunction.js";
 export * from "./security/index.js";
+export * from "./store/appendTypes.js";
 export * from "./store/checkLayout.js";
 export * from "./store/checkServer.js";
 export * from "./store/coreFunctionLibrary.js";

@@ -22,9 +22,9 @@ import {
   partitionKey,
   readSeams,
 } from "../archive/partitionTiers.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import {
   durationOption,
   formatBytes,

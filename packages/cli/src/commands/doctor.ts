@@ -12,9 +12,9 @@ import { readCategoryRegistry, registryPartitions } from "@streamstore/core/inte
 import type { Command } from "commander";
 import { Redis } from "ioredis";
 import { readSeams } from "../archive/partitionTiers.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { withExamples } from "./shared.js";
 
 /**

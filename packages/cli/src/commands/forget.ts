@@ -5,9 +5,9 @@ import {
   personalDataAuditKey,
 } from "@streamstore/core";
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { confirm, withExamples } from "./shared.js";
 
 interface ForgetOptions {

@@ -21,11 +21,11 @@ import {
   readPartitionCount,
 } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { pagedListing } from "../output/pagedListing.js";
-import type { ActionRunner } from "../program.js";
 import { fieldsOf, integerOption, timeOfStreamId, truncate, withExamples } from "./shared.js";
 
 /**

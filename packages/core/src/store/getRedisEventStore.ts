@@ -44,19 +44,13 @@ import {
   type TelemetryOptions,
   type TelemetryTracer,
 } from "../telemetry/TelemetryTypes.js";
+import type { AppendDurability, AppendResult } from "./appendTypes.js";
 import { parsePartitionCount } from "./categoryRegistry.js";
 import { checkCategoryRead } from "./checkCategoryRead.js";
 import { checkLayout } from "./checkLayout.js";
 import { checkServer } from "./checkServer.js";
 import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
-import type {
-  AppendDurability,
-  AppendResult,
-  EventStore,
-  ReadOptions,
-  Snapshot,
-  StreamLocation,
-} from "./EventStore.js";
+import type { EventStore, ReadOptions, Snapshot, StreamLocation } from "./EventStore.js";
 import { encodeEvents } from "./encodeEvents.js";
 import { MAX_BATCH_BYTES, MAX_BATCH_SIZE, MAX_PARTITIONS } from "./limits.js";
 import { readAggregate } from "./readAggregate.js";
