@@ -5,14 +5,14 @@ import {
   type ArchiverPartitionProgress,
   startArchiver,
 } from "@streamstore/archive";
+import { type EventArchive, isInvalidArgumentError } from "@streamstore/core";
 import {
   assertCategory,
   checkLayout,
-  type EventArchive,
-  isInvalidArgumentError,
   keyLayout,
-} from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+  readCategoryRegistry,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
 import {
   type ArchiveFigures,

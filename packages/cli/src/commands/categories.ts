@@ -1,5 +1,7 @@
-import { checkLayout, keyLayout, type RawStreamEntry } from "@streamstore/core";
+import type { RawStreamEntry } from "@streamstore/core";
 import {
+  checkLayout,
+  keyLayout,
   readCategoryRegistry,
   readPartitionCount,
   registryPartitions,

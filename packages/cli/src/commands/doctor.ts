@@ -1,14 +1,17 @@
 import { ARCHIVE_SCHEMA_VERSION } from "@streamstore/archive";
 import {
   aclRuleFor,
-  checkServer,
   isArchiveSchemaError,
   isArchiveUnavailableError,
   isStreamstoreError,
-  keyLayout,
   silentLogger,
 } from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+import {
+  checkServer,
+  keyLayout,
+  readCategoryRegistry,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import type { Command } from "commander";
 import { Redis } from "ioredis";
 import { readSeams } from "../archive/partitionTiers.js";

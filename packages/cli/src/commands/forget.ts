@@ -1,9 +1,5 @@
-import {
-  assertDataSubject,
-  createRedisKeyStore,
-  dataKeyKey,
-  personalDataAuditKey,
-} from "@streamstore/core";
+import { createRedisKeyStore, personalDataAuditKey } from "@streamstore/core";
+import { assertDataSubject, dataKeyKey } from "@streamstore/core/internal";
 import type { Command } from "commander";
 import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";

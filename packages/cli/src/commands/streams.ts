@@ -1,22 +1,22 @@
 import {
-  assertCategory,
   CorruptEventError,
-  checkLayout,
   decodeEntry,
   type EntrySource,
   type EventCatalog,
   INDEX_HEADER_BYTES,
   INDEX_RECORD_BYTES,
-  keyLayout,
-  parseStreamName,
-  partitionOf,
   type RawStreamEntry,
   readAggregatePage,
 } from "@streamstore/core";
 import {
   type AggregateEntry,
   type AggregateReadState,
+  assertCategory,
+  checkLayout,
   indexVersion,
+  keyLayout,
+  parseStreamName,
+  partitionOf,
   readAggregateEntries,
   readPartitionCount,
 } from "@streamstore/core/internal";

@@ -1,4 +1,4 @@
-import { checkLayout, keyLayout } from "@streamstore/core";
+import { checkLayout, keyLayout } from "@streamstore/core/internal";
 import { discoverProjections, discoverReactors } from "@streamstore/projections";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Redis } from "ioredis";

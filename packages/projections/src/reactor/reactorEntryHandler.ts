@@ -1,15 +1,17 @@
 import {
   decodeEntry,
-  failSpan,
-  type KeyRing,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
+} from "@streamstore/core";
+import {
+  failSpan,
+  type KeyRing,
   SPAN_KIND_CONSUMER,
+  sleep,
   subjectsOfEntries,
   type TelemetryAttributes,
-} from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+} from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { backoffMs } from "../consumer/backoff.js";
 import type { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";

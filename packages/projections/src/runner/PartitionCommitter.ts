@@ -1,11 +1,11 @@
+import type { RawStreamEntry } from "@streamstore/core";
 import {
   failSpan,
-  type RawStreamEntry,
   SPAN_KIND_CONSUMER,
+  sleep,
   subjectsOfEntries,
   type TelemetryAttributes,
-} from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+} from "@streamstore/core/internal";
 import { backoffMs } from "../consumer/backoff.js";
 import {
   CheckpointConflictError,

@@ -1,15 +1,14 @@
+import type { EventArchive, EventCatalog, Logger, RawStreamEntry } from "@streamstore/core";
 import {
   compareStreamIds,
   describeRedisClient,
-  type EventArchive,
-  type EventCatalog,
+  describeRedisFailure,
   type KeyLayout,
   type KeyRing,
-  type Logger,
-  type RawStreamEntry,
+  readPartitionAfter,
+  sleep,
   type TelemetryAttributes,
-} from "@streamstore/core";
-import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
+} from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";

@@ -2,18 +2,18 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
   type AppendResult,
-  compareStreamIds,
   type EventCatalog,
   type EventStore,
   getRedisEventStore,
   InvalidArgumentError,
   MAX_BATCH_SIZE,
-  parseStreamName,
   silentLogger,
 } from "@streamstore/core";
 import {
+  compareStreamIds,
   describeRedisFailure,
   lastPartitionPosition,
+  parseStreamName,
   readPartitionCount,
   sleep,
 } from "@streamstore/core/internal";
