@@ -16,22 +16,21 @@ export {
   type FakeRedisOptions,
   TOOLKIT_SCRIPT_TWINS,
 } from "./createFakeRedis.js";
-export { createManualClock, type FakeClock, type ManualClock } from "./fake/createManualClock.js";
+export type { FakeRedisData, FakeRedisSnapshot, ScriptRunCounts } from "./fake/index.js";
 export {
+  createManualClock,
   createStandaloneFakeRedis,
+  type FakeClock,
   type FakeRedis,
   type FakeRedisControls,
-  type StandaloneFakeRedisOptions,
-} from "./fake/createStandaloneFakeRedis.js";
-export type { FakeRedisData, FakeRedisSnapshot } from "./fake/FakeRedisSnapshot.js";
-export type { ScriptRunCounts } from "./fake/ScriptCache.js";
-export {
   type LuaValue,
+  type ManualClock,
   SCRIPT_TWIN_FALLBACK,
   type ScriptTwin,
   type ScriptTwinFallback,
   type ScriptTwinRedis,
-} from "./fake/scriptTwins/ScriptTwin.js";
+  type StandaloneFakeRedisOptions,
+} from "./fake/index.js";
 export {
   type ProxyVerdict,
   startTcpProxy,
