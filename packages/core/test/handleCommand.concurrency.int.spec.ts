@@ -4,9 +4,9 @@ import {
   type EventOf,
   getRedisEventStore,
   handleCommand,
-  partitionOf,
   silentLogger,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { indexPositions } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";

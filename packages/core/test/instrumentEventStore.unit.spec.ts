@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConcurrencyError } from "../src/errors/index.js";
-import type { AppendResult, EventStore } from "../src/store/EventStore.js";
+import type { AppendResult } from "../src/store/appendTypes.js";
+import type { EventStore } from "../src/store/EventStore.js";
 import { createCoreTelemetry } from "../src/telemetry/coreTelemetry.js";
 import { instrumentEventStore } from "../src/telemetry/instrumentEventStore.js";
 import { inMemoryTelemetry, pointsOf, sumOf } from "./support/inMemoryTelemetry.js";

@@ -1,4 +1,5 @@
-import { keyLayout, silentLogger } from "@streamstore/core";
+import { silentLogger } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { createFakeRedis } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
 import { projectionKeys } from "../src/keys/projectionKeys.js";

@@ -5,14 +5,14 @@ import {
   type ArchiverPartitionProgress,
   startArchiver,
 } from "@streamstore/archive";
+import { type EventArchive, isInvalidArgumentError } from "@streamstore/core";
 import {
   assertCategory,
   checkLayout,
-  type EventArchive,
-  isInvalidArgumentError,
   keyLayout,
-} from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+  readCategoryRegistry,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
 import {
   type ArchiveFigures,
@@ -22,9 +22,9 @@ import {
   partitionKey,
   readSeams,
 } from "../archive/partitionTiers.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import {
   durationOption,
   formatBytes,

@@ -1,20 +1,23 @@
 import { ARCHIVE_SCHEMA_VERSION } from "@streamstore/archive";
 import {
   aclRuleFor,
-  checkServer,
   isArchiveSchemaError,
   isArchiveUnavailableError,
   isStreamstoreError,
-  keyLayout,
   silentLogger,
 } from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+import {
+  checkServer,
+  keyLayout,
+  readCategoryRegistry,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import type { Command } from "commander";
 import { Redis } from "ioredis";
 import { readSeams } from "../archive/partitionTiers.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { withExamples } from "./shared.js";
 
 /**

@@ -1,31 +1,31 @@
 import {
-  assertCategory,
   CorruptEventError,
-  checkLayout,
   decodeEntry,
   type EntrySource,
   type EventCatalog,
   INDEX_HEADER_BYTES,
   INDEX_RECORD_BYTES,
-  keyLayout,
-  parseStreamName,
-  partitionOf,
   type RawStreamEntry,
   readAggregatePage,
 } from "@streamstore/core";
 import {
   type AggregateEntry,
   type AggregateReadState,
+  assertCategory,
+  checkLayout,
   indexVersion,
+  keyLayout,
+  parseStreamName,
+  partitionOf,
   readAggregateEntries,
   readPartitionCount,
 } from "@streamstore/core/internal";
 import { type Command, Option } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { pagedListing } from "../output/pagedListing.js";
-import type { ActionRunner } from "../program.js";
 import { fieldsOf, integerOption, timeOfStreamId, truncate, withExamples } from "./shared.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from "ioredis";
 import { RedisOutOfMemoryError } from "../errors/index.js";
 import { functionCall, isFunctionNotFound, loadFunctionLibrary } from "../scripting/runFunction.js";
+import type { AppendDurability } from "./appendTypes.js";
 import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
-import type { AppendDurability } from "./EventStore.js";
 
 const APPEND = coreFunctionLibrary.functions.append;
 

@@ -10,15 +10,10 @@ import { parseStreamName } from "../keys/keyLayout.js";
 import { subjectsOfBatch } from "../personalData/personalFields.js";
 import { runFunction } from "../scripting/runFunction.js";
 import { appendAndWait, typedAppendError } from "./appendAndWait.js";
+import type { AppendDurability, AppendOptions, AppendResult } from "./appendTypes.js";
 import { checkPositiveInteger } from "./checkArguments.js";
 import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
-import type {
-  AppendDurability,
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  StreamLocation,
-} from "./EventStore.js";
+import type { EventStore, StreamLocation } from "./EventStore.js";
 import { encodeEvents } from "./encodeEvents.js";
 import { corruptIndex } from "./readAggregatePage.js";
 import type { StoreContext } from "./storeContext.js";

@@ -1,7 +1,8 @@
 import { isConcurrencyError } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import { parseStreamName, type StreamName } from "../keys/keyLayout.js";
-import type { AppendResult, EventStore } from "../store/EventStore.js";
+import type { AppendResult } from "../store/appendTypes.js";
+import type { EventStore } from "../store/EventStore.js";
 import { attachCoreTelemetry, type CoreInstruments } from "./coreTelemetry.js";
 import { failSpan, type Telemetry } from "./createTelemetry.js";
 import {

@@ -1,12 +1,10 @@
 import {
   decodeEntry,
-  type KeyRing,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
-  subjectsOfEntries,
 } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { type KeyRing, sleep, subjectsOfEntries } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { backoffMs } from "../consumer/backoff.js";
 import type { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";

@@ -2,12 +2,16 @@ import {
   createRedisKeyStore,
   type EventCatalog,
   InvalidArgumentError,
-  KeyRing,
-  keyLayout,
   MAX_BATCH_SIZE,
   silentLogger,
 } from "@streamstore/core";
-import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
+import {
+  describeRedisFailure,
+  KeyRing,
+  keyLayout,
+  readPartitionCount,
+  sleep,
+} from "@streamstore/core/internal";
 import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";

@@ -1,5 +1,5 @@
-import { type RawStreamEntry, subjectsOfEntries } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import type { RawStreamEntry } from "@streamstore/core";
+import { sleep, subjectsOfEntries } from "@streamstore/core/internal";
 import { backoffMs } from "../consumer/backoff.js";
 import {
   CheckpointConflictError,

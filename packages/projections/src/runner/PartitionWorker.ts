@@ -1,5 +1,11 @@
-import { compareStreamIds, describeRedisClient, type RawStreamEntry } from "@streamstore/core";
-import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
+import type { RawStreamEntry } from "@streamstore/core";
+import {
+  compareStreamIds,
+  describeRedisClient,
+  describeRedisFailure,
+  readPartitionAfter,
+  sleep,
+} from "@streamstore/core/internal";
 import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import {

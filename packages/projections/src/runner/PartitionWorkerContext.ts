@@ -1,4 +1,5 @@
-import type { EventArchive, EventCatalog, KeyLayout, KeyRing, Logger } from "@streamstore/core";
+import type { EventArchive, EventCatalog, Logger } from "@streamstore/core";
+import type { KeyLayout, KeyRing } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import type { ProjectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";

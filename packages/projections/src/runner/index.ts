@@ -1,4 +1,4 @@
-export { compareStreamIds } from "@streamstore/core";
+export { compareStreamIds } from "@streamstore/core/internal";
 export * from "./findPendingRebuild.js";
 export type { PartitionState } from "./PartitionWorkerContext.js";
 export * from "./ProjectionRunnerOptions.js";

@@ -1,5 +1,10 @@
-import { compareStreamIds, type KeyLayout, parseStreamName } from "@streamstore/core";
-import { lastPartitionPosition, sleep } from "@streamstore/core/internal";
+import {
+  compareStreamIds,
+  type KeyLayout,
+  lastPartitionPosition,
+  parseStreamName,
+  sleep,
+} from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { CatchUpTimeoutError } from "../errors.js";
 import { partitionField } from "../keys/projectionKeys.js";

@@ -1,4 +1,4 @@
-import { failSpan, SPAN_KIND_CONSUMER, type TelemetryAttributes } from "@streamstore/core";
+import { failSpan, SPAN_KIND_CONSUMER, type TelemetryAttributes } from "@streamstore/core/internal";
 import type { ProjectionsTelemetry } from "./projectionsTelemetry.js";
 
 /** Where a partition of a projection build is, when its batches run. */

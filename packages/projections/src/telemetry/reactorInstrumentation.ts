@@ -1,4 +1,4 @@
-import { failSpan, SPAN_KIND_CONSUMER, type TelemetryAttributes } from "@streamstore/core";
+import { failSpan, SPAN_KIND_CONSUMER, type TelemetryAttributes } from "@streamstore/core/internal";
 import type { ProjectionsTelemetry } from "./projectionsTelemetry.js";
 
 /** How handling one entry of a reactor ended. */

@@ -14,10 +14,10 @@ import {
   isInvalidStreamNameError,
   isPartitionCountMismatchError,
   isUnknownEventTypeError,
-  partitionOf,
   type RecordedEvent,
   versionedEvent,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dumpKeys, type EventStoreContractContext } from "./EventStoreContractContext.js";

@@ -4,9 +4,9 @@ import {
   getRedisEventStore,
   isConcurrencyError,
   isReplicationTimeoutError,
-  partitionOf,
   silentLogger,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { defineProjection, startProjection } from "@streamstore/projections";
 import type { RedisClusterHandle, RedisClusterNode } from "@streamstore/testing";
 import { Cluster, Redis } from "ioredis";
