@@ -1,3 +1,0 @@
-export * from "./defineReactor.js";
-export * from "./ReactorOptions.js";
-export * from "./startReactor.js";
