@@ -1,8 +1,8 @@
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
-import { until } from "./support/archiveFixtures.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
 import {
   type AccountState,

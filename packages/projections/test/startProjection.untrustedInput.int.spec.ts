@@ -15,6 +15,7 @@ import {
   VERSION_SCRIPT,
 } from "@streamstore/core/internal";
 import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -35,7 +36,6 @@ import {
   SWITCH_ACTIVE_BUILD_SCRIPT,
   WRITE_DOCUMENT_SCRIPT,
 } from "../src/internal.js";
-import { until } from "./support/archiveFixtures.js";
 
 // Issue 8, security: no user data is ever spliced into Lua source or into a key pattern. On a
 // private redis-server (its script cache holds only what this file sends), hostile stream ids,
