@@ -1,3 +1,4 @@
+import { BlockedReaders } from "./BlockedReaders.js";
 import { isAscii } from "./byteString.js";
 import type {
   BlockRequest,
@@ -12,7 +13,7 @@ import { keyCommands } from "./commands/keyCommands.js";
 import { serverCommands } from "./commands/serverCommands.js";
 import { setCommands } from "./commands/setCommands.js";
 import { sortedSetCommands } from "./commands/sortedSetCommands.js";
-import { serveStreamRead, streamCommands } from "./commands/streamCommands.js";
+import { streamCommands } from "./commands/streamCommands.js";
 import { stringCommands } from "./commands/stringCommands.js";
 import { type FakeClock, systemClock } from "./createManualClock.js";
 import { Database, type KeyspaceListener } from "./Database.js";
@@ -22,13 +23,11 @@ import {
   type CommandReply,
   ERR_EXECABORT,
   OK,
-  ProtocolReply,
   QUEUED,
   type Reply,
   replyError,
 } from "./replyError.js";
 import { ScriptCache } from "./ScriptCache.js";
-import { SortedIdMap } from "./SortedIdMap.js";
 import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
 import { renderServerInfo } from "./serverInfo.js";
 import {
@@ -110,9 +109,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private nextConnectionId = 1;
   private readonly connections = new Set<ServerConnection>();
   private readonly watchers = new Map<string, Set<ServerConnection>>();
-  private readonly blockedByKey = new Map<string, Set<ServerConnection>>();
-  private readyKeys: { db: Database; key: string }[] = [];
-  private readonly readyKeySet = new Set<string>();
+  private readonly readers = new BlockedReaders(this);
   /** Cached scripts (SCRIPT LOAD/EXISTS, EVALSHA), run as their twin or in Lua. */
   readonly scripts: ScriptCache;
   /** Function libraries (FUNCTION LOAD, FCALL), their scripts run as their twin or in Lua. */
@@ -207,7 +204,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     this.unwatch(connection);
     const blocked = connection.blocked;
     if (blocked !== undefined) {
-      this.removeBlocked(connection);
+      this.readers.removeBlocked(connection);
       blocked.done(error());
     }
     for (const item of connection.backlog.splice(0)) item.done(error());
@@ -221,14 +218,14 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return;
     }
     this.runTopLevel(connection, argv, done);
-    this.handleReadyKeys();
+    this.readers.handleReadyKeys();
   }
 
-  private runTopLevel(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
+  runTopLevel(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
     this.commandsProcessed++;
     const result = this.process(connection, argv);
     if (result !== null && typeof result === "object" && "kind" in result) {
-      this.block(connection, result, done);
+      this.readers.block(connection, result, done);
     } else {
       this.deliver(done, result);
     }
@@ -239,7 +236,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
    * microtask); after many in one macrotask they are deferred to `setImmediate`, so a loop of
    * awaited non-blocking reads cannot starve timers, as it cannot against a real socket.
    */
-  private deliver(done: ReplyCallback, reply: CommandReply, later = false): void {
+  deliver(done: ReplyCallback, reply: CommandReply, later = false): void {
     this.scheduleTurn();
     this.repliesThisTurn++;
     if (later || this.deferred.length > 0 || this.repliesThisTurn > 500) {
@@ -455,121 +452,11 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   keyReady(db: Database, key: string): void {
-    const slot = `${db.index}\u0000${key}`;
-    if (!this.blockedByKey.has(slot) || this.readyKeySet.has(slot)) return;
-    this.readyKeySet.add(slot);
-    this.readyKeys.push({ db, key });
+    this.readers.keyReady(db, key);
   }
 
   flushAll(): void {
     for (const database of this.databases) database.flush();
-  }
-
-  private block(connection: ServerConnection, request: BlockRequest, done: ReplyCallback): void {
-    connection.blocked = { request, done };
-    for (const key of request.keys) {
-      const slot = `${connection.db}\u0000${key}`;
-      let set = this.blockedByKey.get(slot);
-      if (set === undefined) {
-        set = new Set();
-        this.blockedByKey.set(slot, set);
-      }
-      set.add(connection);
-    }
-    if (request.timeoutMs > 0) {
-      connection.blocked.timer = setTimeout(() => {
-        if (connection.blocked?.request === request) this.unblock(connection, null);
-      }, request.timeoutMs);
-    }
-  }
-
-  private removeBlocked(connection: ServerConnection): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    if (blocked.timer !== undefined) clearTimeout(blocked.timer);
-    for (const key of blocked.request.keys) {
-      const slot = `${connection.db}\u0000${key}`;
-      const set = this.blockedByKey.get(slot);
-      set?.delete(connection);
-      if (set?.size === 0) this.blockedByKey.delete(slot);
-    }
-    connection.blocked = undefined;
-  }
-
-  private unblock(connection: ServerConnection, reply: CommandReply): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    this.removeBlocked(connection);
-    // A woken reader's reply goes out on a later turn, so the writer that woke it sees its own
-    // reply first (Redis serves blocked clients after the command that signalled the key).
-    this.deliver(blocked.done, reply, true);
-    // Commands the client pipelined behind the blocking call run now, in order.
-    while (connection.blocked === undefined && connection.backlog.length > 0) {
-      const item = connection.backlog.shift() as { argv: string[]; done: ReplyCallback };
-      this.runTopLevel(connection, item.argv, item.done);
-    }
-    this.handleReadyKeys();
-  }
-
-  /** `handleClientsBlockedOnKeys` + `serveClientsBlockedOnStreamKey` of Redis 7.0. */
-  private handleReadyKeys(): void {
-    while (this.readyKeys.length > 0) {
-      const batch = this.readyKeys;
-      this.readyKeys = [];
-      for (const { db, key } of batch) {
-        const slot = `${db.index}\u0000${key}`;
-        this.readyKeySet.delete(slot);
-        const clients = this.blockedByKey.get(slot);
-        if (clients === undefined) continue;
-        for (const connection of [...clients]) {
-          if (connection.blocked === undefined) continue;
-          this.serveBlocked(connection, db, key);
-        }
-      }
-    }
-  }
-
-  private serveBlocked(connection: ServerConnection, db: Database, key: string): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    const request = blocked.request;
-    const ctx = this.context(connection, true, false);
-    const entry = db.get(key, ctx.now);
-    if (entry === undefined || entry.type !== "stream") {
-      if (request.group !== undefined) {
-        this.unblock(connection, replyError("UNBLOCKED the stream key no longer exists"));
-      }
-      return;
-    }
-    const stream = entry.value;
-    const keyIndex = request.keys.indexOf(key);
-    let after = request.ids[keyIndex] ?? 0n;
-    let groupInfo: Parameters<typeof serveStreamRead>[4];
-    if (request.group !== undefined) {
-      const group = stream.groups.get(request.group.name);
-      if (group === undefined) {
-        this.unblock(
-          connection,
-          replyError("NOGROUP the consumer group this client was blocked on no longer exists"),
-        );
-        return;
-      }
-      after = group.lastId;
-      request.ids[keyIndex] = after;
-      if (!(stream.lastId > after)) return;
-      let consumer = group.consumers.get(request.group.consumer);
-      if (consumer === undefined) {
-        consumer = { name: request.group.consumer, seenTime: ctx.now, pending: new SortedIdMap() };
-        group.consumers.set(consumer.name, consumer);
-      } else {
-        consumer.seenTime = ctx.now;
-      }
-      groupInfo = { group, consumer, noack: request.group.noack, history: false };
-    } else if (!(stream.lastId > after)) {
-      return;
-    }
-    const entries = serveStreamRead(ctx, stream, after, request.count, groupInfo);
-    this.unblock(connection, new ProtocolReply([[key, entries]], [key, entries]));
   }
 
   info(section: string | undefined, ctx: CommandContext): string {
