@@ -31,17 +31,17 @@ import {
   type EventArchive,
   type EventStore,
   getRedisEventStore,
-  keyLayout,
   type RawStreamEntry,
   silentLogger,
 } from "@streamstore/core";
-import { archivedEntryOf } from "@streamstore/core/internal";
+import { archivedEntryOf, keyLayout } from "@streamstore/core/internal";
 import {
   createInMemoryReadModelStore,
   defineProjection,
   startProjection,
 } from "@streamstore/projections";
-import { startRedisServer, waitForRedisTimePast } from "@streamstore/testing";
+import { startRedisServer } from "@streamstore/testing";
+import { waitForRedisTimePast } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { alternate } from "./support/alternate.js";

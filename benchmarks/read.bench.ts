@@ -25,11 +25,10 @@ import {
   type EventStore,
   getRedisEventStore,
   handleCommand,
-  READ_SCRIPT,
   readAggregatePage,
   silentLogger,
 } from "@streamstore/core";
-import { defineFunctionLibrary, runFunction } from "@streamstore/core/internal";
+import { defineFunctionLibrary, READ_SCRIPT, runFunction } from "@streamstore/core/internal";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { alternate } from "./support/alternate.js";

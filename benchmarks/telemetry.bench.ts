@@ -18,7 +18,8 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { createTelemetry, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { createTelemetry } from "@streamstore/core/internal";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { bareAppend } from "./support/bareAppend.js";

@@ -1,6 +1,6 @@
 /**
- * The `streamstore` CLI as a library: `defineConfig` for `streamstore.config.ts`, the program, its
- * exit codes and the dashboard's server.
+ * The `streamstore` CLI as a library: `defineConfig` for `streamstore.config.ts`, `runCli` (the
+ * program, in-process) and its exit codes.
  *
  * @module @streamstore/cli
  */

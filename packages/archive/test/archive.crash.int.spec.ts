@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { keyLayout } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { type PostgresServerHandle, startPostgresServer } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";

@@ -7,9 +7,9 @@ import {
   isArchiveSchemaError,
   isArchiveUnavailableError,
   isInvalidArgumentError,
-  keyLayout,
   silentLogger,
 } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { getFreePort, startPostgresServer } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";

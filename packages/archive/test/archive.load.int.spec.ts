@@ -1,4 +1,5 @@
-import { type EventArchive, keyLayout } from "@streamstore/core";
+import type { EventArchive } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import {
   createInMemoryReadModelStore,
   defineProjection,

@@ -7,15 +7,11 @@ import {
   installFunctionLibraries,
   isArchiveRequiredError,
   isInvalidArgumentError,
-  keyLayout,
   type RecordedEvent,
 } from "@streamstore/core";
-import {
-  createFakeRedis,
-  createInMemoryArchive,
-  createManualClock,
-  waitForRedisTime,
-} from "@streamstore/testing";
+import { keyLayout } from "@streamstore/core/internal";
+import { createFakeRedis, createInMemoryArchive, createManualClock } from "@streamstore/testing";
+import { waitForRedisTime } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";

@@ -3,8 +3,8 @@ import { isStreamstoreError } from "@streamstore/core";
 import { escapeControlCharacters } from "@streamstore/core/internal";
 import { Command, CommanderError, Option } from "commander";
 import { registerCommands } from "./commands/index.js";
+import type { ActionRunner } from "./context/ActionRunner.js";
 import {
-  type CommandContext,
   type CommandIo,
   createCommandContext,
   type GlobalOptions,
@@ -12,17 +12,6 @@ import {
 import { noPermissionError } from "./context/noPermissionError.js";
 import { CliError, EXIT_CODES, EXIT_CODES_HELP } from "./exitCodes.js";
 import { isLogLevel } from "./output/cliLogger.js";
-
-/**
- * Runs one command with its context and turns what it throws into an exit code and a
- * `[streamstore]` message on stderr. Every command's action goes through it.
- *
- * @example
- * program.command("categories").action(runAction((context) => listCategories(context)));
- */
-export type ActionRunner = <Args extends unknown[]>(
-  action: (context: CommandContext, ...args: Args) => Promise<number | undefined>,
-) => (...args: Args) => Promise<void>;
 
 function usernameOf(url: string | undefined): string | undefined {
   try {

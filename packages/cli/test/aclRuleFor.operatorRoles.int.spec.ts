@@ -2,10 +2,10 @@ import {
   aclRuleFor,
   coreFunctionLibrary,
   INDEX_RECORD_BYTES,
-  keyLayout,
   silentLogger,
 } from "@streamstore/core";
-import { projectionKeys } from "@streamstore/projections";
+import { keyLayout } from "@streamstore/core/internal";
+import { projectionKeys } from "@streamstore/projections/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";

@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, keyLayout, silentLogger } from "@streamstore/core";
+import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, silentLogger } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { balances } from "../../../examples/bank-account/src/balances.js";

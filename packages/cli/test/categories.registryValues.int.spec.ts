@@ -1,4 +1,5 @@
-import { defineEvents, getRedisEventStore, keyLayout, silentLogger } from "@streamstore/core";
+import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { type EventStore, getRedisEventStore, partitionOf, silentLogger } from "@streamstore/core";
+import { type EventStore, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { type ProjectionRunner, startProjection } from "@streamstore/projections";
 import type { RedisClusterHandle } from "@streamstore/testing";
 import { Cluster } from "ioredis";

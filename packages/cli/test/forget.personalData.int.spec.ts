@@ -1,5 +1,4 @@
 import {
-  dataKeyKey,
   dataSubject,
   defineEvents,
   getRedisEventStore,
@@ -7,6 +6,7 @@ import {
   personalDataAuditKey,
   silentLogger,
 } from "@streamstore/core";
+import { dataKeyKey } from "@streamstore/core/internal";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";

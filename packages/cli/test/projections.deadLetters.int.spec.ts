@@ -1,5 +1,6 @@
 import { silentLogger } from "@streamstore/core";
-import { type ProjectionRunner, projectionKeys, startProjection } from "@streamstore/projections";
+import { type ProjectionRunner, startProjection } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";

@@ -8,9 +8,9 @@ import {
   defineReactor,
   getReactorStatus,
   type ReactorRunner,
-  reactorKeys,
   startReactor,
 } from "@streamstore/projections";
+import { reactorKeys } from "@streamstore/projections/internal";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accountEvents } from "../../../examples/bank-account/src/account.js";

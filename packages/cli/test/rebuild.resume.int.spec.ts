@@ -1,5 +1,5 @@
 import { silentLogger } from "@streamstore/core";
-import { projectionKeys } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { balances } from "../../../examples/bank-account/src/balances.js";

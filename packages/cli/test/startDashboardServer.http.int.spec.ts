@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DashboardSnapshot } from "../src/dashboard/collectSnapshot.js";
 import type { DashboardServer } from "../src/dashboard/startDashboardServer.js";
 import { counter, snapshotNamed, startShopServer } from "./support/dashboardServer.js";
+import { until } from "./support/until.js";
 
 /** Reads Server-Sent Events from a response until `count` events arrived (or the stream ended). */
 async function readEvents(
@@ -42,18 +43,26 @@ describe("startDashboardServer", () => {
     // Given a server sampling every 50 ms on a free port
     server = await startShopServer({ intervalMs: 50 });
 
-    // When the page and the snapshot are fetched after a few samples
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // When the page and the snapshot are fetched once the server has kept 3 samples
+    const url = server.url;
+    let api: Response | undefined;
+    let body:
+      | {
+          snapshot: DashboardSnapshot;
+          samples: { at: number; projections: { name: string; lag: number }[] }[];
+          intervalMs: number;
+          historyMs: number;
+          problem: string | null;
+        }
+      | undefined;
+    await until(async () => {
+      api = await fetch(new URL("api/snapshot", url));
+      body = (await api.json()) as typeof body;
+      return (body?.samples.length ?? 0) >= 3;
+    }, "3 samples kept");
+    if (!api || !body) throw new Error("unreachable: until resolved without a snapshot");
     const page = await fetch(server.url);
     const html = await page.text();
-    const api = await fetch(new URL("api/snapshot", server.url));
-    const body = (await api.json()) as {
-      snapshot: DashboardSnapshot;
-      samples: { at: number; projections: { name: string; lag: number }[] }[];
-      intervalMs: number;
-      historyMs: number;
-      problem: string | null;
-    };
 
     // Then the page's inline script and style carry the nonce the policy allows, and nothing else runs
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

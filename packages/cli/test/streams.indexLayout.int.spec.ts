@@ -1,4 +1,5 @@
-import { getRedisEventStore, INDEX_RECORD_BYTES, keyLayout, silentLogger } from "@streamstore/core";
+import { getRedisEventStore, INDEX_RECORD_BYTES, silentLogger } from "@streamstore/core";
+import { keyLayout } from "@streamstore/core/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accountEvents } from "../../../examples/bank-account/src/account.js";

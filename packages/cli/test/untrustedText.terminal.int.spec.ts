@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { projectionKeys } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestDatabase } from "./support/archiveDatabase.js";
 import { deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";

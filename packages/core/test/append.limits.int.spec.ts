@@ -6,7 +6,6 @@ import { z } from "zod";
 import {
   type BatchTooLargeError,
   defineEvents,
-  encodeEvents,
   getRedisEventStore,
   type InvalidArgumentError,
   isBatchTooLargeError,
@@ -16,6 +15,7 @@ import {
   MAX_PARTITIONS,
   silentLogger,
 } from "../src/index.js";
+import { encodeEvents } from "../src/internal.js";
 
 // Issue 14: `maxBatchSize: 100000` was accepted, and a batch of 25,000 events with metadata threw
 // an untyped RangeError (the append's arguments spread onto the call stack). An append stays one

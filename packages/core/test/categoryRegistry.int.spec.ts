@@ -8,12 +8,16 @@ import {
   defineEvents,
   getRedisEventStore,
   isCorruptCategoryRegistryError,
-  keyLayout,
   MAX_PARTITIONS,
-  STORAGE_LAYOUT_VERSION,
   silentLogger,
 } from "../src/index.js";
-import { parsePartitionCount, readCategoryRegistry, readPartitionCount } from "../src/internal.js";
+import {
+  keyLayout,
+  parsePartitionCount,
+  readCategoryRegistry,
+  readPartitionCount,
+  STORAGE_LAYOUT_VERSION,
+} from "../src/internal.js";
 
 // Issue 14: a category registry entry (`<prefix>:categories`, category -> partition count) of
 // 100000000 made the CLI allocate and loop for 15 s up to 1.57 GB, and 1e10 threw a RangeError.

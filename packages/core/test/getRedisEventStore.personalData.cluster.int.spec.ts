@@ -1,11 +1,11 @@
 import {
-  dataKeyKey,
   dataSubject,
   defineEvents,
   getRedisEventStore,
   personal,
   silentLogger,
 } from "@streamstore/core";
+import { dataKeyKey } from "@streamstore/core/internal";
 import { type RedisClusterHandle, startRedisCluster } from "@streamstore/testing";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,6 @@
 import {
   aggregateStream,
   type Decider,
-  dataKeyKey,
   dataSubject,
   defineEvents,
   type EventOf,
@@ -17,6 +16,7 @@ import {
   personal,
   personalDataAuditKey,
 } from "@streamstore/core";
+import { dataKeyKey } from "@streamstore/core/internal";
 import { createFakeRedis, createInMemoryArchive } from "@streamstore/testing";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";

@@ -4,9 +4,9 @@ import {
   type EventOf,
   getRedisEventStore,
   handleCommand,
-  partitionOf,
   silentLogger,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { indexPositions } from "@streamstore/testing/contract";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -102,7 +102,7 @@ describe("handleCommand", () => {
     if (process.env.STREAMSTORE_REPORT) console.info({ hotStreamRetries: retries });
   }, 240_000);
 
-  it("keeps totals exact with 64 writers over 10,000 streams, each log entry one stream version", async () => {
+  it("keeps totals exact with 64 writers over 10,000 streams, each log entry one stream version and each command stored once", async () => {
     // Given 64 writers and 10,000 streams over 4 partitions
     const stores = writerStores(4);
     const STREAMS = 10_000;
@@ -138,6 +138,7 @@ describe("handleCommand", () => {
     }
     expect(logged.size).toBe(WRITERS * PER_WRITER);
     let versions = 0;
+    const storedAt = new Map<string, string[]>();
     const streams = new Set([...logged.keys()].map((key) => key.split("@")[0] as string));
     // ... and each stream's index names, version by version, that stream's log entries
     for (const stream of streams) {
@@ -148,7 +149,17 @@ describe("handleCommand", () => {
         expect(logged.get(`${stream}@${index + 1}`)).toBe(position);
       }
       expect(await store.version(stream)).toBe(positions.length);
+      // ... and the events it holds are commands, each stored once
+      for await (const event of store.read(stream)) {
+        const command = `${event.data.writer}/${event.data.seq}`;
+        storedAt.set(command, [...(storedAt.get(command) ?? []), `${stream}@${event.version}`]);
+      }
     }
     expect(versions).toBe(WRITERS * PER_WRITER);
+    // Every (writer, seq) was stored exactly once
+    expect([...storedAt].filter(([, places]) => places.length !== 1)).toEqual([]);
+    for (let writer = 0; writer < WRITERS; writer++)
+      for (let seq = 0; seq < PER_WRITER; seq++)
+        expect(storedAt.has(`${writer}/${seq}`), `${writer}/${seq} stored`).toBe(true);
   }, 240_000);
 });

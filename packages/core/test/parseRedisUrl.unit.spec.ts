@@ -4,8 +4,8 @@ import {
   isStreamstoreError,
   maskRedisUrl,
   parseRedisUrl,
-  redisFailureKind,
 } from "@streamstore/core";
+import { redisFailureKind } from "@streamstore/core/internal";
 import { describe, expect, it } from "vitest";
 
 /** The error parseRedisUrl throws for `url` (fails the test when it throws none). */

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { dataKeyOf, ENVELOPE_PREFIX, openValue, parseEnvelope, sealValue } from "@streamstore/core";
+import {
+  dataKeyOf,
+  ENVELOPE_PREFIX,
+  openValue,
+  parseEnvelope,
+  sealValue,
+} from "@streamstore/core/internal";
 import { describe, expect, it } from "vitest";
 
 const key = dataKeyOf(randomBytes(32));

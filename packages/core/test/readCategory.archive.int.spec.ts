@@ -6,7 +6,6 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import {
-  compareStreamIds,
   defineEvents,
   type EventStore,
   getRedisEventStore,
@@ -14,6 +13,7 @@ import {
   type ReadCategoryOptions,
   silentLogger,
 } from "../src/index.js";
+import { compareStreamIds } from "../src/internal.js";
 import { archiveOldest } from "./support/archiveOldest.js";
 
 // store.readCategory over archived partitions (issue 13): random appends over three partitions,

@@ -1,5 +1,6 @@
+import { compareStreamIds } from "@streamstore/core/internal";
 import { describe, expect, it } from "vitest";
-import { compareStreamIds, createInMemoryReadModelStore } from "../src/index.js";
+import { createInMemoryReadModelStore } from "../src/index.js";
 
 const request = (overrides: object = {}) => ({
   build: "v1",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type CommitRequest, createRedisReadModelStore, projectionKeys } from "../src/index.js";
+import { type CommitRequest, createRedisReadModelStore } from "../src/index.js";
+import { projectionKeys } from "../src/internal.js";
 import { testBackends } from "./support/backends.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";
 

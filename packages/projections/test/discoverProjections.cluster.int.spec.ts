@@ -1,8 +1,5 @@
-import {
-  createRedisReadModelStore,
-  discoverProjections,
-  projectionKeys,
-} from "@streamstore/projections";
+import { createRedisReadModelStore, discoverProjections } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import type { RedisClusterHandle } from "@streamstore/testing";
 import { deleteKeys, scanKeys } from "@streamstore/testing/contract";
 import { Cluster } from "ioredis";

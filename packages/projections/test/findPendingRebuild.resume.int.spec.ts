@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  findPendingRebuild,
-  projectionKeys,
-  requestRebuild,
-  startProjection,
-} from "../src/index.js";
+import { findPendingRebuild, requestRebuild, startProjection } from "../src/index.js";
+import { projectionKeys } from "../src/internal.js";
 import { testBackends } from "./support/backends.js";
 import { accountsProjection, depositOnceEach, FAST_RUNNER_OPTIONS } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";

@@ -7,10 +7,10 @@ import {
   discoverReactors,
   getReactorStatus,
   isDeadLetterNotFoundError,
-  reactorKeys,
   startProjection,
   startReactor,
 } from "../src/index.js";
+import { reactorKeys } from "../src/internal.js";
 import { testBackends } from "./support/backends.js";
 import { accountsProjection, bankEvents } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";

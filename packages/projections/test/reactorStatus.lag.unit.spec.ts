@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { reactorConsumerStatus, reactorPartitionStatus, summarizeReactor } from "../src/index.js";
+import {
+  reactorConsumerStatus,
+  reactorPartitionStatus,
+  summarizeReactor,
+} from "../src/internal.js";
 
 const where = { category: "account", partition: 0, group: "rx:mailer" };
 const group = (fields: Record<string, unknown>) => new Map(Object.entries(fields));

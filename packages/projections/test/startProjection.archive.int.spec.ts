@@ -1,5 +1,6 @@
 import { startArchiver } from "@streamstore/archive";
-import { compareStreamIds, type EventArchive, type KeyLayout } from "@streamstore/core";
+import type { EventArchive } from "@streamstore/core";
+import { compareStreamIds, type KeyLayout } from "@streamstore/core/internal";
 import { createInMemoryArchive } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
 import {

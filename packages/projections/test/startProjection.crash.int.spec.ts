@@ -8,6 +8,7 @@ import {
   type ProjectionRunner,
   startProjection,
 } from "../src/index.js";
+import { until } from "./support/archiveFixtures.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
 import {
   type AccountState,
@@ -29,6 +30,8 @@ interface Killable {
   /** Freezes the worker (SIGSTOP); processes only. */
   pause?(): void;
   resume?(): void;
+  /** Processes only: the worker id it printed once started. */
+  workerId?: () => string | undefined;
 }
 
 // Real Redis: worker processes killed with SIGKILL. The fake lives in one process, so there the
@@ -77,8 +80,10 @@ describe.each(testBackends())(
       });
       children.add(child);
       child.once("exit", () => children.delete(child));
+      let workerId: string | undefined;
       child.stdout?.on("data", (chunk: Buffer) => {
         for (const line of chunk.toString().split("\n")) {
+          if (line.startsWith("ready ")) workerId = line.slice("ready ".length);
           if (line.startsWith("recovery ")) {
             const kind = line.slice("recovery ".length);
             recoveries.set(kind, (recoveries.get(kind) ?? 0) + 1);
@@ -96,6 +101,7 @@ describe.each(testBackends())(
         kill: signalGroup,
         pause: () => signalGroup("SIGSTOP"),
         resume: () => signalGroup("SIGCONT"),
+        workerId: () => workerId,
       };
     };
 
@@ -154,30 +160,61 @@ describe.each(testBackends())(
       const producers = Promise.all(Array.from({ length: 4 }, producer));
 
       // When a random worker is killed with SIGKILL 20 times (and restarted each time), and on
-      // real Redis every fourth round another worker is frozen (SIGSTOP) past its lease and then
-      // thawed: a zombie whose reads and commits must be fenced off
+      // real Redis every fourth round a worker holding a lease is frozen (SIGSTOP) past it and
+      // then thawed: a zombie whose reads and commits must be fenced off
+      const projection = accountsProjection();
+      /** A worker that holds a partition's lease now, and those partitions (waits for one). */
+      const leaseHolder = async () => {
+        let found: { worker: Killable; fields: number[] } | undefined;
+        await until(async () => {
+          const owners = (await getProjectionStatus(projection, { redis, prefix })).partitions.map(
+            (partition) => partition.owner,
+          );
+          for (const worker of workers) {
+            const fields = owners.flatMap((owner, field) =>
+              owner !== null && owner === worker.workerId?.() ? [field] : [],
+            );
+            if (fields.length > 0) found = { worker, fields };
+          }
+          return found !== undefined;
+        }, "a worker process holding a partition's lease");
+        return found as { worker: Killable; fields: number[] };
+      };
       let kills = 0;
       let pauses = 0;
+      let zombies = 0;
       while (kills < KILLS) {
-        const sleeper = kills % 4 === 3 ? workers[(kills + 1) % workers.length] : undefined;
+        const frozen = kills % 4 === 3 && backend.multiProcess ? await leaseHolder() : undefined;
+        const sleeper = frozen?.worker;
+        const heldWhenFrozen = frozen?.fields ?? [];
         if (sleeper?.pause) {
           sleeper.pause();
           pauses++;
         }
         await new Promise((resolve) => setTimeout(resolve, 900 + (next() % 600)));
-        const victim = next() % workers.length;
-        if (workers[victim] === sleeper) sleeper?.resume?.();
+        // (never the frozen worker: it is to wake up as a zombie)
+        let victim = next() % workers.length;
+        if (workers[victim] === sleeper) victim = (victim + 1) % workers.length;
         workers[victim]?.kill("SIGKILL");
         kills++;
         workers[victim] = spawnWorker();
-        if (sleeper && workers.includes(sleeper)) {
-          // Frozen for about 1.7-2.3 s: well past its 1 s lease.
-          await new Promise((resolve) => setTimeout(resolve, 800));
+        if (sleeper) {
+          // Frozen until every partition it held is owned by another worker (past its 1 s lease):
+          // now a zombie, thawed
+          await until(async () => {
+            const owners = (
+              await getProjectionStatus(projection, { redis, prefix })
+            ).partitions.map((partition) => partition.owner);
+            return heldWhenFrozen.every((field) => {
+              const owner = owners[field];
+              return owner !== null && owner !== undefined && owner !== sleeper.workerId?.();
+            });
+          }, "the frozen worker's partitions taken over by another worker");
           sleeper.resume?.();
+          zombies++;
         }
       }
       await producers;
-      const projection = accountsProjection();
       const deadline = performance.now() + 90_000;
       for (;;) {
         const status = await getProjectionStatus(projection, { redis, prefix });
@@ -210,8 +247,17 @@ describe.each(testBackends())(
       expect(actual.filter((state) => state.violations > 0)).toEqual([]);
       const status = await getProjectionStatus(projection, { redis, prefix });
       expect(status.deadLetters).toBe(0);
+      // And on real Redis every frozen worker that was not killed afterwards was excluded
+      if (backend.multiProcess) {
+        expect(pauses).toBe(KILLS / 4);
+        expect(zombies).toBe(pauses);
+        // (the zombies noticed: a failed lease renewal or a commit refused for its fence token)
+        const excluded =
+          (recoveries.get("lost the lease") ?? 0) + (recoveries.get("fence token") ?? 0);
+        expect(excluded).toBeGreaterThan(0);
+      }
       console.log(
-        `[crash] ${TARGET_EVENTS} events, ${kills} kills and ${pauses} freezes (${backend.name}), caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}; recoveries seen: ${JSON.stringify(Object.fromEntries(recoveries))}`,
+        `[crash] ${TARGET_EVENTS} events, ${kills} kills and ${pauses} freezes (${zombies} thawed as zombies after their partitions were taken over) (${backend.name}), caught up ${Math.round(performance.now() - started)} ms after start; pending ${status.partitions.map((p) => p.pending).join("/")}; recoveries seen: ${JSON.stringify(Object.fromEntries(recoveries))}`,
       );
     }, 180_000);
   },

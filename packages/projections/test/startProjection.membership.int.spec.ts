@@ -22,6 +22,16 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<numbe
   return performance.now() - start;
 }
 
+// The bounds are the documented promises (docs/delivery-guarantees.md, "Membership") for the
+// settings used here, plus one allowance for a loaded 2-core CI machine delaying timers:
+// - a dead worker's partitions move once its lease expired and the survivor's next heartbeat ran,
+//   then the survivor catches up and tails (one block);
+// - a joiner is seen within the member TTL plus a heartbeat, and takes what the others release
+//   at their next heartbeat.
+const SCHEDULING_ALLOWANCE_MS = 1_500;
+const MOVE_BOUND_MS = FAST.leaseTtlMs + FAST.heartbeatMs + FAST.blockMs + SCHEDULING_ALLOWANCE_MS;
+const JOIN_BOUND_MS = FAST.memberTtlMs + 2 * FAST.heartbeatMs + SCHEDULING_ALLOWANCE_MS;
+
 describe.each(testBackends())("startProjection with several workers on $name", (backend) => {
   const keyspace = useTestKeyspace(backend);
   const { runners, clients } = keyspace;
@@ -53,7 +63,10 @@ describe.each(testBackends())("startProjection with several workers on $name", (
     await survivor.waitUntilCaughtUp(undefined, { timeoutMs: 10_000 });
 
     // Then the survivor owns every partition within the lease time, and nothing was applied twice
-    expect(movedAfter).toBeLessThan(1500);
+    console.info(
+      `[membership ${backend.name}] partitions moved after ${Math.round(movedAfter)} ms`,
+    );
+    expect(movedAfter).toBeLessThan(MOVE_BOUND_MS);
     const expected = referenceFold(
       await readLogs(
         redis,
@@ -69,7 +82,10 @@ describe.each(testBackends())("startProjection with several workers on $name", (
     const joinedAfter = await until(() => joiner.ownedPartitions().length === 2, 5000);
 
     // Then it gets its share within the member TTL plus a heartbeat
-    expect(joinedAfter).toBeLessThan(2000);
+    console.info(
+      `[membership ${backend.name}] joiner got its share after ${Math.round(joinedAfter)} ms`,
+    );
+    expect(joinedAfter).toBeLessThan(JOIN_BOUND_MS);
     expect(survivor.ownedPartitions().length).toBe(2);
     const status = await joiner.status();
     expect(status.workers.length).toBe(2);

@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import {
   createProjectionReader,
@@ -6,6 +7,7 @@ import {
   requestRebuild,
   startProjection,
 } from "../src/index.js";
+import { until } from "./support/archiveFixtures.js";
 import { testBackends } from "./support/backends.js";
 import { bankEvents, depositInRounds, FAST_RUNNER_OPTIONS } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";
@@ -34,6 +36,15 @@ const totals = (version: number) =>
 
 const FAST = FAST_RUNNER_OPTIONS;
 
+/** Resolves once no key of `build` is left (the runner deletes it after its grace period). */
+async function untilBuildDeleted(redis: Redis, prefix: string, build: string): Promise<void> {
+  await until(async () => {
+    const match = `${prefix}:{rm:totals:${build}}:*`;
+    const [, left] = await redis.scan("0", "MATCH", match, "COUNT", 10_000);
+    return left.length === 0;
+  }, `the ${build} keys deleted after the grace period`);
+}
+
 describe.each(testBackends())("startProjection rebuilding a new version on $name", (backend) => {
   const keyspace = useTestKeyspace(backend);
   const { runners } = keyspace;
@@ -52,11 +63,12 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     // When a producer keeps appending, a reader keeps polling, and a v2 runner starts
     let running = true;
     let appended = 0;
+    const appendedTo = new Map<string, number>();
     const producer = (async () => {
       while (running) {
-        await store.append(keys[appended % keys.length] as string, [
-          { type: "Deposited", data: { amount: 1 } },
-        ]);
+        const key = keys[appended % keys.length] as string;
+        await store.append(key, [{ type: "Deposited", data: { amount: 1 } }]);
+        appendedTo.set(key, (appendedTo.get(key) ?? 0) + 1);
         appended++;
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
@@ -64,6 +76,8 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     const reader = createProjectionReader(totals(2), { redis, prefix, activeBuildCacheMs: 50 });
     const violations: string[] = [];
     const seen = { v1: 0, v2: 0 };
+    // The last count each reader saw per document: a caught-up v2 never shows less than v1 did
+    const lastCount = baseline.map((document) => document.count);
     const poller = (async () => {
       let switched = false;
       while (running) {
@@ -72,11 +86,12 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
           const isV2 = document.schema === 2;
           if (isV2) switched = true;
           else if (switched) violations.push(`v1 read after v2 for ${keys[index]}`);
-          if (document.count < (baseline[index] as Totals).count) {
+          if (document.count < (lastCount[index] as number)) {
             violations.push(
-              `${keys[index]}: count ${document.count} < ${(baseline[index] as Totals).count} (partial build)`,
+              `${keys[index]}: count ${document.count} (${isV2 ? "v2" : "v1"}) after ${lastCount[index]} (went back)`,
             );
           }
+          lastCount[index] = document.count;
           seen[isV2 ? "v2" : "v1"]++;
         });
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -91,11 +106,9 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     });
     runners.push(v2 as ProjectionRunner<unknown>);
     await v1.done;
-    const deadline = performance.now() + 20_000;
-    while ((await reader.activeBuild()) !== "v2" && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(async () => (await reader.activeBuild()) === "v2", "readers switched to v2");
+    const v2ReadsAtSwitch = seen.v2;
+    await until(() => seen.v2 >= v2ReadsAtSwitch + 20 * keys.length, "20 more reads of v2");
     running = false;
     await Promise.all([producer, poller]);
     await v2.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
@@ -105,14 +118,19 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     expect(seen.v1).toBeGreaterThan(0);
     expect(seen.v2).toBeGreaterThan(0);
     expect(v1.state).toBe("stopped");
+    // (each document exactly: its baseline plus the deposits of 1 appended to it since)
     const final = (await v2.getMany(keys)) as Totals[];
+    expect(final).toEqual(
+      baseline.map((document, index) => ({
+        count: document.count + (appendedTo.get(keys[index] as string) ?? 0),
+        total: document.total + (appendedTo.get(keys[index] as string) ?? 0),
+        schema: 2,
+      })),
+    );
     expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(6000 + appended);
-    expect(final.every((document) => document.schema === 2)).toBe(true);
 
-    // And the old build's keys are gone after the grace period
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const [, left] = await redis.scan("0", "MATCH", `${prefix}:{rm:totals:v1}:*`, "COUNT", 10_000);
-    expect(left).toEqual([]);
+    // And the old build's keys are deleted once the grace period is over
+    await untilBuildDeleted(redis, prefix, "v1");
   }, 60_000);
   it("rebuilds the same version on requestRebuild while serving the old build, then switches", async () => {
     // Given a caught-up runner of v1 and a producer that keeps appending
@@ -144,14 +162,20 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     const reader = createProjectionReader(totals(1), { redis, prefix, activeBuildCacheMs: 50 });
     const violations: string[] = [];
     const builds = new Set<string | null>();
+    let reads = 0;
+    const lastCount = baseline.map((document) => document.count);
     const poller = (async () => {
       while (running) {
         builds.add(await reader.activeBuild());
         const documents = (await reader.getMany(keys)) as Totals[];
+        reads++;
         documents.forEach((document, index) => {
-          if (document.count < (baseline[index] as Totals).count) {
-            violations.push(`${keys[index]}: ${document.count} (partial build)`);
+          if (document.count < (lastCount[index] as number)) {
+            violations.push(
+              `${keys[index]}: ${document.count} after ${lastCount[index]} (went back)`,
+            );
           }
+          lastCount[index] = document.count;
         });
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -159,11 +183,9 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
 
     // When a rebuild is requested
     expect(await requestRebuild(totals(1), { redis, prefix })).toBe("v1.1");
-    const deadline = performance.now() + 20_000;
-    while ((await reader.activeBuild()) !== "v1.1" && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(async () => (await reader.activeBuild()) === "v1.1", "readers switched to v1.1");
+    const readsAtSwitch = reads;
+    await until(() => reads >= readsAtSwitch + 20, "20 more reads of v1.1");
     running = false;
     await Promise.all([producer, poller]);
     await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
@@ -175,8 +197,6 @@ describe.each(testBackends())("startProjection rebuilding a new version on $name
     expect(runner.state).toBe("running");
     const final = (await runner.getMany(keys)) as Totals[];
     expect(final.reduce((sum, document) => sum + document.count, 0)).toBe(2000 + appended);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const [, left] = await redis.scan("0", "MATCH", `${prefix}:{rm:totals:v1}:*`, "COUNT", 10_000);
-    expect(left).toEqual([]);
+    await untilBuildDeleted(redis, prefix, "v1");
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { deleteKeys } from "@streamstore/testing/contract";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExclusiveCluster } from "../../testing/test/cluster/support/startExclusiveCluster.js";
-import { reactorKeys } from "../src/index.js";
+import { reactorKeys } from "../src/internal.js";
 import { bankEvents } from "./support/fixtures.js";
 
 // Issue 18: a reactor read all its partition logs in one XREADGROUP, which a Cluster refuses

@@ -12,11 +12,11 @@ import {
   defineProjection,
   defineReactor,
   type ProjectionRunner,
-  projectionKeys,
   type ReactorRunner,
   startProjection,
   startReactor,
 } from "../src/index.js";
+import { projectionKeys } from "../src/internal.js";
 import { deleteKeysUnder, randomPrefix } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
 

@@ -1,20 +1,9 @@
-export {
-  APPEND_SCRIPT_TWIN,
-  CORE_SCRIPT_TWINS,
-  READ_SCRIPT_TWIN,
-  SNAPSHOT_SCRIPT_TWIN,
-  scriptLine,
-  VERSION_SCRIPT_TWIN,
-} from "@streamstore/core/internal";
-export {
-  ACQUIRE_LEASE_SCRIPT_TWIN,
-  COMMIT_SCRIPT_TWIN,
-  DEAD_LETTER_COMMIT_SCRIPT_TWIN,
-  HEARTBEAT_SCRIPT_TWIN,
-  PROJECTION_SCRIPT_TWINS,
-  RENEW_LEASE_SCRIPT_TWIN,
-  SWITCH_ACTIVE_BUILD_SCRIPT_TWIN,
-} from "@streamstore/projections/internal";
+/**
+ * What users of @streamstore/testing call. What the sibling packages and this package's tests need
+ * and users should not call is in ./internal.ts ("@streamstore/testing/internal");
+ * test/publicApi.exports.unit.spec.ts pins the runtime names.
+ */
+export { scriptLine } from "@streamstore/core/internal";
 export {
   createInMemoryArchive,
   type InMemoryArchive,
@@ -27,23 +16,20 @@ export {
   type FakeRedisOptions,
   TOOLKIT_SCRIPT_TWINS,
 } from "./createFakeRedis.js";
+export type { FakeRedisData, FakeRedisSnapshot, ScriptRunCounts } from "./fake/index.js";
 export {
   createManualClock,
   createStandaloneFakeRedis,
   type FakeClock,
   type FakeRedis,
   type FakeRedisControls,
-  type FakeRedisData,
-  type FakeRedisSnapshot,
   type LuaValue,
   type ManualClock,
   SCRIPT_TWIN_FALLBACK,
-  type ScriptRunCounts,
   type ScriptTwin,
   type ScriptTwinFallback,
   type ScriptTwinRedis,
   type StandaloneFakeRedisOptions,
-  systemClock,
 } from "./fake/index.js";
 export {
   type ProxyVerdict,
@@ -51,7 +37,54 @@ export {
   type TcpProxy,
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
-export * from "./postgresServer/index.js";
-export * from "./redisCluster/index.js";
-export * from "./redisServer/index.js";
-export * from "./specification/index.js";
+export {
+  createPostgresTestDatabase,
+  type PostgresTestDatabase,
+  type PostgresTestDatabaseOptions,
+} from "./postgresServer/createPostgresTestDatabase.js";
+export {
+  hasPostgresServerBinaries,
+  type PostgresServerHandle,
+  type PostgresStopMode,
+  type StartPostgresServerOptions,
+  startPostgresServer,
+} from "./postgresServer/startPostgresServer.js";
+export {
+  type RedisClusterHandle,
+  type RedisClusterNode,
+  type RedisClusterNodeRole,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from "./redisCluster/startRedisCluster.js";
+export {
+  type CreateTestCertificatesOptions,
+  createTestCertificates,
+  type TestCertificates,
+} from "./redisServer/createTestCertificates.js";
+export {
+  getFreePort,
+  hasRedisServerBinary,
+  type RedisServerHandle,
+  type RedisServerTlsFiles,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from "./redisServer/startRedisServer.js";
+export {
+  startTlsRedisServer,
+  type TlsRedisServerHandle,
+} from "./redisServer/startTlsRedisServer.js";
+export {
+  type DeciderThen,
+  type DeciderWhen,
+  deciderSpecification,
+  type ErrorExpectation,
+} from "./specification/deciderSpecification.js";
+export {
+  onStream,
+  type ProjectionGiven,
+  type ProjectionGivenEvent,
+  type ProjectionSpecificationOptions,
+  type ProjectionSpecificationReport,
+  type ProjectionThen,
+  projectionSpecification,
+} from "./specification/projectionSpecification.js";

@@ -1,4 +1,5 @@
-import type { ArchivedEntry, KeyLayout, RawStreamEntry } from "@streamstore/core";
+import type { ArchivedEntry, RawStreamEntry } from "@streamstore/core";
+import type { KeyLayout } from "@streamstore/core/internal";
 import { archivedEntryOf, trimArchived } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import type { ArchivePolicy } from "./ArchiverOptions.js";

@@ -1,5 +1,5 @@
-import type { ArchivedEntry } from "@streamstore/core";
-import { compareStreamIds, type RawStreamEntry } from "@streamstore/core";
+import type { ArchivedEntry, RawStreamEntry } from "@streamstore/core";
+import { compareStreamIds } from "@streamstore/core/internal";
 
 /** What a consumer group of a log has not settled: entries after `lastDelivered`, or pending. */
 export interface GroupFloor {

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { type KeyLayout, keyLayout, type Logger, silentLogger } from "@streamstore/core";
-import { readCategoryRegistry, sleep } from "@streamstore/core/internal";
+import { type Logger, silentLogger } from "@streamstore/core";
+import { type KeyLayout, keyLayout, readCategoryRegistry, sleep } from "@streamstore/core/internal";
 import {
   type ArchivePolicy,
   type ArchiverOptions,

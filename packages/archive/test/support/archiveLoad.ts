@@ -219,10 +219,7 @@ export async function waitFor(
   }
 }
 
-export {
-  redisTimeMs as redisNowMs,
-  waitForRedisTimePast,
-} from "@streamstore/testing";
+export { redisTimeMs as redisNowMs, waitForRedisTimePast } from "@streamstore/testing/internal";
 
 /**
  * Reads every stream of the ledger through `store` (forward, all versions, through the archive

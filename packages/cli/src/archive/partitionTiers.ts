@@ -1,4 +1,5 @@
-import type { ArchivePartitionStats, EventArchive, KeyLayout } from "@streamstore/core";
+import type { ArchivePartitionStats, EventArchive } from "@streamstore/core";
+import type { KeyLayout } from "@streamstore/core/internal";
 import type { RedisClient } from "../context/RedisClient.js";
 
 /**

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import type { ActionRunner } from "../program.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type ArchiveRunOptions, runArchiver } from "./archiveRun.js";
 import { archiveStatus } from "./archiveStatus.js";
 import { durationOption, integerOption, withExamples } from "./shared.js";

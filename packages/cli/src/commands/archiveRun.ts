@@ -5,14 +5,13 @@ import {
   type ArchiverPartitionProgress,
   startArchiver,
 } from "@streamstore/archive";
+import { type EventArchive, isInvalidArgumentError } from "@streamstore/core";
 import {
   assertCategory,
   checkLayout,
-  type EventArchive,
-  isInvalidArgumentError,
   keyLayout,
-} from "@streamstore/core";
-import { readCategoryRegistry } from "@streamstore/core/internal";
+  readCategoryRegistry,
+} from "@streamstore/core/internal";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { formatDuration, sleep } from "./shared.js";

@@ -1,5 +1,9 @@
-import { checkLayout, keyLayout } from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+import {
+  checkLayout,
+  keyLayout,
+  readCategoryRegistry,
+  registryPartitions,
+} from "@streamstore/core/internal";
 import {
   type ArchiveFigures,
   archiveFigures,

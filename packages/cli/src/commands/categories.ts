@@ -1,15 +1,17 @@
-import { checkLayout, keyLayout, type RawStreamEntry } from "@streamstore/core";
+import type { RawStreamEntry } from "@streamstore/core";
 import {
+  checkLayout,
+  keyLayout,
   readCategoryRegistry,
   readPartitionCount,
   registryPartitions,
 } from "@streamstore/core/internal";
 import type { Command } from "commander";
 import { archiveFigures, partitionKey, readSeams } from "../archive/partitionTiers.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { fieldsOf, formatBytes, sleep, timeOfStreamId, withExamples } from "./shared.js";
 import { catalogsOf, showEntry } from "./streams.js";
 

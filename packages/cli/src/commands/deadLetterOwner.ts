@@ -1,9 +1,5 @@
-import {
-  createRedisReadModelStore,
-  REACTOR_DEAD_LETTER_BUILD,
-  type ReadModelStore,
-  reactorKeys,
-} from "@streamstore/projections";
+import { createRedisReadModelStore, type ReadModelStore } from "@streamstore/projections";
+import { REACTOR_DEAD_LETTER_BUILD, reactorKeys } from "@streamstore/projections/internal";
 import type { CommandContext } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { knownProjectionsAndReactors, UnknownProjectionOrReactorError } from "./known.js";

@@ -6,10 +6,10 @@ import {
   type ReadModelStore,
 } from "@streamstore/projections";
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 import { pagedListing } from "../output/pagedListing.js";
-import type { ActionRunner } from "../program.js";
 import {
   type DeadLetterOwner,
   type DeadLetterOwnerOptions,

@@ -1,9 +1,9 @@
 import { aclRuleFor } from "@streamstore/core";
 import type { Command } from "commander";
 import { Redis } from "ioredis";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { checkArchive } from "./doctorArchiveCheck.js";
 import { checkNode, type DoctorCheck, infoField } from "./doctorNodeChecks.js";
 import { withExamples } from "./shared.js";

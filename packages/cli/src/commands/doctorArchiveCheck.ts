@@ -3,9 +3,8 @@ import {
   isArchiveSchemaError,
   isArchiveUnavailableError,
   isStreamstoreError,
-  keyLayout,
 } from "@streamstore/core";
-import { readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
+import { keyLayout, readCategoryRegistry, registryPartitions } from "@streamstore/core/internal";
 import { readSeams } from "../archive/partitionTiers.js";
 import { type CommandContext, HOW_TO_GIVE_AN_ARCHIVE } from "../context/CommandContext.js";
 

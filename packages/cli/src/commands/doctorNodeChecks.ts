@@ -1,4 +1,5 @@
-import { checkServer, silentLogger } from "@streamstore/core";
+import { silentLogger } from "@streamstore/core";
+import { checkServer } from "@streamstore/core/internal";
 import type { Redis } from "ioredis";
 
 // What `streamstore doctor` checks on each Redis node: version, persistence, memory policy, ACL...

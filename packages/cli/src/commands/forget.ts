@@ -1,13 +1,9 @@
-import {
-  assertDataSubject,
-  createRedisKeyStore,
-  dataKeyKey,
-  personalDataAuditKey,
-} from "@streamstore/core";
+import { createRedisKeyStore, personalDataAuditKey } from "@streamstore/core";
+import { assertDataSubject, dataKeyKey } from "@streamstore/core/internal";
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { confirm, withExamples } from "./shared.js";
 
 interface ForgetOptions {

@@ -6,10 +6,10 @@ import {
 } from "@streamstore/core";
 import { projectionsFunctionLibrary } from "@streamstore/projections";
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { withExamples } from "./shared.js";
 
 /** Every library this CLI's packages run: what `functions install` loads. */

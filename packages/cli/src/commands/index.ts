@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { registerDashboard } from "../dashboard/registerDashboard.js";
-import type { ActionRunner } from "../program.js";
 import { registerArchive } from "./archive.js";
 import { registerCategories } from "./categories.js";
 import { registerDlq } from "./dlq.js";

@@ -4,8 +4,8 @@ import {
   discoverProjections,
   discoverReactors,
   type ProjectionIdentity,
-  reactorKeys,
 } from "@streamstore/projections";
+import { reactorKeys } from "@streamstore/projections/internal";
 import type { CommandContext } from "../context/CommandContext.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 

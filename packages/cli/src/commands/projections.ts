@@ -5,9 +5,9 @@ import {
   type ReactorStatus,
 } from "@streamstore/projections";
 import { type Command, Option } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import {
   type KnownProjection,
   knownProjectionsAndReactors,

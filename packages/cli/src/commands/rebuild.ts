@@ -7,9 +7,9 @@ import {
 } from "@streamstore/projections";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { confirm, integerOption, sleep, withExamples } from "./shared.js";
 
 /**

@@ -1,17 +1,17 @@
 import {
   CorruptEventError,
-  checkLayout,
   decodeEntry,
   type EntrySource,
   type EventCatalog,
-  keyLayout,
-  parseStreamName,
-  partitionOf,
   type RawStreamEntry,
 } from "@streamstore/core";
 import {
   type AggregateEntry,
   type AggregateReadState,
+  checkLayout,
+  keyLayout,
+  parseStreamName,
+  partitionOf,
   readAggregateEntries,
   readPartitionCount,
 } from "@streamstore/core/internal";

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import type { ActionRunner } from "../program.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import { integerOption, withExamples } from "./shared.js";
 import { showStream } from "./streamShow.js";
 import { listStreams } from "./streamsList.js";

@@ -1,12 +1,5 @@
-import {
-  assertCategory,
-  checkLayout,
-  INDEX_HEADER_BYTES,
-  INDEX_RECORD_BYTES,
-  keyLayout,
-  readAggregatePage,
-} from "@streamstore/core";
-import { indexVersion } from "@streamstore/core/internal";
+import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES, readAggregatePage } from "@streamstore/core";
+import { assertCategory, checkLayout, indexVersion, keyLayout } from "@streamstore/core/internal";
 import type { CommandContext } from "../context/CommandContext.js";
 import { type RedisClient, serversOf } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";

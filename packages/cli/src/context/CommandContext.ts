@@ -1,5 +1,7 @@
-import { createPostgresArchive, maskConnectionString } from "@streamstore/archive";
-import { assertKeyPrefix, type EventArchive, type Logger } from "@streamstore/core";
+import { createPostgresArchive } from "@streamstore/archive";
+import { maskConnectionString } from "@streamstore/archive/internal";
+import type { EventArchive, Logger } from "@streamstore/core";
+import { assertKeyPrefix } from "@streamstore/core/internal";
 import type { Projection } from "@streamstore/projections";
 import type { Cluster, Redis } from "ioredis";
 import type { StreamstoreConfig } from "../config/defineConfig.js";

@@ -6,8 +6,8 @@ import {
   type Logger,
   maskRedisUrl,
   parseRedisUrl,
-  REDIS_URL_FORMS,
 } from "@streamstore/core";
+import { REDIS_URL_FORMS } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
 

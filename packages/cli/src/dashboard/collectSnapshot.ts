@@ -1,5 +1,5 @@
-import { type ArchivePartitionStats, keyLayout } from "@streamstore/core";
-import { readCategoryRegistry } from "@streamstore/core/internal";
+import type { ArchivePartitionStats } from "@streamstore/core";
+import { keyLayout, readCategoryRegistry } from "@streamstore/core/internal";
 import {
   getProjectionStatus,
   getReactorStatus,

@@ -1,12 +1,12 @@
-import { checkLayout, keyLayout } from "@streamstore/core";
+import { checkLayout, keyLayout } from "@streamstore/core/internal";
 import { discoverProjections, discoverReactors } from "@streamstore/projections";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Redis } from "ioredis";
 import { type KnownReactor, mergeReactors } from "../commands/known.js";
+import type { ActionRunner } from "../context/ActionRunner.js";
 import type { CommandContext } from "../context/CommandContext.js";
 import { isCluster, type RedisClient } from "../context/RedisClient.js";
 import { CliError, EXIT_CODES } from "../exitCodes.js";
-import type { ActionRunner } from "../program.js";
 import { checkExposure } from "./checkExposure.js";
 import { collectSnapshot } from "./collectSnapshot.js";
 import { DASHBOARD_TOKEN_ENV } from "./dashboardToken.js";

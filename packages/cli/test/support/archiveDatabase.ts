@@ -37,6 +37,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-export { waitForRedisTime } from "@streamstore/testing";
+export { waitForRedisTime } from "@streamstore/testing/internal";
 
 export { until } from "./until.js";

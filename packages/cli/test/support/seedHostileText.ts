@@ -1,11 +1,7 @@
-import {
-  getRedisEventStore,
-  INDEX_RECORD_BYTES,
-  keyLayout,
-  partitionOf,
-  silentLogger,
-} from "@streamstore/core";
-import { projectionKeys, startReactor } from "@streamstore/projections";
+import { getRedisEventStore, INDEX_RECORD_BYTES, silentLogger } from "@streamstore/core";
+import { keyLayout, partitionOf } from "@streamstore/core/internal";
+import { startReactor } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import { Redis } from "ioredis";
 import { hostileNotes, hostileReactor, noteEvents } from "../fixtures/hostile.config.js";
 import { catchUp } from "./catchUp.js";

@@ -9,7 +9,8 @@ import type { EventMetadata, NewEvent } from "../events/types.js";
 import { parseStreamName } from "../keys/keyLayout.js";
 import type { Logger } from "../logging/Logger.js";
 import { subjectsOfBatch } from "../personalData/personalFields.js";
-import type { AppendResult, EventStore } from "../store/EventStore.js";
+import type { AppendResult } from "../store/appendTypes.js";
+import type { EventStore } from "../store/EventStore.js";
 import { type CoreInstruments, coreTelemetryOf } from "../telemetry/coreTelemetry.js";
 import { errorMessage, failSpan } from "../telemetry/createTelemetry.js";
 import {

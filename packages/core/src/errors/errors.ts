@@ -1,8 +1,5 @@
-import type { AppendResult } from "../store/EventStore.js";
+import type { AppendResult, ExpectedVersion } from "../store/appendTypes.js";
 import { isStreamstoreError, StreamstoreError } from "./StreamstoreError.js";
-
-/** What the caller expected a stream's version to be. */
-export type ExpectedVersion = "any" | "no_stream" | "stream_exists" | number;
 
 /**
  * An append's expected version did not match the stream. Carries the actual version, so a retry

@@ -1,5 +1,6 @@
 import { expect } from "vitest";
-import type { EventArchive, KeyLayout } from "../../src/index.js";
+import type { EventArchive } from "../../src/index.js";
+import type { KeyLayout } from "../../src/internal.js";
 import { archivedEntryOf, trimArchived } from "../../src/internal.js";
 
 /** What {@link archiveOldest} archives, and how. */

@@ -1,10 +1,5 @@
-import {
-  decodeEntry,
-  type EventCatalog,
-  type KeyRing,
-  type RecordedEvent,
-  subjectsOfEntries,
-} from "@streamstore/core";
+import { decodeEntry, type EventCatalog, type RecordedEvent } from "@streamstore/core";
+import { type KeyRing, subjectsOfEntries } from "@streamstore/core/internal";
 import { produce } from "immer";
 import { DeadLetterNotFoundError } from "../errors.js";
 import { buildId } from "../keys/projectionKeys.js";

@@ -2,10 +2,9 @@ import {
   createRedisKeyStore,
   decodeEntry,
   type EventCatalog,
-  KeyRing,
   type RecordedEvent,
-  subjectsOfEntries,
 } from "@streamstore/core";
+import { KeyRing, subjectsOfEntries } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError } from "../errors.js";
 import { reactorKeys } from "../keys/reactorKeys.js";

@@ -1,4 +1,5 @@
-import { assertKeyPrefix, InvalidArgumentError } from "@streamstore/core";
+import { InvalidArgumentError } from "@streamstore/core";
+import { assertKeyPrefix } from "@streamstore/core/internal";
 
 /**
  * The Redis keys of one projection. Every key of one build shares the hash tag

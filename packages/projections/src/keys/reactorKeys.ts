@@ -1,4 +1,4 @@
-import { assertKeyPrefix } from "@streamstore/core";
+import { assertKeyPrefix } from "@streamstore/core/internal";
 import { projectionKeys } from "./projectionKeys.js";
 
 /** The build id a reactor's dead letters are kept under (a projection's builds are `v<n>`). */

@@ -1,10 +1,10 @@
 import {
-  assertCategory,
   type EventCatalog,
   type EventOf,
   InvalidArgumentError,
   type RecordedEvent,
 } from "@streamstore/core";
+import { assertCategory } from "@streamstore/core/internal";
 import type { Draft } from "immer";
 
 /**

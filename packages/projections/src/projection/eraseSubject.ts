@@ -1,4 +1,5 @@
-import { assertDataSubject, type EventCatalog, InvalidArgumentError } from "@streamstore/core";
+import { type EventCatalog, InvalidArgumentError } from "@streamstore/core";
+import { assertDataSubject } from "@streamstore/core/internal";
 import { produce } from "immer";
 import { buildId } from "../keys/projectionKeys.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";

@@ -1,9 +1,5 @@
-import {
-  assertCategory,
-  type EventCatalog,
-  type EventOf,
-  InvalidArgumentError,
-} from "@streamstore/core";
+import { type EventCatalog, type EventOf, InvalidArgumentError } from "@streamstore/core";
+import { assertCategory } from "@streamstore/core/internal";
 import type { ProjectionEventOf } from "../projection/defineProjection.js";
 
 /**

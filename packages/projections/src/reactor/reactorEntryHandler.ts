@@ -1,21 +1,20 @@
 import {
   decodeEntry,
-  failSpan,
-  type KeyRing,
   type Logger,
   type RawStreamEntry,
   type RecordedEvent,
-  SPAN_KIND_CONSUMER,
-  subjectsOfEntries,
-  type TelemetryAttributes,
 } from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import { type KeyRing, sleep, subjectsOfEntries } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { backoffMs } from "../consumer/backoff.js";
 import type { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { errorText } from "../errors.js";
 import type { ReactorKeys } from "../keys/reactorKeys.js";
-import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
+import type {
+  ReactorEntryProbe,
+  ReactorInstrumentation,
+  ReactorOutcome,
+} from "../telemetry/reactorInstrumentation.js";
 import type { Reactor, ReactorContext } from "./defineReactor.js";
 
 /** A source partition log of a reactor and the reader of its consumer group. */
@@ -33,20 +32,19 @@ export interface ReactorEntryContext {
   workerId: string;
   keyRing: KeyRing | undefined;
   logger: Logger;
-  telemetry: ProjectionsTelemetry;
+  /** Spans and metrics around the handling of each entry. */
+  instrumentation: ReactorInstrumentation;
   options: { maxDeliveries: number; retryBackoffMs: number; retryBackoffMaxMs: number };
   /** Aborted when the worker stops: handlers see it, and retries wait no more. */
   signal: AbortSignal;
 }
 
 type Handler = (event: RecordedEvent, context: ReactorContext) => Promise<void> | void;
-type Outcome = "handled" | "skipped" | "dead-lettered" | "retry-later";
 
 /**
  * Makes the function that handles one delivered entry of a reactor: decode, run the handler with
- * retries (attempts counted in Redis across crashes), dead-letter, ack. One
- * `streamstore.reactor.handle` span per entry (handlers run concurrently, so a batch span would
- * not say which one was slow); metrics count what was acked and redelivered.
+ * retries (attempts counted in Redis across crashes), dead-letter, ack. Each entry is handled
+ * inside the context's instrumentation, told of dead letters and retries through its probe.
  *
  * @example
  * const handle = reactorEntryHandler(context);
@@ -55,7 +53,8 @@ type Outcome = "handled" | "skipped" | "dead-lettered" | "retry-later";
 export function reactorEntryHandler(
   context: ReactorEntryContext,
 ): (source: ReactorSource, entry: RawStreamEntry, claimed?: boolean) => Promise<unknown> {
-  const { reactor, redis, keys, workerId, keyRing, logger, telemetry, options, signal } = context;
+  const { reactor, redis, keys, workerId, keyRing, logger, instrumentation, options, signal } =
+    context;
   const handlers = reactor.handlers as Record<string, Handler | undefined>;
 
   const deadLetter = async (
@@ -64,7 +63,7 @@ export function reactorEntryHandler(
     reason: "handler" | "corrupt",
     attempts: number,
     error: unknown,
-    attributes: TelemetryAttributes | undefined,
+    probe: ReactorEntryProbe,
   ) => {
     const object: Record<string, string> = {};
     const fields = entry[1] ?? [];
@@ -92,19 +91,14 @@ export function reactorEntryHandler(
       "at",
       String(Date.now()),
     );
-    if (attributes) {
-      telemetry.instruments()?.reactorDeadLetters.add(1, {
-        ...attributes,
-        "streamstore.dead_letter.reason": reason,
-      });
-    }
+    probe.deadLettered(reason);
   };
 
   const handleOnce = async (
     source: ReactorSource,
     entry: RawStreamEntry,
-    attributes?: TelemetryAttributes,
-  ): Promise<Outcome> => {
+    probe: ReactorEntryProbe,
+  ): Promise<ReactorOutcome> => {
     const [id, fields] = entry;
     const ack = () => source.reader.ack([id]);
     if (fields === null) {
@@ -126,7 +120,7 @@ export function reactorEntryHandler(
         keyRing,
       );
     } catch (error) {
-      await deadLetter(source, entry, "corrupt", 1, error, attributes);
+      await deadLetter(source, entry, "corrupt", 1, error, probe);
       await ack();
       return "dead-lettered";
     }
@@ -156,7 +150,7 @@ export function reactorEntryHandler(
             },
             `[streamstore] reactor "${reactor.name}": entry ${id} failed ${attempt} time(s); moved to the dead-letter stream (retry it with deadLetters.retry after a fix).`,
           );
-          await deadLetter(source, entry, "handler", attempt, error, attributes);
+          await deadLetter(source, entry, "handler", attempt, error, probe);
           await ack();
           await redis.hdel(keys.attempts, attemptField);
           return "dead-lettered";
@@ -167,57 +161,11 @@ export function reactorEntryHandler(
         );
         // Stopping: leave it pending; another worker (or this one restarted) claims it.
         if (signal.aborted) return "retry-later";
-        if (attributes) {
-          telemetry.instruments()?.reactorRedeliveries.add(1, {
-            ...attributes,
-            "streamstore.redelivery.reason": "retry",
-          });
-        }
+        probe.retried();
       }
     }
   };
 
-  return (source, entry, claimed = false) => {
-    const tracer = telemetry.tracer();
-    const instruments = telemetry.instruments();
-    if (!tracer && !instruments) return handleOnce(source, entry);
-    const attributes: TelemetryAttributes = {
-      "streamstore.reactor.name": reactor.name,
-      "streamstore.category": source.category,
-      "streamstore.partition": source.partition,
-    };
-    if (claimed) {
-      instruments?.reactorRedeliveries.add(1, {
-        ...attributes,
-        "streamstore.redelivery.reason": "claimed",
-      });
-    }
-    const run = async (span?: { setAttributes(a: TelemetryAttributes): unknown }) => {
-      const outcome = await handleOnce(source, entry, attributes);
-      span?.setAttributes({ "streamstore.outcome": outcome });
-      if (outcome !== "retry-later") instruments?.reactorEvents.add(1, attributes);
-    };
-    if (!tracer) return run();
-    return tracer.startActiveSpan(
-      "streamstore.reactor.handle",
-      {
-        kind: SPAN_KIND_CONSUMER,
-        attributes: {
-          ...attributes,
-          "streamstore.entry_id": entry[0],
-          "streamstore.worker.id": workerId,
-        },
-      },
-      async (span) => {
-        try {
-          await run(span);
-        } catch (error) {
-          failSpan(span, error);
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
-  };
+  return (source, entry, claimed = false) =>
+    instrumentation.handle(source, entry[0], claimed, (probe) => handleOnce(source, entry, probe));
 }

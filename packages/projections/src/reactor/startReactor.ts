@@ -1,23 +1,27 @@
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import {
   createRedisKeyStore,
   type EventCatalog,
   InvalidArgumentError,
-  KeyRing,
-  keyLayout,
   MAX_BATCH_SIZE,
   silentLogger,
 } from "@streamstore/core";
-import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
+import {
+  describeRedisFailure,
+  KeyRing,
+  keyLayout,
+  readPartitionCount,
+  sleep,
+} from "@streamstore/core/internal";
 import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
+import { defaultWorkerId } from "../runner/resolveRunnerOptions.js";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,
 } from "../telemetry/projectionsTelemetry.js";
+import { reactorInstrumentation } from "../telemetry/reactorInstrumentation.js";
 import type { Reactor } from "./defineReactor.js";
 import {
   DEFAULT_REACTOR_OPTIONS,
@@ -75,12 +79,7 @@ export function startReactor<Catalog extends EventCatalog>(
       new KeyRing(createRedisKeyStore({ redis, prefix: logs.prefix })))
     : undefined;
   const keys = reactorKeys(logs.prefix, reactor.name);
-  const workerId =
-    reactorOptions.workerId ??
-    `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
-      /[^A-Za-z0-9_.:-]/g,
-      "_",
-    );
+  const workerId = reactorOptions.workerId ?? defaultWorkerId();
   const stopController = new AbortController();
   const { signal } = stopController;
   // One implementation of list/retry/discard, shared with processes that only repair (the CLI).
@@ -97,8 +96,10 @@ export function startReactor<Catalog extends EventCatalog>(
     workerId,
     keyRing,
     logger,
-    telemetry: createProjectionsTelemetry(
-      telemetryOptionsFor(reactorOptions, reactorOptions.store),
+    // The reactor's own providers, else the store's, else the global ones.
+    instrumentation: reactorInstrumentation(
+      createProjectionsTelemetry(telemetryOptionsFor(reactorOptions, reactorOptions.store)),
+      { reactor: reactor.name, workerId },
     ),
     options,
     signal,

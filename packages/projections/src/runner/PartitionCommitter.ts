@@ -1,11 +1,5 @@
-import {
-  failSpan,
-  type RawStreamEntry,
-  SPAN_KIND_CONSUMER,
-  subjectsOfEntries,
-  type TelemetryAttributes,
-} from "@streamstore/core";
-import { sleep } from "@streamstore/core/internal";
+import type { RawStreamEntry } from "@streamstore/core";
+import { sleep, subjectsOfEntries } from "@streamstore/core/internal";
 import { backoffMs } from "../consumer/backoff.js";
 import {
   CheckpointConflictError,
@@ -19,6 +13,7 @@ import type {
   DocumentWrite,
   StoredDocument,
 } from "../readModel/ReadModelStore.js";
+import type { PartitionInstrumentation } from "../telemetry/partitionInstrumentation.js";
 import {
   type BatchFailure,
   type BatchSource,
@@ -27,7 +22,7 @@ import {
   documentWrites,
   foldBatch,
 } from "./foldBatch.js";
-import type { PartitionWorkerContext } from "./PartitionWorker.js";
+import type { PartitionWorkerContext } from "./PartitionWorkerContext.js";
 import { pairs, sendCommand } from "./redisCommands.js";
 
 /** Thrown by a commit whose tailed batch does not follow the last applied entry. */
@@ -39,8 +34,8 @@ export interface CommitterHost {
   readonly source: BatchSource;
   /** The lease's fence token, checked by every commit. */
   readonly token: number;
-  /** Low-cardinality attributes of this partition's metrics and spans. */
-  readonly attributes: TelemetryAttributes;
+  /** Spans and metrics, reported at named points of the commits. */
+  readonly instrumentation: PartitionInstrumentation;
   /** Aborted when the worker stops: retry delays end. */
   readonly signal: AbortSignal;
   halted(): boolean;
@@ -53,18 +48,11 @@ export interface CommitterHost {
   onCommitted(): void;
 }
 
-/** What the commits of one traced batch did, for its span. */
-interface BatchRecord {
-  size: number;
-  deadLetters: number;
-  lag: number | undefined;
-}
-
 /**
  * Applies a partition's batches to the read model and commits them, each atomically with the
  * checkpoint and the lease's fence token: handler failures are retried or dead-lettered, a stale
- * document is reloaded and the batch applied again, spans and metrics recorded. The position it
- * has committed up to is `last`.
+ * document is reloaded and the batch applied again, each attempt reported to the partition's
+ * instrumentation. The position it has committed up to is `last`.
  *
  * @example
  * const committer = new PartitionCommitter(host);
@@ -76,8 +64,6 @@ export class PartitionCommitter {
   private position = "0-0";
   /** Log entries gone past (the checkpoint's `applied`), for the lag after each batch. */
   private applied = 0;
-  /** The batch being traced, while its span is open. */
-  private batch: BatchRecord | undefined;
   private readonly failedEntries = new Set<string>();
   /** The continuity check of the tailed batch being applied (commits wait for it). */
   private continuity: Promise<boolean> | undefined;
@@ -92,11 +78,6 @@ export class PartitionCommitter {
   /** The last committed position. */
   get last(): string {
     return this.position;
-  }
-
-  /** The key of this partition's lag gauge. */
-  get lagKey(): string {
-    return `${this.host.context.build}|${this.field}`;
   }
 
   /** Starts over from a checkpoint (none: the log's start), forgetting cached documents. */
@@ -157,54 +138,17 @@ export class PartitionCommitter {
         const delay = backoffMs(options.retryBackoffMs, options.retryBackoffMaxMs, attempts - 1);
         await sleep(delay, this.host.signal);
         if (this.host.halted()) return;
-        this.host.context.telemetry.instruments()?.redeliveries.add(1, {
-          ...this.host.attributes,
-          "streamstore.redelivery.reason": "retry",
-        });
+        this.host.instrumentation.redelivered(1, "retry");
         rest = rest.slice(failure.index);
       }
     }
   }
 
-  /**
-   * Runs one batch attempt in a `streamstore.projection.batch` span (when a tracer is there): what
-   * its commits did is gathered in `this.batch` by `commit`, and a handler failure marks it
-   * failed. The span is active, so Redis client spans (an ioredis instrumentation) nest in it.
-   */
+  /** Runs one batch attempt as the instrumentation's batch (a span, when traced). */
   private traced(
     attempt: () => Promise<BatchFailure | undefined>,
   ): Promise<BatchFailure | undefined> {
-    const tracer = this.host.context.telemetry.tracer();
-    if (!tracer) return attempt();
-    const attributes: TelemetryAttributes = {
-      ...this.host.attributes,
-      "streamstore.projection.phase": this.host.live() ? "live" : "catch-up",
-      "streamstore.worker.id": this.host.context.workerId,
-    };
-    return tracer.startActiveSpan(
-      "streamstore.projection.batch",
-      { kind: SPAN_KIND_CONSUMER, attributes },
-      async (span) => {
-        const batch: BatchRecord = { size: 0, deadLetters: 0, lag: undefined };
-        this.batch = batch;
-        try {
-          const failure = await attempt();
-          if (failure !== undefined) failSpan(span, failure.error);
-          return failure;
-        } catch (error) {
-          failSpan(span, error);
-          throw error;
-        } finally {
-          this.batch = undefined;
-          span.setAttributes({
-            "streamstore.batch.size": batch.size,
-            "streamstore.batch.dead_letters": batch.deadLetters,
-          });
-          if (batch.lag !== undefined) span.setAttribute("streamstore.batch.lag", batch.lag);
-          span.end();
-        }
-      },
-    );
+    return this.host.instrumentation.batch(this.host.live() ? "live" : "catch-up", attempt);
   }
 
   /**
@@ -297,8 +241,7 @@ export class PartitionCommitter {
     });
     // The lag after the batch, only when someone looks (a span or the lag gauge): XINFO is sent
     // right behind the commit on the same connection, so it costs no extra round trip.
-    const instruments = this.host.context.telemetry.instruments();
-    const addedEntries = this.batch || instruments ? this.entriesAdded() : undefined;
+    const addedEntries = this.host.instrumentation.wantsLag() ? this.entriesAdded() : undefined;
     const outcome = await committing;
     switch (outcome.status) {
       case "ok": {
@@ -307,26 +250,11 @@ export class PartitionCommitter {
         // Telemetry off: no XINFO was sent, and nothing is awaited for it.
         const added = addedEntries && (await addedEntries);
         const lag = added === undefined ? undefined : Math.max(0, added - this.applied);
-        if (this.batch) {
-          this.batch.size += entries.length;
-          this.batch.deadLetters += deadLetters.length;
-          if (lag !== undefined) this.batch.lag = lag;
-        }
-        if (instruments) {
-          instruments.events.add(entries.length, this.host.attributes);
-          for (const letter of deadLetters) {
-            instruments.deadLetters.add(1, {
-              ...this.host.attributes,
-              "streamstore.dead_letter.reason": letter.reason,
-            });
-          }
-          if (lag !== undefined) {
-            this.host.context.telemetry.lags.set(this.lagKey, {
-              value: lag,
-              attributes: this.host.attributes,
-            });
-          }
-        }
+        this.host.instrumentation.committed(
+          entries.length,
+          deadLetters.map((letter) => letter.reason),
+          lag,
+        );
         this.host.onCommitted();
         for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.host.context.options.documentCacheSize)

@@ -1,16 +1,11 @@
+import type { RawStreamEntry } from "@streamstore/core";
 import {
   compareStreamIds,
   describeRedisClient,
-  type EventArchive,
-  type EventCatalog,
-  type KeyLayout,
-  type KeyRing,
-  type Logger,
-  type RawStreamEntry,
-  type TelemetryAttributes,
-} from "@streamstore/core";
-import { describeRedisFailure, readPartitionAfter, sleep } from "@streamstore/core/internal";
-import type { Cluster, Redis } from "ioredis";
+  describeRedisFailure,
+  readPartitionAfter,
+  sleep,
+} from "@streamstore/core/internal";
 import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import {
@@ -18,57 +13,11 @@ import {
   isProjectionFencedError,
   isProjectionHandlerError,
 } from "../errors.js";
-import type { ProjectionKeys } from "../keys/projectionKeys.js";
-import type { Projection } from "../projection/defineProjection.js";
-import type { ReadModelStore } from "../readModel/ReadModelStore.js";
-import type { ProjectionsTelemetry } from "../telemetry/projectionsTelemetry.js";
+import type { PartitionInstrumentation } from "../telemetry/partitionInstrumentation.js";
 import type { BatchSource } from "./foldBatch.js";
 import { GAP, PartitionCommitter } from "./PartitionCommitter.js";
-import type { CommitInfo, ResolvedRunnerOptions } from "./ProjectionRunnerOptions.js";
+import type { PartitionState, PartitionWorkerContext } from "./PartitionWorkerContext.js";
 import { sendCommand } from "./redisCommands.js";
-
-/**
- * The state of one owned partition; changed only in `PartitionWorker.setState`.
- *
- * @example
- * for (const owned of runner.ownedPartitions()) if (owned.state === "live") console.log(owned.partition);
- */
-export type PartitionState =
-  | "starting"
-  | "catching-up"
-  | "live"
-  /** Redis is unreachable (or refuses the credentials): retrying with backoff. */
-  | "reconnecting"
-  | "stopped"
-  | "failed";
-
-/**
- * What a partition worker shares with its runner.
- *
- * @example
- * new PartitionWorker(context, "account", 0, token, performance.now() + 3000);
- */
-export interface PartitionWorkerContext {
-  projection: Projection<EventCatalog, unknown>;
-  build: string;
-  redis: Redis | Cluster;
-  /** The event store's keys: each source partition's log and archive seam. */
-  storeKeys: KeyLayout;
-  /** Where entries the archiver trimmed from the logs are read from; undefined: none given. */
-  archive: EventArchive | undefined;
-  /** The store's personal-data keys: personal fields are decrypted with them (docs/personal-data.md). */
-  personalData: KeyRing | undefined;
-  readModel: ReadModelStore;
-  keys: ProjectionKeys;
-  workerId: string;
-  options: ResolvedRunnerOptions;
-  logger: Logger;
-  onCommit: ((info: CommitInfo) => void) | undefined;
-  /** Spans and metrics; both off (one check per batch) without an OpenTelemetry provider. */
-  telemetry: ProjectionsTelemetry;
-  /** The failure policy stopped this partition (the runner fails). */
-  onFailed: (error: unknown) => void;
-}
 
 const RESTART = Symbol("restart");
 
@@ -94,12 +43,17 @@ export class PartitionWorker {
   private readonly reader: ConsumerGroupReader;
   /** Applies and commits this partition's batches; knows the last committed position. */
   private readonly committer: PartitionCommitter;
-  /** Low-cardinality attributes of this partition's metrics and spans. */
-  private readonly attributes: TelemetryAttributes;
+  /** This partition's spans and metrics, reported at named points. */
+  private readonly instrumentation: PartitionInstrumentation;
   /** Sessions that failed in a row without a commit in between (for the retry backoff). */
   private readonly failures: FailureStreak;
   /** The error of the failure streak under way; undefined once a commit succeeded. */
   private lastFailure: string | undefined;
+  /**
+   * The last state write: `done` waits for it, so that once the runner left the build's
+   * membership no write of this worker can land (and recreate a retired build's deleted key).
+   */
+  private stateWrite: Promise<unknown> = Promise.resolve();
   private readonly group: string;
   /** This partition log, for decoding and folding its batches. */
   private readonly source: BatchSource;
@@ -140,17 +94,12 @@ export class PartitionWorker {
       context.options.reconnectDelayMs,
       context.options.heartbeatMs,
     );
-    this.attributes = {
-      "streamstore.projection.name": context.projection.name,
-      "streamstore.projection.build": context.build,
-      "streamstore.category": category,
-      "streamstore.partition": partition,
-    };
+    this.instrumentation = context.instrumentation.partition(category, partition);
     this.committer = new PartitionCommitter({
       context,
       source: this.source,
       token,
-      attributes: this.attributes,
+      instrumentation: this.instrumentation,
       signal: this.halt.signal,
       halted: () => this.halted,
       leaseLost: () => this.leaseLost,
@@ -223,7 +172,7 @@ export class PartitionWorker {
    */
   publishState(): void {
     const { workerId, keys, redis, build } = this.context;
-    sendCommand(
+    this.stateWrite = sendCommand(
       redis,
       "hset",
       keys.states(build),
@@ -248,6 +197,7 @@ export class PartitionWorker {
           this.setState("failed");
           this.reader.close();
           this.context.onFailed(error);
+          await this.stateWrite;
           return;
         }
         if (this.halted) break;
@@ -270,7 +220,8 @@ export class PartitionWorker {
     }
     this.reader.close();
     this.setState("stopped");
-    this.context.telemetry.lags.delete(this.committer.lagKey);
+    this.instrumentation.released();
+    await this.stateWrite;
   }
 
   /**
@@ -331,10 +282,7 @@ export class PartitionWorker {
     // Entries above the checkpoint were delivered before (to us or a dead owner) and are applied
     // again by the catch-up: redeliveries, which a healthy partition rarely has.
     if (above.length > 0) {
-      this.context.telemetry.instruments()?.redeliveries.add(above.length, {
-        ...this.attributes,
-        "streamstore.redelivery.reason": "claimed",
-      });
+      this.instrumentation.redelivered(above.length, "claimed");
     }
     await this.reader.ack(settled);
     // Other consumers of this group are former owners: once they hold nothing, forget them.

@@ -1,10 +1,10 @@
 import {
   decodeEntry,
   type EventCatalog,
-  type KeyRing,
   type RawStreamEntry,
   type RecordedEvent,
 } from "@streamstore/core";
+import type { KeyRing } from "@streamstore/core/internal";
 import { produce } from "immer";
 import { errorText } from "../errors.js";
 import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";

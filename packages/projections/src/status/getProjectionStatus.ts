@@ -1,5 +1,4 @@
-import { keyLayout } from "@streamstore/core";
-import { readPartitionCount } from "@streamstore/core/internal";
+import { keyLayout, readPartitionCount } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";

@@ -1,5 +1,4 @@
-import { keyLayout } from "@streamstore/core";
-import { readPartitionCount } from "@streamstore/core/internal";
+import { keyLayout, readPartitionCount } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { reactorKeys } from "../keys/reactorKeys.js";
 import type { Reactor } from "../reactor/defineReactor.js";

@@ -1,5 +1,5 @@
-import { type CorruptCategoryRegistryError, keyLayout } from "@streamstore/core";
-import { readCategoryRegistry } from "@streamstore/core/internal";
+import type { CorruptCategoryRegistryError } from "@streamstore/core";
+import { keyLayout, readCategoryRegistry } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
 

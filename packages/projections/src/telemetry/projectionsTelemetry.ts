@@ -1,3 +1,4 @@
+import type { TelemetryOptions } from "@streamstore/core";
 import {
   createTelemetry,
   packageVersion,
@@ -5,9 +6,8 @@ import {
   type TelemetryAttributes,
   type TelemetryCounter,
   type TelemetryMeter,
-  type TelemetryOptions,
   telemetryOptionsOf,
-} from "@streamstore/core";
+} from "@streamstore/core/internal";
 
 /**
  * The metric instruments of `@streamstore/projections` (see docs/observability.md).

@@ -137,7 +137,7 @@ export async function until(
   }
 }
 
-export { waitForRedisTimePast as untilRedisTimePast } from "@streamstore/testing";
+export { waitForRedisTimePast as untilRedisTimePast } from "@streamstore/testing/internal";
 
 /** An archive that counts the partition reads made through it. */
 export function countingArchive(archive: EventArchive): EventArchive & { partitionReads: number } {

@@ -3,9 +3,9 @@ import {
   isConcurrencyError,
   isCorruptEventError,
   isPartitionCountMismatchError,
-  partitionOf,
   versionedEvent,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { EventStoreContractContext } from "./EventStoreContractContext.js";

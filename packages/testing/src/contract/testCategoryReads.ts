@@ -1,5 +1,4 @@
 import {
-  compareStreamIds,
   defineEvents,
   type EventStore,
   isInvalidArgumentError,
@@ -7,6 +6,7 @@ import {
   type ReadCategoryOptions,
   type RecordedEvent,
 } from "@streamstore/core";
+import { compareStreamIds } from "@streamstore/core/internal";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { dumpKeys, type EventStoreContractContext } from "./EventStoreContractContext.js";

@@ -1,6 +1,7 @@
 import { AssertionError } from "node:assert";
 import { inspect, isDeepStrictEqual } from "node:util";
-import { type AnyEvent, type Decider, evolveAll, type NewEvent } from "@streamstore/core";
+import type { AnyEvent, Decider, NewEvent } from "@streamstore/core";
+import { evolveAll } from "@streamstore/core/internal";
 
 /** An error class, or a predicate over the thrown value. */
 export type ErrorExpectation =

@@ -13,10 +13,10 @@ import {
   type Projection,
   type ProjectionRunner,
   type ProjectionRunnerOptions,
-  projectionKeys,
   type ReadModelStore,
   startProjection,
 } from "@streamstore/projections";
+import { projectionKeys } from "@streamstore/projections/internal";
 import type { Redis } from "ioredis";
 import { createFakeRedis } from "../createFakeRedis.js";
 import type { FakeRedis } from "../fake/index.js";

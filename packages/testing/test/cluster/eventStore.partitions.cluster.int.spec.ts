@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
-import {
-  defineEvents,
-  type EventStore,
-  getRedisEventStore,
-  partitionOf,
-  silentLogger,
-} from "@streamstore/core";
+import { defineEvents, type EventStore, getRedisEventStore, silentLogger } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import type { RedisClusterHandle } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
 import { Cluster, Redis } from "ioredis";

@@ -4,9 +4,9 @@ import {
   getRedisEventStore,
   isConcurrencyError,
   isReplicationTimeoutError,
-  partitionOf,
   silentLogger,
 } from "@streamstore/core";
+import { partitionOf } from "@streamstore/core/internal";
 import { defineProjection, startProjection } from "@streamstore/projections";
 import type { RedisClusterHandle, RedisClusterNode } from "@streamstore/testing";
 import { Cluster, Redis } from "ioredis";
@@ -74,6 +74,28 @@ async function ownerOf(slot: number, via: RedisClusterNode[]): Promise<number | 
   return undefined;
 }
 
+/** A field of INFO replication (`master_repl_offset`, `slave_repl_offset`) of one node. */
+async function replicationOffset(node: RedisClusterNode, field: string): Promise<number> {
+  const direct = new Redis(node.port, "127.0.0.1", { maxRetriesPerRequest: 0 });
+  try {
+    const info = await direct.info("replication");
+    const value = new RegExp(`^${field}:(\\d+)`, "m").exec(info)?.[1];
+    if (value === undefined) throw new Error(`no ${field} in INFO replication of ${node.port}`);
+    return Number(value);
+  } finally {
+    direct.disconnect();
+  }
+}
+
+/** Polls `condition` every 50 ms until it holds; throws `what` after `timeoutMs`. */
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(50);
+  }
+}
+
 interface Tally {
   /** stream -> last version acknowledged (with its durability, when asked). */
   acknowledgedVersion: Map<string, number>;
@@ -115,9 +137,10 @@ async function pickVictim(redis: Cluster, keyOf: (partition: number) => string) 
 
 /**
  * Appends from 32 writers (12 durable and 12 plain ones on the victim's partition, 8 elsewhere),
- * SIGKILLs the victim's primary after 1.5 s (optionally after freezing its replica for
- * `lagReplicaMs`, so that it falls behind), waits for the promotion, appends 2 s more, and checks
- * every stream. Event ids are "<stream>:<version>"; failed appends are retried with the same id.
+ * SIGKILLs the victim's primary once 300 appends (12 durable) were acknowledged (optionally after freezing its
+ * replica for `lagReplicaMs`, so that it falls behind: measured as the dead primary's replication
+ * offset beyond the one the replica was promoted at), waits for the promotion, goes on until 100 more appends
+ * on the victim's partition, and checks every stream. Event ids are "<stream>:<version>"; failed appends are retried with the same id.
  */
 async function failoverScenario(options: {
   prefix: string;
@@ -216,11 +239,22 @@ async function failoverScenario(options: {
     ...ids(false, 8, "e").map((id) => appender(id, tallies.elsewhere, {})),
   ];
 
-  await sleep(1500);
+  const total = () =>
+    tallies.durable.acknowledgedAppends +
+    tallies.plain.acknowledgedAppends +
+    tallies.elsewhere.acknowledgedAppends;
+  await until(
+    () => total() >= 300 && tallies.durable.acknowledgedAppends >= 12,
+    "300 acknowledged appends, 12 of them durable, before the fault",
+  );
+  let plainDuringFreeze = 0;
   if (options.lagReplicaMs > 0) {
+    const plainBefore = tallies.plain.acknowledgedAppends;
     victim.replica.process.kill("SIGSTOP");
     await sleep(options.lagReplicaMs);
+    plainDuringFreeze = tallies.plain.acknowledgedAppends - plainBefore;
   }
+  const primaryOffset = await replicationOffset(victim.primary, "master_repl_offset");
   const killedAt = performance.now();
   outage = true;
   victim.primary.process.kill("SIGKILL");
@@ -232,10 +266,15 @@ async function failoverScenario(options: {
     await sleep(100);
   }
   const failoverMs = Math.round(performance.now() - killedAt);
+  // How far behind the replica was when the primary died: the dead primary's replication offset
+  // (read just before the kill) beyond the offset the replica had when it was promoted
+  // (`second_repl_offset` - 1)
+  const promotedAt = (await replicationOffset(victim.replica, "second_repl_offset")) - 1;
+  const replicaBehindBytes = primaryOffset - promotedAt;
   outage = false;
   const onVictim = () => tallies.durable.acknowledgedAppends + tallies.plain.acknowledgedAppends;
   const beforeResume = onVictim();
-  await sleep(2000);
+  await until(() => onVictim() >= beforeResume + 100, "100 appends on the victim's partition");
   appending = false;
   await Promise.all(work);
 
@@ -244,6 +283,8 @@ async function failoverScenario(options: {
   expect(onVictim()).toBeGreaterThan(beforeResume);
   const report: Record<string, unknown> = {
     lagReplicaMs: options.lagReplicaMs,
+    replicaBehindBytes,
+    plainDuringFreeze,
     failoverMs,
     outageAppendsElsewhere,
   };
@@ -311,6 +352,15 @@ describe("getRedisEventStore and startProjection across a Redis Cluster failover
   it("lose no durable append when the replica had fallen behind (frozen 1 s) before the primary died", async () => {
     // Plain appends acknowledged while the replica was frozen may be lost (64 KB events fill the
     // replication socket buffers, so the rest waits in the primary's memory): the report counts them.
-    await failoverScenario({ prefix: "fo2", lagReplicaMs: 1000, runner: false, padBytes: 65_536 });
+    const report = await failoverScenario({
+      prefix: "fo2",
+      lagReplicaMs: 1000,
+      runner: false,
+      padBytes: 65_536,
+    });
+    // The replica had fallen behind: plain appends were acknowledged while it was frozen, and
+    // it was promoted without at least one 64 KB event the primary had replicated
+    expect(report.plainDuringFreeze).toBeGreaterThan(0);
+    expect(report.replicaBehindBytes).toBeGreaterThan(65_536);
   }, 120_000);
 });

@@ -1,31 +1,19 @@
-import type { Redis } from "ioredis";
-import {
-  type DifferentialContext,
-  defineDifferentialSuite,
-} from "./support/defineDifferentialSuite.js";
+import { defineDifferentialSuite } from "./support/defineDifferentialSuite.js";
 import { send } from "./support/send.js";
 
 // Blocking XREAD and XREADGROUP woken by a second client (Redis 7.0 src/t_stream.c xreadCommand,
 // src/blocked.c serveClientsBlockedOnStreamKey / serveClientsBlockedOnKey). The reader is a
-// duplicate connection, connected (PING) before it blocks; WAIT_FOR_BLOCK_MS then lets its command
-// reach the server before the writer runs.
-
-const WAIT_FOR_BLOCK_MS = 100;
-
-async function connectedDuplicate(ctx: DifferentialContext): Promise<Redis> {
-  const duplicate = ctx.duplicate();
-  await duplicate.ping();
-  return duplicate;
-}
+// duplicate connection (ctx.blockingReader); the writer runs once the server reports the reader
+// blocked (ctx.untilBlocked).
 
 defineDifferentialSuite("blocking XREAD", {
   "XREAD BLOCK on $ returns the entry another client adds": async (client, ctx) => {
     // Given a stream with history and a reader blocked on $
     const key = ctx.key("notifications");
     await client.xadd(key, "1-0", "type", "welcome");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 5_000, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     // When another client adds an entry
     const added = await client.xadd(key, "2-0", "type", "reminder");
     // Then the reader gets that entry only
@@ -55,18 +43,18 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK 0 waits without a timeout until an entry arrives": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 0, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(key, "7-0", "a", "1");
     return read;
   },
 
   "XREAD BLOCK on $ of a missing key is woken when the stream is created": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 5_000, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(key, "*", "a", "1");
     return read;
   },
@@ -79,22 +67,22 @@ defineDifferentialSuite("blocking XREAD", {
     const second = ctx.key("b");
     await client.xadd(first, "1-0", "a", "1");
     await client.xadd(second, "1-0", "b", "1");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 5_000, "STREAMS", first, second, "$", "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(second, "2-0", "b", "2");
     return read;
   },
 
   "XREAD BLOCK wakes every reader blocked on the stream": async (client, ctx) => {
     const key = ctx.key("s");
-    const first = await connectedDuplicate(ctx);
-    const second = await connectedDuplicate(ctx);
+    const first = await ctx.blockingReader();
+    const second = await ctx.blockingReader();
     const reads = [
       first.xread("BLOCK", 5_000, "STREAMS", key, "$"),
       second.xread("BLOCK", 5_000, "STREAMS", key, "0"),
     ];
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(2);
     await client.xadd(key, "3-0", "a", "1");
     return Promise.all(reads);
   },
@@ -105,9 +93,9 @@ defineDifferentialSuite("blocking XREAD", {
   ) => {
     const key = ctx.key("s");
     await client.xadd(key, "1-0", "a", "0");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("COUNT", 2, "BLOCK", 5_000, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     const exec = await client
       .multi()
       .xadd(key, "2-0", "a", "1")
@@ -119,18 +107,18 @@ defineDifferentialSuite("blocking XREAD", {
 
   "XREAD BLOCK is not woken by an entry added to another stream": async (client, ctx) => {
     const key = ctx.key("watched");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 250, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(ctx.key("other"), "1-0", "a", "1");
     return read;
   },
 
   "XREAD BLOCK keeps waiting when the key becomes another type": async (client, ctx) => {
     const key = ctx.key("s");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xread("BLOCK", 250, "STREAMS", key, "$");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.set(key, "not a stream");
     return read;
   },
@@ -164,9 +152,9 @@ defineDifferentialSuite("blocking XREADGROUP", {
   ) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(key, "*", "job", "1");
     return {
       read: await read,
@@ -185,9 +173,9 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK NOACK woken by an entry leaves nothing pending": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "NOACK", "STREAMS", key, ">");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xadd(key, "5-0", "job", "1");
     return { read: await read, pending: await client.xpending(key, "g") };
   },
@@ -199,12 +187,12 @@ defineDifferentialSuite("blocking XREADGROUP", {
     // Given two consumers of one group blocked, the first one first
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const first = await connectedDuplicate(ctx);
-    const second = await connectedDuplicate(ctx);
+    const first = await ctx.blockingReader();
+    const second = await ctx.blockingReader();
     const firstRead = first.xreadgroup("GROUP", "g", "a", "BLOCK", 5_000, "STREAMS", key, ">");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     const secondRead = second.xreadgroup("GROUP", "g", "b", "BLOCK", 5_000, "STREAMS", key, ">");
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(2);
     // When two entries are added one after the other
     await client.xadd(key, "1-0", "job", "1");
     const firstResult = await firstRead;
@@ -243,11 +231,11 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK is unblocked with an error when the stream is deleted": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = ctx.attempt(
       reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">"),
     );
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.del(key);
     return read;
   },
@@ -255,11 +243,11 @@ defineDifferentialSuite("blocking XREADGROUP", {
   "XREADGROUP BLOCK is unblocked with NOGROUP when its group is destroyed": async (client, ctx) => {
     const key = ctx.key("s");
     await client.xgroup("CREATE", key, "g", "$", "MKSTREAM");
-    const reader = await connectedDuplicate(ctx);
+    const reader = await ctx.blockingReader();
     const read = ctx.attempt(
       reader.xreadgroup("GROUP", "g", "c", "BLOCK", 5_000, "STREAMS", key, ">"),
     );
-    await ctx.sleep(WAIT_FOR_BLOCK_MS);
+    await ctx.untilBlocked(1);
     await client.xgroup("DESTROY", key, "g");
     return read;
   },
@@ -270,7 +258,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
   ) => {
     const key = ctx.key("work_queue");
     await client.xgroup("CREATE", key, "workers", "0", "MKSTREAM");
-    const worker = await connectedDuplicate(ctx);
+    const worker = await ctx.blockingReader();
     const jobs: unknown[] = [];
     const loop = (async () => {
       for (let round = 0; round < 3; round++) {
@@ -294,7 +282,7 @@ defineDifferentialSuite("blocking XREADGROUP", {
       }
     })();
     for (let index = 0; index < 3; index++) {
-      await ctx.sleep(WAIT_FOR_BLOCK_MS);
+      await ctx.untilBlocked(1);
       await client.xadd(key, "*", "task_id", `${index}`, "data", `work_item_${index}`);
     }
     await loop;

@@ -68,12 +68,15 @@ async function runSequence(client: Redis, commands: StreamCommand[], cleanup: bo
   for (const command of commands)
     queue(pipeline, command.name, ...resolveArgs(command.args, prefix));
   if (cleanup) pipeline.del(...SEQUENCE_KEYS.map((key) => `${prefix}${key}`));
+  // XCLAIM … IDLE sets a delivery time CLAIM_IDLE_MS before the clock: still a clock reading.
+  const fromMs = Date.now() - CLAIM_IDLE_MS;
   const results = (await pipeline.exec()) ?? [];
+  const toMs = Date.now();
   const replies = commands.map((command, index) => {
     const [error, reply] = results[index + 1] ?? [new Error("no reply"), undefined];
     return error ? { error } : { reply: maskTimes(command, reply) };
   });
-  return createNormalizer({ prefix })(replies) as unknown[];
+  return createNormalizer({ prefix, clock: { fromMs, toMs } })(replies) as unknown[];
 }
 
 async function sameRepliesOnBoth(commands: StreamCommand[]): Promise<void> {

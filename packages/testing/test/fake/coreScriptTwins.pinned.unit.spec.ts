@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
-import { APPEND_SCRIPT, READ_SCRIPT, SNAPSHOT_SCRIPT, VERSION_SCRIPT } from "@streamstore/core";
-import { READ_SCRIPT_TWIN } from "@streamstore/core/internal";
-import { CORE_SCRIPT_TWINS } from "@streamstore/testing";
+import {
+  APPEND_SCRIPT,
+  CORE_SCRIPT_TWINS,
+  READ_SCRIPT,
+  READ_SCRIPT_TWIN,
+  SNAPSHOT_SCRIPT,
+  VERSION_SCRIPT,
+} from "@streamstore/core/internal";
 import { describe, expect, it } from "vitest";
 
 describe("CORE_SCRIPT_TWINS", () => {

@@ -5,7 +5,7 @@ import {
   READ_SCRIPT,
   SNAPSHOT_SCRIPT,
   VERSION_SCRIPT,
-} from "@streamstore/core";
+} from "@streamstore/core/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import { indexContents, indexRecord } from "../../src/contract/indexRecords.js";
 import { createFakeRedis, createManualClock, type FakeRedis } from "../../src/index.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createManualClock, systemClock } from "../../src/index.js";
+import { createManualClock } from "../../src/index.js";
+import { systemClock } from "../../src/internal.js";
 
 describe("createManualClock", () => {
   it("stands still until advanced or set", () => {

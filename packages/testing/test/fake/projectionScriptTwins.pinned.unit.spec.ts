@@ -5,10 +5,11 @@ import {
   defineProjection,
   startProjection,
 } from "@streamstore/projections";
+import { PROJECTION_SCRIPT_TWINS } from "@streamstore/projections/internal";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 // The projections package does not export its scripts: read them where they are written.
-import { createFakeRedis, PROJECTION_SCRIPT_TWINS } from "../../src/index.js";
+import { createFakeRedis } from "../../src/index.js";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 

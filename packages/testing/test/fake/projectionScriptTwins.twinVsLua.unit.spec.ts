@@ -3,16 +3,16 @@ import {
   COMMIT_SCRIPT,
   DEAD_LETTER_COMMIT_SCRIPT,
   HEARTBEAT_SCRIPT,
+  PROJECTION_SCRIPT_TWINS,
   RENEW_LEASE_SCRIPT,
   SWITCH_ACTIVE_BUILD_SCRIPT,
-} from "@streamstore/projections";
+} from "@streamstore/projections/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createFakeRedis,
   createManualClock,
   type FakeRedis,
   type ManualClock,
-  PROJECTION_SCRIPT_TWINS,
 } from "../../src/index.js";
 import { type Outcome, outcome } from "./support/outcome.js";
 

@@ -16,8 +16,15 @@ export interface DifferentialContext {
    * `{ protocol: 2 }` gives a RESP2 connection (ioredis 6 speaks RESP3 by default).
    */
   duplicate(options?: RedisOptions): Redis;
-  /** Waits `ms` milliseconds (e.g. to let a blocking read reach the server). */
+  /** Waits `ms` milliseconds (for cases about time itself: expiry, idle times). */
   sleep(ms: number): Promise<void>;
+  /** A second client for a blocking read, connected and named after the run (see `untilBlocked`). */
+  blockingReader(): Promise<Redis>;
+  /**
+   * Resolves once `count` of this case's `blockingReader`s are blocked on the server (CLIENT LIST
+   * on Redis; on the fake, which serves this case alone, INFO `blocked_clients`); rejects after 5 s.
+   */
+  untilBlocked(count: number): Promise<void>;
   /** Settles to the value or to the error, so that a case can go on after an expected error. */
   attempt<Value>(promise: Promise<Value>): Promise<Value | Error>;
   /** A placeholder for a plausible idle time, `>= atLeastMs` (see `maskIdle`). */
@@ -46,6 +53,18 @@ async function closeQuietly(client: Redis): Promise<void> {
   }
 }
 
+/** How many of the clients named `<name>…` are blocked, as the server reports it. */
+async function blockedClients(client: Redis, name: string): Promise<number> {
+  const list = await (client.call("CLIENT", "LIST") as Promise<string>).catch(() => undefined);
+  if (list === undefined) {
+    const info = await client.info("clients");
+    return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return String(list)
+    .split("\n")
+    .filter((line) => line.includes(` name=${name}`) && /\sflags=\S*b/.test(line)).length;
+}
+
 async function deleteKeys(client: Redis, prefix: string): Promise<void> {
   let cursor = "0";
   do {
@@ -58,6 +77,8 @@ async function deleteKeys(client: Redis, prefix: string): Promise<void> {
 interface RunOutcome {
   /** The normalised outcome: `{ value }` or `{ thrown }`. */
   outcome: unknown;
+  /** What the case threw, if it threw (errors a case expects go through `ctx.attempt`). */
+  thrown?: unknown;
 }
 
 async function runCase(
@@ -76,6 +97,19 @@ async function runCase(
       return duplicate;
     },
     sleep,
+    blockingReader: async () => {
+      const reader = client.duplicate({ connectionName: `${prefix}reader` });
+      duplicates.push(reader);
+      await reader.ping();
+      return reader;
+    },
+    untilBlocked: async (count) => {
+      const deadline = Date.now() + 5_000;
+      while ((await blockedClients(client, `${prefix}reader`)) < count) {
+        if (Date.now() > deadline) throw new Error(`${count} blocked reader(s) not within 5 s`);
+        await sleep(5);
+      }
+    },
     attempt: (promise) => promise.catch((error: unknown) => error as Error),
     idle: maskIdle,
     pendingRows: (rows, atLeastMs = 0) =>
@@ -88,6 +122,7 @@ async function runCase(
         : rows,
   };
   let raw: { value: unknown } | { thrown: unknown };
+  const fromMs = Date.now();
   try {
     raw = { value: await differentialCase(client, ctx) };
   } catch (error) {
@@ -96,7 +131,10 @@ async function runCase(
     for (const duplicate of duplicates) await closeQuietly(duplicate);
     if (cleanup) await deleteKeys(cleanup, prefix);
   }
-  return { outcome: createNormalizer({ prefix })(raw) };
+  const normalize = createNormalizer({ prefix, clock: { fromMs, toMs: Date.now() } });
+  return "thrown" in raw
+    ? { outcome: normalize(raw), thrown: raw.thrown }
+    : { outcome: normalize(raw) };
 }
 
 const show = (value: unknown) => inspect(value, { depth: null, breakLength: 100 });
@@ -123,6 +161,13 @@ export function defineDifferentialSuite(aspect: string, cases: DifferentialCases
           const target = createTargetClient(redisUrl);
           try {
             const expected = await runCase(differentialCase, real, real);
+            // Errors are compared only where the case asked for one (`ctx.attempt`): a case that
+            // throws on Redis is broken, even if the fake throws the same error.
+            if ("thrown" in expected) {
+              throw new Error(
+                `the case itself failed on Redis (wrap a command whose error is the expected outcome in ctx.attempt): ${show(expected.thrown)}`,
+              );
+            }
             const actual = await runCase(
               differentialCase,
               target,

@@ -1,2 +1,0 @@
-export * from "./ArchiverOptions.js";
-export * from "./startArchiver.js";

@@ -1,2 +1,0 @@
-export * from "./defineConfig.js";
-export * from "./loadConfig.js";

@@ -1,3 +1,0 @@
-export * from "./CommandContext.js";
-export * from "./noPermissionError.js";
-export * from "./RedisClient.js";

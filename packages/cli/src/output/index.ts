@@ -1,2 +1,0 @@
-export * from "./cliLogger.js";
-export * from "./Output.js";

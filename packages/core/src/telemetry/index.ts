@@ -1,3 +1,0 @@
-export * from "./createTelemetry.js";
-export * from "./loadOpenTelemetryApi.js";
-export * from "./TelemetryTypes.js";

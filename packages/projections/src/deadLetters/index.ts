@@ -1,2 +1,0 @@
-export * from "./createDeadLetters.js";
-export * from "./createReactorDeadLetters.js";

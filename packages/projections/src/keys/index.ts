@@ -1,2 +1,0 @@
-export * from "./projectionKeys.js";
-export * from "./reactorKeys.js";

@@ -1,2 +1,0 @@
-export * from "./defineProjection.js";
-export * from "./eraseSubject.js";

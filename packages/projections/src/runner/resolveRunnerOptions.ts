@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { type EventCatalog, InvalidArgumentError, MAX_BATCH_SIZE } from "@streamstore/core";
+import type { Redis } from "ioredis";
+import {
+  DEFAULT_PROJECTION_RUNNER_OPTIONS,
+  type ProjectionRunnerOptions,
+  type ResolvedRunnerOptions,
+} from "./ProjectionRunnerOptions.js";
+
+/**
+ * Fails unless `redis` is an ioredis client (or the in-memory fake).
+ *
+ * @example
+ * assertRedisClient(options.redis);
+ */
+export function assertRedisClient(redis: unknown): void {
+  if (!redis || typeof (redis as Redis).defineCommand !== "function") {
+    throw new InvalidArgumentError(
+      "redis",
+      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
+    );
+  }
+}
+
+/**
+ * A worker id unique to this process: host, pid and a random suffix, in characters safe in keys.
+ *
+ * @example
+ * const workerId = options.workerId ?? defaultWorkerId();
+ */
+export function defaultWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`.replace(
+    /[^A-Za-z0-9_.:-]/g,
+    "_",
+  );
+}
+
+/**
+ * The runner's options with the defaults filled in, checked: a bad value fails with a typed
+ * error before anything runs.
+ *
+ * @example
+ * const { leaseTtlMs, batchSize } = resolveRunnerOptions({ redis, batchSize: 100 });
+ */
+export function resolveRunnerOptions(
+  options: ProjectionRunnerOptions<EventCatalog>,
+): ResolvedRunnerOptions {
+  const resolved = { ...DEFAULT_PROJECTION_RUNNER_OPTIONS } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined && name in resolved) resolved[name] = value;
+  }
+  for (const name of Object.keys(DEFAULT_PROJECTION_RUNNER_OPTIONS)) {
+    const value = resolved[name];
+    if (typeof value === "number" && (!Number.isFinite(value) || value < 0)) {
+      throw new InvalidArgumentError(name, `${value} must be a number >= 0.`);
+    }
+  }
+  const result = resolved as ResolvedRunnerOptions;
+  if (result.leaseTtlMs <= result.blockMs + result.leaseMarginMs + result.heartbeatMs) {
+    throw new InvalidArgumentError(
+      "leaseTtlMs",
+      `${result.leaseTtlMs} must exceed blockMs + leaseMarginMs + heartbeatMs (${result.blockMs + result.leaseMarginMs + result.heartbeatMs}), or no blocking read could ever be sent.`,
+    );
+  }
+  if (result.maxDeliveries < 1) throw new InvalidArgumentError("maxDeliveries", "must be >= 1.");
+  const { archive } = options;
+  if (archive !== undefined && typeof archive?.readPartition !== "function") {
+    throw new InvalidArgumentError(
+      "archive",
+      "pass an EventArchive (createPostgresArchive of @streamstore/archive), or leave it out.",
+    );
+  }
+  // A batch is one read and one commit script: bounded like an append (issue 14).
+  if (
+    !Number.isSafeInteger(result.batchSize) ||
+    result.batchSize < 1 ||
+    result.batchSize > MAX_BATCH_SIZE
+  ) {
+    throw new InvalidArgumentError(
+      "batchSize",
+      `${String(result.batchSize)} must be an integer from 1 to ${MAX_BATCH_SIZE} (MAX_BATCH_SIZE).`,
+    );
+  }
+  return result;
+}

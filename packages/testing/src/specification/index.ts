@@ -1,2 +1,0 @@
-export * from "./deciderSpecification.js";
-export * from "./projectionSpecification.js";
