@@ -1,3 +1,4 @@
+import { BlockedReaders } from "./BlockedReaders.js";
 import { isAscii } from "./byteString.js";
 import type {
   BlockRequest,
@@ -7,13 +8,12 @@ import type {
   CommandTable,
   ConnectionState,
 } from "./CommandContext.js";
-import { isOption, parseIntegerArgument } from "./CommandContext.js";
 import { hashCommands } from "./commands/hashCommands.js";
 import { keyCommands } from "./commands/keyCommands.js";
 import { serverCommands } from "./commands/serverCommands.js";
 import { setCommands } from "./commands/setCommands.js";
 import { sortedSetCommands } from "./commands/sortedSetCommands.js";
-import { serveStreamRead, streamCommands } from "./commands/streamCommands.js";
+import { streamCommands } from "./commands/streamCommands.js";
 import { stringCommands } from "./commands/stringCommands.js";
 import { type FakeClock, systemClock } from "./createManualClock.js";
 import { Database, type KeyspaceListener } from "./Database.js";
@@ -22,18 +22,21 @@ import {
   arityError,
   type CommandReply,
   ERR_EXECABORT,
-  ERR_NOSCRIPT,
-  ERR_SYNTAX,
   OK,
-  ProtocolReply,
   QUEUED,
   type Reply,
   replyError,
-  resp2Reply,
 } from "./replyError.js";
 import { ScriptCache } from "./ScriptCache.js";
-import { SortedIdMap } from "./SortedIdMap.js";
 import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
+import { renderServerInfo } from "./serverInfo.js";
+import {
+  functionCommand,
+  runFunction,
+  runScript,
+  scriptCommand,
+  scriptingCommands,
+} from "./serverScripting.js";
 
 /**
  * Receives the reply of one command (an `Error` for error replies).
@@ -85,18 +88,6 @@ function defaultConfig(): Map<string, string> {
   ]);
 }
 
-/** SCRIPT FLUSH and FUNCTION FLUSH: an optional SYNC or ASYNC (both flush at once here). */
-function flushWith(argv: readonly string[], flush: () => void): Reply {
-  if (
-    argv.length > 3 ||
-    (argv.length === 3 && !isOption(argv[2], "SYNC") && !isOption(argv[2], "ASYNC"))
-  ) {
-    return replyError(ERR_SYNTAX);
-  }
-  flush();
-  return OK;
-}
-
 /**
  * The shared state behind every client of one fake: databases, the clock, WATCHes, blocked
  * readers, the Lua engine, and the command dispatch. Single-threaded like Redis: a command (or a
@@ -118,9 +109,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private nextConnectionId = 1;
   private readonly connections = new Set<ServerConnection>();
   private readonly watchers = new Map<string, Set<ServerConnection>>();
-  private readonly blockedByKey = new Map<string, Set<ServerConnection>>();
-  private readyKeys: { db: Database; key: string }[] = [];
-  private readonly readyKeySet = new Set<string>();
+  private readonly readers = new BlockedReaders(this);
   /** Cached scripts (SCRIPT LOAD/EXISTS, EVALSHA), run as their twin or in Lua. */
   readonly scripts: ScriptCache;
   /** Function libraries (FUNCTION LOAD, FCALL), their scripts run as their twin or in Lua. */
@@ -158,7 +147,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       ...keyCommands,
       ...serverCommands,
       ...streamCommands,
-      ...this.scriptingCommands(),
+      ...scriptingCommands(this),
     };
     this.startedAt = clock.now();
   }
@@ -215,7 +204,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     this.unwatch(connection);
     const blocked = connection.blocked;
     if (blocked !== undefined) {
-      this.removeBlocked(connection);
+      this.readers.removeBlocked(connection);
       blocked.done(error());
     }
     for (const item of connection.backlog.splice(0)) item.done(error());
@@ -229,14 +218,14 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
       return;
     }
     this.runTopLevel(connection, argv, done);
-    this.handleReadyKeys();
+    this.readers.handleReadyKeys();
   }
 
-  private runTopLevel(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
+  runTopLevel(connection: ServerConnection, argv: string[], done: ReplyCallback): void {
     this.commandsProcessed++;
     const result = this.process(connection, argv);
     if (result !== null && typeof result === "object" && "kind" in result) {
-      this.block(connection, result, done);
+      this.readers.block(connection, result, done);
     } else {
       this.deliver(done, result);
     }
@@ -247,7 +236,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
    * microtask); after many in one macrotask they are deferred to `setImmediate`, so a loop of
    * awaited non-blocking reads cannot starve timers, as it cannot against a real socket.
    */
-  private deliver(done: ReplyCallback, reply: CommandReply, later = false): void {
+  deliver(done: ReplyCallback, reply: CommandReply, later = false): void {
     this.scheduleTurn();
     this.repliesThisTurn++;
     if (later || this.deferred.length > 0 || this.repliesThisTurn > 500) {
@@ -269,7 +258,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     });
   }
 
-  private context(
+  context(
     connection: ConnectionState,
     denyBlocking: boolean,
     inScript: boolean,
@@ -352,7 +341,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   /** Lookup + arity checks; returns the error reply or undefined. */
-  private validate(argv: readonly string[], fromScript: boolean | undefined): Error | undefined {
+  validate(argv: readonly string[], fromScript: boolean | undefined): Error | undefined {
     const found = this.lookup(argv);
     if (typeof found === "string") {
       return replyError(fromScript ? "ERR Unknown Redis command called from script" : found);
@@ -368,7 +357,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     return undefined;
   }
 
-  private lookup(
+  lookup(
     argv: readonly string[],
   ): { spec: CommandSpec; handlerSpec: CommandSpec; fullName: string } | string {
     const name = (argv[0] ?? "").toLowerCase();
@@ -407,197 +396,27 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
     }
   }
 
-  /** `scriptCall` in Redis 7.0's `src/script.c`: checks, then runs a command for `redis.call`. */
-  private callFromScript(ctx: CommandContext, argv: string[], readOnly: boolean): Reply {
-    const problem = this.validate(argv, true);
-    if (problem !== undefined) return problem;
-    const found = this.lookup(argv) as { spec: CommandSpec; handlerSpec: CommandSpec };
-    const name = (argv[0] as string).toLowerCase();
-    if (
-      found.handlerSpec.noscript ||
-      ["multi", "exec", "discard", "watch", "unwatch"].includes(name)
-    ) {
-      return replyError("ERR This Redis command is not allowed from script");
-    }
-    if (readOnly && (found.handlerSpec.write || found.spec.write)) {
-      return replyError("ERR Write commands are not allowed from read-only scripts.");
-    }
-    if (!this.nonAsciiSeen) this.noteArguments(argv);
-    const result = this.execute(ctx, argv);
-    // The script client speaks RESP2.
-    return result !== null && typeof result === "object" && "kind" in result
-      ? null
-      : resp2Reply(result);
-  }
-
   runScript(
     ctx: CommandContext,
     argv: readonly string[],
     bySha: boolean,
     readOnly: boolean,
   ): Reply {
-    const numberOfKeys = parseIntegerArgument(argv[2] as string);
-    if (numberOfKeys > argv.length - 3) {
-      return replyError("ERR Number of keys can't be greater than number of args");
-    }
-    if (numberOfKeys < 0) return replyError("ERR Number of keys can't be negative");
-    const scripts = this.scripts;
-    let sha: string;
-    if (bySha) {
-      sha = (argv[1] as string).toLowerCase();
-      if (!scripts.has(sha)) return replyError(ERR_NOSCRIPT);
-    } else {
-      sha = scripts.load(argv[1] as string);
-    }
-    return this.runCachedScript(
-      ctx,
-      scripts,
-      sha,
-      argv.slice(3, 3 + numberOfKeys),
-      argv.slice(3 + numberOfKeys),
-      readOnly,
-    );
+    return runScript(this, ctx, argv, bySha, readOnly);
   }
 
   /** FCALL / FCALL_RO (`fcallCommandGeneric` in Redis 7.0's `src/functions.c`). */
   runFunction(ctx: CommandContext, argv: readonly string[], readOnly: boolean): Reply {
-    const fn = this.functions.get(argv[1] as string);
-    if (fn === undefined) return replyError("ERR Function not found");
-    const numberOfKeys = parseIntegerArgument(argv[2] as string);
-    if (numberOfKeys > argv.length - 3) {
-      return replyError("ERR Number of keys can't be greater than number of args");
-    }
-    if (numberOfKeys < 0) return replyError("ERR Number of keys can't be negative");
-    return this.runCachedScript(
-      ctx,
-      this.functions.scripts,
-      fn.sha,
-      argv.slice(3, 3 + numberOfKeys),
-      argv.slice(3 + numberOfKeys),
-      readOnly,
-    );
+    return runFunction(this, ctx, argv, readOnly);
   }
 
-  private runCachedScript(
-    ctx: CommandContext,
-    scripts: ScriptCache,
-    sha: string,
-    keys: string[],
-    args: string[],
-    readOnly: boolean,
-  ): Reply {
-    const flags = scripts.flags(sha);
-    // `scriptPrepareForRun` (Redis 7.0 src/script.c): a script that declares its flags in a
-    // shebang (every function does) and does not declare no-writes is refused by the *_RO
-    // commands before it runs. A script without a shebang runs, and has its writes refused at
-    // the redis.call.
-    if (readOnly && flags?.shebang === true && !flags.noWrites) {
-      return replyError("ERR Can not execute a script with write flag using *_ro command.");
-    }
-    const noWrites = readOnly || (flags?.noWrites ?? false);
-    // The script client starts on the caller's database; SELECT inside stays inside.
-    const scriptConnection: ConnectionState = { ...ctx.connection, watched: new Set() };
-    const now = ctx.now;
-    return scripts.run(
-      sha,
-      {
-        sha,
-        keys,
-        args,
-        runCommand: (commandArgv) =>
-          this.callFromScript(
-            this.context(scriptConnection, true, true, now),
-            commandArgv,
-            noWrites,
-          ),
-      },
-      (commandArgv) => this.isWriteCommand(commandArgv),
-    );
-  }
-
-  /** Whether a command writes (what read-only scripts refuse). */
-  private isWriteCommand(argv: readonly string[]): boolean {
-    const found = this.lookup(argv);
-    return (
-      typeof found !== "string" && (found.handlerSpec.write === true || found.spec.write === true)
-    );
-  }
-
-  scriptCommand(_ctx: CommandContext, argv: readonly string[]): Reply {
-    const sub = (argv[1] as string).toUpperCase();
-    const scripts = this.scripts;
-    if (sub === "LOAD") return scripts.load(argv[2] as string);
-    if (sub === "EXISTS") return argv.slice(2).map((sha) => (scripts.has(sha) ? 1 : 0));
-    if (sub === "FLUSH") return flushWith(argv, () => scripts.flush());
-    if (sub === "KILL") return replyError("NOTBUSY No scripts in execution right now.");
-    return OK;
+  scriptCommand(ctx: CommandContext, argv: readonly string[]): Reply {
+    return scriptCommand(this, ctx, argv);
   }
 
   /** FUNCTION LOAD / LIST / DELETE / FLUSH (Redis 7.0 `src/functions.c`). */
-  functionCommand(_ctx: CommandContext, argv: readonly string[]): Reply {
-    const sub = (argv[1] as string).toUpperCase();
-    const functions = this.functions;
-    if (sub === "LOAD") {
-      const replace = argv.length === 4 && isOption(argv[2], "REPLACE");
-      if (argv.length !== 3 && !replace) return replyError(ERR_SYNTAX);
-      return functions.load(argv[argv.length - 1] as string, replace);
-    }
-    if (sub === "LIST") {
-      let pattern: string | undefined;
-      let withCode = false;
-      for (let i = 2; i < argv.length; i++) {
-        if (isOption(argv[i], "WITHCODE")) withCode = true;
-        else if (isOption(argv[i], "LIBRARYNAME") && i + 1 < argv.length) pattern = argv[++i];
-        else return replyError(`ERR Unknown argument ${argv[i]}`);
-      }
-      return functions.list(pattern, withCode);
-    }
-    if (sub === "DELETE") return functions.delete(argv[2] as string);
-    if (sub === "FLUSH") return flushWith(argv, () => functions.flush());
-    return replyError(`ERR unknown subcommand '${argv[1]}'. Try FUNCTION HELP.`);
-  }
-
-  private scriptingCommands(): CommandTable {
-    const evalSpec = (bySha: boolean, readOnly: boolean): CommandSpec => ({
-      arity: -3,
-      noscript: true,
-      handler: (ctx, argv) => this.runScript(ctx, argv, bySha, readOnly),
-    });
-    const fcallSpec = (readOnly: boolean): CommandSpec => ({
-      arity: -3,
-      noscript: true,
-      handler: (ctx, argv) => this.runFunction(ctx, argv, readOnly),
-    });
-    return {
-      fcall: fcallSpec(false),
-      fcall_ro: fcallSpec(true),
-      function: {
-        arity: -2,
-        noscript: true,
-        handler: (ctx, argv) => this.functionCommand(ctx, argv),
-        subcommands: {
-          load: { arity: -3, write: true },
-          list: { arity: -2 },
-          delete: { arity: 3, write: true },
-          flush: { arity: -2, write: true },
-        },
-      },
-      eval: evalSpec(false, false),
-      evalsha: evalSpec(true, false),
-      eval_ro: evalSpec(false, true),
-      evalsha_ro: evalSpec(true, true),
-      script: {
-        arity: -2,
-        noscript: true,
-        handler: (ctx, argv) => this.scriptCommand(ctx, argv),
-        subcommands: {
-          load: { arity: 3 },
-          exists: { arity: -3 },
-          flush: { arity: -2 },
-          kill: { arity: 2 },
-        },
-      },
-    };
+  functionCommand(ctx: CommandContext, argv: readonly string[]): Reply {
+    return functionCommand(this, ctx, argv);
   }
 
   watch(ctx: CommandContext, keys: readonly string[]): void {
@@ -633,199 +452,21 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   keyReady(db: Database, key: string): void {
-    const slot = `${db.index}\u0000${key}`;
-    if (!this.blockedByKey.has(slot) || this.readyKeySet.has(slot)) return;
-    this.readyKeySet.add(slot);
-    this.readyKeys.push({ db, key });
+    this.readers.keyReady(db, key);
   }
 
   flushAll(): void {
     for (const database of this.databases) database.flush();
   }
 
-  private block(connection: ServerConnection, request: BlockRequest, done: ReplyCallback): void {
-    connection.blocked = { request, done };
-    for (const key of request.keys) {
-      const slot = `${connection.db}\u0000${key}`;
-      let set = this.blockedByKey.get(slot);
-      if (set === undefined) {
-        set = new Set();
-        this.blockedByKey.set(slot, set);
-      }
-      set.add(connection);
-    }
-    if (request.timeoutMs > 0) {
-      connection.blocked.timer = setTimeout(() => {
-        if (connection.blocked?.request === request) this.unblock(connection, null);
-      }, request.timeoutMs);
-    }
-  }
-
-  private removeBlocked(connection: ServerConnection): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    if (blocked.timer !== undefined) clearTimeout(blocked.timer);
-    for (const key of blocked.request.keys) {
-      const slot = `${connection.db}\u0000${key}`;
-      const set = this.blockedByKey.get(slot);
-      set?.delete(connection);
-      if (set?.size === 0) this.blockedByKey.delete(slot);
-    }
-    connection.blocked = undefined;
-  }
-
-  private unblock(connection: ServerConnection, reply: CommandReply): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    this.removeBlocked(connection);
-    // A woken reader's reply goes out on a later turn, so the writer that woke it sees its own
-    // reply first (Redis serves blocked clients after the command that signalled the key).
-    this.deliver(blocked.done, reply, true);
-    // Commands the client pipelined behind the blocking call run now, in order.
-    while (connection.blocked === undefined && connection.backlog.length > 0) {
-      const item = connection.backlog.shift() as { argv: string[]; done: ReplyCallback };
-      this.runTopLevel(connection, item.argv, item.done);
-    }
-    this.handleReadyKeys();
-  }
-
-  /** `handleClientsBlockedOnKeys` + `serveClientsBlockedOnStreamKey` of Redis 7.0. */
-  private handleReadyKeys(): void {
-    while (this.readyKeys.length > 0) {
-      const batch = this.readyKeys;
-      this.readyKeys = [];
-      for (const { db, key } of batch) {
-        const slot = `${db.index}\u0000${key}`;
-        this.readyKeySet.delete(slot);
-        const clients = this.blockedByKey.get(slot);
-        if (clients === undefined) continue;
-        for (const connection of [...clients]) {
-          if (connection.blocked === undefined) continue;
-          this.serveBlocked(connection, db, key);
-        }
-      }
-    }
-  }
-
-  private serveBlocked(connection: ServerConnection, db: Database, key: string): void {
-    const blocked = connection.blocked;
-    if (blocked === undefined) return;
-    const request = blocked.request;
-    const ctx = this.context(connection, true, false);
-    const entry = db.get(key, ctx.now);
-    if (entry === undefined || entry.type !== "stream") {
-      if (request.group !== undefined) {
-        this.unblock(connection, replyError("UNBLOCKED the stream key no longer exists"));
-      }
-      return;
-    }
-    const stream = entry.value;
-    const keyIndex = request.keys.indexOf(key);
-    let after = request.ids[keyIndex] ?? 0n;
-    let groupInfo: Parameters<typeof serveStreamRead>[4];
-    if (request.group !== undefined) {
-      const group = stream.groups.get(request.group.name);
-      if (group === undefined) {
-        this.unblock(
-          connection,
-          replyError("NOGROUP the consumer group this client was blocked on no longer exists"),
-        );
-        return;
-      }
-      after = group.lastId;
-      request.ids[keyIndex] = after;
-      if (!(stream.lastId > after)) return;
-      let consumer = group.consumers.get(request.group.consumer);
-      if (consumer === undefined) {
-        consumer = { name: request.group.consumer, seenTime: ctx.now, pending: new SortedIdMap() };
-        group.consumers.set(consumer.name, consumer);
-      } else {
-        consumer.seenTime = ctx.now;
-      }
-      groupInfo = { group, consumer, noack: request.group.noack, history: false };
-    } else if (!(stream.lastId > after)) {
-      return;
-    }
-    const entries = serveStreamRead(ctx, stream, after, request.count, groupInfo);
-    this.unblock(connection, new ProtocolReply([[key, entries]], [key, entries]));
-  }
-
   info(section: string | undefined, ctx: CommandContext): string {
-    const now = this.clock.now();
-    const sections: Record<string, string[]> = {
-      server: [
-        "redis_version:7.0.15",
-        "redis_git_sha1:00000000",
-        "redis_git_dirty:0",
-        "redis_build_id:0",
-        "redis_mode:standalone",
-        "os:Linux",
-        "arch_bits:64",
-        "multiplexing_api:epoll",
-        "process_id:1",
-        "tcp_port:6379",
-        `server_time_usec:${now * 1000}`,
-        `uptime_in_seconds:${Math.floor((now - this.startedAt) / 1000)}`,
-        `uptime_in_days:${Math.floor((now - this.startedAt) / 86_400_000)}`,
-        "hz:10",
-        "executable:/usr/bin/redis-server",
-        "config_file:",
-        // Not a Redis field: declares this server an in-memory test double, so that the store's
-        // server check does not warn that it keeps nothing on disk (it never does, by design).
-        "streamstore_fake:1",
-      ],
-      clients: [
-        `connected_clients:${this.connections.size}`,
-        "maxclients:10000",
-        `blocked_clients:${[...this.connections].filter((c) => c.blocked !== undefined).length}`,
-      ],
-      memory: [
-        "used_memory:1000000",
-        "used_memory_human:976.56K",
-        "used_memory_peak:1000000",
-        `maxmemory:${this.configValues.get("maxmemory")}`,
-        `maxmemory_policy:${this.configValues.get("maxmemory-policy")}`,
-        "mem_fragmentation_ratio:1.00",
-      ],
-      persistence: [
-        "loading:0",
-        "async_loading:0",
-        "rdb_changes_since_last_save:0",
-        "rdb_bgsave_in_progress:0",
-        "rdb_last_bgsave_status:ok",
-        `aof_enabled:${this.configValues.get("appendonly") === "yes" ? 1 : 0}`,
-        "aof_rewrite_in_progress:0",
-        "aof_last_write_status:ok",
-      ],
-      stats: [`total_commands_processed:${this.commandsProcessed}`, "total_connections_received:0"],
-      replication: ["role:master", "connected_slaves:0"],
-      keyspace: this.databases
-        .filter((database) => database.size(ctx.now) > 0)
-        .map(
-          (database) =>
-            `db${database.index}:keys=${database.size(ctx.now)},expires=${database.expiresCount()},avg_ttl=0`,
-        ),
-    };
-    const titles: Record<string, string> = {
-      server: "Server",
-      clients: "Clients",
-      memory: "Memory",
-      persistence: "Persistence",
-      stats: "Stats",
-      replication: "Replication",
-      keyspace: "Keyspace",
-    };
-    const wanted =
-      section === undefined ||
-      section === "default" ||
-      section === "all" ||
-      section === "everything"
-        ? Object.keys(sections)
-        : [section];
-    return wanted
-      .filter((name) => sections[name] !== undefined)
-      .map((name) => [`# ${titles[name]}`, ...(sections[name] as string[])].join("\r\n"))
-      .join("\r\n\r\n")
-      .concat("\r\n");
+    return renderServerInfo(section, ctx, {
+      clock: this.clock,
+      startedAt: this.startedAt,
+      connections: this.connections,
+      config: this.configValues,
+      commandsProcessed: this.commandsProcessed,
+      databases: this.databases,
+    });
   }
 }
