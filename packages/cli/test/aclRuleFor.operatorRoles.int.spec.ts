@@ -6,6 +6,7 @@ import {
 } from "@streamstore/core";
 import { keyLayout } from "@streamstore/core/internal";
 import { projectionKeys } from "@streamstore/projections/internal";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
@@ -51,25 +52,35 @@ async function deadLetterIds(): Promise<string[]> {
   return (await redis.xrange(fragileKeys.deadLetters("v1"), "-", "+")).map(([id]) => id);
 }
 
-/** `tail account --json` as `user`: waits for its first line, appends one event, stops it. */
+/** `tail account --json` as `user`: waits for its start, appends one event, waits for its line, stops it. */
 async function tailAs(user: string): Promise<{ run: CliRun; lines: { type: string }[] }> {
   const child = startCli(["tail", "account", "--json", "--prefix", prefix, "--config", CONFIG], {
     REDIS_URL: urlAs(user),
   });
   const run = finished(child);
   let lines = 0;
+  let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     lines += chunk.toString().split("\n").length - 1;
   });
-  // `tail` follows from "now", and its start (tsx loading the config) takes a moment: append
-  // once a second until a line arrives, so no fixed sleep guesses when it is listening.
-  for (let attempt = 0; attempt < 40 && lines === 0 && child.exitCode === null; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (attempt % 4 === 3) {
-      await store.append("account-tailed", [{ type: "Deposited", data: { amount: attempt } }]);
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  // `tail` follows from "now": its "Tailing category" note says its start positions are taken, so
+  // one event appended after it must be printed (or it has exited, e.g. refused by Redis).
+  try {
+    await until(
+      () => stderr.includes("Tailing category") || child.exitCode !== null,
+      `tail as ${user} to take its start`,
+      60_000,
+    );
+    if (child.exitCode === null) {
+      await store.append("account-tailed", [{ type: "Deposited", data: { amount: 1 } }]);
+      await until(() => lines > 0 || child.exitCode !== null, `tail as ${user} to print the event`);
     }
+  } finally {
+    if (child.exitCode === null) child.kill("SIGINT");
   }
-  if (child.exitCode === null) child.kill("SIGINT");
   const result = await run;
   return {
     run: result,

@@ -8,13 +8,13 @@ import {
   startProjection,
   startReactor,
 } from "@streamstore/projections";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import { collectSnapshot } from "../src/dashboard/collectSnapshot.js";
 import { createSampleHistory } from "../src/dashboard/createSampleHistory.js";
 import { deleteKeysUnder, randomPrefix } from "./support/cli.js";
-import { until } from "./support/until.js";
 
 const itemEvents = defineEvents({ ItemAdded: z.object({ n: z.number() }) });
 

@@ -3,6 +3,7 @@ import { type EventStore, getRedisEventStore, silentLogger } from "@streamstore/
 import { partitionOf } from "@streamstore/core/internal";
 import { type ProjectionRunner, startProjection } from "@streamstore/projections";
 import type { RedisClusterHandle } from "@streamstore/testing";
+import { until } from "@streamstore/testing/internal";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountEvents } from "../../../examples/bank-account/src/account.js";
@@ -81,11 +82,10 @@ beforeAll(async () => {
     leaseMarginMs: 100,
   });
   await runner.waitUntilCaughtUp(undefined, { timeoutMs: 30_000 });
-  for (let i = 0; i < 200; i++) {
-    const partitions = (await runner.status()).partitions;
-    if (partitions.length === PARTITIONS && partitions.every((p) => p.state === "live")) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(async () => {
+    const partitions = (await (runner as ProjectionRunner<unknown>).status()).partitions;
+    return partitions.length === PARTITIONS && partitions.every((p) => p.state === "live");
+  }, `the runner live on all ${PARTITIONS} partitions`);
 }, 300_000);
 
 afterAll(async () => {
@@ -186,8 +186,12 @@ describe("streamstore tail", () => {
     });
     const exited = finished(child);
     let stdout = "";
+    let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     const seen = () =>
       new Set(
@@ -197,20 +201,28 @@ describe("streamstore tail", () => {
           .map((line) => (JSON.parse(line) as { partition: number }).partition),
       );
 
-    // When a deposit is appended to one stream of each partition, round after round (the tail
-    // says nothing when it has read its start positions, so early rounds may come before)
+    // When, once its "Tailing category" note says its start positions are taken, a deposit is
+    // appended to one stream of each partition
     const appended: { stream: string; version: number }[] = [];
-    for (let round = 0; round < 40 && seen().size < PARTITIONS; round++) {
-      for (const [partition, ids] of idsByPartition) {
-        if (seen().has(partition)) continue;
+    try {
+      await until(
+        () => stderr.includes("Tailing category") || child.exitCode !== null,
+        "tail to take its start",
+        60_000,
+      );
+      for (const [, ids] of idsByPartition) {
         const result = await store.append(`account-${ids[1]}`, [
           { type: "Deposited", data: { amount: 1 } },
         ]);
         appended.push({ stream: `account-${ids[1]}`, version: result.nextExpectedVersion });
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await until(
+        () => seen().size === PARTITIONS || child.exitCode !== null,
+        `tail to print a deposit of each of the ${PARTITIONS} partitions`,
+      );
+    } finally {
+      if (child.exitCode === null) child.kill("SIGINT");
     }
-    child.kill("SIGINT");
     const run = await exited;
 
     // Then events of all 8 partitions were printed, each one that was appended

@@ -94,6 +94,9 @@ async function stop(child: Child): Promise<number | null> {
   return child.exited;
 }
 
+const samplesShown = async (page: Page): Promise<number> =>
+  Number(await page.getAttribute("#lag-chart", "data-samples"));
+
 const latestLag = async (page: Page): Promise<number> =>
   Number(await page.getAttribute("#lag-chart", "data-latest-lag"));
 
@@ -252,8 +255,11 @@ describe("streamstore dashboard", () => {
 
     // Then the projections catch up and the chart falls back to 0
     const recovered = await waitForLag(page, (lag) => lag === 0);
-    // A few more samples, so the screenshot shows the spike inside a steady line
-    await page.waitForTimeout(4000);
+    // 8 more samples (4 s at --interval 500), so the screenshot shows the spike inside a steady line
+    const samplesAtRecovery = await samplesShown(page);
+    await expect
+      .poll(() => samplesShown(page), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(samplesAtRecovery + 8);
     await waitForLag(page, (lag) => lag === 0);
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -310,7 +316,8 @@ describe("streamstore dashboard", () => {
       // When Chromium opens it and a few samples arrive
       await page.goto(server.url);
       await expect.poll(() => page.locator("#projections tbody tr").count()).toBe(1);
-      await page.waitForTimeout(500);
+      // (3 samples rendered: the name went through the table, the legend and the chart each time)
+      await expect.poll(() => samplesShown(page), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
 
       // Then the name is shown as text in the table and the legend, and nothing of it ran
       expect(await page.locator("#projections tbody td").first().textContent()).toBe(` ${hostile}`);

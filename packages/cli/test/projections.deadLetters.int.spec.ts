@@ -1,12 +1,12 @@
 import { silentLogger } from "@streamstore/core";
 import { type ProjectionRunner, startProjection } from "@streamstore/projections";
 import { projectionKeys } from "@streamstore/projections/internal";
+import { until } from "@streamstore/testing/internal";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { fragileBalances } from "./fixtures/fragileBalances.js";
 import { CONFIG, deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";
 import { seedBankExample } from "./support/seedBankExample.js";
-import { until } from "./support/until.js";
 
 // Issue 7: projections status (with and without the config module) and the dead-letter commands,
 // on the bank example's Redis plus two poison deposits (13) that fragile-balances dead-letters.

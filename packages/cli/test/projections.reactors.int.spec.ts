@@ -11,13 +11,13 @@ import {
   startReactor,
 } from "@streamstore/projections";
 import { reactorKeys } from "@streamstore/projections/internal";
+import { until } from "@streamstore/testing/internal";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { accountEvents } from "../../../examples/bank-account/src/account.js";
 import { fragileMailer } from "./fixtures/fragileMailer.js";
 import { deleteKeysUnder, randomPrefix, runCli } from "./support/cli.js";
 import { seedBankExample } from "./support/seedBankExample.js";
-import { until } from "./support/until.js";
 
 // Issue 13: reactors were invisible to `projections list/status`, and `dlq` on a reactor said it
 // "never ran". A reactor running in this process (another process, for the binary) whose handler

@@ -1,8 +1,8 @@
+import { until } from "@streamstore/testing/internal";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DashboardSnapshot } from "../src/dashboard/collectSnapshot.js";
 import type { DashboardServer } from "../src/dashboard/startDashboardServer.js";
 import { counter, snapshotNamed, startShopServer } from "./support/dashboardServer.js";
-import { until } from "./support/until.js";
 
 /** Reads Server-Sent Events from a response until `count` events arrived (or the stream ended). */
 async function readEvents(

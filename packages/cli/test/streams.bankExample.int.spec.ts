@@ -1,8 +1,8 @@
 import { aclRuleFor } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CONFIG, deleteKeysUnder, randomPrefix, runCli, startCli } from "./support/cli.js";
 import { type SeededBank, seedBankExample } from "./support/seedBankExample.js";
-import { until } from "./support/until.js";
 
 // Issue 7: the inspection commands run as the real binary against a Redis seeded by the bank
 // example, and print what the example appended (table and --json).

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   createProjectionReader,
@@ -8,7 +9,6 @@ import {
   type ProjectionRunner,
   startProjection,
 } from "../src/index.js";
-import { until } from "./support/archiveFixtures.js";
 import { deleteKeysUnder, randomPrefix, testBackends } from "./support/backends.js";
 import {
   type AccountState,

@@ -1,4 +1,5 @@
 import { silentLogger } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
 import { testBackends } from "./support/backends.js";
@@ -36,6 +37,8 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
     const statesSeenByProducer = new Set<string>();
     let runner: ProjectionRunner<AccountState> | undefined;
     let producing = true;
+    let appendedWhileCatchingUp = 0;
+    let producerDone = false;
     const producerStore = keyspace.store({ partitions: 2 });
     const producer = (async () => {
       let appended = 0;
@@ -45,16 +48,23 @@ describe.each(testBackends())("startProjection on $name", (backend) => {
           { type: "Noted", data: { text: "a note" } },
         ]);
         appended++;
-        for (const owned of runner?.ownedPartitions() ?? []) statesSeenByProducer.add(owned.state);
+        const states = (runner?.ownedPartitions() ?? []).map((owned) => owned.state);
+        for (const state of states) statesSeenByProducer.add(state);
+        if (states.includes("catching-up")) appendedWhileCatchingUp++;
         if (appended >= 3000) break;
       }
+      producerDone = true;
       return appended;
     })();
 
     // When a runner starts with small batches (a long catch-up)
     runner = startProjection(projection, { redis, store, batchSize: 100, logger: silentLogger });
     runners.push(runner as ProjectionRunner<unknown>);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // (the producer keeps going until it has appended a few batches while the runner was catching up)
+    await until(
+      () => appendedWhileCatchingUp >= 20 || producerDone,
+      "the producer appending while the runner catches up",
+    );
     producing = false;
     const appended = await producer;
     await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });

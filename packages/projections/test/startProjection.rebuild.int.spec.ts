@@ -1,3 +1,4 @@
+import { until } from "@streamstore/testing/internal";
 import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import {
@@ -7,7 +8,6 @@ import {
   requestRebuild,
   startProjection,
 } from "../src/index.js";
-import { until } from "./support/archiveFixtures.js";
 import { testBackends } from "./support/backends.js";
 import { bankEvents, depositInRounds, FAST_RUNNER_OPTIONS } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";

@@ -1,4 +1,5 @@
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type ProjectionRunner, startProjection } from "../src/index.js";
@@ -77,10 +78,26 @@ describe.each(realRedis)("startProjection when Redis drops its connections ($nam
       }
     })();
 
-    // When every connection of the runner is killed three times while events arrive
+    // When every connection of the runner is killed three times while events arrive, each time
+    // once the runner has applied new events since the previous kill (it has resumed by itself)
+    const accountKeys = Array.from({ length: 50 }, (_, a) => `account-${a}`);
+    const applied = async () =>
+      ((await runner.getMany(accountKeys)) as (AccountState | undefined)[]).reduce(
+        (sum, state) => sum + (state?.count ?? 0),
+        0,
+      );
+    let appliedAtLastKill = 0;
     let killed = 0;
     for (let round = 0; round < 3; round++) {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await until(
+        async () => {
+          const now = await applied();
+          if (now <= appliedAtLastKill && now < 3000) return false;
+          appliedAtLastKill = now;
+          return true;
+        },
+        `the runner applying new events before kill ${round + 1}`,
+      );
       const list = (await admin.client("LIST")) as string;
       for (const line of list.split("\n")) {
         const name = /name=(\S*)/.exec(line)?.[1] ?? "";

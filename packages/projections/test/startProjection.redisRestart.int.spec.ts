@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getRedisEventStore, silentLogger } from "@streamstore/core";
 import { startRedisServer } from "@streamstore/testing";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { startProjection } from "../src/index.js";
-import { until } from "./support/archiveFixtures.js";
 import {
   auditAppends,
   readModelMismatches,

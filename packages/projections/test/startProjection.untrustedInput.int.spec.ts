@@ -15,6 +15,7 @@ import {
   VERSION_SCRIPT,
 } from "@streamstore/core/internal";
 import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { until } from "@streamstore/testing/internal";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -186,12 +187,13 @@ describe("startProjection", () => {
 
   it("never lets a build id read from Redis widen the SCAN pattern that deletes retired builds", async () => {
     // Given a running projection, and a retired-builds hash edited by hand with glob patterns
+    // (next to one genuine retired build, v0, long due: its removal shows that a clean-up ran)
     const prefix = `glob-${randomBytes(4).toString("hex")}`;
     const store = getRedisEventStore({ redis, events, prefix, logger: silentLogger });
     await store.append("note-1", [{ type: "Noted", data: { text: "keep me" } }]);
     const projection = notes("glob-notes");
     const keys = projectionKeys(prefix, "glob-notes");
-    await redis.hset(keys.retired(), "*", "0", "v*", "0", "[v]1", "0");
+    await redis.hset(keys.retired(), "*", "0", "v*", "0", "[v]1", "0", "v0", "0");
     // When the runner's control loop cleans up retired builds
     const runner = startProjection(projection, {
       redis,
@@ -201,8 +203,14 @@ describe("startProjection", () => {
     });
     try {
       await runner.waitUntilCaughtUp(undefined, { timeoutMs: 20_000 });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      // Then the active build is untouched, and a non-build id is refused as a pattern
+      await until(
+        async () => (await redis.hexists(keys.retired(), "v0")) === 0,
+        "the control loop's clean-up of retired builds",
+        20_000,
+      );
+      // Then the active build is untouched, the hand-written fields were never used as builds,
+      // and a non-build id is refused as a pattern
+      expect((await redis.hkeys(keys.retired())).sort()).toEqual(["*", "[v]1", "v*"]);
       expect(await runner.get("note-1")).toEqual({ texts: ["keep me"] });
       const [, docs] = await redis.scan(
         "0",

@@ -1,7 +1,7 @@
 import { silentLogger } from "@streamstore/core";
+import { until } from "@streamstore/testing/internal";
 import { describe, expect, it } from "vitest";
 import { defineReactor, startReactor } from "../src/index.js";
-import { until } from "./support/archiveFixtures.js";
 import { testBackends } from "./support/backends.js";
 import { bankEvents } from "./support/fixtures.js";
 import { useTestKeyspace } from "./support/useTestKeyspace.js";

@@ -4,3 +4,4 @@
  */
 export { systemClock } from "./fake/index.js";
 export { redisTimeMs, waitForRedisTime, waitForRedisTimePast } from "./redisServer/redisTime.js";
+export { until } from "./until.js";

@@ -37,6 +37,4 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-export { waitForRedisTime } from "@streamstore/testing/internal";
-
-export { until } from "./until.js";
+export { until, waitForRedisTime } from "@streamstore/testing/internal";

@@ -124,20 +124,10 @@ export class AppendRecord {
   }
 }
 
-/** Polls `condition` every 10 ms until it holds; throws `what` after `timeoutMs`. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export { waitForRedisTimePast as untilRedisTimePast } from "@streamstore/testing/internal";
+export {
+  until,
+  waitForRedisTimePast as untilRedisTimePast,
+} from "@streamstore/testing/internal";
 
 /** An archive that counts the partition reads made through it. */
 export function countingArchive(archive: EventArchive): EventArchive & { partitionReads: number } {

@@ -2,6 +2,7 @@ import { defineEvents, getRedisEventStore, silentLogger } from "@streamstore/cor
 import { defineProjection, type ProjectionRunner, startProjection } from "@streamstore/projections";
 import type { RedisClusterHandle } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
+import { until } from "@streamstore/testing/internal";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -123,6 +124,8 @@ describe("startProjection on a Redis Cluster", () => {
         ),
       );
     let producing = true;
+    let runner: ProjectionRunner<AccountState> | undefined;
+    let appendedWhileCatchingUp = 0;
     const producer = (async () => {
       let appended = 0;
       while (producing || appended < 1000) {
@@ -131,17 +134,26 @@ describe("startProjection on a Redis Cluster", () => {
           { type: "Noted", data: { text: "n" } },
         ]);
         appended++;
+        const states = (runner?.ownedPartitions() ?? []).map((owned) => owned.state);
+        if (states.includes("catching-up")) appendedWhileCatchingUp++;
       }
       return appended;
     })();
     // When a runner catches up in small batches, then tails
-    const runner = startProjection(accounts, { redis, store, ...FAST });
+    runner = startProjection(accounts, { redis, store, ...FAST });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const owned = () => (runner?.ownedPartitions() ?? []).map((partition) => partition.state);
+      await until(
+        () =>
+          appendedWhileCatchingUp >= 20 ||
+          (owned().length === PARTITIONS && owned().every((state) => state === "live")),
+        "the producer appending while the runner catches up, or the runner live on every partition",
+      );
       producing = false;
       const appended = await producer;
       await runner.waitUntilCaughtUp(undefined, { timeoutMs: 60_000 });
       // Then the read model equals a fold of the logs
+      console.info(`[cluster handoff] ${appendedWhileCatchingUp} appends while catching up`);
       await expectReadModelEqualsFold(runner, prefix, 4_000 + appended * 2);
       const status = await runner.status();
       expect(status.partitions.map((partition) => partition.lag)).toEqual(
@@ -191,9 +203,23 @@ describe("startProjection on a Redis Cluster", () => {
     })();
     try {
       // When a random worker is cut off for good (a zombie: its lease expires, its late commits
-      // must be fenced) every 600 ms, 8 times, and a fresh one started
+      // must be fenced) 8 times, each time once the live workers own every partition again
+      // (the previous victim's partitions were taken over), and a fresh one started
+      const ownedByLiveWorkers = () =>
+        new Set(
+          workers.flatMap(({ runner }) =>
+            runner
+              .ownedPartitions()
+              .filter((owned) => owned.state === "live" || owned.state === "catching-up")
+              .map((owned) => owned.partition),
+          ),
+        ).size;
       for (let kill = 0; kill < 8; kill++) {
-        await new Promise((resolve) => setTimeout(resolve, 600));
+        await until(
+          () => ownedByLiveWorkers() === PARTITIONS,
+          `the live workers owning all ${PARTITIONS} partitions before kill ${kill + 1}`,
+          30_000,
+        );
         const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0];
         victim?.client.disconnect();
         startWorker();

@@ -1,5 +1,5 @@
 /**
- * Resolves once `condition` holds, polling every 25 ms; rejects with `what` after `timeoutMs`.
+ * Resolves once `condition` holds, polling every 20 ms; rejects naming `what` after `timeoutMs`.
  * Tests wait on conditions and signals, never on a clock guessing how long something takes.
  *
  * @example
@@ -8,11 +8,11 @@
 export async function until(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 20_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
