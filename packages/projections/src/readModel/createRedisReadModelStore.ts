@@ -2,7 +2,6 @@ import { CorruptEventError, ScriptFailedError } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { CorruptCheckpointError } from "../errors.js";
 import { projectionKeys } from "../keys/projectionKeys.js";
-import { serversOf } from "../runner/redisCommands.js";
 import { runProjectionsFunction } from "./projectionsFunctionLibrary.js";
 import type {
   Checkpoint,
@@ -12,6 +11,7 @@ import type {
   ReadModelStore,
   StoredDocument,
 } from "./ReadModelStore.js";
+import { unlinkBuildKeys } from "./unlinkBuildKeys.js";
 
 /**
  * Options of {@link createRedisReadModelStore}.
@@ -263,22 +263,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
     },
 
     async dropBuild(build) {
-      // A build's keys share its hash tag, so on a Cluster they sit on one primary; a keyless
-      // SCAN on the Cluster client would visit one random node, so every primary is scanned.
-      for (const server of serversOf(redis)) {
-        let cursor = "0";
-        do {
-          const [next, found] = await server.scan(
-            cursor,
-            "MATCH",
-            keys.buildPattern(build),
-            "COUNT",
-            1000,
-          );
-          cursor = next;
-          if (found.length > 0) await server.unlink(found);
-        } while (cursor !== "0");
-      }
+      await unlinkBuildKeys(redis, keys, build);
     },
   };
 }

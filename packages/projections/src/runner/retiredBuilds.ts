@@ -1,7 +1,7 @@
 import { isBuildId } from "../keys/projectionKeys.js";
+import { unlinkBuildKeys } from "../readModel/unlinkBuildKeys.js";
 import type { BuildContext } from "./PartitionWorkerContext.js";
 import type { SourcePartition } from "./partitionAssignment.js";
-import { serversOf } from "./redisCommands.js";
 
 /**
  * The retired builds whose grace period is over at `now` (server ms), never `build` itself nor a
@@ -58,23 +58,8 @@ export async function dropRetiredBuilds(
   for (const retired of dueForDeletion(await redis.hgetall(keys.retired()), build, now)) {
     if (hasLiveMember(await redis.hgetall(keys.members(retired)), now)) continue;
     await readModel.dropBuild(retired);
-    if (readModel.kind !== "redis") {
-      // Every primary of a Cluster: a keyless SCAN there reaches one random node.
-      for (const server of serversOf(redis)) {
-        let cursor = "0";
-        do {
-          const [next, found] = await server.scan(
-            cursor,
-            "MATCH",
-            keys.buildPattern(retired),
-            "COUNT",
-            1000,
-          );
-          cursor = next;
-          if (found.length > 0) await server.unlink(found);
-        } while (cursor !== "0");
-      }
-    }
+    // A store that keeps documents elsewhere leaves the build's Redis keys (checkpoints, leases).
+    if (readModel.kind !== "redis") await unlinkBuildKeys(redis, keys, retired);
     for (const { category, partition } of partitions) {
       await redis
         .xgroup("DESTROY", storeKeys.log(category, partition), keys.group(retired))
