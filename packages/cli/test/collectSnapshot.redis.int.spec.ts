@@ -55,6 +55,22 @@ describe("collectSnapshot", () => {
     prefix = randomPrefix("dash-");
   });
 
+  /** The item store on 2 partitions, with items 1 to `count` appended, one stream each. */
+  async function itemStoreWith(count: number) {
+    const store = getRedisEventStore({
+      redis,
+      events: itemEvents,
+      prefix,
+      partitions: 2,
+      serverCheck: "off",
+      logger: silentLogger,
+    });
+    for (let n = 1; n <= count; n++) {
+      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
+    }
+    return store;
+  }
+
   afterEach(async () => {
     await Promise.all(runners.splice(0).map((runner) => runner.stop()));
     await Promise.all(reactors.splice(0).map((reactor) => reactor.stop()));
@@ -64,17 +80,7 @@ describe("collectSnapshot", () => {
 
   it("reports categories, consumer groups, and each projection's lag, applied count and dead letters as getProjectionStatus sees them", async () => {
     // Given 20 events on 2 partitions, one of them refused by the projection's handler
-    const store = getRedisEventStore({
-      redis,
-      events: itemEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    for (let n = 1; n <= 20; n++) {
-      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
-    }
+    const store = await itemStoreWith(20);
     const runner = startProjection(itemCounts, {
       redis,
       store,
@@ -152,17 +158,7 @@ describe("collectSnapshot", () => {
 
   it("reports each reactor's lag, pending, consumers and dead letters as getReactorStatus sees them", async () => {
     // Given 20 events on 2 partitions and a reactor that handled them, refusing one
-    const store = getRedisEventStore({
-      redis,
-      events: itemEvents,
-      prefix,
-      partitions: 2,
-      serverCheck: "off",
-      logger: silentLogger,
-    });
-    for (let n = 1; n <= 20; n++) {
-      await store.append(`item-${n}`, [{ type: "ItemAdded", data: { n } }]);
-    }
+    const store = await itemStoreWith(20);
     reactors.push(
       startReactor(itemMailer, {
         redis,
