@@ -218,8 +218,9 @@ defineDifferentialSuite("client lifecycle", {
     const key = ctx.key("k");
     const other = ctx.duplicate();
     await other.set(key, "v");
+    const ended = new Promise<void>((resolve) => other.once("end", () => resolve()));
     other.disconnect();
-    await ctx.sleep(20);
+    await ended;
     return [await client.get(key), other.status];
   },
 
