@@ -56,14 +56,17 @@ export async function runQueueWithReactor(options: {
 }): Promise<ReactorQueueReport> {
   const { redis, store, print, firstJob, jobs } = options;
   const poisonJob = firstJob + 2;
+  // Whichever worker takes the first job is shut down while working on it (chosen by job, not by
+  // worker: which worker gets which job is the group's choice).
+  const stoppedJob = `job-${firstJob}`;
   const queueKey = store.keys.log("job", 0);
-  const runners: ReactorRunner[] = [];
+  const runners = new Map<string, ReactorRunner>();
   const handledBy = new Map<string, string>();
   let completed = 0;
   let takenOver = 0;
   let shutDown = false;
 
-  const thumbnails = (worker: string, shutDownMidJob: boolean) =>
+  const thumbnails = (worker: string) =>
     defineReactor(jobEvents, {
       name: REACTOR,
       source: ["job"],
@@ -75,13 +78,13 @@ export async function runQueueWithReactor(options: {
           print(
             `   ${worker} handles ${job} (${event.data.image}), attempt ${context.attempt}${previous && previous !== worker ? `, taken over from ${previous}` : ""}`,
           );
-          if (shutDownMidJob && !shutDown) {
+          if (job === stoppedJob && !shutDown) {
             shutDown = true;
             print(
               `   ${worker} is shut down while working on ${job}: the handler gives up on its abort signal, the entry stays pending`,
             );
             // Not awaited: stop() waits for in-flight handlers, this one included.
-            void runners[1]?.stop();
+            void runners.get(worker)?.stop();
             await waitForAbort(context.signal);
             throw new Error("shut down mid-job");
           }
@@ -133,8 +136,9 @@ export async function runQueueWithReactor(options: {
     });
 
   for (const name of ["reactor-1", "reactor-2", "reactor-3"]) {
-    runners.push(
-      startReactor(thumbnails(name, name === "reactor-2"), {
+    runners.set(
+      name,
+      startReactor(thumbnails(name), {
         redis,
         store,
         workerId: name,
@@ -151,7 +155,7 @@ export async function runQueueWithReactor(options: {
     );
     // Let each one create the group (the first one) and reach its first blocking read: its state
     // turns "running" just before it.
-    for (let attempt = 0; attempt < 200 && runners.at(-1)?.state !== "running"; attempt++) {
+    for (let attempt = 0; attempt < 200 && runners.get(name)?.state !== "running"; attempt++) {
       await sleep(10);
     }
     await sleep(20);
@@ -172,8 +176,8 @@ export async function runQueueWithReactor(options: {
     await sleep(25);
     info = await groupInfo(redis, queueKey, `rx:${REACTOR}`);
   }
-  await Promise.all(runners.map((runner) => runner.stop()));
-  const letters = (await runners[0]?.deadLetters.list()) ?? [];
+  await Promise.all([...runners.values()].map((runner) => runner.stop()));
+  const letters = (await runners.get("reactor-1")?.deadLetters.list()) ?? [];
   print(
     `   drained: ${info?.pending} pending, lag ${info?.lag}; ${completed} completed, ${takenOver} taken over from the stopped worker`,
   );
