@@ -106,12 +106,12 @@ export function sealPersonalFields(
   return sealed;
 }
 
+const QUOTED_PREFIX = `"${ENVELOPE_PREFIX}`;
+
 /** Whether stored data JSON holds an envelope (a cheap test before any parsing). */
 export function hasEnvelope(dataText: string): boolean {
-  return dataText.includes(`"${ENVELOPE_PREFIX}`);
+  return dataText.includes(QUOTED_PREFIX);
 }
-
-const QUOTED_PREFIX = `"${ENVELOPE_PREFIX}`;
 const SUBJECT_ID = /^[A-Za-z0-9_.@+-]{1,128}$/;
 
 /** The subjects named by the envelopes of stored data JSON (an indexOf walk: reads pay it). */

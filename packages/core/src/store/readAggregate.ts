@@ -53,8 +53,8 @@ export interface AggregateReadState {
 }
 
 /**
- * Reads an aggregate's versions as stored, page by page: hot ones from Redis, archived ones (those
- * the index header counts) from the archive, converted back to log entries. No gap and no
+ * Reads an aggregate's versions as stored, a page per round trip: hot ones from Redis, archived
+ * ones (those the index header counts) from the archive, converted back to log entries. No gap and no
  * duplicate at the seam, even while the archiver moves it: the read script answers, atomically
  * with its page, how many versions are archived, the archive commits them before Redis forgets
  * them, and the count only grows, so every version at or below a count Redis gave is in the
@@ -62,15 +62,15 @@ export interface AggregateReadState {
  * change). `state` (optional) is filled in as the read goes.
  *
  * @example
- * for await (const { version, entry, from } of readAggregateEntries(redis, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(version, from);
+ * for await (const page of readAggregatePages(redis, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(page.length);
  */
-export async function* readAggregateEntries(
+export async function* readAggregatePages(
   redis: Redis | Cluster,
   archive: EventArchive | undefined,
   location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
   request: AggregateReadRequest,
   state: AggregateReadState = { version: 0, archived: 0, skippedArchived: false },
-): AsyncGenerator<AggregateEntry> {
+): AsyncGenerator<AggregateEntry[]> {
   const { direction, lowest, to, pageSize } = request;
   const { streamName } = location;
   const forward = direction === "forward";
@@ -104,15 +104,17 @@ export async function* readAggregateEntries(
         : Math.min(count, first - lowest + 1);
       const archivedEntries = rows.map((row) => logEntryOf(row));
       await request.beforePage?.(archivedEntries);
+      const archivedPage: AggregateEntry[] = [];
       for (const [rowIndex, row] of rows.entries()) {
         if (row.version !== next) break;
-        yield {
+        archivedPage.push({
           version: row.version,
           entry: archivedEntries[rowIndex] as RawStreamEntry,
           from: "archive",
-        };
+        });
         next = forward ? next + 1 : next - 1;
       }
+      if (archivedPage.length > 0) yield archivedPage;
       if (Math.abs(next - first) !== expected) {
         throw new CorruptEventError(
           streamName,
@@ -140,10 +142,14 @@ export async function* readAggregateEntries(
       next = page.version;
     }
     await request.beforePage?.(page.entries.map(({ entry }) => entry));
-    for (const { version, entry } of page.entries) {
-      yield { version, entry, from: "redis" };
-      next = forward ? version + 1 : version - 1;
-    }
+    const hotPage: AggregateEntry[] = page.entries.map(({ version, entry }) => ({
+      version,
+      entry,
+      from: "redis",
+    }));
+    const last = hotPage[hotPage.length - 1];
+    if (last) next = forward ? last.version + 1 : last.version - 1;
+    if (hotPage.length > 0) yield hotPage;
     remaining -= page.entries.length;
     if (next <= state.archived && next >= 1) continue;
     // A short page is the end; so is a full one that reached the version the page saw (no second
@@ -154,36 +160,59 @@ export async function* readAggregateEntries(
 }
 
 /**
- * Reads an aggregate page by page through {@link readAggregateEntries}, each event decoded and
- * validated with the catalog (schema check, upcasting), hot or archived alike; personal fields
- * decrypted with `keyRing` (each page's keys loaded before it is decoded), or redacted without.
+ * {@link readAggregatePages}, one entry at a time (for tools that show what is stored).
  *
  * @example
- * for await (const event of readAggregate(redis, catalog, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(event.version);
+ * for await (const { version, entry, from } of readAggregateEntries(redis, archive, location, { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(version, from);
+ */
+export async function* readAggregateEntries(
+  redis: Redis | Cluster,
+  archive: EventArchive | undefined,
+  location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
+  request: AggregateReadRequest,
+  state?: AggregateReadState,
+): AsyncGenerator<AggregateEntry> {
+  for await (const page of readAggregatePages(redis, archive, location, request, state)) {
+    yield* page;
+  }
+}
+
+/**
+ * Reads an aggregate page by page through {@link readAggregatePages}, each event decoded and
+ * validated with the catalog (schema check, upcasting), hot or archived alike; personal fields
+ * decrypted with `keyRing` (each page's keys loaded before it is decoded), or redacted without.
+ * The stream is located (`locate`) when the read starts, not when it is created.
+ *
+ * @example
+ * for await (const event of readAggregate(redis, catalog, archive, () => locator.locate("cart-1"), { direction: "forward", lowest: 1, to: undefined, limit: Infinity, pageSize: 1000 })) console.log(event.version);
  */
 export async function* readAggregate<Event extends AnyEvent>(
   redis: Redis | Cluster,
   catalog: EventCatalog,
   archive: EventArchive | undefined,
-  location: StreamLocation,
+  locate: () => Promise<StreamLocation>,
   request: AggregateReadRequest,
   keyRing?: KeyRing,
 ): AsyncGenerator<RecordedEvent<Event>> {
+  const location = await locate();
   const pages: AggregateReadRequest = keyRing
     ? { ...request, beforePage: async (entries) => keyRing.load(subjectsOfEntries(entries)) }
     : request;
-  for await (const { version, entry } of readAggregateEntries(redis, archive, location, pages)) {
-    yield decodeEntry<Event>(
-      catalog,
-      entry,
-      {
-        streamName: location.streamName,
-        category: location.category,
-        partition: location.partition,
-        kind: "stream",
-        version,
-      },
-      keyRing,
-    );
+  // One await per page, not per event: the page's events are decoded as they are taken.
+  for await (const page of readAggregatePages(redis, archive, location, pages)) {
+    for (const { version, entry } of page) {
+      yield decodeEntry<Event>(
+        catalog,
+        entry,
+        {
+          streamName: location.streamName,
+          category: location.category,
+          partition: location.partition,
+          kind: "stream",
+          version,
+        },
+        keyRing,
+      );
+    }
   }
 }

@@ -39,18 +39,20 @@ export function readStream<Catalog extends EventCatalog>(
     );
   }
   return {
-    async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent<EventOf<Catalog>>> {
+    [Symbol.asyncIterator](): AsyncIterator<RecordedEvent<EventOf<Catalog>>> {
       // Version 0 holds no event (and a backward page starting at 0 means "the newest").
-      if (to === 0) return;
-      const location = await context.locator.locate(streamName);
-      yield* readAggregate<EventOf<Catalog>>(
+      if (to === 0) return nothing();
+      // The aggregate's own generator, not one wrapped in another: one hop per event.
+      return readAggregate<EventOf<Catalog>>(
         context.redis,
         context.catalog,
         context.archive,
-        location,
+        () => context.locator.locate(streamName),
         { direction, lowest: Math.max(from ?? 1, 1), to, limit, pageSize },
         context.readKeyRing,
       );
     },
   };
 }
+
+async function* nothing(): AsyncGenerator<never> {}

@@ -64,21 +64,17 @@ export function decodeBatch(source: BatchSource, entries: readonly RawStreamEntr
   const { projection } = source;
   const handlers = projection.handlers as Record<string, Handler | undefined>;
   const decoded: DecodedBatch = { events: [], keys: [], deadLetters: [], failure: undefined };
+  const entrySource = {
+    streamName: source.logKey,
+    category: source.category,
+    partition: source.partition,
+    kind: "log",
+  } as const;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index] as RawStreamEntry;
     let event: RecordedEvent;
     try {
-      event = decodeEntry(
-        projection.catalog,
-        entry,
-        {
-          streamName: source.logKey,
-          category: source.category,
-          partition: source.partition,
-          kind: "log",
-        },
-        source.keyRing,
-      );
+      event = decodeEntry(projection.catalog, entry, entrySource, source.keyRing);
     } catch (error) {
       // Untrusted data: a corrupt entry is parked at once (retrying cannot fix it).
       decoded.deadLetters.push(deadLetterOf(source.field, entry, "corrupt", 1, error));
