@@ -54,11 +54,11 @@ export interface AggregateReadState {
 
 /**
  * Reads an aggregate's versions as stored, a page per round trip: hot ones from Redis, archived
- * ones (those the index header counts) from the archive, converted back to log entries. No gap and no
- * duplicate at the seam, even while the archiver moves it: the read script answers, atomically
- * with its page, how many versions are archived, the archive commits them before Redis forgets
- * them, and the count only grows, so every version at or below a count Redis gave is in the
- * archive, and every version above it that Redis returned is the event itself (events never
+ * ones (those the index header counts) from the archive, converted back to log entries. No gap
+ * and no duplicate at the seam, even while the archiver moves it: the read script answers,
+ * atomically with its page, how many versions are archived, the archive commits them before Redis
+ * forgets them, and the count only grows, so every version at or below a count Redis gave is in
+ * the archive, and every version above it that Redis returned is the event itself (events never
  * change). `state` (optional) is filled in as the read goes.
  *
  * @example
