@@ -8,6 +8,7 @@ import type {
   CommandTable,
   ConnectionState,
 } from "./CommandContext.js";
+import { type FoundCommand, lookupCommand, validateCommand } from "./commandLookup.js";
 import { hashCommands } from "./commands/hashCommands.js";
 import { keyCommands } from "./commands/keyCommands.js";
 import { serverCommands } from "./commands/serverCommands.js";
@@ -29,6 +30,7 @@ import {
 } from "./replyError.js";
 import { ScriptCache } from "./ScriptCache.js";
 import type { ScriptTwin } from "./scriptTwins/ScriptTwin.js";
+import { DATABASE_COUNT, defaultConfig } from "./serverConfig.js";
 import { renderServerInfo } from "./serverInfo.js";
 import {
   functionCommand,
@@ -37,6 +39,7 @@ import {
   scriptCommand,
   scriptingCommands,
 } from "./serverScripting.js";
+import { WatchedKeys } from "./WatchedKeys.js";
 
 /**
  * Receives the reply of one command (an `Error` for error replies).
@@ -63,30 +66,8 @@ export interface ServerConnection extends ConnectionState {
   closed: boolean;
 }
 
-const DATABASE_COUNT = 16;
-
 /** Commands a MULTI executes immediately instead of queueing (`processCommand`). */
 const NOT_QUEUED = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
-
-function defaultConfig(): Map<string, string> {
-  return new Map([
-    ["appendonly", "no"],
-    ["appendfsync", "everysec"],
-    ["save", ""],
-    ["maxmemory", "0"],
-    ["maxmemory-policy", "noeviction"],
-    ["databases", String(DATABASE_COUNT)],
-    ["stream-node-max-bytes", "4096"],
-    ["stream-node-max-entries", "100"],
-    ["notify-keyspace-events", ""],
-    ["timeout", "0"],
-    ["lua-time-limit", "5000"],
-    ["busy-reply-threshold", "5000"],
-    ["maxclients", "10000"],
-    ["port", "6379"],
-    ["bind", "127.0.0.1"],
-  ]);
-}
 
 /**
  * The shared state behind every client of one fake: databases, the clock, WATCHes, blocked
@@ -108,7 +89,7 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   private readonly configValues = defaultConfig();
   private nextConnectionId = 1;
   private readonly connections = new Set<ServerConnection>();
-  private readonly watchers = new Map<string, Set<ServerConnection>>();
+  private readonly watched = new WatchedKeys();
   private readonly readers = new BlockedReaders(this);
   /** Cached scripts (SCRIPT LOAD/EXISTS, EVALSHA), run as their twin or in Lua. */
   readonly scripts: ScriptCache;
@@ -342,45 +323,11 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
 
   /** Lookup + arity checks; returns the error reply or undefined. */
   validate(argv: readonly string[], fromScript: boolean | undefined): Error | undefined {
-    const found = this.lookup(argv);
-    if (typeof found === "string") {
-      return replyError(fromScript ? "ERR Unknown Redis command called from script" : found);
-    }
-    const { spec, fullName } = found;
-    if ((spec.arity > 0 && spec.arity !== argv.length) || argv.length < -spec.arity) {
-      return replyError(
-        fromScript
-          ? "ERR Wrong number of args calling Redis command from script"
-          : arityError(fullName),
-      );
-    }
-    return undefined;
+    return validateCommand(this.commands, argv, fromScript);
   }
 
-  lookup(
-    argv: readonly string[],
-  ): { spec: CommandSpec; handlerSpec: CommandSpec; fullName: string } | string {
-    const name = (argv[0] ?? "").toLowerCase();
-    const spec = Object.hasOwn(this.commands, name) ? this.commands[name] : undefined;
-    if (spec === undefined) {
-      let args = "";
-      for (let index = 1; index < argv.length && args.length < 128; index++) {
-        args += `'${(argv[index] as string).slice(0, 128 - args.length)}' `;
-      }
-      return `ERR unknown command '${(argv[0] ?? "").slice(0, 128)}', with args beginning with: ${args}`.replace(
-        /[\r\n]/g,
-        " ",
-      );
-    }
-    if (spec.subcommands !== undefined && argv.length >= 2) {
-      const subName = (argv[1] as string).toLowerCase();
-      const sub = Object.hasOwn(spec.subcommands, subName) ? spec.subcommands[subName] : undefined;
-      if (sub === undefined) {
-        return `ERR unknown subcommand '${(argv[1] as string).slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
-      }
-      return { spec: sub, handlerSpec: spec, fullName: `${name}|${subName}` };
-    }
-    return { spec, handlerSpec: spec, fullName: name };
+  lookup(argv: readonly string[]): FoundCommand | string {
+    return lookupCommand(this.commands, argv);
   }
 
   /** Runs one command; errors come back as `Error` values, never thrown. */
@@ -420,35 +367,15 @@ export class FakeRedisServer implements CommandServer, KeyspaceListener {
   }
 
   watch(ctx: CommandContext, keys: readonly string[]): void {
-    const connection = ctx.connection as ServerConnection;
-    for (const key of keys) {
-      const slot = `${connection.db}\u0000${key}`;
-      if (connection.watched.has(slot)) continue;
-      connection.watched.add(slot);
-      let set = this.watchers.get(slot);
-      if (set === undefined) {
-        set = new Set();
-        this.watchers.set(slot, set);
-      }
-      set.add(connection);
-    }
+    this.watched.watch(ctx.connection, keys);
   }
 
   unwatch(connection: ConnectionState): void {
-    for (const slot of connection.watched) {
-      const set = this.watchers.get(slot);
-      set?.delete(connection as ServerConnection);
-      if (set?.size === 0) this.watchers.delete(slot);
-    }
-    connection.watched.clear();
-    connection.watchDirty = false;
+    this.watched.unwatch(connection);
   }
 
   keyModified(db: Database, key: string): void {
-    if (this.watchers.size === 0) return;
-    const set = this.watchers.get(`${db.index}\u0000${key}`);
-    if (set === undefined) return;
-    for (const connection of set) connection.watchDirty = true;
+    this.watched.keyModified(db.index, key);
   }
 
   keyReady(db: Database, key: string): void {
