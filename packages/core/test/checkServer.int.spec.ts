@@ -2,10 +2,15 @@ import {
   defineEvents,
   getRedisEventStore,
   isUnsafeServerConfigError,
-  type Logger,
   silentLogger,
 } from "@streamstore/core";
-import { createFakeRedis, type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import {
+  createFakeRedis,
+  type RecordingLogger,
+  type RedisServerHandle,
+  recordingLogger,
+  startRedisServer,
+} from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -27,11 +32,6 @@ async function serverWith(args: string[]): Promise<Redis> {
   return redis;
 }
 
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { ...silentLogger, warn: (_fields, message) => warnings.push(message), warnings };
-}
-
 describe("getRedisEventStore server check", () => {
   it("warns once per server, naming the fix, when Redis keeps nothing on disk", async () => {
     // Given a server without AOF or RDB
@@ -45,8 +45,8 @@ describe("getRedisEventStore server check", () => {
       { type: "Noted", data: { n: 1 } },
     ]);
     // Then there is exactly one warning, with the setting that fixes it
-    expect(logger.warnings).toHaveLength(1);
-    expect(logger.warnings[0]).toMatch(
+    expect(warningsOf(logger)).toHaveLength(1);
+    expect(warningsOf(logger)[0]).toMatch(
       /^\[streamstore\] .*keeps nothing on disk.*CONFIG SET appendonly yes/,
     );
   });
@@ -70,7 +70,7 @@ describe("getRedisEventStore server check", () => {
       ]);
       // Then nothing was warned (Node emits process warnings on the next tick: wait for one)
       await new Promise((resolve) => setImmediate(resolve));
-      expect(logger.warnings).toEqual([]);
+      expect(warningsOf(logger)).toEqual([]);
       expect(emitted.filter((warning) => String(warning).includes("[streamstore]"))).toEqual([]);
     } finally {
       process.off("warning", onWarning);
@@ -91,7 +91,7 @@ describe("getRedisEventStore server check", () => {
     await getRedisEventStore({ redis, events, logger }).append("note-1", [
       { type: "Noted", data: { n: 1 } },
     ]);
-    expect(logger.warnings).toEqual([]);
+    expect(warningsOf(logger)).toEqual([]);
   });
 
   it("refuses a memory policy that can evict events, before writing, unless the user opts in", async () => {
@@ -123,3 +123,7 @@ describe("getRedisEventStore server check", () => {
     });
   });
 });
+
+function warningsOf(logger: RecordingLogger): string[] {
+  return logger.records.filter((record) => record.level === "warn").map((record) => record.message);
+}

@@ -5,9 +5,13 @@ import {
   isInvalidRedisUrlError,
   isRedisAuthError,
   isRedisUnavailableError,
-  type Logger,
 } from "@streamstore/core";
-import { getFreePort, type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import {
+  getFreePort,
+  type RedisServerHandle,
+  recordingLogger,
+  startRedisServer,
+} from "@streamstore/testing";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -21,21 +25,6 @@ afterEach(async () => {
   for (const client of clients.splice(0)) client.disconnect();
   for (const server of servers.splice(0)) await server.stop();
 });
-
-/** A logger that keeps every record. */
-function recordingLogger(): Logger & { records: { level: string; message: string }[] } {
-  const records: { level: string; message: string }[] = [];
-  const record = (level: string) => (_fields: Record<string, unknown>, message: string) => {
-    records.push({ level, message });
-  };
-  return {
-    records,
-    debug: record("debug"),
-    info: record("info"),
-    warn: record("warn"),
-    error: record("error"),
-  };
-}
 
 /** What connectRedis throws, and how long it took. */
 async function failure(run: () => Promise<unknown>): Promise<{ error: Error; ms: number }> {

@@ -1,32 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  connectRedis,
-  getRedisEventStore,
-  isRedisUnavailableError,
-  type Logger,
-} from "@streamstore/core";
-import { type RedisServerHandle, startRedisServer } from "@streamstore/testing";
+import { connectRedis, getRedisEventStore, isRedisUnavailableError } from "@streamstore/core";
+import { type RedisServerHandle, recordingLogger, startRedisServer } from "@streamstore/testing";
 import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineReactor, startProjection, startReactor } from "../src/index.js";
 import { type AccountState, accountsProjection, bankEvents } from "./support/fixtures.js";
-
-/** A logger that keeps every record. */
-function recordingLogger(): Logger & { records: { level: string; message: string }[] } {
-  const records: { level: string; message: string }[] = [];
-  const record = (level: string) => (_fields: Record<string, unknown>, message: string) => {
-    records.push({ level, message });
-  };
-  return {
-    records,
-    debug: record("debug"),
-    info: record("info"),
-    warn: record("warn"),
-    error: record("error"),
-  };
-}
 
 /** Polls `condition` until it holds, or fails with `what` after `timeoutMs`. */
 async function eventually(

@@ -1,7 +1,7 @@
 import { startArchiver } from "@streamstore/archive";
 import type { EventArchive } from "@streamstore/core";
 import { compareStreamIds, type KeyLayout } from "@streamstore/core/internal";
-import { createInMemoryArchive } from "@streamstore/testing";
+import { createInMemoryArchive, recordingLogger } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
 import {
   createProjectionReader,
@@ -14,7 +14,6 @@ import {
   countingArchive,
   type Ledger,
   ledgerProjection,
-  recordingLogger,
   until,
   untilRedisTimePast,
 } from "./support/archiveFixtures.js";

@@ -7,6 +7,7 @@ import { deleteKeys } from "@streamstore/testing/contract";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExclusiveCluster } from "../../testing/test/cluster/support/startExclusiveCluster.js";
+import { ConsumerGroupReader } from "../src/consumer/ConsumerGroupReader.js";
 import { reactorKeys } from "../src/internal.js";
 import { bankEvents } from "./support/fixtures.js";
 
@@ -178,4 +179,45 @@ describe("startReactor on a Redis Cluster", () => {
     expect(held.filter((id) => !bySurvivor.has(id))).toEqual([]);
     await until(async () => (await pendingOf("b")) + (await pendingOf("a")) === 0, 10_000, "acks");
   }, 240_000);
+});
+
+describe("ConsumerGroupReader on a Redis Cluster", () => {
+  it("gets its blocking connection ready on every start, from a client that never reconnects", async () => {
+    // Given a Cluster client that gives up at once on a lost cluster (clusterRetryStrategy null)
+    // and one entry in a log. Before the fix, about 1 start in 3 made a blocking Cluster client
+    // whose ready check hit a node still connecting: it ended, its status went on to "close",
+    // and the reader waited for it forever (aclRuleFor's reactor test: 0 of 10 handled, 1 in 6).
+    const client = new Cluster(cluster.startupNodes, {
+      clusterRetryStrategy: () => null,
+      redisOptions: { maxRetriesPerRequest: null },
+    });
+    client.on("error", () => {});
+    const logKey = `${PREFIX}:readers:{r}:log`;
+    await client.xadd(logKey, "*", "n", "1");
+    const failures: string[] = [];
+    try {
+      // When 40 readers, one after another, wait up to 5 s for their blocking connection and read
+      for (let i = 0; i < 40 && failures.length === 0; i++) {
+        const reader = new ConsumerGroupReader({
+          redis: client,
+          logKey,
+          group: `g${i}`,
+          consumer: "c",
+          connectionName: `ss-test-reader-${i}`,
+          signal: AbortSignal.timeout(5000),
+        });
+        await reader.createGroup("0");
+        const ready = await reader.connected();
+        const entries = ready ? await reader.readNew(10, 100) : [];
+        if (entries.length !== 1)
+          failures.push(`reader ${i}: ready ${ready}, ${entries.length} read`);
+        reader.close();
+      }
+    } finally {
+      await deleteKeys(client, `${PREFIX}:readers*`);
+      client.disconnect();
+    }
+    // Then every one connected and read the entry
+    expect(failures).toEqual([]);
+  }, 120_000);
 });

@@ -38,6 +38,11 @@ export {
   type TcpProxyOptions,
 } from "./faults/startTcpProxy.js";
 export {
+  type LogRecord,
+  type RecordingLogger,
+  recordingLogger,
+} from "./logging/recordingLogger.js";
+export {
   createPostgresTestDatabase,
   type PostgresTestDatabase,
   type PostgresTestDatabaseOptions,

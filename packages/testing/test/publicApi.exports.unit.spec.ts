@@ -19,6 +19,7 @@ const PUBLIC_API = [
   "hasRedisServerBinary",
   "onStream",
   "projectionSpecification",
+  "recordingLogger",
   "scriptLine",
   "startPostgresServer",
   "startRedisCluster",

@@ -2,7 +2,7 @@ import type { RawStreamEntry } from "@streamstore/core";
 import { sleep } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
-import { duplicateForBlocking, readBlocking } from "./blockingConnection.js";
+import { duplicateForBlocking, readBlocking, watchEnd } from "./blockingConnection.js";
 import { type AutoClaimPage, autoClaimPage, entriesOfRead } from "./replies.js";
 
 /**
@@ -41,6 +41,7 @@ export interface ConsumerGroupReaderOptions {
  */
 export class ConsumerGroupReader {
   private blocking: Redis | undefined;
+  private blockingEnded: () => boolean = () => false;
 
   constructor(private readonly options: ConsumerGroupReaderOptions) {}
 
@@ -135,12 +136,15 @@ export class ConsumerGroupReader {
   async connected(): Promise<boolean> {
     const { signal, onConnectionWait } = this.options;
     for (;;) {
-      this.blocking ??= duplicateForBlocking(this.options.redis, this.options.connectionName);
+      if (this.blocking === undefined) {
+        this.blocking = duplicateForBlocking(this.options.redis, this.options.connectionName);
+        this.blockingEnded = watchEnd(this.blocking);
+      }
       const status = (this.blocking as { status?: string }).status;
       // The in-memory fake has no status: always ready.
       if (signal.aborted || status === undefined || status === "ready") return !signal.aborted;
       onConnectionWait?.();
-      if (status === "end") this.blocking = undefined;
+      if (this.blockingEnded()) this.close();
       else await sleep(20, signal);
     }
   }

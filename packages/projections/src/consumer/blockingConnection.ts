@@ -12,29 +12,49 @@ import { sendCommand } from "../runner/redisCommands.js";
 export function duplicateForBlocking(redis: Redis | Cluster, connectionName: string): Redis {
   // A read queued while offline, or resent after a reconnect, could run after the reader lost
   // its right to read (a projection's lease): this connection never queues and never resends.
-  // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
-  // connection without an offline queue never connects: the reader would never read.
   const connectionOptions = {
-    lazyConnect: false,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     connectionName: connectionName.replace(/[^A-Za-z0-9_.:-]/g, "_"),
   };
-  // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
-  // redisOptions: passing the options first would silently drop them, and with them the
-  // no-queue/no-resend guarantee above.
+  // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
+  // connection without an offline queue never connects: the reader would never read.
   const cluster = redis as Cluster;
   const blocking = cluster.isCluster
-    ? (cluster.duplicate([], {
+    ? // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
+      // redisOptions: passing the options first would silently drop them, and with them the
+      // no-queue/no-resend guarantee above. The Cluster client itself connects at once; its
+      // node connections stay lazy, as ioredis makes them: an eager node that is still
+      // connecting when the client's ready check (CLUSTER INFO) picks it fails that check
+      // ("Connection is closed."), and the client gives up (seen 1 start in 5 under load).
+      (cluster.duplicate([], {
         lazyConnect: false,
         enableOfflineQueue: false,
-        redisOptions: { ...cluster.options.redisOptions, ...connectionOptions },
+        redisOptions: { ...cluster.options.redisOptions, ...connectionOptions, lazyConnect: true },
       }) as unknown as Redis)
-    : (redis as Redis).duplicate(connectionOptions);
+    : (redis as Redis).duplicate({ ...connectionOptions, lazyConnect: false });
   // Failures surface as rejected reads; the client's own error events would be unhandled.
   blocking.on?.("error", () => {});
   return blocking;
+}
+
+/**
+ * Whether a connection made by {@link duplicateForBlocking} has ended for good (it will not
+ * reconnect: make a new one). Its "end" event is the signal, not its status: an ioredis 6
+ * Cluster client whose last node connections end goes on from "end" to "close" and stays there.
+ *
+ * @example
+ * const ended = watchEnd(blocking);
+ * if (ended()) blocking = duplicateForBlocking(redis, name);
+ */
+export function watchEnd(connection: Redis): () => boolean {
+  let ended = false;
+  const events = connection as Partial<Pick<Redis, "once">>;
+  events.once?.call(connection, "end", () => {
+    ended = true;
+  });
+  return () => ended || connection.status === "end";
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { EventArchive, EventStore, Logger } from "@streamstore/core";
+import type { EventArchive, EventStore } from "@streamstore/core";
 import { defineProjection } from "../../src/index.js";
 import { bankEvents } from "./fixtures.js";
 
@@ -139,17 +139,4 @@ export function countingArchive(archive: EventArchive): EventArchive & { partiti
     },
   });
   return counted;
-}
-
-/** A logger that keeps what it is given. */
-export function recordingLogger(): Logger & {
-  records: { level: string; fields: Record<string, unknown>; message: string }[];
-} {
-  const records: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const at =
-    (level: string) =>
-    (fields: Record<string, unknown>, message: string): void => {
-      records.push({ level, fields, message });
-    };
-  return { records, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

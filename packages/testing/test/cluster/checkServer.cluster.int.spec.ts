@@ -2,10 +2,13 @@ import {
   defineEvents,
   getRedisEventStore,
   isUnsafeServerConfigError,
-  type Logger,
   silentLogger,
 } from "@streamstore/core";
-import type { RedisClusterHandle } from "@streamstore/testing";
+import {
+  type RecordingLogger,
+  type RedisClusterHandle,
+  recordingLogger,
+} from "@streamstore/testing";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -20,11 +23,6 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  return { ...silentLogger, warn: (_fields, message) => warnings.push(message), warnings };
-}
-
 describe("getRedisEventStore server check on a Cluster", () => {
   // Warnings are once per server per process: this case runs first, before another warns.
   it("warns about each primary that keeps nothing on disk, naming it", async () => {
@@ -38,9 +36,11 @@ describe("getRedisEventStore server check on a Cluster", () => {
     await redis.quit();
     // Then every primary got its own warning, once
     const ports = cluster.nodes.filter((node) => node.role === "primary").map((node) => node.port);
-    expect(logger.warnings).toHaveLength(3);
+    expect(warningsOf(logger)).toHaveLength(3);
     for (const port of ports)
-      expect(logger.warnings.some((warning) => warning.includes(`127.0.0.1:${port}`))).toBe(true);
+      expect(warningsOf(logger).some((warning) => warning.includes(`127.0.0.1:${port}`))).toBe(
+        true,
+      );
   });
 
   it("refuses a cluster where any one primary may evict keys, whichever node a keyless INFO reaches", async () => {
@@ -67,3 +67,7 @@ describe("getRedisEventStore server check on a Cluster", () => {
     }
   });
 });
+
+function warningsOf(logger: RecordingLogger): string[] {
+  return logger.records.filter((record) => record.level === "warn").map((record) => record.message);
+}
