@@ -1,8 +1,16 @@
-import { isInvalidArgumentError } from "@streamstore/core";
+import { defineEvents, isInvalidArgumentError } from "@streamstore/core";
+import { createFakeRedis } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  createInMemoryReadModelStore,
+  createRedisReadModelStore,
+  defineProjection,
+  startProjection,
+} from "../src/index.js";
 import { buildVerdict, rebuildToStart } from "../src/runner/buildSwitch.js";
 import { assignedFields, type SourcePartition } from "../src/runner/partitionAssignment.js";
-import { resolveRunnerOptions } from "../src/runner/resolveRunnerOptions.js";
+import { assertReadModelOf, resolveRunnerOptions } from "../src/runner/resolveRunnerOptions.js";
 import { dueForDeletion, hasLiveMember } from "../src/runner/retiredBuilds.js";
 import { firstBehind } from "../src/runner/waitUntilCaughtUp.js";
 
@@ -131,5 +139,72 @@ describe("resolveRunnerOptions", () => {
     }
     expect(isInvalidArgumentError(caught)).toBe(true);
     expect(String((caught as Error).message)).toContain(name);
+  });
+});
+
+describe("assertReadModelOf", () => {
+  const model = (name: string, prefix?: string) =>
+    ({ kind: "redis", name, ...(prefix === undefined ? {} : { prefix }) }) as never;
+
+  it("accepts no read model, and the projection's own (a custom store may give no prefix)", () => {
+    // Given / When / Then none of these throws
+    assertReadModelOf(undefined, "balances", "shop");
+    assertReadModelOf(model("balances", "shop"), "balances", "shop");
+    assertReadModelOf(model("balances"), "balances", "shop");
+  });
+
+  it.each([
+    [model("totals", "shop"), 'named "totals", the projection "balances"'],
+    [model("balances", "other"), 'prefix is "other", the runner\'s "shop"'],
+  ])(
+    "refuses a read model of another projection or prefix with a typed error (%#)",
+    (bad, says) => {
+      // Given a read model that is not the projection's / When it is checked
+      let caught: unknown;
+      try {
+        assertReadModelOf(bad, "balances", "shop");
+      } catch (error) {
+        caught = error;
+      }
+      // Then the error is typed and says what differs
+      expect(isInvalidArgumentError(caught)).toBe(true);
+      expect(String((caught as Error).message)).toContain(says);
+    },
+  );
+});
+
+describe("startProjection with a read model that is not the projection's", () => {
+  it("refuses it at once, before anything is written (it would fence every commit forever)", async () => {
+    // Given a projection "balances" and read models of another name and of another prefix
+    const events = defineEvents({ Deposited: z.object({ amount: z.number() }) });
+    const balances = defineProjection(events, {
+      name: "balances",
+      version: 1,
+      source: ["account"],
+      key: (event) => event.streamName,
+      initialState: () => ({ balance: 0 }),
+      handlers: {
+        Deposited: (draft, event) => {
+          draft.balance += event.data.amount;
+        },
+      },
+    });
+    const redis = createFakeRedis();
+    for (const readModel of [
+      createInMemoryReadModelStore({ name: "totals" }),
+      createRedisReadModelStore({ redis, prefix: "other", name: "balances" }),
+    ]) {
+      // When a runner is started with it, under the prefix "shop"
+      let caught: unknown;
+      try {
+        startProjection(balances, { redis, prefix: "shop", readModel });
+      } catch (error) {
+        caught = error;
+      }
+      // Then it throws a typed error naming the read model, and wrote nothing
+      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
+      expect(String((caught as Error).message)).toContain("readModel");
+    }
+    expect(await redis.keys("*")).toEqual([]);
   });
 });

@@ -121,6 +121,8 @@ export interface ReadModelStore {
   readonly kind: string;
   /** The projection these keys belong to. */
   readonly name: string;
+  /** The key prefix of a store in Redis (its leases and fences live there too). */
+  readonly prefix?: string;
   /** Documents of a build, in the order of `keys` (undefined: none yet). */
   loadDocuments(build: string, keys: readonly string[]): Promise<(StoredDocument | undefined)[]>;
   /** Every checkpoint of a build, by `<category>:<partition>`. */

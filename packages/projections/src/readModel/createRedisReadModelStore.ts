@@ -122,6 +122,7 @@ export function createRedisReadModelStore(options: RedisReadModelStoreOptions): 
   return {
     kind: "redis",
     name,
+    prefix: options.prefix,
 
     async loadDocuments(build, documentKeys) {
       if (documentKeys.length === 0) return [];

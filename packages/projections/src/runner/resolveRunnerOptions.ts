@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type EventCatalog, InvalidArgumentError, MAX_BATCH_SIZE } from "@streamstore/core";
 import type { Redis } from "ioredis";
+import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import {
   DEFAULT_PROJECTION_RUNNER_OPTIONS,
   type ProjectionRunnerOptions,
@@ -34,6 +35,34 @@ export function defaultWorkerId(): string {
     /[^A-Za-z0-9_.:-]/g,
     "_",
   );
+}
+
+/**
+ * Fails unless the read model given to a runner is the projection's: same name and (in Redis)
+ * same prefix. A read model of another name or prefix checks its commits against fence tokens
+ * the runner never writes: every commit would be refused as stale, and nothing ever projected.
+ *
+ * @example
+ * assertReadModelOf(options.readModel, projection.name, prefix);
+ */
+export function assertReadModelOf(
+  readModel: ReadModelStore | undefined,
+  projectionName: string,
+  prefix: string,
+): void {
+  if (readModel === undefined) return;
+  if (readModel.name !== projectionName) {
+    throw new InvalidArgumentError(
+      "readModel",
+      `it is named ${JSON.stringify(readModel.name)}, the projection ${JSON.stringify(projectionName)}: create it with the projection's name (createRedisReadModelStore({ redis, prefix, name: projection.name })).`,
+    );
+  }
+  if (readModel.prefix !== undefined && readModel.prefix !== prefix) {
+    throw new InvalidArgumentError(
+      "readModel",
+      `its prefix is ${JSON.stringify(readModel.prefix)}, the runner's ${JSON.stringify(prefix)} (the store's, or the prefix option): create it with the same prefix.`,
+    );
+  }
 }
 
 /**

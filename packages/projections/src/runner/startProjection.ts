@@ -10,6 +10,7 @@ import {
   type ProjectionRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
 import {
+  assertReadModelOf,
   assertRedisClient,
   defaultWorkerId,
   resolveRunnerOptions,
@@ -48,6 +49,7 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     runnerOptions.store?.keys.prefix ??
     runnerOptions.prefix ??
     DEFAULT_PROJECTION_RUNNER_OPTIONS.prefix;
+  assertReadModelOf(runnerOptions.readModel, projection.name, prefix);
   const keys = projectionKeys(prefix, projection.name);
   // Builds run side by side during a rebuild of the same version: the older one stops by itself
   // once readers switched to the newer one.
