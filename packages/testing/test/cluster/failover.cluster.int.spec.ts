@@ -7,8 +7,17 @@ import {
   silentLogger,
 } from "@streamstore/core";
 import { partitionOf } from "@streamstore/core/internal";
-import { defineProjection, startProjection } from "@streamstore/projections";
-import type { RedisClusterHandle, RedisClusterNode } from "@streamstore/testing";
+import {
+  defineProjection,
+  defineReactor,
+  startProjection,
+  startReactor,
+} from "@streamstore/projections";
+import {
+  type RedisClusterHandle,
+  type RedisClusterNode,
+  recordingLogger,
+} from "@streamstore/testing";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -186,6 +195,32 @@ async function failoverScenario(options: {
         leaseMarginMs: 100,
       })
     : undefined;
+  // A reactor beside the runner (issue 18: reactors on a Cluster): every event it was handed
+  const reactorClient = options.runner ? connect() : undefined;
+  const reactorLogger = recordingLogger();
+  const handledByReactor = new Set<string>();
+  const reactor = reactorClient
+    ? startReactor(
+        defineReactor(events, {
+          name: "audit",
+          source: ["account"],
+          handlers: {
+            Deposited: (event) => {
+              handledByReactor.add(event.id);
+            },
+          },
+        }),
+        {
+          redis: reactorClient,
+          prefix: options.prefix,
+          logger: reactorLogger,
+          startFrom: "beginning",
+          blockMs: 300,
+          claimIntervalMs: 500,
+          claimMinIdleMs: 2000,
+        },
+      )
+    : undefined;
   const ids = (onVictim: boolean, count: number, tag: string) => {
     const found: string[] = [];
     for (let n = 0; found.length < count; n++)
@@ -339,12 +374,36 @@ async function failoverScenario(options: {
     await runner.stop();
     await runnerClient?.quit();
   }
+  if (reactor) {
+    // The reactor handled every event the streams hold (at least once: an event it handled just
+    // before the kill may be gone from the promoted replica, which is not checked)
+    const stored: string[] = [];
+    for (const tally of Object.values(tallies)) {
+      for (const stream of tally.acknowledgedVersion.keys()) {
+        for await (const event of store.read(stream)) stored.push(event.id);
+      }
+    }
+    const unhandled = () => stored.filter((id) => !handledByReactor.has(id));
+    // (A timeout falls through to the assertion, which says what the reactor logged.)
+    await until(() => unhandled().length === 0, "the reactor handling every stored event").catch(
+      () => {},
+    );
+    expect(unhandled(), reactorLogger.text()).toEqual([]);
+    report.reactor = {
+      handled: handledByReactor.size,
+      stored: stored.length,
+      state: reactor.state,
+    };
+    console.log(`[failover] reactor ${JSON.stringify(report.reactor)}`);
+    await reactor.stop();
+    await reactorClient?.quit();
+  }
   await durableClient.quit();
   await redis.quit();
   return report;
 }
 
-describe("getRedisEventStore and startProjection across a Redis Cluster failover", () => {
+describe("getRedisEventStore, startProjection and startReactor across a Redis Cluster failover", () => {
   it("carry on when the primary of a busy partition is SIGKILLed, losing no append acknowledged with durability", async () => {
     await failoverScenario({ prefix: "fo1", lagReplicaMs: 0, runner: true, padBytes: 0 });
   }, 120_000);
