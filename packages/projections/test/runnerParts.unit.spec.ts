@@ -1,11 +1,9 @@
-import { defineEvents, isInvalidArgumentError } from "@streamstore/core";
+import { isInvalidArgumentError } from "@streamstore/core";
 import { createFakeRedis } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
   createInMemoryReadModelStore,
   createRedisReadModelStore,
-  defineProjection,
   startProjection,
 } from "../src/index.js";
 import { buildVerdict, rebuildToStart } from "../src/runner/buildSwitch.js";
@@ -13,6 +11,7 @@ import { assignedFields, type SourcePartition } from "../src/runner/partitionAss
 import { assertReadModelOf, resolveRunnerOptions } from "../src/runner/resolveRunnerOptions.js";
 import { dueForDeletion, hasLiveMember } from "../src/runner/retiredBuilds.js";
 import { firstBehind } from "../src/runner/waitUntilCaughtUp.js";
+import { accountsProjection } from "./support/fixtures.js";
 
 const partitionsOf = (category: string, count: number): SourcePartition[] =>
   Array.from({ length: count }, (_, partition) => ({
@@ -176,19 +175,7 @@ describe("assertReadModelOf", () => {
 describe("startProjection with a read model that is not the projection's", () => {
   it("refuses it at once, before anything is written (it would fence every commit forever)", async () => {
     // Given a projection "balances" and read models of another name and of another prefix
-    const events = defineEvents({ Deposited: z.object({ amount: z.number() }) });
-    const balances = defineProjection(events, {
-      name: "balances",
-      version: 1,
-      source: ["account"],
-      key: (event) => event.streamName,
-      initialState: () => ({ balance: 0 }),
-      handlers: {
-        Deposited: (draft, event) => {
-          draft.balance += event.data.amount;
-        },
-      },
-    });
+    const balances = accountsProjection({ name: "balances" });
     const redis = createFakeRedis();
     for (const readModel of [
       createInMemoryReadModelStore({ name: "totals" }),
