@@ -1,17 +1,23 @@
-import { isInvalidArgumentError } from "@streamstore/core";
+import { getRedisEventStore, isInvalidArgumentError, silentLogger } from "@streamstore/core";
 import { createFakeRedis } from "@streamstore/testing";
 import { describe, expect, it } from "vitest";
 import {
   createInMemoryReadModelStore,
   createRedisReadModelStore,
+  defineReactor,
   startProjection,
+  startReactor,
 } from "../src/index.js";
 import { buildVerdict, rebuildToStart } from "../src/runner/buildSwitch.js";
 import { assignedFields, type SourcePartition } from "../src/runner/partitionAssignment.js";
-import { assertReadModelOf, resolveRunnerOptions } from "../src/runner/resolveRunnerOptions.js";
+import {
+  assertPrefixAgrees,
+  assertReadModelOf,
+  resolveRunnerOptions,
+} from "../src/runner/resolveRunnerOptions.js";
 import { dueForDeletion, hasLiveMember } from "../src/runner/retiredBuilds.js";
 import { firstBehind } from "../src/runner/waitUntilCaughtUp.js";
-import { accountsProjection } from "./support/fixtures.js";
+import { accountsProjection, bankEvents } from "./support/fixtures.js";
 
 const partitionsOf = (category: string, count: number): SourcePartition[] =>
   Array.from({ length: count }, (_, partition) => ({
@@ -191,6 +197,51 @@ describe("startProjection with a read model that is not the projection's", () =>
       // Then it throws a typed error naming the read model, and wrote nothing
       expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
       expect(String((caught as Error).message)).toContain("readModel");
+    }
+    expect(await redis.keys("*")).toEqual([]);
+  });
+});
+
+describe("a store and a prefix option that disagree", () => {
+  it("assertPrefixAgrees accepts either alone, or both equal, and refuses them different", () => {
+    // Given / When / Then
+    const store = { keys: { prefix: "shop" } };
+    assertPrefixAgrees(undefined, "shop");
+    assertPrefixAgrees(store, undefined);
+    assertPrefixAgrees(store, "shop");
+    expect(() => assertPrefixAgrees(store, "other")).toThrow(
+      /prefix: "other" differs from the store's prefix "shop"/,
+    );
+  });
+
+  it("startProjection and startReactor refuse them at once, writing nothing", async () => {
+    // Given a store under "shop" on the fake
+    const redis = createFakeRedis();
+    const store = getRedisEventStore({
+      redis,
+      events: bankEvents,
+      prefix: "shop",
+      logger: silentLogger,
+    });
+    const reactor = defineReactor(bankEvents, {
+      name: "mailer",
+      source: ["account"],
+      handlers: { Deposited: async () => {} },
+    });
+    for (const start of [
+      () => startProjection(accountsProjection(), { redis, store, prefix: "other" }),
+      () => startReactor(reactor, { redis, store, prefix: "other" }),
+    ]) {
+      // When a runner is started with it and the prefix "other"
+      let caught: unknown;
+      try {
+        start();
+      } catch (error) {
+        caught = error;
+      }
+      // Then a typed error names the prefix
+      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
+      expect(String((caught as Error).message)).toContain("prefix");
     }
     expect(await redis.keys("*")).toEqual([]);
   });

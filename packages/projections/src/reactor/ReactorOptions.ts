@@ -14,7 +14,7 @@ export interface ReactorOptions<Catalog extends EventCatalog = EventCatalog>
   redis: Redis | Cluster;
   /** The event store the events are appended with (for its prefix and partition counts). */
   store?: EventStore<Catalog>;
-  /** Without `store`: the event store's key prefix (default `"ss"`). */
+  /** Without `store`: the event store's key prefix (default `"ss"`). With one: leave it out (another prefix than the store's is refused). */
   prefix?: string;
   /** This worker's consumer name. Default: host, pid and a random part. */
   workerId?: string;

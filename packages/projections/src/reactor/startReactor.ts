@@ -16,7 +16,7 @@ import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
-import { defaultWorkerId } from "../runner/resolveRunnerOptions.js";
+import { assertPrefixAgrees, defaultWorkerId } from "../runner/resolveRunnerOptions.js";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,
@@ -71,6 +71,7 @@ export function startReactor<Catalog extends EventCatalog>(
       `${String(options.batchSize)} must be an integer from 1 to ${MAX_BATCH_SIZE} (MAX_BATCH_SIZE).`,
     );
   }
+  assertPrefixAgrees(reactorOptions.store, reactorOptions.prefix);
   const logger = reactorOptions.logger ?? silentLogger;
   const logs = reactorOptions.store?.keys ?? keyLayout(options.prefix);
   // Personal fields are decrypted with the store's keys (or the prefix's default key store).

@@ -40,7 +40,7 @@ export interface ProjectionRunnerOptions<Catalog extends EventCatalog = EventCat
   redis: Redis | Cluster;
   /** The event store the events are appended with (its partition counts and prefix are used). */
   store?: EventStore<Catalog>;
-  /** Without `store`: the key prefix of the event store (default `"ss"`). */
+  /** Without `store`: the key prefix of the event store (default `"ss"`). With one: leave it out (another prefix than the store's is refused). */
   prefix?: string;
   /** Where the read model lives. Default: Redis, beside the logs. */
   readModel?: ReadModelStore;

@@ -38,6 +38,25 @@ export function defaultWorkerId(): string {
 }
 
 /**
+ * Fails when both a store and a `prefix` option are given and name different prefixes: the
+ * store's would be used and the option silently ignored, so status, the CLI and read models
+ * looked up under the option's prefix would find nothing.
+ *
+ * @example
+ * assertPrefixAgrees(options.store, options.prefix);
+ */
+export function assertPrefixAgrees(
+  store: { keys: { prefix: string } } | undefined,
+  prefix: string | undefined,
+): void {
+  if (store === undefined || prefix === undefined || store.keys.prefix === prefix) return;
+  throw new InvalidArgumentError(
+    "prefix",
+    `${JSON.stringify(prefix)} differs from the store's prefix ${JSON.stringify(store.keys.prefix)}: with a store, leave prefix out (the store's is used).`,
+  );
+}
+
+/**
  * Fails unless the read model given to a runner is the projection's: same name and (in Redis)
  * same prefix. A read model of another name or prefix checks its commits against fence tokens
  * the runner never writes: every commit would be refused as stale, and nothing ever projected.

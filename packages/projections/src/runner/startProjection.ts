@@ -10,6 +10,7 @@ import {
   type ProjectionRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
 import {
+  assertPrefixAgrees,
   assertReadModelOf,
   assertRedisClient,
   defaultWorkerId,
@@ -49,6 +50,7 @@ export function startProjection<Catalog extends EventCatalog, StateType>(
     runnerOptions.store?.keys.prefix ??
     runnerOptions.prefix ??
     DEFAULT_PROJECTION_RUNNER_OPTIONS.prefix;
+  assertPrefixAgrees(runnerOptions.store, runnerOptions.prefix);
   assertReadModelOf(runnerOptions.readModel, projection.name, prefix);
   const keys = projectionKeys(prefix, projection.name);
   // Builds run side by side during a rebuild of the same version: the older one stops by itself
