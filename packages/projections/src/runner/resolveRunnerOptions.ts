@@ -52,7 +52,7 @@ export function assertPrefixAgrees(
   if (store === undefined || prefix === undefined || store.keys.prefix === prefix) return;
   throw new InvalidArgumentError(
     "prefix",
-    `${JSON.stringify(prefix)} differs from the store's prefix ${JSON.stringify(store.keys.prefix)}: with a store, leave prefix out (the store's is used).`,
+    `${JSON.stringify(prefix)} differs from the store's prefix ${JSON.stringify(store.keys.prefix)}: with a store, leave prefix out (the store's is used; see the options table of the @streamstore/projections README).`,
   );
 }
 
@@ -73,13 +73,13 @@ export function assertReadModelOf(
   if (readModel.name !== projectionName) {
     throw new InvalidArgumentError(
       "readModel",
-      `it is named ${JSON.stringify(readModel.name)}, the projection ${JSON.stringify(projectionName)}: create it with the projection's name (createRedisReadModelStore({ redis, prefix, name: projection.name })).`,
+      `it is named ${JSON.stringify(readModel.name)}, the projection ${JSON.stringify(projectionName)}: create it with the projection's name (createRedisReadModelStore({ redis, prefix, name: projection.name }); see readModel in the @streamstore/projections README).`,
     );
   }
   if (readModel.prefix !== undefined && readModel.prefix !== prefix) {
     throw new InvalidArgumentError(
       "readModel",
-      `its prefix is ${JSON.stringify(readModel.prefix)}, the runner's ${JSON.stringify(prefix)} (the store's, or the prefix option): create it with the same prefix.`,
+      `its prefix is ${JSON.stringify(readModel.prefix)}, the runner's ${JSON.stringify(prefix)} (the store's, or the prefix option): create it with the same prefix (see readModel in the @streamstore/projections README).`,
     );
   }
 }
