@@ -246,3 +246,30 @@ describe("a store and a prefix option that disagree", () => {
     expect(await redis.keys("*")).toEqual([]);
   });
 });
+
+describe("a redis option that is not an ioredis client", () => {
+  it("startProjection and startReactor refuse it at once with a typed error", () => {
+    // Given something that is not a client
+    const redis = {} as never;
+    const reactor = defineReactor(bankEvents, {
+      name: "mailer",
+      source: ["account"],
+      handlers: { Deposited: async () => {} },
+    });
+    for (const start of [
+      () => startProjection(accountsProjection(), { redis }),
+      () => startReactor(reactor, { redis }),
+    ]) {
+      // When a runner is started with it
+      let caught: unknown;
+      try {
+        start();
+      } catch (error) {
+        caught = error;
+      }
+      // Then a typed error names redis and says what to pass
+      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
+      expect(String((caught as Error).message)).toContain("invalid redis: pass an ioredis client");
+    }
+  });
+});

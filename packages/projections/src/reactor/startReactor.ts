@@ -16,7 +16,11 @@ import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
-import { assertPrefixAgrees, defaultWorkerId } from "../runner/resolveRunnerOptions.js";
+import {
+  assertPrefixAgrees,
+  assertRedisClient,
+  defaultWorkerId,
+} from "../runner/resolveRunnerOptions.js";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,
@@ -55,6 +59,7 @@ export function startReactor<Catalog extends EventCatalog>(
   reactorOptions: ReactorOptions<Catalog>,
 ): ReactorRunner {
   const { redis } = reactorOptions;
+  assertRedisClient(redis);
   const options = { ...DEFAULT_REACTOR_OPTIONS } as Required<
     Pick<ReactorOptions, keyof typeof DEFAULT_REACTOR_OPTIONS>
   >;
