@@ -11,6 +11,7 @@ import { reactorKeys } from "../keys/reactorKeys.js";
 import type { Reactor, ReactorContext } from "../reactor/defineReactor.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 
 /**
  * Lists, retries and discards the dead letters of a reactor (shared by all its workers).
@@ -62,6 +63,7 @@ export function createReactorDeadLetters<Catalog extends EventCatalog>(
   options: ReactorDeadLettersOptions,
 ): ReactorDeadLetters {
   const { redis } = options;
+  assertRedisClient(redis);
   const prefix = options.prefix ?? "ss";
   const { deadLetterBuild } = reactorKeys(prefix, reactor.name);
   // The dead-letter stream and its API are the read-model store's, under the build "rx".

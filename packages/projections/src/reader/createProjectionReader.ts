@@ -3,6 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 
 /**
  * Reads a projection's documents from the build readers currently use.
@@ -69,6 +70,7 @@ export function createProjectionReader<Catalog extends EventCatalog, StateType>(
       if (!options.redis) {
         throw new InvalidArgumentError("reader options", "pass `readModel` or `redis`.");
       }
+      assertRedisClient(options.redis);
       return createRedisReadModelStore({
         redis: options.redis,
         prefix: options.prefix ?? DEFAULT_PROJECTION_READER_OPTIONS.prefix,

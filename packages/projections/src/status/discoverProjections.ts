@@ -9,6 +9,7 @@ import {
 } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { serversOf } from "../runner/redisCommands.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { readLogGroups } from "./readLogGroups.js";
 
 /**
@@ -63,6 +64,7 @@ export async function discoverProjections(
   options: DiscoverProjectionsOptions,
 ): Promise<DiscoveredProjection[]> {
   const { redis } = options;
+  assertRedisClient(redis);
   const prefix = options.prefix ?? "ss";
   const found = new Map<string, { builds: Set<string>; source: Set<string> }>();
   const entry = (name: string) => {

@@ -2,6 +2,7 @@ import type { CorruptCategoryRegistryError } from "@streamstore/core";
 import type { Cluster, Redis } from "ioredis";
 import { reactorOfGroup } from "../keys/reactorKeys.js";
 import type { Reactor } from "../reactor/defineReactor.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { readLogGroups } from "./readLogGroups.js";
 
 /**
@@ -42,6 +43,7 @@ export interface DiscoverReactorsOptions {
 export async function discoverReactors(
   options: DiscoverReactorsOptions,
 ): Promise<DiscoveredReactor[]> {
+  assertRedisClient(options.redis);
   const prefix = options.prefix ?? "ss";
   const { logs } = await readLogGroups(options.redis, prefix, options.onInvalidCategory);
   const found = new Map<string, Set<string>>();

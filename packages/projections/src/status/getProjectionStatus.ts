@@ -5,6 +5,7 @@ import type { Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { integerOf } from "./readLogGroups.js";
 
 /**
@@ -98,6 +99,7 @@ export async function getProjectionStatus(
   options: ProjectionStatusOptions,
 ): Promise<ProjectionStatus> {
   const { redis } = options;
+  assertRedisClient(redis);
   const prefix = options.prefix ?? "ss";
   const build = options.build ?? buildId(projection.version);
   const keys = projectionKeys(prefix, projection.name);

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import { reactorKeys } from "../keys/reactorKeys.js";
 import type { Reactor } from "../reactor/defineReactor.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
+import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import {
   type ReactorConsumerStatus,
   type ReactorStatus,
@@ -49,6 +50,7 @@ export async function getReactorStatus(
   options: ReactorStatusOptions,
 ): Promise<ReactorStatus> {
   const { redis } = options;
+  assertRedisClient(redis);
   const prefix = options.prefix ?? "ss";
   const keys = reactorKeys(prefix, reactor.name);
   const logs = keyLayout(prefix);
