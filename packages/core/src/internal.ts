@@ -5,6 +5,7 @@
 export * from "./archive/archivedEntry.js";
 export * from "./archive/checkArchiveCall.js";
 export * from "./archive/trimArchived.js";
+export { assertRedisClient } from "./connection/assertRedisClient.js";
 export * from "./connection/connectionReporter.js";
 export {
   connectionFailure,

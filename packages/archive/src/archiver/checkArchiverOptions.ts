@@ -1,4 +1,5 @@
 import { InvalidArgumentError, MAX_BATCH_SIZE } from "@streamstore/core";
+import { assertRedisClient } from "@streamstore/core/internal";
 import { type ArchiverOptions, DEFAULT_ARCHIVER_OPTIONS } from "./ArchiverOptions.js";
 
 function integer(name: string, value: unknown, lowest: number, highest?: number): number {
@@ -27,12 +28,7 @@ export function checkArchiverOptions(options: ArchiverOptions) {
   if (!options || typeof options !== "object") {
     throw new InvalidArgumentError("options", "pass { redis, archive, policies }.");
   }
-  if (!options.redis || typeof options.redis.xrange !== "function") {
-    throw new InvalidArgumentError(
-      "redis",
-      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
-    );
-  }
+  assertRedisClient(options.redis);
   const archive = options.archive as unknown as Record<string, unknown> | undefined;
   if (!archive || typeof archive.write !== "function" || typeof archive.readStream !== "function") {
     throw new InvalidArgumentError(

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
+import { assertRedisClient } from "../connection/assertRedisClient.js";
 
 /**
  * Where subjects' data keys live. `get` answers the key, `null` once destroyed, undefined when
@@ -50,6 +51,7 @@ export function personalDataAuditKey(prefix: string): string {
  */
 export function createRedisKeyStore(options: RedisKeyStoreOptions): PersonalDataKeyStore {
   const { redis, wrapKey, unwrapKey } = options;
+  assertRedisClient(redis);
   const prefix = options.prefix ?? "ss";
   if ((wrapKey === undefined) !== (unwrapKey === undefined)) {
     throw new Error(

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import { assertRedisClient } from "../connection/assertRedisClient.js";
 import { FunctionsNotLoadedError } from "../errors/functionsNotLoadedError.js";
 import type { FunctionLibrary, LibraryFunction } from "./functionLibrary.js";
 
@@ -134,6 +135,7 @@ export async function installFunctionLibraries(
   redis: FunctionClient,
   libraries: readonly FunctionLibrary[],
 ): Promise<FunctionLibraryInstall[]> {
+  assertRedisClient(redis);
   const installs: FunctionLibraryInstall[] = [];
   for (const node of await primariesOf(redis)) {
     for (const library of libraries) {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { EventArchive } from "../archive/EventArchive.js";
+import { assertRedisClient } from "../connection/assertRedisClient.js";
 import { InvalidArgumentError } from "../errors/index.js";
 import type { EventCatalog } from "../events/defineEvents.js";
 import { assertCategory, keyLayout } from "../keys/keyLayout.js";
@@ -115,12 +116,7 @@ export function getRedisEventStore<Catalog extends EventCatalog>(
   options: RedisEventStoreOptions<Catalog>,
 ): EventStore<Catalog> {
   const { redis, events: catalog } = options;
-  if (!redis || typeof (redis as Redis).defineCommand !== "function") {
-    throw new InvalidArgumentError(
-      "redis",
-      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
-    );
-  }
+  assertRedisClient(redis);
   const keys = keyLayout(options.prefix ?? DEFAULT_EVENT_STORE_OPTIONS.prefix);
   const limits = {
     maxEventBytes: checkPositiveInteger(

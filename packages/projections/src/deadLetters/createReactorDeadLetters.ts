@@ -4,14 +4,13 @@ import {
   type EventCatalog,
   type RecordedEvent,
 } from "@streamstore/core";
-import { KeyRing, subjectsOfEntries } from "@streamstore/core/internal";
+import { assertRedisClient, KeyRing, subjectsOfEntries } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { DeadLetterNotFoundError } from "../errors.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
 import type { Reactor, ReactorContext } from "../reactor/defineReactor.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { DeadLetter } from "../readModel/ReadModelStore.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 
 /**
  * Lists, retries and discards the dead letters of a reactor (shared by all its workers).

@@ -6,6 +6,7 @@ import {
   silentLogger,
 } from "@streamstore/core";
 import {
+  assertRedisClient,
   describeRedisFailure,
   KeyRing,
   keyLayout,
@@ -16,11 +17,7 @@ import { FailureStreak } from "../consumer/backoff.js";
 import { ConsumerGroupReader } from "../consumer/ConsumerGroupReader.js";
 import { createReactorDeadLetters } from "../deadLetters/createReactorDeadLetters.js";
 import { reactorKeys } from "../keys/reactorKeys.js";
-import {
-  assertPrefixAgrees,
-  assertRedisClient,
-  defaultWorkerId,
-} from "../runner/resolveRunnerOptions.js";
+import { assertPrefixAgrees, defaultWorkerId } from "../runner/resolveRunnerOptions.js";
 import {
   createProjectionsTelemetry,
   telemetryOptionsFor,

@@ -1,9 +1,9 @@
 import { type EventCatalog, InvalidArgumentError } from "@streamstore/core";
+import { assertRedisClient } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { assertReadModelKey, type Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 
 /**
  * Reads a projection's documents from the build readers currently use.

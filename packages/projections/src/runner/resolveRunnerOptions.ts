@@ -1,28 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type EventCatalog, InvalidArgumentError, MAX_BATCH_SIZE } from "@streamstore/core";
-import type { Redis } from "ioredis";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import {
   DEFAULT_PROJECTION_RUNNER_OPTIONS,
   type ProjectionRunnerOptions,
   type ResolvedRunnerOptions,
 } from "./ProjectionRunnerOptions.js";
-
-/**
- * Fails unless `redis` is an ioredis client (or the in-memory fake).
- *
- * @example
- * assertRedisClient(options.redis);
- */
-export function assertRedisClient(redis: unknown): void {
-  if (!redis || typeof (redis as Redis).defineCommand !== "function") {
-    throw new InvalidArgumentError(
-      "redis",
-      "pass an ioredis client (new Redis(url)) or createFakeRedis().",
-    );
-  }
-}
 
 /**
  * A worker id unique to this process: host, pid and a random suffix, in characters safe in keys.

@@ -4,7 +4,12 @@ import {
   getRedisEventStore,
   silentLogger,
 } from "@streamstore/core";
-import { describeRedisFailure, readPartitionCount, sleep } from "@streamstore/core/internal";
+import {
+  assertRedisClient,
+  describeRedisFailure,
+  readPartitionCount,
+  sleep,
+} from "@streamstore/core/internal";
 import { createDeadLetters } from "../deadLetters/createDeadLetters.js";
 import { partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
@@ -23,11 +28,7 @@ import type { PartitionWorkerContext } from "./PartitionWorkerContext.js";
 import type { ProjectionRunner, RunnerState } from "./ProjectionRunner.js";
 import type { ProjectionRunnerOptions } from "./ProjectionRunnerOptions.js";
 import { assignedFields, type SourcePartition } from "./partitionAssignment.js";
-import {
-  assertRedisClient,
-  defaultWorkerId,
-  resolveRunnerOptions,
-} from "./resolveRunnerOptions.js";
+import { defaultWorkerId, resolveRunnerOptions } from "./resolveRunnerOptions.js";
 import { waitUntilCaughtUp } from "./waitUntilCaughtUp.js";
 
 /**

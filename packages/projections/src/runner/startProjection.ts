@@ -1,4 +1,5 @@
 import type { EventCatalog } from "@streamstore/core";
+import { assertRedisClient } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { buildId, buildOrder, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
@@ -12,7 +13,6 @@ import {
 import {
   assertPrefixAgrees,
   assertReadModelOf,
-  assertRedisClient,
   defaultWorkerId,
   resolveRunnerOptions,
 } from "./resolveRunnerOptions.js";

@@ -1,4 +1,5 @@
 import type { CorruptCategoryRegistryError } from "@streamstore/core";
+import { assertRedisClient } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import {
   activeBuildKeyPattern,
@@ -9,7 +10,6 @@ import {
 } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { serversOf } from "../runner/redisCommands.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { readLogGroups } from "./readLogGroups.js";
 
 /**

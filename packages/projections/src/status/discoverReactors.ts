@@ -1,8 +1,8 @@
 import type { CorruptCategoryRegistryError } from "@streamstore/core";
+import { assertRedisClient } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { reactorOfGroup } from "../keys/reactorKeys.js";
 import type { Reactor } from "../reactor/defineReactor.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { readLogGroups } from "./readLogGroups.js";
 
 /**

@@ -1,11 +1,10 @@
-import { keyLayout, readPartitionCount } from "@streamstore/core/internal";
+import { assertRedisClient, keyLayout, readPartitionCount } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { buildId, partitionField, projectionKeys } from "../keys/projectionKeys.js";
 import type { Projection } from "../projection/defineProjection.js";
 import { createRedisReadModelStore } from "../readModel/createRedisReadModelStore.js";
 import type { ReadModelStore } from "../readModel/ReadModelStore.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import { integerOf } from "./readLogGroups.js";
 
 /**

@@ -1,9 +1,8 @@
-import { keyLayout, readPartitionCount } from "@streamstore/core/internal";
+import { assertRedisClient, keyLayout, readPartitionCount } from "@streamstore/core/internal";
 import type { Cluster, Redis } from "ioredis";
 import { reactorKeys } from "../keys/reactorKeys.js";
 import type { Reactor } from "../reactor/defineReactor.js";
 import { pairs, sendCommand } from "../runner/redisCommands.js";
-import { assertRedisClient } from "../runner/resolveRunnerOptions.js";
 import {
   type ReactorConsumerStatus,
   type ReactorStatus,
