@@ -21,33 +21,31 @@ import { accountsProjection, bankEvents } from "./support/fixtures.js";
 // fenced), and a value that is not a client gave TypeErrors, retried forever by startReactor or
 // left as an unhandled rejection by getProjectionStatus.
 
-describe("startProjection with a read model that is not the projection's", () => {
-  it("refuses it at once, before anything is written (it would fence every commit forever)", async () => {
-    // Given a projection "balances" and read models of another name and of another prefix
-    const balances = accountsProjection({ name: "balances" });
-    const redis = createFakeRedis();
-    for (const readModel of [
-      createInMemoryReadModelStore({ name: "totals" }),
-      createRedisReadModelStore({ redis, prefix: "other", name: "balances" }),
-    ]) {
-      // When a runner is started with it, under the prefix "shop"
-      let caught: unknown;
-      try {
-        startProjection(balances, { redis, prefix: "shop", readModel });
-      } catch (error) {
-        caught = error;
-      }
-      // Then it throws a typed error naming the read model, and wrote nothing
-      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
-      expect(String((caught as Error).message)).toContain("readModel");
-    }
-    expect(await redis.keys("*")).toEqual([]);
-  });
+const reactor = defineReactor(bankEvents, {
+  name: "mailer",
+  source: ["account"],
+  handlers: { Deposited: async () => {} },
 });
 
-describe("a store and a prefix option that disagree", () => {
-  it("startProjection and startReactor refuse them at once, writing nothing", async () => {
-    // Given a store under "shop" on the fake
+/** What a call threw (or its promise rejected with); undefined when it did neither. */
+async function refusalOf(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** Asserts a typed InvalidArgumentError whose message contains `says`. */
+function expectInvalidArgument(caught: unknown, says: string): void {
+  expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
+  expect(String((caught as Error).message)).toContain(says);
+}
+
+describe("runners given options that belong to something else", () => {
+  it("refuse a read model of another name or prefix, and a prefix that is not the store's, writing nothing", async () => {
+    // Given a fake, a store under "shop", and read models of another name and of another prefix
     const redis = createFakeRedis();
     const store = getRedisEventStore({
       redis,
@@ -55,65 +53,41 @@ describe("a store and a prefix option that disagree", () => {
       prefix: "shop",
       logger: silentLogger,
     });
-    const reactor = defineReactor(bankEvents, {
-      name: "mailer",
-      source: ["account"],
-      handlers: { Deposited: async () => {} },
-    });
-    for (const start of [
-      () => startProjection(accountsProjection(), { redis, store, prefix: "other" }),
-      () => startReactor(reactor, { redis, store, prefix: "other" }),
-    ]) {
-      // When a runner is started with it and the prefix "other"
-      let caught: unknown;
-      try {
-        start();
-      } catch (error) {
-        caught = error;
-      }
-      // Then a typed error names the prefix
-      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
-      expect(String((caught as Error).message)).toContain("prefix");
-    }
+    const balances = accountsProjection({ name: "balances" });
+    const refused: [() => unknown, string][] = [
+      [
+        () =>
+          startProjection(balances, {
+            redis,
+            prefix: "shop",
+            readModel: createInMemoryReadModelStore({ name: "totals" }),
+          }),
+        "readModel",
+      ],
+      [
+        () =>
+          startProjection(balances, {
+            redis,
+            prefix: "shop",
+            readModel: createRedisReadModelStore({ redis, prefix: "other", name: "balances" }),
+          }),
+        "readModel",
+      ],
+      [() => startProjection(balances, { redis, store, prefix: "other" }), "prefix"],
+      [() => startReactor(reactor, { redis, store, prefix: "other" }), "prefix"],
+    ];
+    // When each runner is started / Then each throws a typed error naming the option
+    for (const [start, option] of refused) expectInvalidArgument(await refusalOf(start), option);
+    // And nothing was written (a runner that started would have written its membership)
     expect(await redis.keys("*")).toEqual([]);
   });
 });
 
-describe("a redis option that is not an ioredis client", () => {
-  it("startProjection and startReactor refuse it at once with a typed error", () => {
-    // Given something that is not a client
-    const redis = {} as never;
-    const reactor = defineReactor(bankEvents, {
-      name: "mailer",
-      source: ["account"],
-      handlers: { Deposited: async () => {} },
-    });
-    for (const start of [
-      () => startProjection(accountsProjection(), { redis }),
-      () => startReactor(reactor, { redis }),
-    ]) {
-      // When a runner is started with it
-      let caught: unknown;
-      try {
-        start();
-      } catch (error) {
-        caught = error;
-      }
-      // Then a typed error names redis and says what to pass
-      expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
-      expect(String((caught as Error).message)).toContain("invalid redis: pass an ioredis client");
-    }
-  });
-});
-
-describe("the read-side entry points given a redis that is not a client", () => {
+describe("entry points given a redis that is not an ioredis client", () => {
   const redis = {} as never;
-  const reactor = defineReactor(bankEvents, {
-    name: "mailer",
-    source: ["account"],
-    handlers: { Deposited: async () => {} },
-  });
   it.each([
+    ["startProjection", () => startProjection(accountsProjection(), { redis })],
+    ["startReactor", () => startReactor(reactor, { redis })],
     ["createProjectionReader", () => createProjectionReader(accountsProjection(), { redis })],
     ["getProjectionStatus", () => getProjectionStatus(accountsProjection(), { redis })],
     ["getReactorStatus", () => getReactorStatus(reactor, { redis })],
@@ -121,15 +95,7 @@ describe("the read-side entry points given a redis that is not a client", () => 
     ["discoverReactors", () => discoverReactors({ redis })],
     ["createReactorDeadLetters", () => createReactorDeadLetters(reactor, { redis })],
   ])("%s refuses it with a typed error (no TypeError, no unhandled rejection)", async (_, call) => {
-    // When the entry point is called with {}
-    let caught: unknown;
-    try {
-      await call();
-    } catch (error) {
-      caught = error;
-    }
-    // Then it is an InvalidArgumentError naming redis
-    expect(isInvalidArgumentError(caught), String(caught)).toBe(true);
-    expect(String((caught as Error).message)).toContain("invalid redis: pass an ioredis client");
+    // When the entry point is called with {} / Then it is an InvalidArgumentError naming redis
+    expectInvalidArgument(await refusalOf(call), "invalid redis: pass an ioredis client");
   });
 });
