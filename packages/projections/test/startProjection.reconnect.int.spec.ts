@@ -86,26 +86,38 @@ describe.each(realRedis)("startProjection when Redis drops its connections ($nam
         (sum, state) => sum + (state?.count ?? 0),
         0,
       );
+    // The runner's connections now: its client, and the blocking reader of each owned partition
+    const connections = async () => {
+      const found: { id: string; worker: boolean }[] = [];
+      for (const line of ((await admin.client("LIST")) as string).split("\n")) {
+        const name = /name=(\S*)/.exec(line)?.[1] ?? "";
+        const id = /id=(\d+)/.exec(line)?.[1];
+        if (id && (name === `${prefix}-runner` || name.includes(`${prefix}-worker`))) {
+          found.push({ id, worker: name !== `${prefix}-runner` });
+        }
+      }
+      return found;
+    };
     let appliedAtLastKill = 0;
     let killed = 0;
     for (let round = 0; round < 3; round++) {
+      // (the runner has resumed: it applied new events, and its client and a blocking reader are
+      // connected again; a reader reconnects a little after the catch-up resumed)
+      let toKill: { id: string; worker: boolean }[] = [];
       await until(
         async () => {
           const now = await applied();
           if (now <= appliedAtLastKill && now < 3000) return false;
+          toKill = await connections();
+          if (!toKill.some((c) => c.worker) || !toKill.some((c) => !c.worker)) return false;
           appliedAtLastKill = now;
           return true;
         },
-        `the runner applying new events before kill ${round + 1}`,
+        `the runner applying new events, its connections back, before kill ${round + 1}`,
       );
-      const list = (await admin.client("LIST")) as string;
-      for (const line of list.split("\n")) {
-        const name = /name=(\S*)/.exec(line)?.[1] ?? "";
-        const id = /id=(\d+)/.exec(line)?.[1];
-        if (id && (name === `${prefix}-runner` || name.includes(`${prefix}-worker`))) {
-          await admin.client("KILL", "ID", id);
-          killed++;
-        }
+      for (const { id } of toKill) {
+        await admin.client("KILL", "ID", id);
+        killed++;
       }
     }
     await producer;
