@@ -29,6 +29,7 @@ export {
   STORAGE_LAYOUT_VERSION,
   type StreamName,
 } from "./keys/keyLayout.js";
+export { logLine } from "./logging/Logger.js";
 export {
   type DataKey,
   dataKeyOf,

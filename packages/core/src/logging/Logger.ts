@@ -26,8 +26,20 @@ function fieldsText(fields: Record<string, unknown>): string {
   }
 }
 
+/**
+ * A log record as one line of text: the message, then its fields as JSON (an Error as its
+ * message), with control, bidi and invisible characters escaped. What the console logger writes,
+ * and what a recording logger of @streamstore/testing prints.
+ *
+ * @example
+ * process.stderr.write(`${logLine({ stream: "order-7" }, "[streamstore] retrying")}\n`);
+ */
+export function logLine(fields: Record<string, unknown>, message: string): string {
+  return `${escapeControlCharacters(message)} ${fieldsText(fields)}`;
+}
+
 function consoleLine(fields: Record<string, unknown>, message: string): string {
-  return `${escapeControlCharacters(message)} ${fieldsText(fields)}\n`;
+  return `${logLine(fields, message)}\n`;
 }
 
 /**

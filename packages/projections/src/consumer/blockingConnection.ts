@@ -18,8 +18,6 @@ export function duplicateForBlocking(redis: Redis | Cluster, connectionName: str
     maxRetriesPerRequest: 0,
     connectionName: connectionName.replace(/[^A-Za-z0-9_.:-]/g, "_"),
   };
-  // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
-  // connection without an offline queue never connects: the reader would never read.
   const cluster = redis as Cluster;
   const blocking = cluster.isCluster
     ? // Cluster.duplicate takes (startupNodes, options) and its per-node settings live in
@@ -33,7 +31,9 @@ export function duplicateForBlocking(redis: Redis | Cluster, connectionName: str
         enableOfflineQueue: false,
         redisOptions: { ...cluster.options.redisOptions, ...connectionOptions, lazyConnect: true },
       }) as unknown as Redis)
-    : (redis as Redis).duplicate({ ...connectionOptions, lazyConnect: false });
+    : // lazyConnect: a client made with it (connectRedis's are) would hand it down, and a lazy
+      // connection without an offline queue never connects: the reader would never read.
+      (redis as Redis).duplicate({ ...connectionOptions, lazyConnect: false });
   // Failures surface as rejected reads; the client's own error events would be unhandled.
   blocking.on?.("error", () => {});
   return blocking;

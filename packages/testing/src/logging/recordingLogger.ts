@@ -1,4 +1,5 @@
 import type { Logger } from "@streamstore/core";
+import { logLine } from "@streamstore/core/internal";
 
 /** One record kept by a {@link recordingLogger}. */
 export interface LogRecord {
@@ -11,7 +12,10 @@ export interface LogRecord {
 export interface RecordingLogger extends Logger {
   /** Every record, oldest first. */
   readonly records: LogRecord[];
-  /** The records as lines (`level message {fields}`): pass it as an assertion's message. */
+  /**
+   * The records as lines (`level message {fields}`, control characters escaped, as the console
+   * logger writes them): pass it as an assertion's message.
+   */
   text(): string;
 }
 
@@ -36,21 +40,11 @@ export function recordingLogger(): RecordingLogger {
     records,
     text: () =>
       records
-        .map(({ level, fields, message }) => `${level} ${message} ${safeJson(fields)}`)
+        .map(({ level, fields, message }) => `${level} ${logLine(fields, message)}`)
         .join("\n"),
     debug: at("debug"),
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
   };
-}
-
-function safeJson(fields: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error ? value.message : typeof value === "bigint" ? String(value) : value,
-    );
-  } catch {
-    return "{}";
-  }
 }
