@@ -6,6 +6,7 @@ import {
   openPersonalFields,
   type PersonalDataKeys,
 } from "../personalData/personalFields.js";
+import { streamIdMillis } from "./streamIds.js";
 
 /** A raw stream entry as ioredis returns it: `[id, [field, value, ...]]` (fields null if deleted). */
 export type RawStreamEntry = [id: string, fields: string[] | null];
@@ -24,8 +25,6 @@ export interface EntrySource {
   /** With kind "stream": the version the aggregate's index gives this entry. */
   version?: number;
 }
-
-const POSITION = /^[0-9]{1,20}-[0-9]{1,20}$/;
 
 // The hot path of every read: one pass over the fields into locals (no Map), and no closure per
 // entry. A corrupt entry throws from `corrupt`, which names the stream and version known so far.
@@ -151,7 +150,8 @@ export function decodeEntry<Event extends AnyEvent>(
   } else {
     version = entryVersion;
   }
-  if (!POSITION.test(position))
+  const millis = streamIdMillis(position);
+  if (millis < 0)
     corrupt(streamName, version, entryId, `position "${position}" is not a stream id`);
   if (eventId === undefined)
     return corrupt(streamName, version, entryId, 'it has no event id ("i")');
@@ -228,7 +228,7 @@ export function decodeEntry<Event extends AnyEvent>(
     version: version as number,
     position,
     partition: source.partition,
-    timestamp: new Date(Number(position.slice(0, position.indexOf("-")))),
+    timestamp: new Date(millis),
     metadata,
   } as RecordedEvent<Event>;
   if (subjects && subjects.length > 0) event.dataSubjects = subjects;
