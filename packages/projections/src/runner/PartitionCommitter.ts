@@ -175,11 +175,11 @@ export class PartitionCommitter {
       );
       const end = failure?.index ?? entries.length;
       if (end === 0) return failure;
-      const committedIds = new Set(entries.slice(0, end).map((entry) => entry[0]));
+      const applied = end === entries.length ? entries : entries.slice(0, end);
       const outcome = await this.commit(
-        entries.slice(0, end),
+        applied,
         documentWrites(working),
-        decoded.deadLetters.filter((letter) => committedIds.has(letter.entryId)),
+        deadLettersUpTo(decoded.deadLetters, applied),
       );
       if (outcome === "ok") return failure;
       // Another partition's owner wrote one of these documents: reload and apply again.
@@ -225,8 +225,9 @@ export class PartitionCommitter {
     if (this.continuity && !(await this.continuity)) throw GAP;
     const position = (entries[entries.length - 1] as RawStreamEntry)[0];
     const clearAttempts: string[] = [];
-    for (const entry of entries) {
-      if (this.failedEntries.has(entry[0])) clearAttempts.push(`${this.field}:${entry[0]}`);
+    for (let i = 0; this.failedEntries.size > 0 && i < entries.length; i++) {
+      const entryId = (entries[i] as RawStreamEntry)[0];
+      if (this.failedEntries.has(entryId)) clearAttempts.push(`${this.field}:${entryId}`);
     }
     const committing = readModel.commit({
       build,
@@ -256,7 +257,8 @@ export class PartitionCommitter {
           lag,
         );
         this.host.onCommitted();
-        for (const entry of entries) this.failedEntries.delete(entry[0]);
+        if (clearAttempts.length > 0)
+          for (const entry of entries) this.failedEntries.delete(entry[0]);
         if (this.cache.size + documents.length > this.host.context.options.documentCacheSize)
           this.cache.clear();
         for (const document of documents) {
@@ -292,6 +294,16 @@ export class PartitionCommitter {
         return "revision";
     }
   }
+}
+
+/** The dead letters of the entries among `applied` (decoding parks corrupt ones of the batch). */
+function deadLettersUpTo(
+  deadLetters: DeadLetterRecord[],
+  applied: readonly RawStreamEntry[],
+): DeadLetterRecord[] {
+  if (deadLetters.length === 0) return deadLetters;
+  const appliedIds = new Set(applied.map((entry) => entry[0]));
+  return deadLetters.filter((letter) => appliedIds.has(letter.entryId));
 }
 
 /** XINFO STREAM's `entries-added` (every entry ever added to the log), or undefined. */
