@@ -42,6 +42,7 @@ export interface ConsumerGroupReaderOptions {
 export class ConsumerGroupReader {
   private blocking: Redis | undefined;
   private blockingEnded: () => boolean = () => false;
+  private readonly acking = new Set<Promise<void>>();
 
   constructor(private readonly options: ConsumerGroupReaderOptions) {}
 
@@ -127,6 +128,25 @@ export class ConsumerGroupReader {
     for (let i = 0; i < ids.length; i += 1000) {
       await sendCommand(redis, "xack", logKey, group, ...ids.slice(i, i + 1000));
     }
+  }
+
+  /**
+   * Acks entries without waiting for the reply, so that the next read goes out now, not a round
+   * trip later. Only for entries whose outcome is already committed: an ack lost with its
+   * connection leaves them pending, and the next claim of the group's pending entries acks them.
+   * {@link acksSettled} waits for the acks in flight.
+   */
+  ackInBackground(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const sent: Promise<void> = this.ack(ids)
+      .catch(() => {})
+      .finally(() => this.acking.delete(sent));
+    this.acking.add(sent);
+  }
+
+  /** Resolves once every ack sent by {@link ackInBackground} has its reply, or failed. */
+  async acksSettled(): Promise<void> {
+    await Promise.all(this.acking);
   }
 
   /**

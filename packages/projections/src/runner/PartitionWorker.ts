@@ -218,6 +218,7 @@ export class PartitionWorker {
         await sleep(delayMs, this.halt.signal);
       }
     }
+    await this.reader.acksSettled();
     this.reader.close();
     this.setState("stopped");
     this.instrumentation.released();
@@ -344,7 +345,9 @@ export class PartitionWorker {
         if (compareStreamIds(entry[0], this.committer.last) <= 0) old.push(entry[0]);
         else fresh.push(entry);
       }
-      await this.reader.ack(old);
+      // Acks of what is committed are not waited for: the next read goes out a round trip
+      // sooner (a lost ack leaves the entry pending, and the next session's claim acks it).
+      this.reader.ackInBackground(old);
       if (fresh.length === 0) continue;
       // Continuity: the batch must start right after the last applied entry. Anything between
       // went to another consumer (a zombie's read), or was archived and trimmed before the group
@@ -368,7 +371,7 @@ export class PartitionWorker {
         if (error === GAP) return RESTART;
         throw error;
       }
-      await this.reader.ack(
+      this.reader.ackInBackground(
         fresh
           .filter((entry) => compareStreamIds(entry[0], this.committer.last) <= 0)
           .map((entry) => entry[0]),
