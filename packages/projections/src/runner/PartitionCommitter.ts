@@ -17,6 +17,7 @@ import type { PartitionInstrumentation } from "../telemetry/partitionInstrumenta
 import {
   type BatchFailure,
   type BatchSource,
+  type DecodedBatch,
   deadLetterOf,
   decodeBatch,
   documentWrites,
@@ -46,6 +47,12 @@ export interface CommitterHost {
   fields(extra?: Record<string, unknown>): Record<string, unknown>;
   /** A commit succeeded: the worker's failure streak is over. */
   onCommitted(): void;
+  /**
+   * Called once a commit is on its way to the read model: CPU work that does not depend on the
+   * commit (decoding the next page, see `prepare`) fills its round trip. The commit's reply is
+   * awaited after the returned promise or, if it comes first, the reply.
+   */
+  whileCommitting?(): Promise<void> | undefined;
 }
 
 /**
@@ -67,6 +74,8 @@ export class PartitionCommitter {
   private readonly failedEntries = new Set<string>();
   /** The continuity check of the tailed batch being applied (commits wait for it). */
   private continuity: Promise<boolean> | undefined;
+  /** A batch decoded ahead of its turn by `prepare`, used once when that batch comes. */
+  private prepared: { entries: readonly RawStreamEntry[]; decoded: DecodedBatch } | undefined;
 
   constructor(private readonly host: CommitterHost) {}
 
@@ -85,6 +94,17 @@ export class PartitionCommitter {
     this.position = checkpoint?.position ?? "0-0";
     this.applied = checkpoint?.applied ?? 0;
     this.cache.clear();
+    this.prepared = undefined;
+  }
+
+  /**
+   * Decodes a batch before its turn (pure CPU work: its events do not depend on what is
+   * committed before it), so that `processBatch(entries)` with the same array starts folding at
+   * once. Not for a catalog with personal data: its keys are loaded when the batch's turn comes.
+   */
+  prepare(entries: readonly RawStreamEntry[]): void {
+    if (this.host.source.keyRing || this.prepared?.entries === entries) return;
+    this.prepared = { entries, decoded: decodeBatch(this.host.source, entries) };
   }
 
   /**
@@ -162,7 +182,10 @@ export class PartitionCommitter {
     // decodeEntry is synchronous: the keys of the batch's data subjects are loaded first.
     if (this.host.source.keyRing) await this.host.source.keyRing.load(subjectsOfEntries(entries));
     for (;;) {
-      const decoded = decodeBatch(this.host.source, entries);
+      // Decoded afresh after a stale document (a handler may have changed the events it saw).
+      const prepared = this.prepared?.entries === entries ? this.prepared.decoded : undefined;
+      this.prepared = undefined;
+      const decoded = prepared ?? decodeBatch(this.host.source, entries);
       const missing = new Set<string>();
       for (const key of decoded.keys)
         if (key !== undefined && !this.cache.has(key)) missing.add(key);
@@ -243,6 +266,8 @@ export class PartitionCommitter {
     // The lag after the batch, only when someone looks (a span or the lag gauge): XINFO is sent
     // right behind the commit on the same connection, so it costs no extra round trip.
     const addedEntries = this.host.instrumentation.wantsLag() ? this.entriesAdded() : undefined;
+    const aside = this.host.whileCommitting?.();
+    if (aside) await Promise.race([aside, committing]);
     const outcome = await committing;
     switch (outcome.status) {
       case "ok": {

@@ -38,6 +38,10 @@ export class PartitionWorker {
   private state: PartitionState = "starting";
   private stopRequested = false;
   private leaseLost = false;
+  /** During a catch-up: the read of the page after the one being applied. */
+  private nextPage: Promise<RawStreamEntry[]> | undefined;
+  /** During a catch-up: the read of the page after that one, sent once that one arrived. */
+  private readAhead: { after: string; read: Promise<RawStreamEntry[]> } | undefined;
   private readonly halt = new AbortController();
   /** This partition log's consumer group: claims, tailing reads, acks. */
   private readonly reader: ConsumerGroupReader;
@@ -105,6 +109,13 @@ export class PartitionWorker {
       leaseLost: () => this.leaseLost,
       live: () => this.state === "live",
       fields: (extra) => this.fields(extra),
+      // During a catch-up, the next page's reply is usually ahead of the commit's on the
+      // connection: the page after it is requested, and it is decoded, while the commit travels.
+      whileCommitting: () =>
+        this.nextPage?.then(
+          (page) => this.nextPageArrived(page),
+          () => {},
+        ),
       onCommitted: () => {
         this.failures.reset();
         this.lastFailure = undefined;
@@ -310,16 +321,40 @@ export class PartitionWorker {
 
   private async catchUp(): Promise<void> {
     const { options } = this.context;
-    // The next page is fetched while this one is applied: Redis I/O overlaps handler CPU.
+    // Reads run ahead of the commits, so that Redis I/O overlaps handler CPU: the next page is
+    // requested before this one is applied, and once it has arrived (usually while this page's
+    // commit travels: see whileCommitting), the page after it is requested and it is decoded.
     let next = this.readAfter(this.committer.last, options.batchSize);
-    while (!this.halted) {
-      const page = await next;
-      if (page.length === 0) return;
-      const lastId = (page[page.length - 1] as RawStreamEntry)[0];
-      next = this.readAfter(lastId, options.batchSize);
-      next.catch(() => {});
-      await this.committer.processBatch(page);
+    try {
+      while (!this.halted) {
+        const page = await next;
+        if (page.length === 0) return;
+        const lastId = (page[page.length - 1] as RawStreamEntry)[0];
+        next =
+          this.readAhead?.after === lastId
+            ? this.readAhead.read
+            : this.readAfter(lastId, options.batchSize);
+        this.readAhead = undefined;
+        next.catch(() => {});
+        this.nextPage = next;
+        await this.committer.processBatch(page);
+      }
+    } finally {
+      this.nextPage = undefined;
+      this.readAhead = undefined;
     }
+  }
+
+  /** The page after the one being applied has arrived: request the one after it, decode it. */
+  private nextPageArrived(page: RawStreamEntry[]): void {
+    if (page.length === 0 || this.halted || this.nextPage === undefined) return;
+    const lastId = (page[page.length - 1] as RawStreamEntry)[0];
+    if (this.readAhead?.after !== lastId) {
+      const read = this.readAfter(lastId, this.context.options.batchSize);
+      read.catch(() => {});
+      this.readAhead = { after: lastId, read };
+    }
+    this.committer.prepare(page);
   }
 
   private async tail(): Promise<typeof RESTART | undefined> {
