@@ -15,6 +15,7 @@ import {
 } from "../errors.js";
 import type { PartitionInstrumentation } from "../telemetry/partitionInstrumentation.js";
 import type { BatchSource } from "./foldBatch.js";
+import { PageReadAhead } from "./PageReadAhead.js";
 import { GAP, PartitionCommitter } from "./PartitionCommitter.js";
 import type { PartitionState, PartitionWorkerContext } from "./PartitionWorkerContext.js";
 import { sendCommand } from "./redisCommands.js";
@@ -38,10 +39,8 @@ export class PartitionWorker {
   private state: PartitionState = "starting";
   private stopRequested = false;
   private leaseLost = false;
-  /** During a catch-up: the read of the page after the one being applied. */
-  private nextPage: Promise<RawStreamEntry[]> | undefined;
-  /** During a catch-up: the read of the page after that one, sent once that one arrived. */
-  private readAhead: { after: string; read: Promise<RawStreamEntry[]> } | undefined;
+  /** During a catch-up: its pages, read ahead of the commits. */
+  private pages: PageReadAhead | undefined;
   private readonly halt = new AbortController();
   /** This partition log's consumer group: claims, tailing reads, acks. */
   private readonly reader: ConsumerGroupReader;
@@ -111,11 +110,7 @@ export class PartitionWorker {
       fields: (extra) => this.fields(extra),
       // During a catch-up, the next page's reply is usually ahead of the commit's on the
       // connection: the page after it is requested, and it is decoded, while the commit travels.
-      whileCommitting: () =>
-        this.nextPage?.then(
-          (page) => this.nextPageArrived(page),
-          () => {},
-        ),
+      whileCommitting: () => this.pages?.whileCommitting(),
       onCommitted: () => {
         this.failures.reset();
         this.lastFailure = undefined;
@@ -321,40 +316,22 @@ export class PartitionWorker {
 
   private async catchUp(): Promise<void> {
     const { options } = this.context;
-    // Reads run ahead of the commits, so that Redis I/O overlaps handler CPU: the next page is
-    // requested before this one is applied, and once it has arrived (usually while this page's
-    // commit travels: see whileCommitting), the page after it is requested and it is decoded.
-    let next = this.readAfter(this.committer.last, options.batchSize);
+    const pages = new PageReadAhead(
+      (after) => this.readAfter(after, options.batchSize),
+      this.committer.last,
+      (page) => this.committer.prepare(page),
+    );
+    this.pages = pages;
     try {
       while (!this.halted) {
-        const page = await next;
+        const page = await pages.take();
         if (page.length === 0) return;
-        const lastId = (page[page.length - 1] as RawStreamEntry)[0];
-        next =
-          this.readAhead?.after === lastId
-            ? this.readAhead.read
-            : this.readAfter(lastId, options.batchSize);
-        this.readAhead = undefined;
-        next.catch(() => {});
-        this.nextPage = next;
         await this.committer.processBatch(page);
       }
     } finally {
-      this.nextPage = undefined;
-      this.readAhead = undefined;
+      pages.close();
+      this.pages = undefined;
     }
-  }
-
-  /** The page after the one being applied has arrived: request the one after it, decode it. */
-  private nextPageArrived(page: RawStreamEntry[]): void {
-    if (page.length === 0 || this.halted || this.nextPage === undefined) return;
-    const lastId = (page[page.length - 1] as RawStreamEntry)[0];
-    if (this.readAhead?.after !== lastId) {
-      const read = this.readAfter(lastId, this.context.options.batchSize);
-      read.catch(() => {});
-      this.readAhead = { after: lastId, read };
-    }
-    this.committer.prepare(page);
   }
 
   private async tail(): Promise<typeof RESTART | undefined> {
