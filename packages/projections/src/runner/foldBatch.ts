@@ -70,6 +70,7 @@ export function decodeBatch(source: BatchSource, entries: readonly RawStreamEntr
     partition: source.partition,
     kind: "log",
   } as const;
+  let lastKey: string | undefined;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index] as RawStreamEntry;
     let event: RecordedEvent;
@@ -88,7 +89,10 @@ export function decodeBatch(source: BatchSource, entries: readonly RawStreamEntr
       continue;
     }
     try {
-      decoded.keys.push(assertReadModelKey(projection.key(event as never)));
+      const key = projection.key(event as never);
+      // A key equal to the last one checked is valid (a batch often runs on one document).
+      decoded.keys.push(key === lastKey ? lastKey : assertReadModelKey(key));
+      lastKey = key as string;
     } catch (error) {
       decoded.failure = { index, error };
       break;
