@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { FORGOTTEN } from "@streamstore/core";
 import {
   dataKeyOf,
   ENVELOPE_PREFIX,
+  openPersonalFields,
   openValue,
   parseEnvelope,
   sealValue,
@@ -73,5 +75,39 @@ describe("sealValue / openValue", () => {
       subject: "c-1",
       field: "a,b",
     });
+  });
+});
+
+describe("openPersonalFields", () => {
+  // A reader without the key (forgotten) of an envelope written by hand that names "__proto__"
+  // among its fields, in stored data with or without an own "__proto__" key (JSON.parse makes one).
+  const envelope = sealValue(
+    key,
+    { ...binding, field: "__proto__,email" },
+    { email: "a@example.com" },
+    "random",
+  );
+  const open = (json: string) =>
+    openPersonalFields(JSON.parse(json), binding.eventId, binding.eventType, undefined)
+      .data as Record<string, unknown>;
+
+  it('makes a field named "__proto__" an own property, never the prototype', () => {
+    // When data without a "__proto__" key is opened
+    const opened = open(`{"plan":"p","$personal":"${envelope}"}`);
+    // Then "__proto__" is an own, forgotten field, and the prototype is Object.prototype
+    expect(Object.getPrototypeOf(opened)).toBe(Object.prototype);
+    expect(Object.keys(opened)).toEqual(["plan", "__proto__", "email"]);
+    expect(Object.getOwnPropertyDescriptor(opened, "__proto__")?.value).toEqual(FORGOTTEN);
+    expect(opened.forgotten).toBeUndefined();
+  });
+
+  it('keeps a stored "__proto__" key an own property', () => {
+    // When data with its own "__proto__" key is opened
+    const opened = open(`{"__proto__":{"polluted":true},"plan":"p","$personal":"${envelope}"}`);
+    // Then the prototype is untouched, and nothing leaked
+    expect(Object.getPrototypeOf(opened)).toBe(Object.prototype);
+    expect(Object.keys(opened)).toEqual(["__proto__", "plan", "email"]);
+    expect(opened.polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 });

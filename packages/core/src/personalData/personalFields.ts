@@ -166,12 +166,16 @@ export function openPersonalFields(
   if (typeof stored !== "string") return { data, subjects: [] };
   const envelope = parseEnvelope(stored);
   if (!envelope) throw new Error(`data.${PERSONAL_DATA_FIELD} is a malformed envelope`);
-  const opened: Record<string, unknown> = { ...(data as Record<string, unknown>) };
-  delete opened[PERSONAL_DATA_FIELD];
+  // The data without the envelope, then the opened fields: all own properties (see setField).
+  const opened: Record<string, unknown> = {};
+  for (const field of Object.keys(data)) {
+    if (field !== PERSONAL_DATA_FIELD)
+      setField(opened, field, (data as Record<string, unknown>)[field]);
+  }
   const names = envelope.field.split(",");
   const key = keys?.keyFor(envelope.subject) ?? null;
   if (key === null) {
-    for (const name of names) opened[name] = FORGOTTEN;
+    for (const name of names) setField(opened, name, FORGOTTEN);
     return { data: opened, subjects: [envelope.subject] };
   }
   let values: unknown;
@@ -189,6 +193,21 @@ export function openPersonalFields(
   if (typeof values !== "object" || values === null) {
     throw new Error("its personal fields did not decrypt to an object");
   }
-  for (const name of names) opened[name] = (values as Record<string, unknown>)[name];
+  for (const name of names) setField(opened, name, (values as Record<string, unknown>)[name]);
   return { data: opened, subjects: [envelope.subject] };
+}
+
+// Sets an own property, "__proto__" included (an assignment would set the prototype): field
+// names come from stored data, which may have been written by hand.
+function setField(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === "__proto__") {
+    Object.defineProperty(target, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    target[name] = value;
+  }
 }
