@@ -1,14 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { FORGOTTEN } from "@streamstore/core";
+import { dataSubject, defineEvents, FORGOTTEN, personal } from "@streamstore/core";
 import {
   dataKeyOf,
   ENVELOPE_PREFIX,
   openPersonalFields,
   openValue,
   parseEnvelope,
+  sealPersonalFields,
   sealValue,
 } from "@streamstore/core/internal";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 
 const key = dataKeyOf(randomBytes(32));
 const binding = { eventId: "e-1", eventType: "CustomerRegistered", field: "email", subject: "c-1" };
@@ -109,5 +111,31 @@ describe("openPersonalFields", () => {
     expect(Object.keys(opened)).toEqual(["__proto__", "plan", "email"]);
     expect(opened.polluted).toBeUndefined();
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
+
+describe("sealPersonalFields", () => {
+  it('keeps a "__proto__" key of the data (a loose schema passes it) as a field, not a prototype', () => {
+    // Given a catalog whose loose schema lets any key through, and data with a "__proto__" key
+    const catalog = defineEvents({
+      CustomerRegistered: z.looseObject({
+        customerId: dataSubject(z.string()),
+        email: personal(z.string()),
+      }),
+    });
+    const definition = catalog.get("CustomerRegistered");
+    const data = JSON.parse('{"customerId":"c-1","email":"a@example.com","__proto__":{"x":1}}');
+    // When its personal fields are sealed
+    const sealed = sealPersonalFields(
+      definition as NonNullable<typeof definition>,
+      data,
+      "e-1",
+      "c-1",
+      key,
+    ) as Record<string, unknown>;
+    // Then "__proto__" is stored as a field, and the prototype is untouched
+    expect(Object.getPrototypeOf(sealed)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(sealed))).toMatchObject({ customerId: "c-1" });
+    expect(Object.keys(sealed)).toEqual(["customerId", "__proto__", "$personal"]);
   });
 });

@@ -78,7 +78,7 @@ export function sealPersonalFields(
           `data.${field} is a forgotten marker, which reads return and appends cannot store`,
         );
       }
-      values[field] = value;
+      setField(values, field, value);
       names.push(field);
     } else if (field === PERSONAL_DATA_FIELD) {
       throw new InvalidEventError(
@@ -92,7 +92,7 @@ export function sealPersonalFields(
           `data.${field} starts with "${ENVELOPE_PREFIX}", the prefix of encrypted personal values`,
         );
       }
-      sealed[field] = value;
+      setField(sealed, field, value);
     }
   }
   if (names.length > 0) {
@@ -197,8 +197,9 @@ export function openPersonalFields(
   return { data: opened, subjects: [envelope.subject] };
 }
 
-// Sets an own property, "__proto__" included (an assignment would set the prototype): field
-// names come from stored data, which may have been written by hand.
+// Sets an own property, "__proto__" included (an assignment would set the prototype, and the field
+// would vanish from the JSON): field names come from data (a loose schema passes any key) and from
+// stored envelopes, which may have been written by hand.
 function setField(target: Record<string, unknown>, name: string, value: unknown): void {
   if (name === "__proto__") {
     Object.defineProperty(target, name, {
