@@ -69,7 +69,8 @@ export { type CheckServerOptions, checkServer, type ServerFacts } from "./store/
 export { type EncodedEvent, type EncodeLimits, encodeEvents } from "./store/encodeEvents.js";
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
-export { corruptIndex } from "./store/readAggregatePage.js";
+export { corruptIndex, READ_XREAD_ABOVE } from "./store/readAggregatePage.js";
+export { entriesOfXread, readLogEntriesAt, xreadOfPositions } from "./store/readLogEntriesAt.js";
 export * from "./store/readPartitionAfter.js";
 export * from "./store/readPartitionBefore.js";
 export {

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe("readAggregatePage", () => {
-  it("refuses a start, stop or count that is not a whole number in range, and a bad direction", async () => {
+  it("refuses a start, stop, count or xreadAbove that is not a whole number in range, and a bad direction", async () => {
     // Given a valid request
     const valid = { direction: "forward", start: 1, stop: 0, count: 10 } as const;
     expect(await readAggregatePage(redis, location, valid)).toEqual({
@@ -37,6 +37,9 @@ describe("readAggregatePage", () => {
       ["count", { count: 0 }],
       ["count", { count: 2 ** 53 }],
       ["direction", { direction: "sideways" }],
+      ["xreadAbove", { xreadAbove: -1 }],
+      ["xreadAbove", { xreadAbove: 2.5 }],
+      ["xreadAbove", { xreadAbove: Number.NaN }],
     ];
     for (const [argument, change] of cases) {
       const error = await readAggregatePage(redis, location, { ...valid, ...change } as never).then(

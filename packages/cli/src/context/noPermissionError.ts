@@ -21,8 +21,8 @@ export function findNoPermission(error: unknown): string | undefined {
 /**
  * Turns a `NOPERM` reply into a {@link CliError} (exit code 1) that names what Redis refused and
  * points to the operator ACL rule (`aclRuleFor(prefix, { role: "operator" })`, printed by
- * `streamstore doctor`): the toolkit's runtime rule lacks the CLI's inspection commands (XREAD,
- * MEMORY USAGE, ...), so an operator using the application's user meets this first. Undefined
+ * `streamstore doctor`): the toolkit's runtime rule lacks the CLI's inspection commands (MEMORY
+ * USAGE, CLUSTER NODES, ACL WHOAMI), so an operator using the application's user meets this first. Undefined
  * when `error` is no `NOPERM`.
  *
  * @example
@@ -41,7 +41,7 @@ export function noPermissionError(
   if (command !== undefined) {
     return new CliError(
       EXIT_CODES.failure,
-      `[streamstore] Redis refused the command "${command.toUpperCase()}" to ${user} (${reply}). Connect as a user made from the operator ACL rule, which \`${doctor}\` prints (aclRuleFor(prefix, { role: "operator" }) in code): the application's rule lacks the CLI's inspection commands (XREAD, MEMORY USAGE), and the "operator-readonly" rule every write (rebuild, dlq retry/discard).`,
+      `[streamstore] Redis refused the command "${command.toUpperCase()}" to ${user} (${reply}). Connect as a user made from the operator ACL rule, which \`${doctor}\` prints (aclRuleFor(prefix, { role: "operator" }) in code): the application's rule lacks the CLI's inspection commands (MEMORY USAGE, CLUSTER NODES, ACL WHOAMI), and the "operator-readonly" rule every write (rebuild, dlq retry/discard).`,
     );
   }
   return new CliError(

@@ -55,6 +55,9 @@ const COMMANDS = [
   "xadd",
   "xrange",
   "xrevrange",
+  // XREAD (never BLOCK here): an aggregate read of more than a few versions fetches their log
+  // entries by position in one call, after the read script answered the positions
+  "xread",
   "xlen",
   "xdel",
   // XTRIM: the archiver's trim script, once the archive has committed what it trims
@@ -123,6 +126,7 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
   "getrange",
   "xrange",
   "xrevrange",
+  "xread",
   "xlen",
   "xinfo|stream",
   "xinfo|groups",
@@ -144,9 +148,8 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
 
 // What the `streamstore` CLI and dashboard send on top of the runtime's reads, from its sources
 // (packages/cli/src; issue 7): every one reads, none returns a secret.
+// (`tail` follows the partition logs without a consumer group with XREAD, which every role has.)
 const INSPECTION_COMMANDS = [
-  // `tail`: follows the partition logs without a consumer group
-  "xread",
   // `categories`: the memory of each partition log
   "memory|usage",
   // `doctor`: the primaries of a Cluster (INFO cluster tells cluster mode), the user's name

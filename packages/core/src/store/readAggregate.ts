@@ -32,6 +32,8 @@ export interface AggregateReadRequest {
    * that decodes personal fields loads the page's keys here (decoding is synchronous).
    */
   beforePage?: (entries: RawStreamEntry[]) => Promise<void>;
+  /** `xreadAbove` of each Redis page (see `readAggregatePage`). Default: `READ_XREAD_ABOVE`. */
+  xreadAbove?: number;
 }
 
 /** One version of an aggregate as stored, and the tier it was read from. */
@@ -133,6 +135,7 @@ export async function* readAggregatePages(
       start: next,
       stop: forward ? (to ?? 0) : lowest,
       count,
+      xreadAbove: request.xreadAbove,
     });
     state.version = page.version;
     state.archived = Math.max(state.archived, page.archived);

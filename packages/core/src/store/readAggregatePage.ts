@@ -4,6 +4,7 @@ import { runFunction } from "../scripting/runFunction.js";
 import { coreFunctionLibrary } from "./coreFunctionLibrary.js";
 import type { StreamLocation } from "./EventStore.js";
 import type { RawStreamEntry } from "./entryCodec.js";
+import { readLogEntriesAt } from "./readLogEntriesAt.js";
 import { INDEX_HEADER_BYTES, INDEX_RECORD_BYTES } from "./scripts.js";
 
 /** What {@link readAggregatePage} reads: versions from `start` towards `stop`, at most `count`. */
@@ -15,7 +16,22 @@ export interface AggregatePageRequest {
   stop: number;
   /** At most this many events (>= 1). */
   count: number;
+  /**
+   * A page of more versions than this fetches its entries with one XREAD, in a second round
+   * trip: the read script answers their positions instead of looking each up (see
+   * {@link READ_XREAD_ABOVE}). `Infinity`: always one round trip. Default: `READ_XREAD_ABOVE`.
+   */
+  xreadAbove?: number;
 }
+
+/**
+ * Pages of up to this many versions are read in one round trip, the read script looking each
+ * entry up in the log; larger ones in two, the script answering positions and one XREAD fetching
+ * the entries. A lookup from Lua costs Redis about three times what XREAD's seek does (a Lua
+ * call and the entry converted to Lua and back), which outweighs the extra round trip on a LAN
+ * from here on (`pnpm bench:read`; docs/key-layout.md, "Reading an aggregate").
+ */
+export const READ_XREAD_ABOVE = 16;
 
 /** One page of an aggregate, as stored: raw log entries with the versions the index gives them. */
 export interface AggregatePage {
@@ -81,24 +97,65 @@ export async function readAggregatePage(
       throw new InvalidArgumentError(name, `${String(value)} must be an integer >= ${lowest}.`);
     }
   }
+  const xreadAbove = request.xreadAbove ?? READ_XREAD_ABOVE;
+  if (
+    !(
+      xreadAbove === Number.POSITIVE_INFINITY ||
+      (Number.isSafeInteger(xreadAbove) && xreadAbove >= 0)
+    )
+  ) {
+    throw new InvalidArgumentError(
+      "xreadAbove",
+      `${String(xreadAbove)} must be an integer >= 0 or Infinity.`,
+    );
+  }
+  let reply = await callReadScript(redis, location, request, xreadAbove);
+  if (reply[0] === "positions") {
+    const found = await readLogEntriesAt(redis, location.logKey, reply.slice(4) as number[]);
+    if (found !== undefined) return pageOf(reply, request, found);
+    // A position the log no longer holds (the archiver trimmed it, or it was deleted, since the
+    // script answered): the page again, in one atomic call (no positions), which says what is
+    // there now.
+    reply = await callReadScript(redis, location, request, Number.POSITIVE_INFINITY);
+  }
+  const entries = reply.slice(4).map((item) => {
+    const [position, fields] = item as [string, string[] | undefined];
+    return [String(position), fields ?? null] as RawStreamEntry;
+  });
+  return pageOf(reply, request, entries);
+}
+
+/** One call of the read script; its "positions" reply only for a page of more than `xreadAbove`. */
+async function callReadScript(
+  redis: Redis | Cluster,
+  location: Pick<StreamLocation, "streamName" | "indexKey" | "logKey">,
+  request: AggregatePageRequest,
+  xreadAbove: number,
+): Promise<unknown[]> {
+  const args: (string | number)[] = [request.direction, request.start, request.stop, request.count];
+  if (xreadAbove !== Number.POSITIVE_INFINITY) args.push(xreadAbove);
   const reply = (await runFunction(
     redis,
     coreFunctionLibrary,
     coreFunctionLibrary.functions.read,
     [location.indexKey, location.logKey],
-    [request.direction, request.start, request.stop, request.count],
+    args,
   )) as unknown[];
   if (reply[0] === "corrupt") throw corruptIndex(location.streamName, location.indexKey, reply[1]);
-  const version = Number(reply[1]);
+  return reply;
+}
+
+/** The page of a read-script reply's header and the page's entries, in reading order. */
+function pageOf(
+  reply: unknown[],
+  request: AggregatePageRequest,
+  entries: RawStreamEntry[],
+): AggregatePage {
   const first = Number(reply[2]);
-  const archived = Number(reply[3]);
   const step = request.direction === "forward" ? 1 : -1;
-  const entries = reply.slice(4).map((item, offset) => {
-    const [position, fields] = item as [string, string[] | undefined];
-    return {
-      version: first + offset * step,
-      entry: [String(position), fields ?? null] as RawStreamEntry,
-    };
-  });
-  return { version, archived, entries };
+  return {
+    version: Number(reply[1]),
+    archived: Number(reply[3]),
+    entries: entries.map((entry, offset) => ({ version: first + offset * step, entry })),
+  };
 }

@@ -122,6 +122,50 @@ export interface IndexReadLines {
 }
 
 /**
+ * The read script's "positions" reply body: each version's position of `first..last` as two
+ * integers (ms, seq), from one GETRANGE of their records. `undefined` if a record was cut.
+ */
+export function positionsThroughIndex(
+  redis: ScriptTwinRedis,
+  getRangeLine: number,
+  index: string,
+  range: { first: number; last: number; low: number; high: number },
+  state: { archived: number; head: number },
+): number[] | undefined {
+  const records = recordsOf(redis, getRangeLine, index, range, state);
+  if (records === undefined) return undefined;
+  const { first, last, low } = range;
+  const step = first <= last ? 1 : -1;
+  const positions: number[] = [];
+  for (let version = first; step === 1 ? version <= last : version >= last; version += step) {
+    const at = (version - low) * W;
+    if (at + W > records.length) return undefined;
+    positions.push(unpackUint48(records, at), unpackUint48(records, at + PART));
+  }
+  return positions;
+}
+
+/** The one GETRANGE of the records of versions `low..high` (all above the versions archived). */
+function recordsOf(
+  redis: ScriptTwinRedis,
+  getRangeLine: number,
+  index: string,
+  range: { low: number; high: number },
+  state: { archived: number; head: number },
+): string | undefined {
+  const { low, high } = range;
+  const { archived, head } = state;
+  const records = redis.call(
+    getRangeLine,
+    "GETRANGE",
+    index,
+    head + (low - archived - 1) * W,
+    head + (high - archived) * W - 1,
+  );
+  return typeof records === "string" ? records : undefined;
+}
+
+/**
  * The log entries of versions `first..last` through the index, as the append script's
  * `entriesOf` and the read script's loop look them up: one GETRANGE of their records, then one
  * XRANGE per version in `first`→`last` order, each `{position, fields}` or `{position}` when the
@@ -136,16 +180,9 @@ export function entriesThroughIndex(
   range: { first: number; last: number; low: number; high: number },
   state: { archived: number; head: number },
 ): LuaValue[] | undefined {
-  const { first, last, low, high } = range;
-  const { archived, head } = state;
-  const records = redis.call(
-    lines.getRange,
-    "GETRANGE",
-    index,
-    head + (low - archived - 1) * W,
-    head + (high - archived) * W - 1,
-  );
-  if (typeof records !== "string") return undefined;
+  const { first, last, low } = range;
+  const records = recordsOf(redis, lines.getRange, index, range, state);
+  if (records === undefined) return undefined;
   const step = first <= last ? 1 : -1;
   const entries: LuaValue[] = [];
   for (let version = first; step === 1 ? version <= last : version >= last; version += step) {

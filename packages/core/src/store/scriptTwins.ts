@@ -7,6 +7,7 @@ import {
   entriesThroughIndex,
   field,
   indexState,
+  positionsThroughIndex,
 } from "./scriptTwinShared.js";
 
 // Native JS twins of the scripts in scripts.ts, for the in-memory fake of @streamstore/testing
@@ -208,7 +209,7 @@ const readLines = {
 export const READ_SCRIPT_TWIN: ScriptTwin = {
   name: "core read",
   source: READ_SCRIPT,
-  portedFromSha1: "427bc17313e697468459c921eeab12c57c465f16",
+  portedFromSha1: "46901afdad2fa72f8a5a44040e6bc8e0edb87f46",
   run(redis, keys, args) {
     const index = keys[0];
     const log = keys[1];
@@ -218,6 +219,9 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
     const start = decimal(args[1], 15);
     const stop = decimal(args[2], 15);
     const count = decimal(args[3], 15);
+    // Lua's tonumber(nil) is nil: no fifth argument, no positions reply.
+    const positionsAbove = args[4] === undefined ? undefined : decimal(args[4], 15);
+    if (args[4] !== undefined && positionsAbove === undefined) return SCRIPT_TWIN_FALLBACK;
     if (index === undefined || log === undefined) return SCRIPT_TWIN_FALLBACK;
     if (start === undefined || stop === undefined || count === undefined) {
       return SCRIPT_TWIN_FALLBACK;
@@ -252,14 +256,15 @@ export const READ_SCRIPT_TWIN: ScriptTwin = {
     ) {
       return reply;
     }
-    const entries = entriesThroughIndex(
-      redis,
-      readLines,
-      index,
-      log,
-      { first, last, low, high },
-      state,
-    );
+    const range = { first, last, low, high };
+    if (positionsAbove !== undefined && high - low + 1 > positionsAbove) {
+      const positions = positionsThroughIndex(redis, readLines.getRange, index, range, state);
+      if (positions === undefined) return SCRIPT_TWIN_FALLBACK;
+      reply[0] = "positions";
+      for (const part of positions) reply.push(part);
+      return reply;
+    }
+    const entries = entriesThroughIndex(redis, readLines, index, log, range, state);
     if (entries === undefined) return SCRIPT_TWIN_FALLBACK;
     // A loop, not a spread: a page of up to 100,000 entries must not land on the call stack.
     for (const entry of entries) reply.push(entry);

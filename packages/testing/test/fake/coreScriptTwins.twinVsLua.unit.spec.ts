@@ -135,7 +135,7 @@ function append(
   return redis.eval(APPEND_SCRIPT, 2, ...keys, ...args);
 }
 
-/** EVAL_RO of the read script, as core's readAggregatePage sends it. */
+/** EVAL_RO of the read script, as core's readAggregatePage sends it (`positionsAbove`: ARGV[5]). */
 function read(
   redis: FakeRedis,
   direction: string,
@@ -143,8 +143,11 @@ function read(
   stop: number | string,
   count: number | string,
   keys: [string, string] = ["idx", "log"],
+  positionsAbove?: number | string,
 ): Promise<unknown> {
-  return redis.eval_ro(READ_SCRIPT, 2, ...keys, direction, start, stop, count);
+  const args = [direction, start, stop, count];
+  if (positionsAbove !== undefined) args.push(positionsAbove);
+  return redis.eval_ro(READ_SCRIPT, 2, ...keys, ...args);
 }
 
 /** EVAL_RO of the version script. */
@@ -599,6 +602,35 @@ describe("core script twins", () => {
       ]);
     });
 
+    it("answers the positions, not the entries, of a page of more versions than ARGV[5]", async () => {
+      // Given / When
+      const { outcomes } = await same((redis) =>
+        sequential(
+          six(redis),
+          () => read(redis, "forward", 1, 0, 100, undefined, 5),
+          () => read(redis, "forward", 1, 0, 100, undefined, 6),
+          () => read(redis, "backward", 0, 0, 3, undefined, 0),
+          () => read(redis, "forward", 2, 4, 100, undefined, 2),
+          () => read(redis, "forward", 7, 0, 5, undefined, 0),
+          () => read(redis, "forward", 1, 0, 2, undefined, "x"),
+        ),
+      );
+      // Then: each position as two integers (ms, seq), in reading order
+      const T = 1_700_000_000_000;
+      const replies = results(outcomes).slice(1);
+      expect(replies[0]).toEqual(["positions", 6, 1, 0, T, 0, T, 1, T, 2, T, 3, T, 4, T, 5]);
+      // a page of no more versions than ARGV[5] has its entries
+      expect(pageSummaries(outcomes.slice(2, 3))).toEqual([["ok", 6, 1, 0, [1, 2, 3, 4, 5, 6]]]);
+      expect(replies.slice(2)).toEqual([
+        ["positions", 6, 6, 0, T, 5, T, 4, T, 3],
+        ["positions", 6, 2, 0, T, 1, T, 2, T, 3],
+        // an empty page has nothing to answer either way
+        ["ok", 6, 7, 0],
+        // not a number: Lua's tonumber is nil, as without ARGV[5]
+        ["ok", 6, 1, 0, logged(P(0), "a", 1), logged(P(1), "b", 2)],
+      ]);
+    });
+
     it("replies the version 0 and nothing for an aggregate without an index", async () => {
       // Given / When
       const { outcomes } = await same((redis) =>
@@ -677,8 +709,8 @@ describe("core script twins", () => {
       const sha = sha1(READ_SCRIPT);
       const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value";
       expect(results(outcomes).slice(3)).toEqual([
-        `${wrongType} script: ${sha}, on @user_script:24.`,
-        `${wrongType} script: ${sha}, on @user_script:55.`,
+        `${wrongType} script: ${sha}, on @user_script:25.`,
+        `${wrongType} script: ${sha}, on @user_script:65.`,
       ]);
     });
 
@@ -697,8 +729,8 @@ describe("core script twins", () => {
       // Then: Lua 5.1's math.max checks its arguments are numbers
       const sha = sha1(READ_SCRIPT);
       expect(results(outcomes).slice(1)).toEqual([
-        `ERR user_script:43: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:43.`,
-        `ERR user_script:40: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:40.`,
+        `ERR user_script:44: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:44.`,
+        `ERR user_script:41: bad argument #1 to 'max' (number expected, got nil) script: ${sha}, on @user_script:41.`,
         ["ok", 6, 1, 0, logged(P(0), "a", 1), logged(P(1), "b", 2)],
         ["ok", 6, 1, 0, logged(P(0), "a", 1), logged(P(1), "b", 2)],
         ["ok", 6, -3, 0],
