@@ -7,9 +7,10 @@
  *    + JSON.parse + one bare append script (bench:append's);
  *  - `aggregateStream` at 10, 100 and 1,000 events, and at 1,000 events from a snapshot taken at
  *    version 1,000, to say from how many events snapshots pay off;
- *  - where the time goes: the raw page (`readAggregatePage`, no decoding) beside store.read, and
- *    Redis's own time per call (INFO commandstats) of the read script, of variants of it without
- *    the log lookups and without the position codec, and of the bare XRANGE.
+ *  - where the time goes: the raw page (`readAggregatePage`, no decoding) beside store.read, with
+ *    its entries fetched by XREAD (the default above READ_XREAD_ABOVE versions) and looked up in
+ *    the read script, and Redis's own time per read (INFO commandstats) of each, and of the bare
+ *    XRANGE.
  * One request at a time; the sides alternate request by request. Writes
  * benchmarks/results/read.{json,md}.
  *
@@ -28,7 +29,7 @@ import {
   readAggregatePage,
   silentLogger,
 } from "@streamstore/core";
-import { defineFunctionLibrary, READ_SCRIPT, runFunction } from "@streamstore/core/internal";
+import { READ_XREAD_ABOVE } from "@streamstore/core/internal";
 import { startRedisServer } from "@streamstore/testing";
 import { Redis } from "ioredis";
 import { alternate } from "./support/alternate.js";
@@ -184,13 +185,16 @@ async function main() {
       }
       if (read !== count) throw new Error(`${name}: read ${read} of ${count} events`);
     };
-    const rawRead = async (name: string, count: number) => {
+    // The raw page, entries not decoded: by default (XREAD above READ_XREAD_ABOVE versions), or
+    // every entry looked up in the read script (xreadAbove: Infinity).
+    const rawRead = async (name: string, count: number, xreadAbove?: number) => {
       const location = await store.locate(name);
       const page = await readAggregatePage(redis, location, {
         direction: "forward",
         start: 1,
         stop: 0,
         count: 1000,
+        xreadAbove,
       });
       if (page.entries.length !== count) throw new Error(`${name}: ${page.entries.length}`);
     };
@@ -201,20 +205,22 @@ async function main() {
     const reads: Record<string, unknown>[] = [];
     for (const group of GROUPS.slice(0, 3)) {
       const iterations = group.events >= 1000 ? Math.ceil(ITERATIONS / 5) : ITERATIONS;
-      const [bare, read, raw] = await alternate(iterations, 50, [
+      const [bare, read, raw, rawInScript] = await alternate(iterations, 50, [
         () => bareRead(group.events),
         () => storeRead(pick(group), group.events),
         () => rawRead(pick(group), group.events),
+        () => rawRead(pick(group), group.events, Number.POSITIVE_INFINITY),
       ]);
       const row = {
         events: group.events,
         iterations,
         ...compared(bare ?? [], read ?? []),
         rawPage: summarise(raw ?? []),
+        rawPageInScript: summarise(rawInScript ?? []),
       };
       reads.push(row);
       console.log(
-        `read ${String(group.events).padStart(4)} events: bare p50 ${row.bare.p50} p99 ${row.bare.p99} ms; store.read p50 ${row.store.p50} p99 ${row.store.p99} ms; raw page p50 ${row.rawPage.p50} ms; ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`,
+        `read ${String(group.events).padStart(4)} events: bare p50 ${row.bare.p50} p99 ${row.bare.p99} ms; store.read p50 ${row.store.p50} p99 ${row.store.p99} ms; raw page p50 ${row.rawPage.p50} ms (lookups in the script ${row.rawPageInScript.p50}); ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`,
       );
     }
 
@@ -314,85 +320,39 @@ async function main() {
     };
     console.log(`snapshots: ${JSON.stringify(snapshotModel)}`);
 
-    // ---- where the time goes: Redis's own time per call -------------------------------------
-    // The read script, and two variants run with FCALL_RO on the same aggregates: without the log
-    // lookups (the index and the position codec only), and the lookups alone (one XRANGE per
-    // position, the positions given as arguments: no index, no codec).
-    const withoutLookups = READ_SCRIPT.replace(
-      'redis.call("XRANGE", log, position, position)',
-      "{}",
-    );
-    if (withoutLookups === READ_SCRIPT) throw new Error("the read script's lookup line moved");
-    const lookupsOnly = `#!lua flags=no-writes
-local reply = {}
-for i = 1, #ARGV do reply[i] = redis.call("XRANGE", KEYS[1], ARGV[i], ARGV[i])[1] end
-return reply
-`;
-    // Run as functions (FCALL_RO), as the read script is.
-    const variants = defineFunctionLibrary("readbench", {
-      lookups_only: lookupsOnly,
-      without_lookups: withoutLookups,
-    });
+    // ---- where the time goes: Redis's own time per read --------------------------------------
+    // The bare XRANGE; store.read (the read script, and XREAD for a page above READ_XREAD_ABOVE
+    // versions); the raw page with every entry looked up in the read script instead.
     const serverSide: Record<string, unknown>[] = [];
     for (const group of GROUPS.slice(0, 3)) {
       const calls = 200;
       const names = Array.from({ length: calls }, () => pick(group));
-      const positions = new Map<string, string[]>();
-      for (const name of new Set(names)) {
-        const location = await store.locate(name);
-        const page = await readAggregatePage(redis, location, {
-          direction: "forward",
-          start: 1,
-          stop: 0,
-          count: 1000,
-        });
-        positions.set(
-          name,
-          page.entries.map(({ entry }) => entry[0]),
-        );
-      }
-      const usecPerCall = async (run: (name: string) => Promise<unknown>, command: string) => {
+      const usecPerRead = async (run: (name: string) => Promise<unknown>) => {
         await admin.config("RESETSTAT");
         for (const name of names) await run(name);
         const stats = await commandStats(admin);
+        const per = (command: string) => Number(((stats[command]?.usec ?? 0) / calls).toFixed(1));
         return {
-          // Per read (a store.read of 1,000 events makes two script calls, see calls / read).
-          micros: Number(((stats[command]?.usec ?? 0) / calls).toFixed(1)),
-          callsPerRead: (stats[command]?.calls ?? 0) / calls,
-          innerXrangeMicrosPerRead: Number(((stats.xrange?.usec ?? 0) / calls).toFixed(1)),
+          xrange: per("xrange"),
+          script: per("fcall_ro"),
+          scriptCalls: (stats.fcall_ro?.calls ?? 0) / calls,
+          xread: per("xread"),
         };
       };
-      const bareStats = await usecPerCall(() => bareRead(group.events), "xrange");
-      const script = await usecPerCall((name) => storeRead(name, group.events), "fcall_ro");
-      const noLookups = await usecPerCall(async (name) => {
-        const location = await store.locate(name);
-        return runFunction(
-          redis,
-          variants,
-          variants.functions.without_lookups,
-          [location.indexKey, location.logKey],
-          ["forward", 1, 0, 1000],
-        );
-      }, "fcall_ro");
-      const onlyLookups = await usecPerCall(
-        (name) =>
-          runFunction(
-            redis,
-            variants,
-            variants.functions.lookups_only,
-            [logKey],
-            positions.get(name) ?? [],
-          ),
-        "fcall_ro",
+      const bareStats = await usecPerRead(() => bareRead(group.events));
+      const store = await usecPerRead((name) => storeRead(name, group.events));
+      const inScript = await usecPerRead((name) =>
+        rawRead(name, group.events, Number.POSITIVE_INFINITY),
       );
       const row = {
         events: group.events,
-        bareXrangeMicros: bareStats.micros,
-        readScriptMicros: script.micros,
-        readScriptCallsPerRead: script.callsPerRead,
-        innerXrangeMicrosPerRead: script.innerXrangeMicrosPerRead,
-        withoutLookupsMicros: noLookups.micros,
-        lookupsOnlyMicros: onlyLookups.micros,
+        bareXrangeMicros: bareStats.xrange,
+        readScriptMicros: store.script,
+        readScriptCallsPerRead: store.scriptCalls,
+        xreadMicros: store.xread,
+        totalMicros: Number((store.script + store.xread).toFixed(1)),
+        lookupsInScriptMicros: inScript.script,
+        lookupsInScriptInnerXrangeMicros: inScript.xrange,
       };
       serverSide.push(row);
       console.log(`server side, ${group.events} events: ${JSON.stringify(row)}`);
@@ -434,11 +394,11 @@ function renderMarkdown(
 ): string {
   const l = (value: unknown) => value as Latency;
   const readTable = [
-    "| events | bare p50 ms | bare p99 ms | store.read p50 ms | store.read p99 ms | ratio p50 | ratio p99 | target ≤ 2× | raw page (readAggregatePage, no decoding) p50 ms |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    "| events | bare p50 ms | bare p99 ms | store.read p50 ms | store.read p99 ms | ratio p50 | ratio p99 | target ≤ 2× | raw page (readAggregatePage, no decoding) p50 ms | raw page, every entry looked up in the script, p50 ms |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ...reads.map(
       (row) =>
-        `| ${row.events} | ${l(row.bare).p50} | ${l(row.bare).p99} | ${l(row.store).p50} | ${l(row.store).p99} | ${row.ratioP50} | ${row.ratioP99} | ${Number(row.events) >= 1000 ? "(none)" : Number(row.ratioP50) <= 2 ? "met (p50)" : "**missed** (p50)"} | ${l(row.rawPage).p50} |`,
+        `| ${row.events} | ${l(row.bare).p50} | ${l(row.bare).p99} | ${l(row.store).p50} | ${l(row.store).p99} | ${row.ratioP50} | ${row.ratioP99} | ${Number(row.events) >= 1000 ? "(none)" : Number(row.ratioP50) <= 2 ? "met (p50)" : "**missed** (p50)"} | ${l(row.rawPage).p50} | ${l(row.rawPageInScript).p50} |`,
     ),
   ];
   const aggregateTable = [
@@ -450,11 +410,11 @@ function renderMarkdown(
     ),
   ];
   const serverTable = [
-    "| events | bare XRANGE µs / read | read script µs / read | read script calls / read | its inner XRANGEs µs / read | variant without the lookups µs / read | variant: the lookups alone µs / read |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| events | bare XRANGE µs / read | store.read: read script µs / read | read script calls / read | XREAD µs / read | store.read total µs / read | every entry looked up in the script µs / read | (its inner XRANGEs) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...serverSide.map(
       (row) =>
-        `| ${row.events} | ${row.bareXrangeMicros} | ${row.readScriptMicros} | ${row.readScriptCallsPerRead} | ${row.innerXrangeMicrosPerRead} | ${row.withoutLookupsMicros} | ${row.lookupsOnlyMicros} |`,
+        `| ${row.events} | ${row.bareXrangeMicros} | ${row.readScriptMicros} | ${row.readScriptCallsPerRead} | ${row.xreadMicros} | ${row.totalMicros} | ${row.lookupsInScriptMicros} | ${row.lookupsInScriptInnerXrangeMicros} |`,
     ),
   ];
   return `# bench:read
@@ -489,7 +449,7 @@ Replaying costs about ${snapshotModel.replayFixedMs} ms + ${snapshotModel.replay
 
 ## Where the time goes (Redis side)
 
-INFO commandstats after CONFIG RESETSTAT, 200 reads per row: µs Redis spent per read (whole script calls include their inner commands; "its inner XRANGEs" is what the script's one-XRANGE-per-event lookups add up to per read). Variants, run as functions with FCALL_RO on the same aggregates: "without the lookups" = the read script with its XRANGE replaced by an empty table (STRLEN, GETRANGE, the position codec, the reply of positions); "the lookups alone" = one XRANGE per position, positions given as arguments (no index, no codec).
+INFO commandstats after CONFIG RESETSTAT, 200 reads per row: µs Redis spent per read. store.read runs the read script (FCALL_RO); a page of more than ${READ_XREAD_ABOVE} versions gets only their positions from it, then their entries from one XREAD (the log named once per position, COUNT 1). "Every entry looked up in the script" is the same read with \`xreadAbove: Infinity\`: one XRANGE per version from Lua, one round trip (whole script calls include their inner commands; "its inner XRANGEs" is what those lookups add up to).
 
 ${serverTable.join("\n")}
 
@@ -507,8 +467,9 @@ function whereTheTimeGoes(
   const n = (value: unknown) => Number(value);
   const server = at(100);
   const client = read(100) as { store?: Latency; rawPage?: Latency; bare?: Latency };
+  const client100 = client as { rawPageInScript?: Latency };
   const lines = [
-    `At 100 events Redis spends ${server.readScriptMicros} µs in the read script against ${server.bareXrangeMicros} µs for the bare XRANGE of 100 entries (${(n(server.readScriptMicros) / n(server.bareXrangeMicros)).toFixed(1)}×): the one XRANGE per event alone costs ${server.lookupsOnlyMicros} µs when run from Lua (${(n(server.lookupsOnlyMicros) / 100).toFixed(1)} µs per event: a seek in the log's radix tree and a walk of its listpack node to the entry, plus the Lua call and the reply's conversion to a Lua table and back), the index read, the position decoding and the reply ${server.withoutLookupsMicros} µs. The Redis-side difference, about ${Math.round(n(server.readScriptMicros) - n(server.bareXrangeMicros))} µs per read, is most of the gap between store.read (${client.store?.p50} ms p50) and the bare read (${client.bare?.p50} ms); decoding on the client (the zod check and the event objects: store.read − the raw page) adds ${((n(client.store?.p50) - n(client.rawPage?.p50)) * 1000).toFixed(0)} µs.`,
+    `At 100 events Redis spends ${server.totalMicros} µs per store.read (${server.readScriptMicros} µs in the read script, ${server.xreadMicros} µs in the XREAD) against ${server.bareXrangeMicros} µs for the bare XRANGE of 100 entries (${(n(server.totalMicros) / n(server.bareXrangeMicros)).toFixed(1)}×): each entry is a seek in the log's radix tree and a walk of its listpack node, where the bare read walks one run of entries. Looking every entry up in the script instead costs Redis ${server.lookupsInScriptMicros} µs (${(n(server.lookupsInScriptMicros) / 100).toFixed(1)} µs per entry: the same seek, plus a Lua call and the entry converted to a Lua table and back), and the raw page then takes ${client100.rawPageInScript?.p50} ms against ${client.rawPage?.p50} ms through XREAD, despite XREAD's second round trip. Decoding on the client (the zod check and the event objects: store.read − the raw page) adds ${((n(client.store?.p50) - n(client.rawPage?.p50)) * 1000).toFixed(0)} µs.`,
   ];
   if (n(at(1000).readScriptCallsPerRead) > 1) {
     lines.push(
