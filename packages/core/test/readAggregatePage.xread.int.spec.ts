@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createFakeRedis } from "@streamstore/testing";
 import { deleteKeys } from "@streamstore/testing/contract";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   type AggregatePageRequest,
@@ -13,6 +12,7 @@ import {
   silentLogger,
 } from "../src/index.js";
 import { READ_XREAD_ABOVE } from "../src/internal.js";
+import { REDIS_TARGETS } from "./support/redisTargets.js";
 
 // A page of more than READ_XREAD_ABOVE versions gets its positions from the read script and its
 // entries from one XREAD (issue 12, the read's Redis time). It must give exactly the page the
@@ -24,16 +24,6 @@ import { READ_XREAD_ABOVE } from "../src/internal.js";
 const events = defineEvents({ Deposited: z.object({ amount: z.number().int() }) });
 const STREAMS = ["acct-1", "acct-2", "acct-3"] as const;
 const EVENTS_PER_STREAM = 40;
-
-interface Target {
-  readonly name: string;
-  open(): Redis;
-}
-const TARGETS: Target[] = [
-  { name: "real Redis", open: () => new Redis(inject("redisUrl")) },
-  { name: "the fake with script twins", open: () => createFakeRedis() },
-  { name: "the fake running Lua", open: () => createFakeRedis({ scriptTwins: false }) },
-];
 
 /** The client, its commands recorded, and `beforeXread` run before each XREAD is sent. */
 function recording(redis: Redis) {
@@ -56,7 +46,7 @@ function recording(redis: Redis) {
   return { client, commands, hooks };
 }
 
-describe.each(TARGETS)("readAggregatePage's XREAD on $name", (target) => {
+describe.each(REDIS_TARGETS)("readAggregatePage's XREAD on $name", (target) => {
   let redis: Redis;
   const prefix = `xr-${randomBytes(6).toString("hex")}`;
   const locations = new Map<string, StreamLocation>();

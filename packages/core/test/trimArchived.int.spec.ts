@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { createFakeRedis } from "@streamstore/testing";
 import { deleteKeys, dumpKeys, indexContents } from "@streamstore/testing/contract";
-import { Redis } from "ioredis";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import type { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   type ConcurrencyError,
@@ -14,6 +13,7 @@ import {
   silentLogger,
 } from "../src/index.js";
 import { type TrimRequest, trimArchived } from "../src/internal.js";
+import { REDIS_TARGETS, type RedisTarget } from "./support/redisTargets.js";
 
 // The archiver's one write (ARCHIVE_TRIM_SCRIPT through trimArchived), on a real redis-server
 // (the private one of the test run) and on the in-memory fake, with core's script twins and with
@@ -26,16 +26,8 @@ import { type TrimRequest, trimArchived } from "../src/internal.js";
 const events = defineEvents({ Deposited: z.object({ amount: z.number().int() }) });
 type Store = EventStore<typeof events>;
 
-interface Target {
-  readonly name: string;
-  open(): Redis;
-}
-
-const TARGETS: Target[] = [
-  { name: "real Redis", open: () => new Redis(inject("redisUrl")) },
-  { name: "the fake with script twins", open: () => createFakeRedis() },
-  { name: "the fake running Lua", open: () => createFakeRedis({ scriptTwins: false }) },
-];
+type Target = RedisTarget;
+const TARGETS = REDIS_TARGETS;
 
 const opened: { redis: Redis; prefix: string }[] = [];
 afterEach(async () => {

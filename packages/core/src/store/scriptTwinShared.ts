@@ -121,6 +121,11 @@ export interface IndexReadLines {
   readonly xrange: number;
 }
 
+/** Versions `first..last` of a read, in reading order, and `low..high`, the same in index order. */
+type VersionRange = { first: number; last: number; low: number; high: number };
+/** Of an index (see `indexState`): the versions archived, and the bytes before the records. */
+type IndexHead = { archived: number; head: number };
+
 /**
  * The read script's "positions" reply body: each version's position of `first..last` as two
  * integers (ms, seq), from one GETRANGE of their records. `undefined` if a record was cut.
@@ -129,8 +134,8 @@ export function positionsThroughIndex(
   redis: ScriptTwinRedis,
   getRangeLine: number,
   index: string,
-  range: { first: number; last: number; low: number; high: number },
-  state: { archived: number; head: number },
+  range: VersionRange,
+  state: IndexHead,
 ): number[] | undefined {
   const records = recordsOf(redis, getRangeLine, index, range, state);
   if (records === undefined) return undefined;
@@ -150,8 +155,8 @@ function recordsOf(
   redis: ScriptTwinRedis,
   getRangeLine: number,
   index: string,
-  range: { low: number; high: number },
-  state: { archived: number; head: number },
+  range: Pick<VersionRange, "low" | "high">,
+  state: IndexHead,
 ): string | undefined {
   const { low, high } = range;
   const { archived, head } = state;
@@ -177,8 +182,8 @@ export function entriesThroughIndex(
   lines: IndexReadLines,
   index: string,
   log: string,
-  range: { first: number; last: number; low: number; high: number },
-  state: { archived: number; head: number },
+  range: VersionRange,
+  state: IndexHead,
 ): LuaValue[] | undefined {
   const { first, last, low } = range;
   const records = recordsOf(redis, lines.getRange, index, range, state);
