@@ -70,7 +70,6 @@ export { type EncodedEvent, type EncodeLimits, encodeEvents } from "./store/enco
 export * from "./store/indexVersion.js";
 export * from "./store/readAggregate.js";
 export { corruptIndex, READ_XREAD_ABOVE } from "./store/readAggregatePage.js";
-export { entriesOfXread, readLogEntriesAt, xreadOfPositions } from "./store/readLogEntriesAt.js";
 export * from "./store/readPartitionAfter.js";
 export * from "./store/readPartitionBefore.js";
 export {
