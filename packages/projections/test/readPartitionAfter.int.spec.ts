@@ -149,53 +149,100 @@ describe.each(testBackends())("readPartitionAfter on $name", (backend) => {
     expect(archive.partitionReads).toBe(2);
   });
 
-  it("reads through the archive a page whose entries were trimmed after its XRANGE ran", async () => {
-    // Given 10 events, and a client whose pipeline runs its commands in the order they were
-    // queued, letting the archiver trim the oldest 6 right after the first one
-    const { redis } = keyspace;
-    const store = keyspace.store();
-    const log = await appendEvents(redis, store, 10);
-    const archive = countingArchive(createInMemoryArchive());
-    const replies = new Map<string, unknown>();
-    const racing = {
-      pipeline: () => {
-        const commands: [string, (string | number)[]][] = [];
-        const queue =
-          (name: string) =>
-          (...args: (string | number)[]) => {
-            commands.push([name, args]);
-            return pipeline;
-          };
-        const pipeline = {
-          xrange: queue("xrange"),
-          hmget: queue("hmget"),
-          exec: async () => {
-            const results: [null, unknown][] = [];
-            for (const [name, args] of commands) {
-              const reply = await (redis.call as (...parts: (string | number)[]) => unknown)(
-                name,
-                ...args,
-              );
-              replies.set(name, reply);
-              results.push([null, reply]);
-              if (results.length === 1) await archiveOldest(redis, store, archive, 6);
-            }
-            return results;
-          },
+  /**
+   * A client that runs the read's commands one after another, in the order they were sent, and
+   * lets the archiver trim the oldest 6 entries right after the first one ran: as a single Redis
+   * (two commands, sent back to back), or as a Cluster (one pipeline).
+   */
+  const racingClients = {
+    "one Redis": (
+      redis: Redis,
+      onFirstReply: () => Promise<unknown>,
+      replies: Map<string, unknown>,
+    ) => {
+      let previous: Promise<unknown> = Promise.resolve();
+      let ran = 0;
+      const send =
+        (name: string) =>
+        (...args: (string | number)[]) => {
+          const run = previous.then(async () => {
+            const reply = await (redis.call as (...parts: (string | number)[]) => unknown)(
+              name,
+              ...args,
+            );
+            replies.set(name, reply);
+            if (++ran === 1) await onFirstReply();
+            return reply;
+          });
+          previous = run;
+          return run;
         };
-        return pipeline;
-      },
-    } as unknown as Redis;
+      return { xrange: send("xrange"), hmget: send("hmget") } as unknown as Redis;
+    },
+    "a Cluster": (
+      redis: Redis,
+      onFirstReply: () => Promise<unknown>,
+      replies: Map<string, unknown>,
+    ) =>
+      ({
+        isCluster: true,
+        pipeline: () => {
+          const commands: [string, (string | number)[]][] = [];
+          const queue =
+            (name: string) =>
+            (...args: (string | number)[]) => {
+              commands.push([name, args]);
+              return pipeline;
+            };
+          const pipeline = {
+            xrange: queue("xrange"),
+            hmget: queue("hmget"),
+            exec: async () => {
+              const results: [null, unknown][] = [];
+              for (const [name, args] of commands) {
+                const reply = await (redis.call as (...parts: (string | number)[]) => unknown)(
+                  name,
+                  ...args,
+                );
+                replies.set(name, reply);
+                results.push([null, reply]);
+                if (results.length === 1) await onFirstReply();
+              }
+              return results;
+            },
+          };
+          return pipeline;
+        },
+      }) as unknown as Redis,
+  };
 
-    // When the first page of 8 is read
-    const page = await readPartitionAfter(racing, archive, store.keys, "account", 0, "0-0", 8);
+  it.each(Object.keys(racingClients) as (keyof typeof racingClients)[])(
+    "reads through the archive a page whose entries were trimmed after its XRANGE ran (%s)",
+    async (client) => {
+      // Given 10 events, and a client that runs the XRANGE, lets the archiver trim the oldest 6,
+      // then runs the seam's HMGET
+      const { redis } = keyspace;
+      const store = keyspace.store();
+      const log = await appendEvents(redis, store, 10);
+      const archive = countingArchive(createInMemoryArchive());
+      const replies = new Map<string, unknown>();
+      const racing = racingClients[client](
+        redis,
+        () => archiveOldest(redis, store, archive, 6),
+        replies,
+      );
 
-    // Then the XRANGE ran first and saw the entries as they were, and the page is the first 8
-    // events exactly: the 6 archived ones from the archive, then 2 from that XRANGE above the seam
-    expect((replies.get("xrange") as RawStreamEntry[]).length).toBe(8);
-    expect(page.map(shape)).toEqual(log.slice(0, 8).map(shape));
-    expect(archive.partitionReads).toBe(1);
-  });
+      // When the first page of 8 is read
+      const page = await readPartitionAfter(racing, archive, store.keys, "account", 0, "0-0", 8);
+
+      // Then the XRANGE ran first and saw the entries as they were, and the page is the first 8
+      // events exactly: the 6 archived ones from the archive, then 2 from that XRANGE above the
+      // seam
+      expect((replies.get("xrange") as RawStreamEntry[]).length).toBe(8);
+      expect(page.map(shape)).toEqual(log.slice(0, 8).map(shape));
+      expect(archive.partitionReads).toBe(1);
+    },
+  );
 
   it("refuses with ArchiveRequiredError when archived entries are needed and no archive is given", async () => {
     // Given 10 events of which the oldest 4 are archived and trimmed

@@ -5,7 +5,7 @@ import { ArchiveRequiredError } from "../errors/index.js";
 import type { KeyLayout } from "../keys/keyLayout.js";
 import { positionBefore } from "./categoryCursor.js";
 import type { RawStreamEntry } from "./entryCodec.js";
-import { archiveDisagrees, repliesOf, seamOf } from "./readPartitionAfter.js";
+import { archiveDisagrees, readThenSeam } from "./readPartitionAfter.js";
 import { compareStreamIds } from "./streamIds.js";
 
 /**
@@ -36,15 +36,14 @@ export async function readPartitionBefore(
   count: number,
 ): Promise<RawStreamEntry[]> {
   const logKey = keys.log(category, partition);
-  const [reply, seamReply] = await repliesOf(
-    redis
-      .pipeline()
-      .xrevrange(logKey, atOrBelow, "-", "COUNT", count)
-      .hmget(keys.archived(category, partition), "position", "events"),
+  const { page, seam } = await readThenSeam(
+    redis,
+    keys,
+    category,
+    partition,
+    ["xrevrange", logKey, atOrBelow, "-", "COUNT", count],
     `the backward read of ${category}/${partition} at or below ${atOrBelow}`,
   );
-  const page = reply as RawStreamEntry[];
-  const seam = seamOf(seamReply);
   const through = seam.position;
   if (page.length === count || through === undefined) return page;
   // The archived entries to read: below the page's oldest entry (or at or below `atOrBelow`),
