@@ -39,11 +39,11 @@ function timingContinuityChecks(redis: Redis, costs: number[]): Redis {
   let checkStart: number | undefined;
   return new Proxy(redis, {
     get(target, property) {
-      if (property === "xrange") {
-        return (...args: Parameters<Redis["xrange"]>) => {
+      if (property === "xrangeBuffer") {
+        return (...args: Parameters<Redis["xrangeBuffer"]>) => {
           const isCheck = String(args.at(-2)) === "COUNT" && String(args.at(-1)) === "1";
           if (isCheck) checkStart = performance.now();
-          return target.xrange(...args);
+          return target.xrangeBuffer(...args);
         };
       }
       if (property === "hmget") {

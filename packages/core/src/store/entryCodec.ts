@@ -59,6 +59,43 @@ function parseJson(
 }
 
 /**
+ * A decoded event: a plain object (its prototype is Object.prototype, as a literal's is), built by
+ * a constructor rather than a literal. A literal is an allocation site V8 may pretenure: during a
+ * catch-up, pages of decoded events stay alive across young-generation GCs, and once V8 decided to
+ * allocate them in the old generation, every dead event kept its data, Date and strings alive until
+ * a full GC (in about half the runs of `pnpm bench:projections`, with 3× the GC time). V8 keeps
+ * allocation sites for literals and `new Array`, not for a constructor's objects, so these are
+ * never pretenured (checked with `%InYoungGeneration` during those runs).
+ */
+const DecodedEvent = function (
+  this: Record<string, unknown>,
+  type: string,
+  data: unknown,
+  id: string,
+  streamName: string,
+  category: string,
+  version: number,
+  position: string,
+  partition: number,
+  timestamp: Date,
+  metadata: EventMetadata,
+) {
+  this.type = type;
+  this.data = data;
+  this.id = id;
+  this.streamName = streamName;
+  this.category = category;
+  this.version = version;
+  this.position = position;
+  this.partition = partition;
+  this.timestamp = timestamp;
+  this.metadata = metadata;
+} as unknown as new (
+  ...fields: [string, unknown, string, string, string, number, string, number, Date, EventMetadata]
+) => RecordedEvent;
+DecodedEvent.prototype = Object.prototype;
+
+/**
  * Decodes and validates one stored entry into a {@link RecordedEvent}: the type must be in the
  * catalog, old schema versions are upcast, and the payload is parsed with the current schema.
  * Anything else is a {@link CorruptEventError} naming the stream, version and reason.
@@ -219,18 +256,18 @@ export function decodeEntry<Event extends AnyEvent>(
       corrupt(streamName, version, entryId, "metadata is not an object");
     metadata = value as EventMetadata;
   }
-  const event = {
+  const event = new DecodedEvent(
     type,
-    data: parsed.data,
-    id: eventId,
+    parsed.data,
+    eventId,
     streamName,
-    category: source.category,
-    version: version as number,
+    source.category,
+    version as number,
     position,
-    partition: source.partition,
-    timestamp: new Date(millis),
+    source.partition,
+    new Date(millis),
     metadata,
-  } as RecordedEvent<Event>;
+  ) as RecordedEvent<Event>;
   if (subjects && subjects.length > 0) event.dataSubjects = subjects;
   return event;
 }
