@@ -34,6 +34,11 @@ export async function repliesOf(pipeline: ChainableCommander, what: string): Pro
 /** A page read of a partition log: `XRANGE` or `XREVRANGE` with its arguments. */
 export type LogRead = ["xrange" | "xrevrange", ...(string | number)[]];
 
+/** ioredis's `xrangeBuffer`/`xrevrangeBuffer`, on a client (a promise) or a pipeline (itself). */
+type BufferReads<Reply> = {
+  [name in `${LogRead[0]}Buffer`]: (...args: (string | number)[]) => Reply;
+};
+
 /**
  * Sends a read of a partition log, then `HMGET <seam> position events`, and returns both replies:
  * Redis runs them in that order on one connection, which is what makes the seam check exact. The
@@ -61,24 +66,20 @@ export async function readThenSeam(
   what: string,
 ): Promise<{ page: RawStreamEntry[]; seam: Seam }> {
   const [command, ...args] = read;
+  const method = `${command}Buffer` as const;
   const seamKey = keys.archived(category, partition);
+  let replies: unknown[];
   if ((redis as { isCluster?: boolean }).isCluster === true) {
-    const pipeline = redis.pipeline() as ChainableCommander & {
-      [name in `${LogRead[0]}Buffer`]: (...args: (string | number)[]) => ChainableCommander;
-    };
-    const [page, seam] = await repliesOf(
-      pipeline[`${command}Buffer`](...args).hmget(seamKey, "position", "events"),
-      what,
-    );
-    return { page: rawEntriesOfBuffers(page as BufferStreamEntry[]), seam: seamOf(seam) };
+    const pipeline = redis.pipeline() as ChainableCommander & BufferReads<ChainableCommander>;
+    replies = await repliesOf(pipeline[method](...args).hmget(seamKey, "position", "events"), what);
+  } else {
+    const client = redis as Redis & BufferReads<Promise<unknown>>;
+    replies = await Promise.all([
+      client[method](...args),
+      client.hmget(seamKey, "position", "events"),
+    ]);
   }
-  const client = redis as Redis & {
-    [name in `${LogRead[0]}Buffer`]: (...args: (string | number)[]) => Promise<unknown>;
-  };
-  const [page, seam] = await Promise.all([
-    client[`${command}Buffer`](...args),
-    client.hmget(seamKey, "position", "events"),
-  ]);
+  const [page, seam] = replies;
   return { page: rawEntriesOfBuffers(page as BufferStreamEntry[]), seam: seamOf(seam) };
 }
 
