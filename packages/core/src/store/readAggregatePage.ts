@@ -19,7 +19,8 @@ export interface AggregatePageRequest {
   /**
    * A page of more versions than this fetches its entries with one XREAD, in a second round
    * trip: the read script answers their positions instead of looking each up (see
-   * {@link READ_XREAD_ABOVE}). `Infinity`: always one round trip. Default: `READ_XREAD_ABOVE`.
+   * `READ_XREAD_ABOVE` in `@streamstore/core/internal`). `Infinity`: always one round trip.
+   * Default: `READ_XREAD_ABOVE` (16).
    */
   xreadAbove?: number;
 }
